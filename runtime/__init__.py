@@ -1,0 +1,1 @@
+"""sharpcam runtime: camera -> sharpening model -> virtual camera. Never imports torch."""

@@ -1,0 +1,1 @@
+"""sharpcam training: the seed student, the RRDB teacher, data, distillation and evaluation."""

@@ -1,0 +1,53 @@
+"""Checkpoints that carry their model arguments, written atomically, loaded with weights_only=True."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from runtime.errors import SharpcamError
+from train.student import build_student
+
+FORMAT = "sharpcam-student-v1"
+
+
+def save_atomic(obj: dict[str, Any], path: Path) -> None:
+    """Write to a temporary file in the same folder, then rename: a kill never leaves a torn file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.exists():
+        raise SharpcamError(f"checkpoint not found: {path} (train one with 'make train')")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # truncated, foreign or non-weights-only pickles
+        raise SharpcamError(f"{path}: not a readable sharpcam checkpoint ({err})") from err
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise SharpcamError(f"{path}: not a sharpcam student checkpoint (expected format {FORMAT})")
+    return ckpt
+
+
+def student_from_checkpoint(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild the student named in the checkpoint and load its weights strictly, in eval mode."""
+    ckpt = load_checkpoint(path)
+    model = build_student(ckpt["model"]["name"], ckpt["model"]["args"])
+    try:
+        model.load_state_dict(ckpt["state_dict"], strict=True)
+    except RuntimeError as err:
+        raise SharpcamError(f"{path}: weights do not fit {ckpt['model']}: {err}") from err
+    return model.eval(), ckpt
+
+
+def ship(best: Path, out: Path) -> None:
+    """Write the small deployable checkpoint: model, weights, metrics and config; no optimizer."""
+    ckpt = load_checkpoint(best)
+    keep = ("format", "model", "state_dict", "epoch", "best_val_ssim", "config")
+    save_atomic({k: ckpt[k] for k in keep}, out)

@@ -1,0 +1,92 @@
+"""Degradations: the report's benchmark blur, and optional video-call artefacts.
+
+The benchmark (always reported): Gaussian blur of the 8-bit RGB image, kernel 5, 7 or 9, sigma uniform
+in [1.0, 2.5], border reflect-101 (OpenCV's default), rounded back to 8 bits.
+Optional, off by default until measured: down-up scaling, sensor noise and JPEG compression.
+
+Every degradation is a JSON-serialisable parameter dict sampled from a seeded generator, so the same
+(image, variant) always gives the same pixels, and the parameters can key a cache.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+from scipy.ndimage import correlate1d
+
+
+@dataclass
+class DegradeConfig:
+    kernel_sizes: tuple[int, ...] = (5, 7, 9)
+    sigma: tuple[float, float] = (1.0, 2.5)
+    rescale_prob: float = 0.0
+    rescale: tuple[float, float] = (0.5, 0.85)
+    noise_prob: float = 0.0
+    noise_std: tuple[float, float] = (1.0, 6.0)  # in 8-bit levels
+    jpeg_prob: float = 0.0
+    jpeg_quality: tuple[int, int] = (35, 90)
+
+
+BENCHMARK = DegradeConfig()
+
+
+def seed_for(*parts: object) -> int:
+    """A stable 63-bit seed from any parts (Python's hash() changes between runs)."""
+    return int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:8], "little") >> 1
+
+
+def sample_params(cfg: DegradeConfig, rng: np.random.Generator) -> dict:
+    params: dict = {
+        "kernel": int(rng.choice(cfg.kernel_sizes)),
+        "sigma": round(float(rng.uniform(*cfg.sigma)), 4),
+    }
+    if rng.random() < cfg.rescale_prob:
+        params["rescale"] = round(float(rng.uniform(*cfg.rescale)), 4)
+    if rng.random() < cfg.noise_prob:
+        params["noise_std"] = round(float(rng.uniform(*cfg.noise_std)), 3)
+        params["noise_seed"] = int(rng.integers(2**31))
+    if rng.random() < cfg.jpeg_prob:
+        params["jpeg"] = int(rng.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1))
+    return params
+
+
+def gaussian_kernel(size: int, sigma: float) -> np.ndarray:
+    x = np.arange(size, dtype=np.float64) - (size - 1) / 2
+    k = np.exp(-(x * x) / (2 * sigma * sigma))
+    return k / k.sum()
+
+
+def gaussian_blur_u8(img: np.ndarray, size: int, sigma: float) -> np.ndarray:
+    """Separable Gaussian blur of an HxWx3 uint8 image, reflect-101 border, rounded to uint8."""
+    k = gaussian_kernel(size, sigma)
+    out = correlate1d(img.astype(np.float64), k, axis=0, mode="mirror")
+    out = correlate1d(out, k, axis=1, mode="mirror")
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def apply(img: np.ndarray, params: dict) -> np.ndarray:
+    """Degrade an HxWx3 uint8 image; the output has the input's size."""
+    out = gaussian_blur_u8(img, params["kernel"], params["sigma"])
+    h, w = img.shape[:2]
+    if "rescale" in params:
+        small = (max(8, round(w * params["rescale"])), max(8, round(h * params["rescale"])))
+        out = np.asarray(Image.fromarray(out).resize(small, Image.Resampling.BILINEAR))
+    if "noise_std" in params:
+        noise = np.random.default_rng(params["noise_seed"]).normal(0, params["noise_std"], out.shape)
+        out = np.clip(np.rint(out + noise), 0, 255).astype(np.uint8)
+    if "jpeg" in params:
+        buf = io.BytesIO()
+        Image.fromarray(out).save(buf, format="JPEG", quality=params["jpeg"])
+        out = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+    if out.shape[:2] != (h, w):
+        out = np.asarray(Image.fromarray(out).resize((w, h), Image.Resampling.BICUBIC))
+    return np.ascontiguousarray(out)
+
+
+def benchmark_degrade(img: np.ndarray, image_id: str) -> tuple[np.ndarray, dict]:
+    """The evaluation degradation for one image: the report's blur, seeded by the image's id."""
+    params = sample_params(BENCHMARK, np.random.default_rng(seed_for("benchmark", image_id)))
+    return apply(img, params), params

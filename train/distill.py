@@ -1,0 +1,270 @@
+"""`make train`: knowledge distillation of a student from the RRDB teacher.
+
+    python -m train.distill                       # the shipped configuration (~1 h on a 2-core CPU)
+    python -m train.distill --preset smoke        # under a minute, for tests
+    torchrun --nproc_per_node=4 -m train.distill  # several GPUs (DistributedDataParallel)
+
+Loss: alpha * L1(student, sharp) + (1 - alpha) * MSE(student, teacher), alpha 0.7 (the report's).
+Adam, reduce-on-plateau on validation SSIM, random crops and the 8 flips/rotations. Every epoch writes
+metrics.csv/json, curves.png, last.pt, and best.pt when validation SSIM improves; a killed run picks up
+from last.pt (losing at most the epoch in progress) unless --fresh is given.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from runtime.errors import SharpcamError
+from train.bank import Bank, build_bank
+from train.checkpoint import FORMAT, load_checkpoint, save_atomic, ship
+from train.config import TrainConfig, preset
+from train.corpus import Entry, load_manifest
+from train.degrade import benchmark_degrade
+from train.images import LoadReport, read_rgb
+from train.metrics import psnr, ssim, unsharp_baseline
+from train.plots import plot_curves
+from train.student import build_student, count_parameters
+from train.teacher_weights import load_teacher
+from train.tensors import run_model
+
+
+def sample_batch(bank: Bank, cfg: TrainConfig, gen: torch.Generator, device: torch.device):
+    """Random patches, random crops inside them, random flips/rotations; returns float tensors in [0,1]."""
+    idx = torch.randint(len(bank), (cfg.batch,), generator=gen)
+    side, crop = bank.lq.shape[-1], cfg.crop
+    outs: list[list[torch.Tensor]] = [[], [], []]
+    for i in idx.tolist():
+        y, x = torch.randint(side - crop + 1, (2,), generator=gen).tolist()
+        k, flip = torch.randint(4, (1,), generator=gen).item(), torch.rand(1, generator=gen).item() < 0.5
+        sources = (bank.lq, bank.hq, bank.teacher)
+        for out, src in zip(outs, sources):
+            if src is None:
+                continue
+            p = torch.rot90(src[i, :, y:y + crop, x:x + crop], k, (1, 2))
+            out.append(p.flip(2) if flip else p)
+    to = lambda xs: torch.stack(xs).to(device, non_blocking=True).float().div_(255) if xs else None  # noqa: E731
+    return to(outs[0]), to(outs[1]), to(outs[2])
+
+
+def distill_loss(student_out: torch.Tensor, sharp: torch.Tensor, teacher_out: torch.Tensor | None,
+                 alpha: float) -> tuple[torch.Tensor, float, float | None]:
+    """The report's loss; without a teacher (alpha 1) it is plain L1."""
+    l1 = F.l1_loss(student_out, sharp)
+    if teacher_out is None or alpha >= 1.0:
+        return l1, l1.item(), None
+    mse = F.mse_loss(student_out, teacher_out)
+    return alpha * l1 + (1 - alpha) * mse, l1.item(), mse.item()
+
+
+class Validator:
+    """Centre crops of the validation split under the benchmark blur; baselines computed once."""
+
+    def __init__(self, entries: list[Entry], corpus: Path, size: int, limit: int) -> None:
+        self.pairs = []
+        for e in entries[:limit]:
+            img = read_rgb(corpus / e.file, LoadReport())
+            if img is None:
+                continue
+            blurred, _ = benchmark_degrade(img, e.id)
+            h, w = img.shape[:2]
+            th, tw = min(h, size) // 4 * 4, min(w, size) // 4 * 4
+            y, x = (h - th) // 2, (w - tw) // 2
+            self.pairs.append((blurred[y:y + th, x:x + tw], img[y:y + th, x:x + tw]))
+        if not self.pairs:
+            raise SharpcamError("the validation split is empty: rebuild the corpus with more images")
+        self.blurred_ssim = float(np.mean([ssim(lq, hq) for lq, hq in self.pairs]))
+        self.unsharp_ssim = float(np.mean([ssim(unsharp_baseline(lq), hq) for lq, hq in self.pairs]))
+        self.last_psnr = float("nan")
+
+    @torch.no_grad()
+    def __call__(self, model: torch.nn.Module) -> tuple[float, float]:
+        was_training = model.training
+        model.eval()
+        outs = [(run_model(model, lq), hq) for lq, hq in self.pairs]
+        model.train(was_training)
+        return float(np.mean([ssim(o, hq) for o, hq in outs])), float(np.mean([psnr(o, hq) for o, hq in outs]))
+
+
+def setup_distributed() -> tuple[int, int, torch.device]:
+    """(rank, world size, device); torchrun sets WORLD_SIZE, RANK and LOCAL_RANK."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1:
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        if torch.cuda.is_available():
+            torch.cuda.set_device(local)
+            return dist.get_rank(), world, torch.device("cuda", local)
+        return dist.get_rank(), world, torch.device("cpu")
+    return 0, 1, torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def prepare_data(cfg: TrainConfig, rank: int) -> tuple[Bank, Validator | None]:
+    entries = load_manifest(Path(cfg.corpus))
+    train_entries = [e for e in entries if e.split == "train"]
+    teacher, teacher_sha = (None, "")
+    if cfg.alpha < 1.0:
+        teacher, teacher_sha = load_teacher(cfg.teacher)
+    bank = build_bank(train_entries, Path(cfg.corpus), cfg.degrade, cfg.bank, teacher, teacher_sha,
+                      Path(cfg.cache_dir))
+    del teacher
+    validator = None
+    if rank == 0:
+        validator = Validator([e for e in entries if e.split == "val"], Path(cfg.corpus), cfg.val_size, cfg.val_max)
+    return bank, validator
+
+
+def train(cfg: TrainConfig, fresh: bool = False, ship_to: Path | None = None) -> list[dict]:
+    """Run (or resume) training; returns the per-epoch history."""
+    rank, world, device = setup_distributed()
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    run = Path(cfg.run_dir)
+    torch.manual_seed(cfg.seed)
+    model = build_student(cfg.student, cfg.student_args).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=cfg.plateau_factor,
+                                                       patience=cfg.plateau_patience)
+    gen = torch.Generator().manual_seed(cfg.seed + 1000 * rank)
+    history, start_epoch, best = _resume(run / "last.pt", cfg, fresh, model, opt, sched, gen)
+    bank, validator = prepare_data(cfg, rank)
+    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    use_amp = device.type == "cuda"
+    amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
+    if rank == 0:
+        print(f"student {cfg.student} {cfg.student_args}: {count_parameters(model):,} parameters; "
+              f"{len(bank)} patches; alpha {cfg.alpha}; device {device} x{world}")
+    for epoch in range(start_epoch, cfg.epochs):
+        net.train()
+        sums, start = {"loss": 0.0, "l1": 0.0, "teacher_mse": 0.0}, time.perf_counter()
+        bar = tqdm(range(cfg.steps_per_epoch), desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=rank != 0)
+        for _ in bar:
+            lq, hq, tq = sample_batch(bank, cfg, gen, device)
+            with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
+                out = net(lq)
+            loss, l1, mse = distill_loss(out.float(), hq, tq, cfg.alpha)
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.unscale_(opt)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            scaler.step(opt)
+            scaler.update()
+            sums["loss"] += loss.item()
+            sums["l1"] += l1
+            sums["teacher_mse"] += mse or 0.0
+            bar.set_postfix(loss=f"{loss.item():.4f}")
+        val_ssim = _validate(validator, model, device, world)
+        sched.step(val_ssim)
+        if rank != 0:
+            continue
+        steps = cfg.steps_per_epoch
+        row = {"epoch": epoch + 1, "loss": sums["loss"] / steps, "l1": sums["l1"] / steps,
+               "teacher_mse": sums["teacher_mse"] / steps if tq is not None else None,
+               "val_ssim": val_ssim, "val_psnr": validator.last_psnr,
+               "val_ssim_blurred": validator.blurred_ssim, "val_ssim_unsharp": validator.unsharp_ssim,
+               "lr": opt.param_groups[0]["lr"], "seconds": time.perf_counter() - start}
+        history.append(row)
+        print(f"epoch {epoch + 1}: loss {row['loss']:.4f}, val SSIM {val_ssim:.4f} "
+              f"(blurred {validator.blurred_ssim:.4f}, unsharp {validator.unsharp_ssim:.4f}), {row['seconds']:.0f}s")
+        best = _save_epoch(run, cfg, model, opt, sched, gen, history, best)
+    if rank == 0 and ship_to is not None and (run / "best.pt").exists():
+        ship(run / "best.pt", ship_to)
+        print(f"shipped {run / 'best.pt'} -> {ship_to}")
+    if world > 1:
+        dist.destroy_process_group()
+    return history
+
+
+def _validate(validator: Validator | None, model: torch.nn.Module, device: torch.device, world: int) -> float:
+    """Rank 0 measures; the others receive the number so every scheduler steps alike."""
+    value = torch.zeros(1, device=device)
+    if validator is not None:
+        score, validator.last_psnr = validator(model)
+        value += score
+    if world > 1:
+        dist.broadcast(value, src=0)
+    return float(value.item())
+
+
+def _resume(path: Path, cfg: TrainConfig, fresh: bool, model, opt, sched, gen) -> tuple[list[dict], int, float]:
+    """(history, first epoch to run, best val SSIM) from last.pt, or a fresh start."""
+    if fresh or not path.exists():
+        return [], 0, -1.0
+    ckpt = load_checkpoint(path)
+    if ckpt["config"] != cfg.to_dict():
+        raise SharpcamError(f"{path} was written with a different configuration; "
+                            "pass --fresh to start over or choose another --run-dir")
+    model.load_state_dict(ckpt["state_dict"])
+    opt.load_state_dict(ckpt["optimizer"])
+    sched.load_state_dict(ckpt["scheduler"])
+    gen.set_state(ckpt["generator"])
+    print(f"resuming {path} after epoch {ckpt['epoch']}")
+    return ckpt["history"], ckpt["epoch"], ckpt["best_val_ssim"]
+
+
+def _save_epoch(run: Path, cfg: TrainConfig, model, opt, sched, gen, history: list[dict], best: float) -> float:
+    """Write metrics, curves and checkpoints for the epoch just finished; return the best SSIM so far."""
+    latest = history[-1]
+    improved = latest["val_ssim"] > best
+    best = max(best, latest["val_ssim"])
+    ckpt = {"format": FORMAT, "model": {"name": cfg.student, "args": cfg.student_args},
+            "state_dict": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+            "generator": gen.get_state(), "epoch": latest["epoch"], "best_val_ssim": best,
+            "history": history, "config": cfg.to_dict()}
+    if improved:
+        save_atomic(ckpt, run / "best.pt")
+    save_atomic(ckpt, run / "last.pt")  # last, so a kill between the two never loses the best
+    (run / "metrics.json").write_text(json.dumps(history, indent=1))
+    with open(run / "metrics.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(latest))
+        writer.writeheader()
+        writer.writerows(history)
+    plot_curves(history, run / "curves.png", f"{cfg.student} {cfg.student_args}, alpha {cfg.alpha}")
+    return best
+
+
+def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", default="default", choices=("default", "smoke"))
+    parser.add_argument("--corpus", help="corpus folder with manifest.json (default data/corpus)")
+    parser.add_argument("--run-dir", help="where checkpoints, metrics and curves go")
+    parser.add_argument("--alpha", type=float, help="weight of L1 to the sharp image; 1 trains without the teacher")
+    parser.add_argument("--no-residual", action="store_true", help="the seed exactly: no global skip")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--steps-per-epoch", type=int)
+    parser.add_argument("--teacher", help="teacher weights: BSRGAN.pth, RealESRGAN_x4plus.pth or ncnn .param")
+    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.add_argument("--fresh", action="store_true", help="ignore an existing last.pt and start over")
+    parser.add_argument("--ship", type=Path, help="copy the best checkpoint (without optimizer state) here")
+    args = parser.parse_args(argv)
+    cfg = preset(args.preset)
+    for name in ("corpus", "run_dir", "alpha", "epochs", "steps_per_epoch", "teacher", "threads"):
+        if getattr(args, name) is not None:
+            setattr(cfg, name, getattr(args, name))
+    if args.no_residual:
+        cfg.student_args = {**cfg.student_args, "residual": False}
+    return cfg, args
+
+
+def main(argv: list[str] | None = None) -> None:
+    cfg, args = parse_args(argv)
+    Path(cfg.run_dir).mkdir(parents=True, exist_ok=True)
+    (Path(cfg.run_dir) / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
+    train(cfg, fresh=args.fresh, ship_to=args.ship)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except SharpcamError as err:
+        raise SystemExit(f"error: {err}")
