@@ -29,7 +29,7 @@ from train.bank import Bank, build_bank
 from train.checkpoint import FORMAT, load_checkpoint, save_atomic, ship
 from train.config import TrainConfig, preset
 from train.corpus import Entry, load_manifest
-from train.degrade import benchmark_degrade
+from train.degrade import DegradeConfig, benchmark_degrade
 from train.images import LoadReport, read_rgb
 from train.metrics import psnr, ssim, unsharp_baseline
 from train.plots import plot_curves
@@ -244,6 +244,8 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     parser.add_argument("--steps-per-epoch", type=int)
     parser.add_argument("--teacher", help="teacher weights: BSRGAN.pth, RealESRGAN_x4plus.pth or ncnn .param")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.add_argument("--video-mix", action="store_true",
+                        help="add video-call degradations (down-up scaling, noise, JPEG; each p=0.3) to the blur")
     parser.add_argument("--fresh", action="store_true", help="ignore an existing last.pt and start over")
     parser.add_argument("--ship", type=Path, help="copy the best checkpoint (without optimizer state) here")
     args = parser.parse_args(argv)
@@ -251,6 +253,8 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     for name in ("corpus", "run_dir", "alpha", "epochs", "steps_per_epoch", "teacher", "threads"):
         if getattr(args, name) is not None:
             setattr(cfg, name, getattr(args, name))
+    if args.video_mix:
+        cfg.degrade = DegradeConfig(rescale_prob=0.3, noise_prob=0.3, jpeg_prob=0.3)
     if args.no_residual:
         cfg.student_args = {**cfg.student_args, "residual": False}
     return cfg, args

@@ -1,0 +1,43 @@
+# sharpcam: `make demo` sets up and runs the main job on built-in data; `make test` runs the tests.
+PY      ?= .venv/bin/python
+VENV     = .venv/.installed
+TORCH    = torch==2.13.0
+CORPUS   = data/corpus/manifest.json
+
+.PHONY: setup demo test corpus train evaluate ablation clean
+
+setup: $(VENV)
+
+# torch first, pinned, so pip takes the CPU build from local disk instead of a multi-GB CUDA build.
+$(VENV): pyproject.toml
+	python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q $(TORCH)
+	$(PY) -m pip install -q -e '.[cpu,dev]'
+	touch $(VENV)
+
+# Main job on a built-in default until the runtime lands: smoke-size distillation + evaluation.
+# Built-in data: the images bundled with scikit-image and matplotlib (no Debian packages, no network).
+demo: $(VENV)
+	$(PY) -m train.corpus --out runs/demo/corpus --no-debian --text-pages 0
+	$(PY) -m train.distill --preset smoke --corpus runs/demo/corpus --run-dir runs/demo --fresh
+	$(PY) -m train.evaluate --corpus runs/demo/corpus --split test --no-teacher \
+		--student demo=runs/demo/best.pt --student shipped=engines/student.pt --out runs/demo/quality
+
+test: $(VENV)
+	$(PY) -m pytest -q
+
+corpus: $(CORPUS)
+$(CORPUS): | $(VENV)
+	$(PY) -m train.corpus --out data/corpus
+
+# The shipped student: ~1 h on a 2-core CPU (teacher patch bank ~8 min, 1,200 steps, evaluation).
+train: $(VENV) $(CORPUS)
+	$(PY) -m train.distill --run-dir runs/default --ship engines/student.pt
+	$(PY) -m train.evaluate --student distilled=engines/student.pt --out benchmarks/results/quality
+
+evaluate: $(VENV) $(CORPUS)
+	$(PY) -m train.evaluate --student distilled=engines/student.pt --out benchmarks/results/quality
+
+clean:
+	rm -rf runs .pytest_cache

@@ -1,0 +1,145 @@
+"""Evaluate students against the teacher, the blurred input and unsharp mask, per category.
+
+    python -m train.evaluate --student engines/student.pt
+    python -m train.evaluate --student distilled=runs/default/best.pt --student l1-only=runs/alpha1/best.pt
+
+Every image of the split gets the report's benchmark blur (seeded by its id); SSIM is computed as the
+report does (RGB in [0,1], scikit-image defaults). Prints a table like the report's Table 5.2 and writes
+it as Markdown and JSON. Teacher outputs are cached (they take ~20 s per 640x480 image on a 2-core CPU).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from runtime.errors import SharpcamError
+from train.checkpoint import student_from_checkpoint
+from train.corpus import CATEGORIES, load_manifest
+from train.degrade import benchmark_degrade
+from train.images import LoadReport, read_rgb
+from train.metrics import psnr, ssim, unsharp_baseline
+from train.teacher import sharpen_same_size
+from train.teacher_weights import load_teacher
+from train.tensors import run_model, to_image, to_tensor
+
+Method = Callable[[np.ndarray, str, dict], np.ndarray]
+
+
+def teacher_method(weights: str | None, mode: str, cache: Path) -> Method:
+    teacher, sha = load_teacher(weights)
+    cache.mkdir(parents=True, exist_ok=True)
+
+    def run(blurred: np.ndarray, image_sha: str, params: dict) -> np.ndarray:
+        key = hashlib.sha256(json.dumps(["eval", image_sha, params, mode, sha]).encode()).hexdigest()
+        path = cache / f"{key}.npy"
+        if path.exists():
+            return np.load(path)
+        with torch.no_grad():
+            out = to_image(sharpen_same_size(teacher, to_tensor(blurred), mode))
+        np.save(path, out)
+        return out
+
+    return run
+
+
+def student_method(path: Path) -> Method:
+    model, _ = student_from_checkpoint(path)
+    return lambda blurred, _sha, _params: run_model(model, blurred)
+
+
+def evaluate(corpus: Path, split: str, methods: dict[str, Method]) -> list[dict]:
+    """One row per (image, method): ssim, psnr."""
+    entries = [e for e in load_manifest(corpus) if e.split == split]
+    if not entries:
+        raise SharpcamError(f"the '{split}' split of {corpus} is empty")
+    rows, report = [], LoadReport()
+    for e in tqdm(entries, desc=f"evaluating {split}", unit="img"):
+        img = read_rgb(corpus / e.file, report)
+        if img is None:
+            continue
+        blurred, params = benchmark_degrade(img, e.id)
+        sha = hashlib.sha256(img.tobytes()).hexdigest()
+        for name, method in methods.items():
+            out = method(blurred, sha, params)
+            rows.append({"image": e.id, "category": e.category, "method": name,
+                         "ssim": ssim(out, img), "psnr": psnr(out, img)})
+    report.warn()
+    return rows
+
+
+def summarize(rows: list[dict]) -> dict[str, dict[str, dict]]:
+    """{method: {category or 'all': {n, ssim, above_0_9, psnr}}}."""
+    out: dict[str, dict[str, dict]] = {}
+    for method in dict.fromkeys(r["method"] for r in rows):
+        mine = [r for r in rows if r["method"] == method]
+        out[method] = {}
+        for cat in [*CATEGORIES, "all"]:
+            sel = [r for r in mine if cat == "all" or r["category"] == cat]
+            if sel:
+                out[method][cat] = {"n": len(sel), "ssim": float(np.mean([r["ssim"] for r in sel])),
+                                    "above_0_9": sum(r["ssim"] > 0.9 for r in sel),
+                                    "psnr": float(np.mean([r["psnr"] for r in sel]))}
+    return out
+
+
+def markdown(summary: dict[str, dict[str, dict]], title: str) -> str:
+    methods = list(summary)
+    cats = [c for c in [*CATEGORIES, "all"] if c in summary[methods[0]]]
+    lines = [f"# {title}", "", "Mean SSIM (images with SSIM > 0.9) and mean PSNR in dB, per category.", "",
+             "| category | images | " + " | ".join(methods) + " |", "|---|---|" + "---|" * len(methods)]
+    for cat in cats:
+        cells = [f"{s['ssim']:.4f} ({s['above_0_9']}/{s['n']}), {s['psnr']:.2f} dB"
+                 for s in (summary[m][cat] for m in methods)]
+        best = max(methods, key=lambda m: summary[m][cat]["ssim"])
+        cells = [f"**{c}**" if m == best else c for m, c in zip(methods, cells)]
+        name = "**all**" if cat == "all" else cat
+        lines.append(f"| {name} | {summary[methods[0]][cat]['n']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _parse_student(spec: str) -> tuple[str, Path]:
+    label, sep, path = spec.partition("=")
+    return (label, Path(path)) if sep else (Path(spec).parent.name or "student", Path(spec))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--student", type=_parse_student, action="append", default=[],
+                        metavar="[LABEL=]PATH", help="student checkpoint; repeat to compare several")
+    parser.add_argument("--corpus", type=Path, default=Path("data/corpus"))
+    parser.add_argument("--split", default="test", choices=("train", "val", "test"))
+    parser.add_argument("--no-teacher", action="store_true", help="skip the (slow) teacher column")
+    parser.add_argument("--teacher", help="teacher weights (default: the offline ncnn Real-ESRGAN x4plus)")
+    parser.add_argument("--teacher-mode", default="down2")
+    parser.add_argument("--cache", type=Path, default=Path("data/cache/teacher-eval"))
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/quality"),
+                        help="writes OUT.md and OUT.json")
+    args = parser.parse_args(argv)
+    methods: dict[str, Method] = {"blurred input": lambda b, _s, _p: b,
+                                  "unsharp mask": lambda b, _s, _p: unsharp_baseline(b)}
+    if not args.no_teacher:
+        methods["teacher (RRDB)"] = teacher_method(args.teacher, args.teacher_mode, args.cache)
+    for label, path in args.student:
+        methods[label] = student_method(path)
+    rows = evaluate(args.corpus, args.split, methods)
+    summary = summarize(rows)
+    text = markdown(summary, f"Quality on the {args.split} split ({args.corpus}), benchmark blur")
+    print(text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".md").write_text(text)
+    args.out.with_suffix(".json").write_text(json.dumps({"summary": summary, "images": rows}, indent=1))
+
+
+if __name__ == "__main__":
+    torch.set_grad_enabled(False)
+    try:
+        main()
+    except SharpcamError as err:
+        raise SystemExit(f"error: {err}")
