@@ -9,6 +9,7 @@ the teacher weights and this file's format version.
 from __future__ import annotations
 
 import hashlib
+import os
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,7 +99,7 @@ def _teacher_patch(teacher: torch.nn.Module, low: np.ndarray, cfg: BankConfig, p
             path.unlink()  # a torn write from a killed run: recompute
     out = sharpen_same_size(teacher, to_tensor(low), cfg.teacher_mode)
     patch = _center(out[0].permute(1, 2, 0).mul(255).round().byte().numpy(), cfg.margin)
-    tmp = path.with_suffix(".tmp.npy")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")  # ranks of a torchrun job may race here
     np.save(tmp, patch)
     tmp.replace(path)
     return patch

@@ -20,7 +20,7 @@ class TrainConfig:
     lr: float = 1e-3
     batch: int = 8
     crop: int = 96
-    epochs: int = 12
+    epochs: int = 40
     steps_per_epoch: int = 100
     grad_clip: float = 0.5
     plateau_patience: int = 2

@@ -28,3 +28,38 @@ def plot_curves(history: list[dict], out: Path, title: str) -> None:
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)
+
+
+def plot_comparison(runs: dict[str, list[dict]], out: Path, title: str) -> None:
+    """Validation SSIM per epoch of several runs on one chart (the ablations)."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for label, history in runs.items():
+        ax.plot([h["epoch"] for h in history], [h["val_ssim"] for h in history], "o-", ms=3, label=label)
+    first = next(iter(runs.values()))[0]
+    ax.axhline(first["val_ssim_blurred"], color="gray", ls=":", label="blurred input")
+    ax.axhline(first["val_ssim_unsharp"], color="C3", ls=":", label="unsharp mask")
+    ax.set(xlabel="epoch", ylabel="validation SSIM", title=title)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description="Overlay validation-SSIM curves of several training runs.")
+    parser.add_argument("runs", nargs="+", metavar="LABEL=RUN_DIR")
+    parser.add_argument("--out", type=Path, required=True, help="PNG to write")
+    parser.add_argument("--title", default="Validation SSIM per epoch")
+    args = parser.parse_args(argv)
+    runs = {}
+    for spec in args.runs:
+        label, _, run = spec.partition("=")
+        runs[label] = json.loads((Path(run) / "metrics.json").read_text())
+    plot_comparison(runs, args.out, args.title)
+
+
+if __name__ == "__main__":
+    main()
