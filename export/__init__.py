@@ -1,0 +1,1 @@
+"""sharpcam export: student checkpoint -> verified ONNX graphs -> FP16 TensorRT engines."""

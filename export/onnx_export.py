@@ -1,0 +1,120 @@
+"""Export a student to ONNX, check every graph, and compare it with PyTorch on real images.
+
+Like timm's exporter: eval mode, named inputs and outputs, `onnx.checker`, then a numeric comparison
+against ONNX Runtime. Written graphs: `student.onnx` (float, dynamic) and per resolution
+`student_480p.onnx` / `student_480p_fp16.onnx` (uint8 BGR frames in and out).
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from torch import nn
+
+from export.graphs import (FLOAT_INPUT, FLOAT_OUTPUT, FRAME_INPUT, FRAME_OUTPUT, RESOLUTIONS, FloatGraph,
+                           FrameGraph)
+from runtime.errors import SharpcamError
+
+OPSET = 17
+
+
+@dataclass
+class Parity:
+    graph: str
+    max_abs: float  # float graphs: in [0,1] units; frame graphs: in 8-bit levels
+    within: float  # fraction of values within the tolerance
+    tolerance: float
+
+    def __str__(self) -> str:
+        return f"{self.graph}: max |diff| {self.max_abs:.3g}, {100 * self.within:.3f}% within {self.tolerance:g}"
+
+
+def export_float(student: nn.Module, path: Path) -> Path:
+    example = torch.rand(1, 3, 64, 64)
+    axes = {0: "batch", 2: "height", 3: "width"}
+    _export(FloatGraph(student), example, path, FLOAT_INPUT, FLOAT_OUTPUT, {FLOAT_INPUT: axes, FLOAT_OUTPUT: axes})
+    return path
+
+
+def export_frame(student: nn.Module, path: Path, size: tuple[int, int], fp16: bool) -> Path:
+    width, height = size
+    graph = FrameGraph(_copy(student), torch.float16 if fp16 else torch.float32)
+    example = torch.zeros(height, width, 3, dtype=torch.uint8)
+    _export(graph, example, path, FRAME_INPUT, FRAME_OUTPUT, None)
+    return path
+
+
+def _copy(student: nn.Module) -> nn.Module:
+    """FrameGraph casts its student (FP16); never touch the caller's."""
+    return copy.deepcopy(student)
+
+
+def _export(graph: nn.Module, example: torch.Tensor, path: Path, inp: str, out: str, axes: dict | None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+        torch.onnx.export(graph.eval(), (example,), str(path), input_names=[inp], output_names=[out],
+                          dynamic_axes=axes, opset_version=OPSET, dynamo=False, do_constant_folding=True)
+    model = onnx.load(str(path))
+    onnx.checker.check_model(model, full_check=True)
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def ort_session(path: Path):
+    try:
+        import onnxruntime as ort
+    except ImportError as err:
+        raise SharpcamError("onnxruntime is needed to verify graphs: pip install -e '.[cpu]'") from err
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def check_float_graph(student: nn.Module, path: Path, images: list[np.ndarray], atol: float = 1e-4) -> Parity:
+    """Max abs difference to PyTorch over real RGB uint8 images (any sizes)."""
+    session, diffs = ort_session(path), []
+    for img in images:
+        x = torch.from_numpy(img.copy()).permute(2, 0, 1)[None].float() / 255
+        with torch.no_grad():
+            ref = student.eval()(x).numpy()
+        got = session.run([FLOAT_OUTPUT], {FLOAT_INPUT: x.numpy()})[0]
+        diffs.append(np.abs(got - ref).ravel())
+    d = np.concatenate(diffs)
+    return Parity(path.name, float(d.max()), float((d <= atol).mean()), atol)
+
+
+def reference_frames(student: nn.Module, frames_bgr: list[np.ndarray]) -> list[np.ndarray]:
+    """The FP32 PyTorch student's output for each BGR frame, through the same frame conversion."""
+    reference = FrameGraph(_copy(student), torch.float32)
+    with torch.no_grad():
+        return [reference(torch.from_numpy(f)).numpy() for f in frames_bgr]
+
+
+def check_frame_graph(path: Path, frames_bgr: list[np.ndarray], references: list[np.ndarray],
+                      levels: int) -> Parity:
+    """8-bit level differences between ONNX Runtime on the graph and the reference outputs."""
+    session, diffs = ort_session(path), []
+    for frame, ref in zip(frames_bgr, references):
+        got = session.run([FRAME_OUTPUT], {FRAME_INPUT: frame})[0]
+        if got.dtype != np.uint8 or got.shape != frame.shape:
+            raise SharpcamError(f"{path}: output {got.dtype} {got.shape}, expected uint8 {frame.shape}")
+        diffs.append(np.abs(got.astype(np.int16) - ref.astype(np.int16)).ravel())
+    d = np.concatenate(diffs)
+    return Parity(path.name, float(d.max()), float((d <= levels).mean()), levels)
+
+
+def frame_graph_names(resolution: str) -> tuple[str, str]:
+    return f"student_{resolution}.onnx", f"student_{resolution}_fp16.onnx"
+
+
+__all__ = ["RESOLUTIONS", "export_float", "export_frame", "check_float_graph", "check_frame_graph", "Parity",
+           "frame_graph_names", "file_sha256", "reference_frames"]
