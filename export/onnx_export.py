@@ -43,11 +43,31 @@ def export_float(student: nn.Module, path: Path) -> Path:
 
 
 def export_frame(student: nn.Module, path: Path, size: tuple[int, int], fp16: bool) -> Path:
+    """A static (height, width, 3) uint8 graph.
+
+    Traced on a small frame with symbolic height and width, then pinned to the target size: tracing runs
+    the model once, and FP16 convolutions at 1080p take minutes on a CPU.
+    """
     width, height = size
     graph = FrameGraph(_copy(student), torch.float16 if fp16 else torch.float32)
-    example = torch.zeros(height, width, 3, dtype=torch.uint8)
-    _export(graph, example, path, FRAME_INPUT, FRAME_OUTPUT, None)
+    example = torch.zeros(64, 64, 3, dtype=torch.uint8)
+    axes = {0: "height", 1: "width"}
+    _export(graph, example, path, FRAME_INPUT, FRAME_OUTPUT, {FRAME_INPUT: axes, FRAME_OUTPUT: axes})
+    _pin_frame_shape(path, height, width)
     return path
+
+
+def _pin_frame_shape(path: Path, height: int, width: int) -> None:
+    model = onnx.load(str(path))
+    for value in (*model.graph.input, *model.graph.output):
+        dims = value.type.tensor_type.shape.dim
+        for dim, size in zip(dims, (height, width, 3)):
+            dim.Clear()
+            dim.dim_value = size
+    del model.graph.value_info[:]  # stale symbolic shapes; re-inferred below
+    model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, str(path))
 
 
 def _copy(student: nn.Module) -> nn.Module:
