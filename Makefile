@@ -4,7 +4,7 @@ VENV     = .venv/.installed
 TORCH    = torch==2.13.0
 CORPUS   = data/corpus/manifest.json
 
-.PHONY: setup demo test corpus train evaluate ablation clean
+.PHONY: setup demo test corpus train evaluate engines clean
 
 setup: $(VENV)
 
@@ -38,6 +38,10 @@ train: $(VENV) $(CORPUS)
 
 evaluate: $(VENV) $(CORPUS)
 	$(PY) -m train.evaluate --student distilled=engines/student.pt --out benchmarks/results/quality
+
+# ONNX graphs always; FP16 TensorRT engines where TensorRT and an NVIDIA GPU exist (else exit 3, saying why).
+engines: $(VENV)
+	$(PY) -m export --checkpoint engines/student.pt --out engines
 
 clean:
 	rm -rf runs .pytest_cache
