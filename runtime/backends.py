@@ -1,0 +1,85 @@
+"""Inference backends, the middle stage. Each takes uint8 BGR frames and gives uint8 BGR frames back.
+
+Interface: `submit(frame) -> handle` starts work on one frame, `collect(handle) -> (frame, timings)`
+finishes it. A GPU backend overlaps frame N+1's upload with frame N's compute by holding two handles
+in flight; ONNX Runtime on the CPU does all the work in submit(). `timings` maps stage name to seconds.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from runtime.errors import SharpcamError
+
+
+class Backend(Protocol):
+    name: str
+    size: tuple[int, int] | None  # (width, height) a static graph/engine needs; None: any size
+
+    def submit(self, frame_bgr: np.ndarray) -> Any: ...
+
+    def collect(self, handle: Any) -> tuple[np.ndarray, dict[str, float]]: ...
+
+    def close(self) -> None: ...
+
+
+def _onnxruntime():
+    try:
+        import onnxruntime
+    except ImportError as err:
+        raise SharpcamError("ONNX Runtime is not installed: pip install -e '.[cpu]' "
+                            "(or '.[gpu]' for onnxruntime-gpu on an NVIDIA machine)") from err
+    return onnxruntime
+
+
+class OnnxBackend:
+    """ONNX Runtime: the uint8 frame graphs (static size) or the float graph (any size).
+
+    CUDA when onnxruntime-gpu finds a GPU, else the CPU with `threads` intra-op threads (0: ORT's choice).
+    """
+
+    def __init__(self, path: Path, threads: int = 0) -> None:
+        ort = _onnxruntime()
+        if not Path(path).exists():
+            raise SharpcamError(f"ONNX model {path} not found; export one with 'make engines'")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in ort.get_available_providers()]
+        try:
+            self._session = ort.InferenceSession(str(path), options, providers=providers)
+        except Exception as err:  # ORT raises its own exception types for malformed graphs
+            raise SharpcamError(f"ONNX Runtime cannot load {path}: {err}") from err
+        inp = self._session.get_inputs()[0]
+        self._input, self._output = inp.name, self._session.get_outputs()[0].name
+        self._frame_graph = inp.type == "tensor(uint8)"
+        if self._frame_graph:
+            height, width = inp.shape[0], inp.shape[1]
+            self.size = (width, height) if isinstance(width, int) and isinstance(height, int) else None
+        else:
+            self.size = None
+        device = "CUDA" if self._session.get_providers()[0] == "CUDAExecutionProvider" else "CPU"
+        self.name = f"onnxruntime-{device.lower()} ({Path(path).name})"
+
+    def submit(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+        start = time.perf_counter()
+        if self._frame_graph:
+            out = self._session.run([self._output], {self._input: frame_bgr})[0]
+            return out, {"infer": time.perf_counter() - start}
+        x = np.ascontiguousarray(frame_bgr[..., ::-1].transpose(2, 0, 1)[None], dtype=np.float32) * (1 / 255)
+        converted = time.perf_counter()
+        y = self._session.run([self._output], {self._input: x})[0]
+        inferred = time.perf_counter()
+        out = np.ascontiguousarray((np.clip(y[0], 0, 1) * 255 + 0.5).astype(np.uint8).transpose(1, 2, 0)[..., ::-1])
+        return out, {"preprocess": converted - start, "infer": inferred - converted,
+                     "postprocess": time.perf_counter() - inferred}
+
+    def collect(self, handle: tuple[np.ndarray, dict[str, float]]) -> tuple[np.ndarray, dict[str, float]]:
+        return handle
+
+    def close(self) -> None:
+        self._session = None

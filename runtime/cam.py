@@ -1,0 +1,103 @@
+"""Webcam (or video, or images) -> sharpening model -> virtual camera, window or file.
+
+    python -m runtime.cam                                  # camera 0 if present, else the built-in clip
+    python -m runtime.cam --engine engines/480p.plan       # TensorRT
+    python -m runtime.cam --model engines/student_480p.onnx --source clip.mp4 --sink out.mp4
+    python -m runtime.cam --sink window --side-by-side --frames 300 --stats stats.json
+
+Sinks: vcam (pyvirtualcam: v4l2loopback on Linux, OBS on Windows/macOS), window, null, or a .mp4/.avi path.
+Per-stage latency (p50/p95 ms) is printed every 2 s; --stats writes the summary as JSON at exit.
+Ctrl-C stops cleanly and finalizes an output file.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from runtime.errors import SharpcamError
+from runtime.pipeline import Pipeline, PipelineConfig
+from runtime.select import open_backend
+from runtime.sinks import open_sink
+from runtime.sources import open_source
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError("size must look like 640x480") from err
+    return w, h
+
+
+def default_source() -> str:
+    """Camera 0 where one exists, else the built-in clip."""
+    if sys.platform.startswith("linux"):
+        return "0" if Path("/dev/video0").exists() else "builtin"
+    try:
+        import cv2
+        cap = cv2.VideoCapture(0)
+        found = cap.isOpened()
+        cap.release()
+        return "0" if found else "builtin"
+    except ImportError:
+        return "builtin"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--engine", type=Path, help="TensorRT engine (.plan) built by 'make engines'")
+    p.add_argument("--model", type=Path, help="ONNX graph for ONNX Runtime (CPU, or CUDA with onnxruntime-gpu)")
+    p.add_argument("--source", help="camera index or /dev/videoN, video file, image folder, or 'builtin' "
+                                    "(default: camera 0 if present, else the built-in clip)")
+    p.add_argument("--sink", default="vcam", help="vcam, window, null, or an output .mp4/.avi (default: %(default)s)")
+    p.add_argument("--size", type=_size, default=None, help="camera resolution to ask for, e.g. 1280x720")
+    p.add_argument("--fps", type=float, default=None, help="camera frame rate to ask for")
+    p.add_argument("--frames", type=int, default=None, help="stop after N frames")
+    p.add_argument("--stats", type=Path, help="write the latency summary (JSON) here at exit")
+    p.add_argument("--side-by-side", action="store_true", help="window sink: original | sharpened")
+    p.add_argument("--pace", action="store_true", help="play files at their frame rate, dropping late frames")
+    p.add_argument("--threads", type=int, default=0, help="ONNX Runtime CPU threads (0: all cores)")
+    p.add_argument("--quiet", action="store_true", help="no periodic status lines")
+    return p.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> dict:
+    source = open_source(args.source or default_source(), args.size, args.fps)
+    try:
+        backend, why = open_backend(args.engine, args.model, source.size, args.threads)
+        print(f"source: {args.source or default_source()} {source.size[0]}x{source.size[1]} @ {source.fps:.0f} fps; "
+              f"backend: {why}", file=sys.stderr)
+        if backend.size and tuple(backend.size) != tuple(source.size):
+            print(f"note: the model runs at {backend.size[0]}x{backend.size[1]}; frames are resized in and out",
+                  file=sys.stderr)
+        cfg = PipelineConfig(max_frames=args.frames, pace=args.pace, print_every=0 if args.quiet else 2.0,
+                             in_flight=getattr(backend, "in_flight", 1))
+        with open_sink(args.sink, source.size, source.fps, args.side_by_side) as sink:
+            pipeline = Pipeline(source, backend, sink, cfg)
+            try:
+                summary = pipeline.run()
+            except KeyboardInterrupt:
+                summary = pipeline.stats.summary()
+                print("stopped", file=sys.stderr)
+        backend.close()
+    finally:
+        source.close()
+    summary["backend"], summary["source"], summary["sink"] = why, args.source or "default", args.sink
+    print(pipeline.stats.line(), file=sys.stderr)
+    if args.stats:
+        args.stats.parent.mkdir(parents=True, exist_ok=True)
+        args.stats.write_text(json.dumps(summary, indent=1))
+    return summary
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        run(parse_args(argv))
+    except SharpcamError as err:
+        sys.exit(f"error: {err}")
+
+
+if __name__ == "__main__":
+    main()

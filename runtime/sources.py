@@ -1,0 +1,175 @@
+"""Frame sources, the first stage: a camera, a video file, a folder of images, or the built-in clip.
+
+Every source yields uint8 BGR HxWx3 frames (OpenCV's order) and knows its size and frame rate.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from runtime.errors import SharpcamError
+
+ASSETS = Path(__file__).parent / "assets"
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+def _cv2():
+    try:
+        import cv2
+    except ImportError as err:
+        raise SharpcamError("OpenCV is needed for cameras, video files and windows: pip install opencv-python") from err
+    return cv2
+
+
+class FrameSource(Protocol):
+    size: tuple[int, int]  # (width, height)
+    fps: float
+    live: bool  # a camera: frames come at their own pace and old ones are worthless
+
+    def read(self) -> np.ndarray | None: ...  # None at the end of a finite source
+
+    def close(self) -> None: ...
+
+
+class BuiltinClip:
+    """A few seconds of real photographic content: a slow pan across a face, fine detail and text.
+
+    Made from three stills in runtime/assets (scikit-image's astronaut and coffee photographs, a text page
+    rendered from a licence text), so it needs no camera and no download.
+    """
+
+    live = False
+
+    def __init__(self, size: tuple[int, int] = (640, 480), seconds: float = 3.0, fps: float = 30.0) -> None:
+        cv2 = _cv2()
+        self.size, self.fps = size, fps
+        self._stills = [cv2.imread(str(ASSETS / n)) for n in ("face.jpg", "detail.jpg", "text.jpg")]
+        if any(s is None for s in self._stills):
+            raise SharpcamError(f"built-in clip images missing from {ASSETS}; reinstall sharpcam")
+        self._total = int(seconds * fps)
+        self._index = 0
+
+    def read(self) -> np.ndarray | None:
+        if self._index >= self._total:
+            return None
+        cv2 = _cv2()
+        per_still = max(self._total // len(self._stills), 1)
+        still = self._stills[min(self._index // per_still, len(self._stills) - 1)]
+        t = (self._index % per_still) / per_still  # 0..1 within this still: pan diagonally
+        h, w = still.shape[:2]
+        cw, ch = int(w * 0.8), int(h * 0.8)
+        x, y = int((w - cw) * t), int((h - ch) * t)
+        self._index += 1
+        return cv2.resize(still[y:y + ch, x:x + cw], self.size, interpolation=cv2.INTER_AREA)
+
+    def close(self) -> None:
+        self._index = self._total
+
+
+class FolderSource:
+    live = False
+
+    def __init__(self, folder: Path, fps: float = 30.0) -> None:
+        self._files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not self._files:
+            raise SharpcamError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {folder}")
+        first = self._load(self._files[0])
+        self.size, self.fps = (first.shape[1], first.shape[0]), fps
+        self._index = 0
+
+    def _load(self, path: Path) -> np.ndarray:
+        frame = _cv2().imread(str(path), _cv2().IMREAD_COLOR)
+        if frame is None:
+            raise SharpcamError(f"cannot read image {path}")
+        return frame
+
+    def read(self) -> np.ndarray | None:
+        if self._index >= len(self._files):
+            return None
+        frame = self._load(self._files[self._index])
+        self._index += 1
+        if (frame.shape[1], frame.shape[0]) != self.size:
+            frame = _cv2().resize(frame, self.size, interpolation=_cv2().INTER_AREA)
+        return frame
+
+    def close(self) -> None:
+        self._index = len(self._files)
+
+
+class VideoSource:
+    """A video file, or a camera (index or device path) asked for one buffered frame, a size, an FPS, MJPG."""
+
+    def __init__(self, spec: str, size: tuple[int, int] | None = None, fps: float | None = None,
+                 reconnect_seconds: float = 3.0) -> None:
+        cv2 = _cv2()
+        self.live = spec.isdigit() or spec.startswith("/dev/")
+        self._spec, self._request = spec, (size, fps)
+        self._reconnect_seconds = reconnect_seconds
+        if not self.live and not Path(spec).exists():
+            raise SharpcamError(f"no such video file or camera: {spec}")
+        self._cap = self._open()
+        self.size = (int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+        self.fps = float(self._cap.get(cv2.CAP_PROP_FPS)) or 30.0
+
+    def _open(self):
+        cv2 = _cv2()
+        if self.live:
+            target = int(self._spec) if self._spec.isdigit() else self._spec
+            backend = cv2.CAP_V4L2 if sys.platform.startswith("linux") else cv2.CAP_ANY
+            cap = cv2.VideoCapture(target, backend)
+            cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # V4L2 buffers several frames by default: lag
+            cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))  # USB2 cameras need it above 480p30
+            size, fps = self._request
+            if size:
+                cap.set(cv2.CAP_PROP_FRAME_WIDTH, size[0])
+                cap.set(cv2.CAP_PROP_FRAME_HEIGHT, size[1])
+            if fps:
+                cap.set(cv2.CAP_PROP_FPS, fps)
+        else:
+            cap = cv2.VideoCapture(self._spec)
+        if not cap.isOpened():
+            what = "camera" if self.live else "video file"
+            raise SharpcamError(f"cannot open {what} {self._spec}; check it exists and is not in use "
+                                "(list cameras with 'v4l2-ctl --list-devices' on Linux)")
+        return cap
+
+    def read(self) -> np.ndarray | None:
+        ok, frame = self._cap.read()
+        if ok:
+            return frame
+        if not self.live:
+            return None  # end of file
+        return self._reconnect()
+
+    def _reconnect(self) -> np.ndarray:
+        """A camera that vanished: retry for a few seconds, then a clear error (never a hang)."""
+        deadline = time.monotonic() + self._reconnect_seconds
+        while time.monotonic() < deadline:
+            self._cap.release()
+            time.sleep(0.25)
+            try:
+                self._cap = self._open()
+            except SharpcamError:
+                continue
+            ok, frame = self._cap.read()
+            if ok:
+                return frame
+        raise SharpcamError(f"camera {self._spec} stopped delivering frames and did not come back "
+                            f"within {self._reconnect_seconds:.0f} s; is it unplugged or used by another program?")
+
+    def close(self) -> None:
+        self._cap.release()
+
+
+def open_source(spec: str | None, size: tuple[int, int] | None = None, fps: float | None = None) -> FrameSource:
+    """None: the built-in clip. A folder: its images. Otherwise a camera index/path or a video file."""
+    if spec is None or spec == "builtin":
+        return BuiltinClip(size or (640, 480))
+    path = Path(spec)
+    if path.is_dir():
+        return FolderSource(path, fps or 30.0)
+    return VideoSource(spec, size, fps)

@@ -1,0 +1,57 @@
+"""Per-stage latency and end-to-end frame rate, measured every frame, summarised as percentiles."""
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+import numpy as np
+
+STAGES = ("capture", "preprocess", "infer", "postprocess", "output")
+
+
+class LatencyStats:
+    """Thread-safe rolling record of per-stage durations (seconds) and frame completion times."""
+
+    def __init__(self, window: int = 2000) -> None:
+        self._lock = threading.Lock()
+        self._stages: dict[str, deque[float]] = {}
+        self._done: deque[float] = deque(maxlen=window)
+        self._window = window
+        self.frames = 0
+        self.dropped = 0
+
+    def add(self, stage: str, seconds: float) -> None:
+        with self._lock:
+            self._stages.setdefault(stage, deque(maxlen=self._window)).append(seconds)
+
+    def frame_done(self, end_to_end: float) -> None:
+        with self._lock:
+            self.frames += 1
+            self._done.append(time.perf_counter())
+            self._stages.setdefault("end_to_end", deque(maxlen=self._window)).append(end_to_end)
+
+    def fps(self) -> float:
+        with self._lock:
+            done = list(self._done)
+        if len(done) < 2:
+            return 0.0
+        return (len(done) - 1) / max(done[-1] - done[0], 1e-9)
+
+    def summary(self) -> dict:
+        """{stage: {p50_ms, p95_ms, p99_ms, n}}, plus frames, dropped and fps."""
+        with self._lock:
+            stages = {k: np.asarray(v) * 1000 for k, v in self._stages.items() if v}
+        out: dict = {"frames": self.frames, "dropped": self.dropped, "fps": round(self.fps(), 2), "stages": {}}
+        for name, ms in stages.items():
+            p50, p95, p99 = np.percentile(ms, [50, 95, 99])
+            out["stages"][name] = {"p50_ms": round(float(p50), 2), "p95_ms": round(float(p95), 2),
+                                   "p99_ms": round(float(p99), 2), "n": int(ms.size)}
+        return out
+
+    def line(self) -> str:
+        """One status line: fps, drops, and p50/p95 of each stage in pipeline order."""
+        s = self.summary()
+        order = [k for k in (*STAGES, "end_to_end") if k in s["stages"]]
+        parts = [f"{k} {s['stages'][k]['p50_ms']:.1f}/{s['stages'][k]['p95_ms']:.1f}" for k in order]
+        return f"{s['fps']:.1f} fps, {s['frames']} frames, {s['dropped']} dropped | p50/p95 ms: " + ", ".join(parts)
