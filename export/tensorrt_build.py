@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from runtime.cuda_device import gpu_identity
 from runtime.engine_meta import EngineMeta, TensorInfo, sha256_file, sidecar_path
 from runtime.errors import SharpcamError
 
@@ -31,19 +32,6 @@ def missing_gpu_stack() -> str | None:
     except SharpcamError as err:
         return str(err)
     return None
-
-
-def gpu_identity(device: int = 0) -> tuple[str, str]:
-    """(GPU name, compute capability 'major.minor') through cuda-python."""
-    try:
-        from cuda.bindings import runtime as cudart
-    except ImportError as err:
-        raise SharpcamError("cuda-python is not installed (pip install cuda-python)") from err
-    err, props = cudart.cudaGetDeviceProperties(device)
-    if err != cudart.cudaError_t.cudaSuccess:
-        raise SharpcamError(f"no usable CUDA GPU: cudaGetDeviceProperties returned {err}")
-    name = props.name.decode() if isinstance(props.name, bytes) else str(props.name)
-    return name.rstrip("\x00"), f"{props.major}.{props.minor}"
 
 
 def build_engine(onnx_path: Path, engine_path: Path, timing_cache: Path, workspace_mb: int = 2048) -> EngineMeta:
