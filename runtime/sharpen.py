@@ -1,0 +1,96 @@
+"""Sharpen image files, keeping their names, and the report's Python API.
+
+    python -m runtime.sharpen photo.jpg scans/*.png -o sharpened/
+    python -m runtime.sharpen photo.jpg -o out/ --model engines/student.onnx
+
+    from runtime.sharpen import RealTimeSharpener
+    RealTimeSharpener('engines/student.onnx').sharpen_image('in.jpg', 'out.jpg')
+
+Any size: the dynamic float graph takes whole images, and large ones are processed in overlapping tiles
+so memory stays bounded. Grayscale stays grayscale; an alpha channel is kept as it was.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from runtime.backends import OnnxBackend
+from runtime.errors import SharpcamError
+from runtime.select import ENGINES
+from runtime.sources import _cv2
+
+
+class RealTimeSharpener:
+    """Sharpen uint8 images with the dynamic ONNX graph (default engines/student.onnx)."""
+
+    def __init__(self, model: str | Path | None = None, tile: int = 512, overlap: int = 16, threads: int = 0) -> None:
+        self.backend = OnnxBackend(Path(model) if model else ENGINES / "student.onnx", threads)
+        if self.backend.size is not None:
+            raise SharpcamError(f"{model} is a fixed-size frame graph; use the any-size graph engines/student.onnx")
+        self.tile, self.overlap = tile, overlap
+
+    def sharpen(self, image: np.ndarray) -> np.ndarray:
+        """HxW (gray), HxWx3 (BGR) or HxWx4 (BGRA) uint8 in, same shape out."""
+        if image.dtype != np.uint8:
+            raise SharpcamError(f"expected an 8-bit image, got {image.dtype}")
+        if image.ndim == 2:
+            gray = self._run(np.repeat(image[..., None], 3, axis=2))
+            return _cv2().cvtColor(gray, _cv2().COLOR_BGR2GRAY)
+        if image.ndim == 3 and image.shape[2] == 4:
+            return np.dstack([self._run(np.ascontiguousarray(image[..., :3])), image[..., 3]])
+        if image.ndim == 3 and image.shape[2] == 3:
+            return self._run(image)
+        raise SharpcamError(f"unsupported image shape {image.shape}")
+
+    def _run(self, bgr: np.ndarray) -> np.ndarray:
+        h, w = bgr.shape[:2]
+        if h <= self.tile and w <= self.tile:
+            return self.backend.collect(self.backend.submit(bgr))[0]
+        out = np.empty_like(bgr)
+        step, ov = self.tile - 2 * self.overlap, self.overlap
+        for y in range(0, h, step):
+            for x in range(0, w, step):
+                y0, x0 = max(y - ov, 0), max(x - ov, 0)
+                y1, x1 = min(y + step + ov, h), min(x + step + ov, w)
+                result = self.backend.collect(self.backend.submit(np.ascontiguousarray(bgr[y0:y1, x0:x1])))[0]
+                # keep only the tile's own area: its overlap with neighbours saw a cut-off context
+                out[y:min(y + step, h), x:min(x + step, w)] = result[y - y0:y - y0 + min(step, h - y),
+                                                                      x - x0:x - x0 + min(step, w - x)]
+        return out
+
+    def sharpen_image(self, src: str | Path, dst: str | Path) -> None:
+        cv2 = _cv2()
+        image = cv2.imread(str(src), cv2.IMREAD_UNCHANGED)
+        if image is None:
+            raise SharpcamError(f"cannot read image {src}")
+        if image.dtype == np.uint16:
+            image = (image // 257).astype(np.uint8)
+        Path(dst).parent.mkdir(parents=True, exist_ok=True)
+        if not cv2.imwrite(str(dst), self.sharpen(image)):
+            raise SharpcamError(f"cannot write {dst}; check the folder and the file extension")
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="+", type=Path, help="image files")
+    p.add_argument("-o", "--out", type=Path, required=True, help="output folder (file names are kept)")
+    p.add_argument("--model", type=Path, help="any-size ONNX graph (default: engines/student.onnx)")
+    p.add_argument("--tile", type=int, default=512, help="tile side for large images (default: %(default)s)")
+    args = p.parse_args(argv)
+    try:
+        sharpener = RealTimeSharpener(args.model, tile=args.tile)
+        for src in args.inputs:
+            dst = args.out / src.name
+            if dst.resolve() == src.resolve():
+                raise SharpcamError(f"{dst} would overwrite its input; choose another --out folder")
+            sharpener.sharpen_image(src, dst)
+            print(f"{src} -> {dst}")
+    except SharpcamError as err:
+        sys.exit(f"error: {err}")
+
+
+if __name__ == "__main__":
+    main()
