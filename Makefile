@@ -1,10 +1,10 @@
-# sharpcam: `make demo` sets up and runs the main job on built-in data; `make test` runs the tests.
+# sharpcam: `make demo` sets up and runs the main job on a built-in clip; `make test` runs the tests.
 PY      ?= .venv/bin/python
 VENV     = .venv/.installed
 TORCH    = torch==2.13.0
 CORPUS   = data/corpus/manifest.json
 
-.PHONY: setup demo test corpus train evaluate engines clean
+.PHONY: setup demo demo-train test corpus train evaluate engines clean
 
 setup: $(VENV)
 
@@ -17,8 +17,13 @@ $(VENV): pyproject.toml
 	touch $(VENV)
 
 # Main job on a built-in default until the runtime lands: smoke-size distillation + evaluation.
-# Built-in data: the images bundled with scikit-image and matplotlib (no Debian packages, no network).
+# The main job on the built-in clip: sharpen it through the shipped ONNX graph into a video file.
 demo: $(VENV)
+	$(PY) -m runtime.cam --source builtin --sink runs/demo/sharpened.mp4 --stats runs/demo/stats.json
+	@echo "wrote runs/demo/sharpened.mp4 and runs/demo/stats.json"
+
+# Smoke-size distillation + evaluation on built-in images (scikit-image, matplotlib; no Debian packages).
+demo-train: $(VENV)
 	$(PY) -m train.corpus --out runs/demo/corpus --no-debian --text-pages 0
 	$(PY) -m train.distill --preset smoke --corpus runs/demo/corpus --run-dir runs/demo --fresh
 	$(PY) -m train.evaluate --corpus runs/demo/corpus --split test --no-teacher \

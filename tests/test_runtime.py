@@ -239,3 +239,77 @@ def test_runtime_never_imports_torch(graphs):
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_missing_virtual_camera_says_how_to_install():
+    if Path("/dev/video0").exists() or sys.platform != "linux":
+        pytest.skip("a video device exists here; the missing-camera message cannot be provoked")
+    with pytest.raises(SharpcamError) as err:
+        open_sink("vcam", (640, 480), 30)
+    assert "v4l2loopback" in str(err.value) and "exclusive_caps=1" in str(err.value)
+    assert "--sink window" in str(err.value)
+
+
+def test_ctrl_c_finalizes_the_output_file(tmp_path):
+    """SIGINT mid-run: the process exits cleanly and the .avi it was writing is playable."""
+    import signal
+    slow = tmp_path / "run.py"
+    slow.write_text(
+        "import sys, time\n"
+        "from runtime.cam import main\n"
+        "import runtime.backends as b\n"
+        "class Slow:\n"
+        "    name, size = 'slow', None\n"
+        "    def submit(self, f):\n"
+        "        time.sleep(0.05); return f, {'infer': 0.05}\n"
+        "    def collect(self, h): return h\n"
+        "    def close(self): pass\n"
+        "import runtime.select as s\n"
+        "s.open_backend = lambda *a, **k: (Slow(), 'slow test backend')\n"
+        "import runtime.cam as c; c.open_backend = s.open_backend\n"
+        f"main(['--source', 'builtin', '--sink', r'{tmp_path / 'out.avi'}', '--quiet'])\n")
+    import os
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, str(slow)], cwd=ROOT, stderr=subprocess.PIPE, text=True, env=env)
+    time.sleep(4)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "stopped" in err
+    cap = cv2.VideoCapture(str(tmp_path / "out.avi"))
+    ok, frame = cap.read()
+    assert ok and frame.shape == (480, 640, 3)
+
+
+def _cuda_ready() -> str | None:
+    try:
+        from runtime.cuda_device import CudaDevice, gpu_identity
+        gpu_identity()
+    except (SharpcamError, ImportError) as err:
+        return str(err)
+    return None
+
+
+@pytest.mark.skipif(_cuda_ready() is not None, reason=f"needs cuda-python and a CUDA GPU: {_cuda_ready()}")
+def test_double_buffer_on_a_real_gpu():
+    from cuda.bindings import runtime as cudart
+
+    from runtime.cuda_device import CudaDevice, cuda_call
+    device = CudaDevice()
+
+    def copy(slot, stream):  # device-to-device copy stands in for the engine
+        cuda_call(cudart.cudaMemcpyAsync(slot.dev_out.ptr, slot.dev_in.ptr, slot.dev_in.nbytes,
+                                         cudart.cudaMemcpyKind.cudaMemcpyDeviceToDevice, stream))
+
+    buffers = DoubleBuffer(device, copy, (480, 640, 3), (480, 640, 3))
+    frames = [np.full((480, 640, 3), i, np.uint8) for i in range(5)]
+    pending, outs = None, []
+    for f in frames:
+        slot = buffers.submit(f)
+        if pending is not None:
+            outs.append(buffers.collect(pending)[0])
+        pending = slot
+    outs.append(buffers.collect(pending)[0])
+    assert [int(o[0, 0, 0]) for o in outs] == list(range(5))
+    buffers.free()
+    device.close()
