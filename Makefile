@@ -4,7 +4,7 @@ VENV     = .venv/.installed
 TORCH    = torch==2.13.0
 CORPUS   = data/corpus/manifest.json
 
-.PHONY: setup demo demo-train test corpus train evaluate engines clean
+.PHONY: setup demo demo-train test corpus train evaluate engines bench bench-quick clean
 
 setup: $(VENV)
 
@@ -47,6 +47,13 @@ evaluate: $(VENV) $(CORPUS)
 # ONNX graphs always; FP16 TensorRT engines where TensorRT and an NVIDIA GPU exist (else exit 3, saying why).
 engines: $(VENV)
 	$(PY) -m export --checkpoint engines/student.pt --out engines
+
+# Speed, latency and quality report -> benchmarks/results/fps.{md,json,png} (a few minutes on 2 cores).
+bench: $(VENV)
+	$(PY) benchmarks/fps.py
+
+bench-quick: $(VENV)
+	$(PY) benchmarks/fps.py --quick --out runs/bench-quick
 
 clean:
 	rm -rf runs .pytest_cache

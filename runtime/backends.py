@@ -38,10 +38,11 @@ def _onnxruntime():
 class OnnxBackend:
     """ONNX Runtime: the uint8 frame graphs (static size) or the float graph (any size).
 
-    CUDA when onnxruntime-gpu finds a GPU, else the CPU with `threads` intra-op threads (0: ORT's choice).
+    device "auto": CUDA when onnxruntime-gpu finds a GPU, else the CPU; "cpu" or "cuda" to insist.
+    `threads`: CPU intra-op threads (0: ORT's choice).
     """
 
-    def __init__(self, path: Path, threads: int = 0) -> None:
+    def __init__(self, path: Path, threads: int = 0, device: str = "auto") -> None:
         ort = _onnxruntime()
         if not Path(path).exists():
             raise SharpcamError(f"ONNX model {path} not found; export one with 'make engines'")
@@ -49,7 +50,12 @@ class OnnxBackend:
         options.intra_op_num_threads = threads
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
-        providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in ort.get_available_providers()]
+        available = ort.get_available_providers()
+        if device == "cuda" and "CUDAExecutionProvider" not in available:
+            raise SharpcamError("ONNX Runtime has no CUDA provider here: install onnxruntime-gpu (not beside onnxruntime)")
+        wanted = {"auto": ("CUDAExecutionProvider", "CPUExecutionProvider"), "cpu": ("CPUExecutionProvider",),
+                  "cuda": ("CUDAExecutionProvider",)}[device]
+        providers = [p for p in wanted if p in available]
         try:
             self._session = ort.InferenceSession(str(path), options, providers=providers)
         except Exception as err:  # ORT raises its own exception types for malformed graphs

@@ -1,0 +1,1 @@
+"""sharpcam benchmarks: speed, latency and quality reports."""

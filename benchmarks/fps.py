@@ -1,0 +1,111 @@
+"""Speed, latency and quality report: `make bench`, or `python benchmarks/fps.py`.
+
+For each available backend (TensorRT engine, ONNX Runtime CUDA, ONNX Runtime CPU, PyTorch CPU/CUDA as a
+reference) and resolution: model-only FPS (median after warm-up), end-to-end FPS through the real pipeline
+(video file source, null sink), per-stage latency p50/p95/p99, peak memory, multiply-adds per frame and
+achieved GFLOP/s. Each measurement runs in its own process. Writes benchmarks/results/fps.{md,json,png},
+naming the machine; the report's own figures sit in the same table, marked as quoted.
+
+    python benchmarks/fps.py                   # every available backend, 480p/720p/1080p (a few minutes on 2 cores)
+    python benchmarks/fps.py --quick           # ONNX Runtime CPU at 480p only, under a minute
+    python benchmarks/fps.py --backends ort-cpu,torch-cpu --resolutions 480p,720p --repeats 5 --json raw.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # `python benchmarks/fps.py` from a checkout
+
+from benchmarks.flops import conv_macs  # noqa: E402
+from benchmarks.machine import describe  # noqa: E402
+from benchmarks.report import write_report  # noqa: E402
+
+BACKENDS = ("trt", "ort-cuda", "ort-cpu", "torch-cuda", "torch-cpu")
+QUOTED = {"480p": 31.4, "720p": 10.9, "1080p": 4.7}  # report section 5.1.2; GPU and precision not named
+
+
+def available_backends() -> list[str]:
+    found = ["ort-cpu"]
+    try:
+        import onnxruntime
+        if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+            found.append("ort-cuda")
+    except ImportError:
+        found.remove("ort-cpu")
+    try:
+        import torch
+        found.append("torch-cpu")
+        if torch.cuda.is_available():
+            found.append("torch-cuda")
+    except ImportError:
+        pass
+    from runtime.select import tensorrt_available
+    if tensorrt_available() and (ROOT / "engines" / "480p.plan").exists():
+        found.append("trt")
+    return [b for b in BACKENDS if b in found]
+
+
+def measure(backend: str, res: str, args: argparse.Namespace) -> dict:
+    cmd = [sys.executable, "-m", "benchmarks.worker", backend, res, "--warmup", str(args.warmup),
+           "--repeats", str(args.repeats), "--frames", str(args.frames)]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=args.timeout)
+    if proc.returncode != 0:
+        return {"backend": backend, "resolution": res, "error": proc.stderr.strip().splitlines()[-1:]}
+    result = json.loads(proc.stdout)
+    result["wall_s"] = round(time.perf_counter() - start, 1)
+    return result
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--backends", help=f"comma-separated from {','.join(BACKENDS)} (default: all available)")
+    p.add_argument("--resolutions", default="480p,720p,1080p")
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--repeats", type=int, default=3, help="model-only timed runs; the median is reported")
+    p.add_argument("--frames", type=int, default=6, help="frames through the end-to-end pipeline")
+    p.add_argument("--quick", action="store_true", help="ONNX Runtime CPU, 480p, 2 repeats, 3 frames")
+    p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results", help="report folder")
+    p.add_argument("--json", type=Path, help="also write the raw results here")
+    p.add_argument("--timeout", type=float, default=900, help="seconds per measurement")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.backends, args.resolutions, args.repeats, args.frames = "ort-cpu", "480p", 2, 3
+    return args
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    backends = args.backends.split(",") if args.backends else available_backends()
+    resolutions = args.resolutions.split(",")
+    machine = describe()
+    print(f"machine: {machine['cpu']} x{machine['cores']}, GPU: {machine['gpu'] or 'none'}", file=sys.stderr)
+    results = []
+    for res in resolutions:
+        from benchmarks.worker import RESOLUTIONS
+        w, h = RESOLUTIONS[res]
+        macs = conv_macs(ROOT / "engines" / "student.onnx", w, h)
+        for backend in backends:
+            r = measure(backend, res, args)
+            r["gmac_per_frame"] = round(macs / 1e9, 2)
+            if "model_only" in r:
+                r["achieved_gflops"] = round(2 * macs / 1e9 * r["model_only"]["fps"], 1)
+            results.append(r)
+            status = r.get("error") or f"{r['model_only']['fps']} fps model-only, {r['end_to_end']['fps']} fps end to end"
+            print(f"{backend:>10} {res:>5}: {status}", file=sys.stderr)
+    report = {"machine": machine, "quoted_report_fps": QUOTED, "settings": {
+        "warmup": args.warmup, "repeats": args.repeats, "frames": args.frames}, "results": results}
+    write_report(report, args.out, quality=ROOT / "benchmarks" / "results" / "quality.md")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1))
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""Write the benchmark report: Markdown + JSON + a PNG chart."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+STAGES = ("capture", "preprocess", "infer", "postprocess", "output", "end_to_end")
+
+
+def _stage_cell(stage: dict | None) -> str:
+    return f"{stage['p50_ms']:.0f} / {stage['p95_ms']:.0f} / {stage['p99_ms']:.0f}" if stage else "-"
+
+
+def markdown(report: dict, quality: Path | None) -> str:
+    m = report["machine"]
+    libs = ", ".join(f"{k} {v}" for k, v in m["libraries"].items())
+    lines = ["# Speed and latency", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, GPU: {m['gpu'] or 'none'}; "
+             f"Python {m['python']}; {libs}.", "",
+             f"Model-only: median of {report['settings']['repeats']} runs after {report['settings']['warmup']} "
+             "warm-up, one uint8 frame in and out (transfers included). End to end: the real pipeline "
+             f"(video file source, null sink), {report['settings']['frames']} frames.", "",
+             "| backend | resolution | model-only FPS | end-to-end FPS | GMAC/frame | achieved GFLOP/s | peak RSS MB |",
+             "|---|---|---|---|---|---|---|"]
+    for r in report["results"]:
+        if "error" in r:
+            lines.append(f"| {r['backend']} | {r['resolution']} | error: {' '.join(r['error'])} | | | | |")
+            continue
+        lines.append(f"| {r['backend']} | {r['resolution']} | {r['model_only']['fps']:.2f} | "
+                     f"{r['end_to_end']['fps']:.2f} | {r['gmac_per_frame']} | {r['achieved_gflops']} | "
+                     f"{r['peak_rss_mb']} |")
+    for res, fps in report["quoted_report_fps"].items():
+        lines.append(f"| report (quoted, GPU not named) | {res} | {fps} | - | - | - | - |")
+    lines += ["", "Per-stage latency, p50 / p95 / p99 ms (end to end):", "",
+              "| backend | resolution | " + " | ".join(STAGES) + " |", "|---|---|" + "---|" * len(STAGES)]
+    for r in report["results"]:
+        if "error" not in r:
+            stages = r["end_to_end"]["stages"]
+            lines.append(f"| {r['backend']} | {r['resolution']} | " +
+                         " | ".join(_stage_cell(stages.get(s)) for s in STAGES) + " |")
+    if quality and quality.exists():
+        lines += ["", "## Quality (from benchmarks/results/quality.md)", "",
+                  *quality.read_text().splitlines()[2:]]
+    return "\n".join(lines) + "\n"
+
+
+def chart(report: dict, out: Path) -> None:
+    results = [r for r in report["results"] if "error" not in r]
+    resolutions = list(dict.fromkeys(r["resolution"] for r in results))
+    backends = list(dict.fromkeys(r["backend"] for r in results))
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    width = 0.8 / (len(backends) + 1)
+    for i, backend in enumerate(backends):
+        values = [next((r["end_to_end"]["fps"] for r in results if r["backend"] == backend and r["resolution"] == res), 0)
+                  for res in resolutions]
+        ax.bar([x + i * width for x in range(len(resolutions))], values, width, label=f"{backend} (end to end)")
+    quoted = [report["quoted_report_fps"].get(res, 0) for res in resolutions]
+    ax.bar([x + len(backends) * width for x in range(len(resolutions))], quoted, width, color="lightgray",
+           hatch="//", label="report (quoted)")
+    ax.axhline(30, color="C3", ls=":", label="30 FPS")
+    ax.set_xticks([x + width * len(backends) / 2 for x in range(len(resolutions))], resolutions)
+    ax.set(ylabel="frames per second", title=f"sharpcam on {report['machine']['cpu'][:40]}")
+    ax.set_yscale("symlog", linthresh=1)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def write_report(report: dict, out: Path, quality: Path | None = None) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "fps.json").write_text(json.dumps(report, indent=1))
+    (out / "fps.md").write_text(markdown(report, quality))
+    if any("error" not in r for r in report["results"]):
+        chart(report, out / "fps.png")

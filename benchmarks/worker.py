@@ -1,0 +1,122 @@
+"""One benchmark measurement, run in its own process so its peak memory is its own.
+
+    python -m benchmarks.worker BACKEND RESOLUTION --repeats N --frames N   (prints one JSON object)
+
+BACKEND: ort-cpu, ort-cuda, trt, torch-cpu, torch-cuda (FP16; stands in for TensorRT where it is absent).
+Model-only: one uint8 BGR frame in, one out, transfers included, capture and output excluded; median of
+`repeats` after `warmup`. End to end: the real pipeline (video file source, null sink, lossless queues).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from runtime.pipeline import Pipeline, PipelineConfig
+from runtime.sinks import NullSink
+from runtime.sources import BuiltinClip, VideoSource, _cv2
+
+RESOLUTIONS = {"480p": (640, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
+ENGINES = Path(__file__).resolve().parent.parent / "engines"
+
+
+class TorchFrameBackend:
+    """PyTorch reference: the same frame graph the export writes, run eagerly (FP16 on CUDA)."""
+    in_flight = 1
+
+    def __init__(self, checkpoint: Path, device: str) -> None:
+        import torch
+
+        from export.graphs import FrameGraph
+        from train.checkpoint import student_from_checkpoint
+        student, _ = student_from_checkpoint(checkpoint)
+        self.torch, self.device = torch, torch.device(device)
+        dtype = torch.float16 if device == "cuda" else torch.float32
+        self.graph = FrameGraph(student, dtype).to(self.device).eval()
+        self.name, self.size = f"torch-{device}", None
+
+    def submit(self, frame: np.ndarray):
+        torch = self.torch
+        start = time.perf_counter()
+        with torch.inference_mode():
+            out = self.graph(torch.from_numpy(frame).to(self.device)).cpu().numpy()
+        return out, {"infer": time.perf_counter() - start}
+
+    def collect(self, handle):
+        return handle
+
+    def close(self) -> None:
+        pass
+
+
+def open_backend(kind: str, res: str, checkpoint: Path):
+    if kind in ("ort-cpu", "ort-cuda"):
+        from runtime.backends import OnnxBackend
+        return OnnxBackend(ENGINES / f"student_{res}.onnx", device=kind.split("-")[1])
+    if kind == "trt":
+        from runtime.trt_backend import TensorRTBackend
+        return TensorRTBackend(ENGINES / f"{res}.plan")
+    if kind in ("torch-cpu", "torch-cuda"):
+        return TorchFrameBackend(checkpoint, kind.split("-")[1])
+    raise ValueError(f"unknown backend {kind}")
+
+
+def model_only(backend, frame: np.ndarray, warmup: int, repeats: int) -> dict:
+    for _ in range(warmup):
+        backend.collect(backend.submit(frame))
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        backend.collect(backend.submit(frame))
+        times.append(time.perf_counter() - start)
+    median = statistics.median(times)
+    return {"median_ms": round(median * 1000, 2), "fps": round(1 / median, 2), "repeats": repeats,
+            "min_ms": round(min(times) * 1000, 2), "max_ms": round(max(times) * 1000, 2)}
+
+
+def end_to_end(backend, size: tuple[int, int], frames: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "clip.avi"
+        cv2, clip = _cv2(), BuiltinClip(size, seconds=frames / 30)
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, size)
+        while (frame := clip.read()) is not None:
+            writer.write(frame)
+        writer.release()
+        source = VideoSource(str(path))
+        cfg = PipelineConfig(print_every=0, in_flight=getattr(backend, "in_flight", 1))
+        summary = Pipeline(source, backend, NullSink(), cfg).run()
+        source.close()
+    return summary
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("backend")
+    p.add_argument("resolution", choices=list(RESOLUTIONS))
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--frames", type=int, default=6, help="frames through the end-to-end pipeline")
+    p.add_argument("--checkpoint", type=Path, default=ENGINES / "student.pt")
+    args = p.parse_args(argv)
+    size = RESOLUTIONS[args.resolution]
+    backend = open_backend(args.backend, args.resolution, args.checkpoint)
+    frame = BuiltinClip(size).read()
+    result = {"backend": args.backend, "name": backend.name, "resolution": args.resolution,
+              "model_only": model_only(backend, frame, args.warmup, args.repeats),
+              "end_to_end": end_to_end(backend, size, args.frames)}
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if args.backend == "torch-cuda":
+        result["peak_gpu_mb"] = round(backend.torch.cuda.max_memory_allocated() / 2**20, 1)
+    backend.close()
+    json.dump(result, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
