@@ -27,7 +27,7 @@ from train.tensors import to_image, to_tensor
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=Path("data/corpus"))
-    parser.add_argument("--crops", type=int, default=8, help="validation crops to score")
+    parser.add_argument("--crops", type=int, default=10, help="crops to score, round-robin over categories (train+val)")
     parser.add_argument("--size", type=int, default=152, help="crop side, a multiple of 4")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/teacher_modes.md"))
     args = parser.parse_args(argv)
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
             seconds[mode] += time.perf_counter() - start
             scores[mode].append(ssim(out, sharp))
         print(e.id, e.category, {k: round(v[-1], 4) for k, v in scores.items()})
-    lines = [f"# Teacher as a same-size sharpener ({len(entries)} val crops of {args.size}px, benchmark blur)", "",
+    lines = [f"# Teacher as a same-size sharpener ({len(entries)} train/val crops of {args.size}px, benchmark blur)", "",
              "| method | mean SSIM | s/crop |", "|---|---|---|"]
     for name, vals in scores.items():
         per = f"{seconds[name] / len(entries):.2f}" if name in seconds else "-"
