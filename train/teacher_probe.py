@@ -1,10 +1,11 @@
-"""Measure how the x4 teacher should serve a same-size task: SSIM of each mode on validation crops.
+"""Measure how the x4 teacher should serve a same-size task: SSIM of each mode on corpus crops.
 
-    python -m train.teacher_probe --crops 8
+    python -m train.teacher_probe --crops 10
 
 Compares the blurred input, unsharp mask and the teacher in modes down2 / down4 / native
-(see train.teacher.sharpen_same_size) on crops of validation images under the benchmark blur,
-and writes a Markdown table. Slow on a CPU (native mode: ~6 s per 152x152 crop).
+(see train.teacher.sharpen_same_size) on centre crops of train and validation images (never test),
+taken round-robin over the categories, under the benchmark blur, and writes a Markdown table.
+Slow on a CPU (native mode: ~3 s per 152x152 crop).
 """
 from __future__ import annotations
 
