@@ -2,12 +2,13 @@
 
     python -m runtime.sharpen photo.jpg scans/*.png -o sharpened/
     python -m runtime.sharpen photo.jpg -o out/ --model engines/student.onnx
+    python -m runtime.sharpen photo.jpg -o out/ --engine engines/480p.plan
 
     from runtime.sharpen import RealTimeSharpener
     RealTimeSharpener('engines/student.onnx').sharpen_image('in.jpg', 'out.jpg')
 
 Any size: the dynamic float graph takes whole images, and large ones are processed in overlapping tiles
-so memory stays bounded. Grayscale stays grayscale; an alpha channel is kept as it was.
+so memory stays bounded; a fixed-size frame graph or engine sets the tile size, edge tiles padded to it. Grayscale stays grayscale; an alpha channel is kept as it was.
 """
 from __future__ import annotations
 
@@ -24,12 +25,19 @@ from runtime.sources import _cv2
 
 
 class RealTimeSharpener:
-    """Sharpen uint8 images with the dynamic ONNX graph (default engines/student.onnx)."""
+    """Sharpen uint8 images: the any-size ONNX graph (default engines/student.onnx), or a fixed-size frame
+    graph or TensorRT engine, whose size then sets the tile (edge tiles are padded to it)."""
 
-    def __init__(self, model: str | Path | None = None, tile: int = 512, overlap: int = 16, threads: int = 0) -> None:
-        self.backend = OnnxBackend(Path(model) if model else ENGINES / "student.onnx", threads)
-        if self.backend.size is not None:
-            raise SharpcamError(f"{model} is a fixed-size frame graph; use the any-size graph engines/student.onnx")
+    def __init__(self, model: str | Path | None = None, tile: int = 512, overlap: int = 16, threads: int = 0,
+                 engine: str | Path | None = None) -> None:
+        if engine is not None:
+            from runtime.trt_backend import TensorRTBackend
+            self.backend = TensorRTBackend(Path(engine))
+        else:
+            self.backend = OnnxBackend(Path(model) if model else ENGINES / "student.onnx", threads)
+        self.fixed = self.backend.size  # (width, height) or None
+        if self.fixed is not None and min(self.fixed) <= 2 * overlap:
+            raise SharpcamError(f"the model's {self.fixed} frame is too small to tile with overlap {overlap}")
         self.tile, self.overlap = tile, overlap
 
     def sharpen(self, image: np.ndarray) -> np.ndarray:
@@ -45,20 +53,31 @@ class RealTimeSharpener:
             return self._run(image)
         raise SharpcamError(f"unsupported image shape {image.shape}")
 
+    def _infer(self, bgr: np.ndarray) -> np.ndarray:
+        """One call of the model; a fixed-size model gets the tile padded (reflected) to its size."""
+        h, w = bgr.shape[:2]
+        if self.fixed is not None and (w, h) != tuple(self.fixed):
+            fw, fh = self.fixed
+            padded = np.pad(bgr, ((0, fh - h), (0, fw - w), (0, 0)), mode="reflect" if min(h, w) > 1 else "edge")
+            return self.backend.collect(self.backend.submit(padded))[0][:h, :w]
+        return self.backend.collect(self.backend.submit(np.ascontiguousarray(bgr)))[0]
+
     def _run(self, bgr: np.ndarray) -> np.ndarray:
         h, w = bgr.shape[:2]
-        if h <= self.tile and w <= self.tile:
-            return self.backend.collect(self.backend.submit(bgr))[0]
+        tile_w, tile_h = self.fixed if self.fixed is not None else (self.tile, self.tile)
+        if h <= tile_h and w <= tile_w:
+            return self._infer(bgr)
         out = np.empty_like(bgr)
-        step, ov = self.tile - 2 * self.overlap, self.overlap
-        for y in range(0, h, step):
-            for x in range(0, w, step):
+        ov = self.overlap
+        step_y, step_x = tile_h - 2 * ov, tile_w - 2 * ov
+        for y in range(0, h, step_y):
+            for x in range(0, w, step_x):
                 y0, x0 = max(y - ov, 0), max(x - ov, 0)
-                y1, x1 = min(y + step + ov, h), min(x + step + ov, w)
-                result = self.backend.collect(self.backend.submit(np.ascontiguousarray(bgr[y0:y1, x0:x1])))[0]
+                y1, x1 = min(y + step_y + ov, h), min(x + step_x + ov, w)
+                result = self._infer(bgr[y0:y1, x0:x1])
                 # keep only the tile's own area: its overlap with neighbours saw a cut-off context
-                out[y:min(y + step, h), x:min(x + step, w)] = result[y - y0:y - y0 + min(step, h - y),
-                                                                      x - x0:x - x0 + min(step, w - x)]
+                out[y:min(y + step_y, h), x:min(x + step_x, w)] = result[y - y0:y - y0 + min(step_y, h - y),
+                                                                          x - x0:x - x0 + min(step_x, w - x)]
         return out
 
     def sharpen_image(self, src: str | Path, dst: str | Path) -> None:
@@ -77,11 +96,13 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", type=Path, help="image files")
     p.add_argument("-o", "--out", type=Path, required=True, help="output folder (file names are kept)")
-    p.add_argument("--model", type=Path, help="any-size ONNX graph (default: engines/student.onnx)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--model", type=Path, help="ONNX graph (default: the any-size engines/student.onnx)")
+    group.add_argument("--engine", type=Path, help="TensorRT engine; images are tiled to its frame size")
     p.add_argument("--tile", type=int, default=512, help="tile side for large images (default: %(default)s)")
     args = p.parse_args(argv)
     try:
-        sharpener = RealTimeSharpener(args.model, tile=args.tile)
+        sharpener = RealTimeSharpener(args.model, tile=args.tile, engine=args.engine)
         for src in args.inputs:
             dst = args.out / src.name
             if dst.resolve() == src.resolve():
