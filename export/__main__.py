@@ -20,9 +20,10 @@ import numpy as np
 from PIL import Image
 
 from export.graphs import RESOLUTIONS
-from export.onnx_export import (check_float_graph, check_frame_graph, export_float, export_frame, file_sha256,
+from export.onnx_export import (check_float_graph, check_frame_graph, export_float, export_frame,
                                 frame_graph_names, reference_frames)
 from export.tensorrt_build import INSTALL_HELP, build_engine, compare_with_onnxruntime, missing_gpu_stack
+from runtime.engine_meta import sha256_file
 from runtime.errors import SharpcamError
 from train.checkpoint import student_from_checkpoint
 
@@ -69,7 +70,7 @@ def export_all(checkpoint: Path, out: Path, resolutions: list[str], frames: int 
 
 def _record(report: dict, path: Path, parity, ok: bool) -> None:
     print(f"{'ok  ' if ok else 'FAIL'} {parity}")
-    report["graphs"][path.name] = {"sha256": file_sha256(path), "max_abs": parity.max_abs,
+    report["graphs"][path.name] = {"sha256": sha256_file(path), "max_abs": parity.max_abs,
                                    "fraction_within": parity.within, "tolerance": parity.tolerance, "ok": ok}
 
 

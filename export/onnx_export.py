@@ -7,7 +7,6 @@ against ONNX Runtime. Written graphs: `student.onnx` (float, dynamic) and per re
 from __future__ import annotations
 
 import copy
-import hashlib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,10 +84,6 @@ def _export(graph: nn.Module, example: torch.Tensor, path: Path, inp: str, out: 
     onnx.checker.check_model(model, full_check=True)
 
 
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def ort_session(path: Path):
     try:
         import onnxruntime as ort
@@ -137,4 +132,4 @@ def frame_graph_names(resolution: str) -> tuple[str, str]:
 
 
 __all__ = ["RESOLUTIONS", "export_float", "export_frame", "check_float_graph", "check_frame_graph", "Parity",
-           "frame_graph_names", "file_sha256", "reference_frames"]
+           "frame_graph_names", "reference_frames"]

@@ -11,7 +11,6 @@ nothing when names differ (Real-ESRGAN issue #407).
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import struct
 from importlib import resources
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from runtime.engine_meta import sha256_file
 from runtime.errors import SharpcamError
 from train.teacher import RRDBNet
 
@@ -50,14 +50,6 @@ def default_ncnn_param() -> Path:
     return Path(str(root / f"{NCNN_STEM}.param"))
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def load_teacher(path: str | Path | None = None) -> tuple[RRDBNet, str]:
     """Return (teacher in eval mode, sha256 of its weight file). None means the offline ncnn default."""
     path = Path(path) if path is not None else default_ncnn_param()
@@ -71,7 +63,7 @@ def load_teacher(path: str | Path | None = None) -> tuple[RRDBNet, str]:
     model = RRDBNet()
     check_state_dict(model, state, source=path)
     model.load_state_dict(state, strict=True)
-    return model.eval(), file_sha256(weights_file)
+    return model.eval(), sha256_file(weights_file)
 
 
 def torch_state_dict(path: Path) -> dict[str, torch.Tensor]:
