@@ -145,31 +145,16 @@ def train(cfg: TrainConfig, fresh: bool = False, ship_to: Path | None = None) ->
         print(f"student {cfg.student} {cfg.student_args}: {count_parameters(model):,} parameters; "
               f"{len(bank)} patches; alpha {cfg.alpha}; device {device} x{world}")
     for epoch in range(start_epoch, cfg.epochs):
-        net.train()
-        sums, start = {"loss": 0.0, "l1": 0.0, "teacher_mse": 0.0}, time.perf_counter()
-        bar = tqdm(range(cfg.steps_per_epoch), desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=rank != 0)
-        for _ in bar:
-            lq, hq, tq = sample_batch(bank, cfg, gen, device)
-            with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
-                out = net(lq)
-            loss, l1, mse = distill_loss(out.float(), hq, tq, cfg.alpha)
-            opt.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.unscale_(opt)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            scaler.step(opt)
-            scaler.update()
-            sums["loss"] += loss.item()
-            sums["l1"] += l1
-            sums["teacher_mse"] += mse or 0.0
-            bar.set_postfix(loss=f"{loss.item():.4f}")
+        start = time.perf_counter()
+        sums = _train_epoch(net, model, bank, cfg, gen, device, opt, scaler, amp_dtype if use_amp else None,
+                            desc=f"epoch {epoch + 1}/{cfg.epochs}", quiet=rank != 0)
         val_ssim = _validate(validator, model, device, world)
         sched.step(val_ssim)
         if rank != 0:
             continue
         steps = cfg.steps_per_epoch
         row = {"epoch": epoch + 1, "loss": sums["loss"] / steps, "l1": sums["l1"] / steps,
-               "teacher_mse": sums["teacher_mse"] / steps if tq is not None else None,
+               "teacher_mse": sums["teacher_mse"] / steps if bank.teacher is not None else None,
                "val_ssim": val_ssim, "val_psnr": validator.last_psnr,
                "val_ssim_blurred": validator.blurred_ssim, "val_ssim_unsharp": validator.unsharp_ssim,
                "lr": opt.param_groups[0]["lr"], "seconds": time.perf_counter() - start}
@@ -183,6 +168,30 @@ def train(cfg: TrainConfig, fresh: bool = False, ship_to: Path | None = None) ->
     if world > 1:
         dist.destroy_process_group()
     return history
+
+
+def _train_epoch(net, model, bank: Bank, cfg: TrainConfig, gen: torch.Generator, device: torch.device, opt,
+                 scaler, amp_dtype: torch.dtype | None, desc: str, quiet: bool) -> dict[str, float]:
+    """`steps_per_epoch` optimizer steps; returns the summed loss terms."""
+    net.train()
+    sums = {"loss": 0.0, "l1": 0.0, "teacher_mse": 0.0}
+    bar = tqdm(range(cfg.steps_per_epoch), desc=desc, disable=quiet)
+    for _ in bar:
+        lq, hq, tq = sample_batch(bank, cfg, gen, device)
+        with torch.autocast(device.type, dtype=amp_dtype or torch.bfloat16, enabled=amp_dtype is not None):
+            out = net(lq)
+        loss, l1, mse = distill_loss(out.float(), hq, tq, cfg.alpha)
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.unscale_(opt)  # clip the true gradients, not the scaled ones
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        scaler.step(opt)
+        scaler.update()
+        sums["loss"] += loss.item()
+        sums["l1"] += l1
+        sums["teacher_mse"] += mse or 0.0
+        bar.set_postfix(loss=f"{loss.item():.4f}")
+    return sums
 
 
 def _validate(validator: Validator | None, model: torch.nn.Module, device: torch.device, world: int) -> float:
