@@ -64,11 +64,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> dict:
-    source = open_source(args.source or default_source(), args.size, args.fps)
+    spec = args.source or default_source()
+    source = open_source(spec, args.size, args.fps)
+    backend = None
     try:
         backend, why = open_backend(args.engine, args.model, source.size, args.threads)
-        print(f"source: {args.source or default_source()} {source.size[0]}x{source.size[1]} @ {source.fps:.0f} fps; "
-              f"backend: {why}", file=sys.stderr)
+        print(f"source: {spec} {source.size[0]}x{source.size[1]} @ {source.fps:.0f} fps; backend: {why}",
+              file=sys.stderr)
         if backend.size and tuple(backend.size) != tuple(source.size):
             print(f"note: the model runs at {backend.size[0]}x{backend.size[1]}; frames are resized in and out",
                   file=sys.stderr)
@@ -78,13 +80,14 @@ def run(args: argparse.Namespace) -> dict:
             pipeline = Pipeline(source, backend, sink, cfg)
             try:
                 summary = pipeline.run()
-            except KeyboardInterrupt:
+            except KeyboardInterrupt:  # re-raised by run() after its threads stopped
                 summary = pipeline.stats.summary()
                 print("stopped", file=sys.stderr)
-        backend.close()
     finally:
+        if backend is not None:
+            backend.close()
         source.close()
-    summary["backend"], summary["source"], summary["sink"] = why, args.source or "default", args.sink
+    summary.update(backend=why, source=spec, sink=args.sink)
     print(pipeline.stats.line(), file=sys.stderr)
     if args.stats:
         args.stats.parent.mkdir(parents=True, exist_ok=True)
