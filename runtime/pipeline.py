@@ -122,7 +122,8 @@ class Pipeline:
                    threading.Thread(target=self._work, name="worker", daemon=True)]
         for t in threads:
             t.start()
-        last_print = time.perf_counter()
+        last_print = last_status = time.perf_counter()
+        status = ""  # the latency line drawn on a preview, refreshed twice a second, not every frame
         try:
             while True:
                 try:
@@ -132,7 +133,9 @@ class Pipeline:
                 except Closed:
                     break
                 start = time.perf_counter()
-                keep_going = self.sink.write(out, frame.image, self.stats.line() if self.cfg.print_every else "")
+                if self.cfg.print_every and start - last_status > 0.5:
+                    status, last_status = self.stats.line(), start
+                keep_going = self.sink.write(out, frame.image, status)
                 now = time.perf_counter()
                 self.stats.add("output", now - start)
                 self.stats.frame_done(now - frame.t0)
