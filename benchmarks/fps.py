@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))  # `python benchmarks/fps.py` from a checkout
 from benchmarks.flops import conv_macs  # noqa: E402
 from benchmarks.machine import describe  # noqa: E402
 from benchmarks.report import write_report  # noqa: E402
+from runtime.select import RESOLUTIONS  # noqa: E402
 
 BACKENDS = ("trt", "ort-cuda", "ort-cpu", "torch-cuda", "torch-cpu")
 QUOTED = {"480p": 31.4, "720p": 10.9, "1080p": 4.7}  # report section 5.1.2; GPU and precision not named
@@ -88,7 +89,6 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"machine: {machine['cpu']} x{machine['cores']}, GPU: {machine['gpu'] or 'none'}", file=sys.stderr)
     results = []
     for res in resolutions:
-        from benchmarks.worker import RESOLUTIONS
         w, h = RESOLUTIONS[res]
         macs = conv_macs(ROOT / "engines" / "student.onnx", w, h)
         for backend in backends:

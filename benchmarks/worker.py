@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from runtime.pipeline import Pipeline, PipelineConfig
+from runtime.select import RESOLUTIONS
 from runtime.sinks import NullSink
 from runtime.sources import BuiltinClip, VideoSource, _cv2
 
-RESOLUTIONS = {"480p": (640, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
 ENGINES = Path(__file__).resolve().parent.parent / "engines"
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-RESOLUTIONS: dict[str, tuple[int, int]] = {"480p": (640, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
+from runtime.select import RESOLUTIONS  # noqa: F401 - re-exported for export/
+
 FLOAT_INPUT, FLOAT_OUTPUT = "image", "sharpened"
 FRAME_INPUT, FRAME_OUTPUT = "frame_bgr", "sharpened_bgr"
 

@@ -7,7 +7,9 @@ from runtime.backends import Backend, OnnxBackend
 from runtime.errors import SharpcamError
 
 ENGINES = Path(__file__).resolve().parent.parent / "engines"
-RESOLUTION_NAMES = {(640, 480): "480p", (1280, 720): "720p", (1920, 1080): "1080p"}
+# The sizes engines are built for; export, runtime and benchmarks all read them from here.
+RESOLUTIONS: dict[str, tuple[int, int]] = {"480p": (640, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
+RESOLUTION_NAMES = {size: name for name, size in RESOLUTIONS.items()}
 
 
 def tensorrt_available() -> bool:
