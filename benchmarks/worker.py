@@ -22,7 +22,7 @@ import numpy as np
 from runtime.pipeline import Pipeline, PipelineConfig
 from runtime.select import RESOLUTIONS
 from runtime.sinks import NullSink
-from runtime.sources import BuiltinClip, VideoSource, _cv2
+from runtime.sources import BuiltinClip, VideoSource, opencv
 
 ENGINES = Path(__file__).resolve().parent.parent / "engines"
 
@@ -84,7 +84,7 @@ def model_only(backend, frame: np.ndarray, warmup: int, repeats: int) -> dict:
 def end_to_end(backend, size: tuple[int, int], frames: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "clip.avi"
-        cv2, clip = _cv2(), BuiltinClip(size, seconds=frames / 30)
+        cv2, clip = opencv(), BuiltinClip(size, seconds=frames / 30)
         writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, size)
         while (frame := clip.read()) is not None:
             writer.write(frame)

@@ -19,7 +19,7 @@ import numpy as np
 from runtime.backends import Backend
 from runtime.queues import Closed, DropOldestQueue
 from runtime.sinks import NullSink
-from runtime.sources import FrameSource, _cv2
+from runtime.sources import FrameSource, opencv
 from runtime.stats import LatencyStats
 
 
@@ -113,7 +113,7 @@ class Pipeline:
     def _resize(image: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
         if size is None or (image.shape[1], image.shape[0]) == tuple(size):
             return image
-        return _cv2().resize(image, tuple(size), interpolation=_cv2().INTER_AREA)
+        return opencv().resize(image, tuple(size), interpolation=opencv().INTER_AREA)
 
     # output ----------------------------------------------------------------------------------------
     def run(self) -> dict:

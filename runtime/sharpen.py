@@ -21,7 +21,7 @@ import numpy as np
 from runtime.backends import OnnxBackend
 from runtime.errors import SharpcamError
 from runtime.select import ENGINES
-from runtime.sources import _cv2
+from runtime.sources import opencv
 
 
 class RealTimeSharpener:
@@ -46,7 +46,7 @@ class RealTimeSharpener:
             raise SharpcamError(f"expected an 8-bit image, got {image.dtype}")
         if image.ndim == 2:
             gray = self._run(np.repeat(image[..., None], 3, axis=2))
-            return _cv2().cvtColor(gray, _cv2().COLOR_BGR2GRAY)
+            return opencv().cvtColor(gray, opencv().COLOR_BGR2GRAY)
         if image.ndim == 3 and image.shape[2] == 4:
             return np.dstack([self._run(np.ascontiguousarray(image[..., :3])), image[..., 3]])
         if image.ndim == 3 and image.shape[2] == 3:
@@ -81,7 +81,7 @@ class RealTimeSharpener:
         return out
 
     def sharpen_image(self, src: str | Path, dst: str | Path) -> None:
-        cv2 = _cv2()
+        cv2 = opencv()
         image = cv2.imread(str(src), cv2.IMREAD_UNCHANGED)
         if image is None:
             raise SharpcamError(f"cannot read image {src}")

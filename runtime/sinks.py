@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from runtime.errors import SharpcamError
-from runtime.sources import _cv2
+from runtime.sources import opencv
 
 
 class NullSink:
@@ -33,7 +33,7 @@ class FileSink(NullSink):
     """A video file; the container follows the suffix (.mp4 with mp4v, .avi with MJPG)."""
 
     def __init__(self, path: Path, size: tuple[int, int], fps: float) -> None:
-        cv2 = _cv2()
+        cv2 = opencv()
         fourcc = cv2.VideoWriter_fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
         path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = cv2.VideoWriter(str(path), fourcc, fps, size)
@@ -56,12 +56,12 @@ class WindowSink(NullSink):
     """An OpenCV preview; `side_by_side` shows original | sharpened; `overlay` draws the latency line."""
 
     def __init__(self, side_by_side: bool = False, overlay: bool = True, title: str = "sharpcam") -> None:
-        self._cv2, self.side_by_side, self.overlay, self.title = _cv2(), side_by_side, overlay, title
+        self.opencv, self.side_by_side, self.overlay, self.title = opencv(), side_by_side, overlay, title
         self.name = "window"
         self._open = True
 
     def write(self, frame: np.ndarray, original: np.ndarray | None = None, status: str = "") -> bool:
-        cv2 = self._cv2
+        cv2 = self.opencv
         view = np.hstack([original, frame]) if self.side_by_side and original is not None else frame
         if self.overlay and status:
             view = view.copy()
@@ -76,7 +76,7 @@ class WindowSink(NullSink):
     def close(self) -> None:
         if self._open:
             self._open = False
-            self._cv2.destroyAllWindows()
+            self.opencv.destroyAllWindows()
 
 
 def vcam_install_help() -> str:
@@ -101,7 +101,7 @@ class VirtualCamSink(NullSink):
         except ImportError as err:
             raise SharpcamError("the virtual camera needs pyvirtualcam: pip install pyvirtualcam; "
                                 "or use --sink window / --sink out.mp4") from err
-        self._cv2 = _cv2()
+        self.opencv = opencv()
         self._i420 = sys.platform.startswith("linux")
         fmt = pyvirtualcam.PixelFormat.I420 if self._i420 else pyvirtualcam.PixelFormat.BGR
         try:
@@ -113,7 +113,7 @@ class VirtualCamSink(NullSink):
 
     def write(self, frame: np.ndarray, original: np.ndarray | None = None, status: str = "") -> bool:
         if self._i420:
-            frame = self._cv2.cvtColor(frame, self._cv2.COLOR_BGR2YUV_I420)
+            frame = self.opencv.cvtColor(frame, self.opencv.COLOR_BGR2YUV_I420)
         self._cam.send(frame)
         return True
 

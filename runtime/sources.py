@@ -17,7 +17,7 @@ ASSETS = Path(__file__).parent / "assets"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
 
-def _cv2():
+def opencv():
     try:
         import cv2
     except ImportError as err:
@@ -45,7 +45,7 @@ class BuiltinClip:
     live = False
 
     def __init__(self, size: tuple[int, int] = (640, 480), seconds: float = 3.0, fps: float = 30.0) -> None:
-        cv2 = _cv2()
+        cv2 = opencv()
         self.size, self.fps = size, fps
         self._stills = [cv2.imread(str(ASSETS / n)) for n in ("face.jpg", "detail.jpg", "text.jpg")]
         if any(s is None for s in self._stills):
@@ -56,7 +56,7 @@ class BuiltinClip:
     def read(self) -> np.ndarray | None:
         if self._index >= self._total:
             return None
-        cv2 = _cv2()
+        cv2 = opencv()
         per_still = max(self._total // len(self._stills), 1)
         still = self._stills[min(self._index // per_still, len(self._stills) - 1)]
         t = (self._index % per_still) / per_still  # 0..1 within this still: pan diagonally
@@ -82,7 +82,7 @@ class FolderSource:
         self._index = 0
 
     def _load(self, path: Path) -> np.ndarray:
-        frame = _cv2().imread(str(path), _cv2().IMREAD_COLOR)
+        frame = opencv().imread(str(path), opencv().IMREAD_COLOR)
         if frame is None:
             raise SharpcamError(f"cannot read image {path}")
         return frame
@@ -93,7 +93,7 @@ class FolderSource:
         frame = self._load(self._files[self._index])
         self._index += 1
         if (frame.shape[1], frame.shape[0]) != self.size:
-            frame = _cv2().resize(frame, self.size, interpolation=_cv2().INTER_AREA)
+            frame = opencv().resize(frame, self.size, interpolation=opencv().INTER_AREA)
         return frame
 
     def close(self) -> None:
@@ -105,7 +105,7 @@ class VideoSource:
 
     def __init__(self, spec: str, size: tuple[int, int] | None = None, fps: float | None = None,
                  reconnect_seconds: float = 3.0) -> None:
-        cv2 = _cv2()
+        cv2 = opencv()
         self.live = spec.isdigit() or spec.startswith("/dev/")
         self._spec, self._request = spec, (size, fps)
         self._reconnect_seconds = reconnect_seconds
@@ -116,7 +116,7 @@ class VideoSource:
         self.fps = float(self._cap.get(cv2.CAP_PROP_FPS)) or 30.0
 
     def _open(self):
-        cv2 = _cv2()
+        cv2 = opencv()
         if self.live:
             target = int(self._spec) if self._spec.isdigit() else self._spec
             backend = cv2.CAP_V4L2 if sys.platform.startswith("linux") else cv2.CAP_ANY
