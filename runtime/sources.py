@@ -18,6 +18,7 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
 
 def opencv():
+    """The cv2 module, or a SharpcamError saying how to install it."""
     try:
         import cv2
     except ImportError as err:
