@@ -20,11 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from runtime.pipeline import Pipeline, PipelineConfig
-from runtime.select import RESOLUTIONS
+from runtime.select import ENGINES, RESOLUTIONS
 from runtime.sinks import NullSink
 from runtime.sources import BuiltinClip, VideoSource, opencv
 
-ENGINES = Path(__file__).resolve().parent.parent / "engines"
 
 
 class TorchFrameBackend:

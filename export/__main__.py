@@ -75,12 +75,12 @@ def _record(report: dict, path: Path, parity, ok: bool) -> None:
 
 
 def build_engines(out: Path, resolutions: list[str]) -> None:
-    cache = out / "timing.cache"
+    cache, images = out / "timing.cache", sample_rgb()
     for res in resolutions:
         fp32_graph, fp16_graph = (out / n for n in frame_graph_names(res))
         engine = out / f"{res}.plan"
         meta = build_engine(fp16_graph, engine, cache)
-        frames = [as_frame(im, RESOLUTIONS[res]) for im in sample_rgb()]
+        frames = [as_frame(im, RESOLUTIONS[res]) for im in images]
         worst = compare_with_onnxruntime(engine, fp32_graph, frames)
         print(f"{engine}: TensorRT {meta.tensorrt_version} on {meta.gpu_name}; "
               f"max difference to ONNX Runtime (FP32) {worst:.0f} levels")

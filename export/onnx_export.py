@@ -16,7 +16,7 @@ import onnx
 import torch
 from torch import nn
 
-from export.graphs import (FLOAT_INPUT, FLOAT_OUTPUT, FRAME_INPUT, FRAME_OUTPUT, RESOLUTIONS, FloatGraph,
+from export.graphs import (FLOAT_INPUT, FLOAT_OUTPUT, FRAME_INPUT, FRAME_OUTPUT, FloatGraph,
                            FrameGraph)
 from runtime.errors import SharpcamError
 
@@ -130,6 +130,3 @@ def check_frame_graph(path: Path, frames_bgr: list[np.ndarray], references: list
 def frame_graph_names(resolution: str) -> tuple[str, str]:
     return f"student_{resolution}.onnx", f"student_{resolution}_fp16.onnx"
 
-
-__all__ = ["RESOLUTIONS", "export_float", "export_frame", "check_float_graph", "check_frame_graph", "Parity",
-           "frame_graph_names", "reference_frames"]
