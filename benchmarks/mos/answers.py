@@ -1,0 +1,137 @@
+"""Answers: validated on the server, appended to the study's answers.jsonl one line each, fsync'd.
+
+The file is append-only: nothing is ever rewritten, so an interrupted session (closed tab, killed server,
+power cut) loses at most the answer being written, and a torn last line is skipped when reading.
+Submitting the same (rater, pair) again appends a new line; the report keeps the last one ("last wins").
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runtime.errors import SharpcamError
+
+from benchmarks.mos.study import RATER_ID, Study
+
+FIELDS = {"rater", "pair", "left", "right", "preference", "elapsed_ms"}
+PREFERENCES = ("left", "right", "none")
+MAX_ELAPSED_MS = 24 * 3600 * 1000
+
+
+def _int_in(value: object, lo: int, hi: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
+
+
+def check_rater(study: Study, rater: object) -> str:
+    if not isinstance(rater, str) or not RATER_ID.fullmatch(rater):
+        raise SharpcamError("rater id must be 1-32 letters, digits, '_' or '-'")
+    if rater not in study.raters:
+        raise SharpcamError(f"unknown rater id {rater!r}: use one of the study's ids "
+                            f"({study.raters[0]} ... {study.raters[-1]})")
+    return rater
+
+
+def _scores(study: Study, side: str, value: object) -> dict[str, int]:
+    if not isinstance(value, dict) or set(value) != set(study.criteria):
+        raise SharpcamError(f"'{side}' must rate exactly these criteria: {', '.join(study.criteria)}")
+    for crit, score in value.items():
+        if not _int_in(score, 1, 5):
+            raise SharpcamError(f"'{side}' {crit}: the score must be an integer from 1 to 5")
+    return {c: value[c] for c in study.criteria}
+
+
+def validate(study: Study, body: object) -> dict:
+    """The record to store for one submitted screen; SharpcamError says what is wrong with it."""
+    if not isinstance(body, dict):
+        raise SharpcamError("the answer must be a JSON object")
+    if set(body) - FIELDS or not {"rater", "pair", "left", "right", "preference"} <= set(body):
+        raise SharpcamError(f"the answer must have the fields {sorted(FIELDS)} (elapsed_ms optional), no others")
+    rater = check_rater(study, body["rater"])
+    pair = body["pair"]
+    if not isinstance(pair, str) or pair not in study.pairs:
+        raise SharpcamError("unknown pair id")
+    if body["preference"] not in PREFERENCES:
+        raise SharpcamError(f"preference must be one of {PREFERENCES}")
+    elapsed = body.get("elapsed_ms", 0)
+    if not _int_in(elapsed, 0, MAX_ELAPSED_MS):
+        raise SharpcamError("elapsed_ms must be a whole number of milliseconds")
+    # the sides come from the server's own assignment: the page never knows which version is where
+    left, right = study.sides(rater, pair)
+    p = study.pairs[pair]
+    preferred = {"left": left, "right": right, "none": None}[body["preference"]]
+    return {"rater": rater, "pair": pair, "image": p.image, "category": p.category, "left": left, "right": right,
+            "scores": {left: _scores(study, "left", body["left"]), right: _scores(study, "right", body["right"])},
+            "preference": body["preference"], "preferred": preferred, "elapsed_ms": elapsed,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+
+
+def read_lines(path: Path) -> tuple[list[dict], int]:
+    """Every well-formed record in file order, and the number of lines that were not (a torn last line)."""
+    records, bad = [], 0
+    if not path.exists():
+        return records, bad
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            bad += 1
+            continue
+        if isinstance(rec, dict) and {"rater", "pair", "scores"} <= set(rec):
+            records.append(rec)
+        elif line.strip():
+            bad += 1
+    return records, bad
+
+
+@dataclass
+class Answers:
+    """The answers that count: the last line per (rater, pair), plus how many lines were set aside."""
+    latest: dict[tuple[str, str], dict] = field(default_factory=dict)
+    replaced: int = 0
+    unreadable: int = 0
+    unknown: int = 0  # lines naming a pair or rater the study no longer has
+
+
+def load_answers(study: Study) -> Answers:
+    records, bad = read_lines(study.answers_path)
+    out = Answers(unreadable=bad)
+    for rec in records:
+        if rec["pair"] not in study.pairs or rec["rater"] not in study.raters:
+            out.unknown += 1
+            continue
+        key = (rec["rater"], rec["pair"])
+        out.replaced += key in out.latest
+        out.latest[key] = rec  # last wins
+    return out
+
+
+class AnswerLog:
+    """Thread-safe appends to answers.jsonl, each flushed and fsync'd before the page moves on."""
+
+    def __init__(self, study: Study) -> None:
+        self.path = study.answers_path
+        self._lock = threading.Lock()
+        self._done: dict[str, set[str]] = {}
+        for rater, pair in load_answers(study).latest:
+            self._done.setdefault(rater, set()).add(pair)
+        # a torn last line (killed mid-write) must not swallow the next answer
+        if self.path.exists() and self.path.stat().st_size and not self.path.read_bytes().endswith(b"\n"):
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write("\n")
+
+    def answered(self, rater: str) -> set[str]:
+        with self._lock:
+            return set(self._done.get(rater, ()))
+
+    def append(self, record: dict) -> None:
+        line = json.dumps(record, sort_keys=True, ensure_ascii=True) + "\n"
+        with self._lock:
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(line)
+                f.flush()
+                os.fsync(f.fileno())
+            self._done.setdefault(record["rater"], set()).add(record["pair"])
