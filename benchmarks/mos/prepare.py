@@ -134,6 +134,10 @@ def prepare(cfg: PrepareConfig) -> Path:
     versions = ["blurred", *labels] + ["unsharp"] * cfg.unsharp + ["original"] * cfg.original
     if len(versions) < 2:
         raise SharpcamError("a study needs two versions: give a --model, --unsharp or --original")
+    for label, path in cfg.models:
+        if path is not None and not path.is_file():
+            raise SharpcamError(f"model {label}: {path} not found; give the path of an ONNX graph "
+                                "(e.g. one that 'make engines' wrote)")
     models = {label: RealTimeSharpener(path) for label, path in cfg.models}
     report, entries = LoadReport(), []
     for ident, path, category in tqdm(images, desc="prepare", unit="image"):
