@@ -15,6 +15,7 @@ more often (raters with equal counts are left out).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -116,11 +117,11 @@ def summarize(study: Study, answers: Answers) -> dict:
                     for v in study.versions}
     by_category = {v: {cat: asdict(mos(records, v, study.criteria, cat)) for cat in cats} for v in study.versions}
     prefs = [asdict(preference(records, a, b, cat)) for a, b in study.comparisons for cat in [None, *cats]]
-    raters = sorted({r for r, _ in answers.latest})
-    complete = sum(sum(r == rater for r, _ in answers.latest) == len(study.pairs) for rater in raters)
+    per_rater = Counter(r for r, _ in answers.latest)
+    complete = sum(n == len(study.pairs) for n in per_rater.values())
     return {"study": study.name, "versions": study.versions, "criteria": study.criteria, "categories": cats,
             "images": {cat: sum(c == cat for c in study.images.values()) for cat in cats},
-            "pairs_per_rater": len(study.pairs), "planned_raters": len(study.raters), "raters": len(raters),
+            "pairs_per_rater": len(study.pairs), "planned_raters": len(study.raters), "raters": len(per_rater),
             "complete_raters": complete, "answers": len(records), "replaced": answers.replaced,
             "unreadable_lines": answers.unreadable, "unknown_lines": answers.unknown,
             "mos": by_criterion, "mos_by_category": by_category, "preference": prefs}
