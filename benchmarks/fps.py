@@ -13,6 +13,7 @@ naming the machine; the report's own figures sit in the same table, marked as qu
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import subprocess
 import sys
@@ -25,7 +26,7 @@ sys.path.insert(0, str(ROOT))  # `python benchmarks/fps.py` from a checkout
 from benchmarks.flops import conv_macs  # noqa: E402
 from benchmarks.machine import describe  # noqa: E402
 from benchmarks.report import write_report  # noqa: E402
-from runtime.select import RESOLUTIONS  # noqa: E402
+from runtime.select import DEFAULT_STUDENT, RESOLUTIONS, STUDENTS, graph_path, plan_path  # noqa: E402
 
 BACKENDS = ("trt", "ort-cuda", "ort-cpu", "torch-cuda", "torch-cpu")
 QUOTED = {"480p": 31.4, "720p": 10.9, "1080p": 4.7}  # report section 5.1.2; GPU and precision not named
@@ -47,18 +48,19 @@ def available_backends() -> list[str]:
     except ImportError:
         pass
     from runtime.select import tensorrt_available
-    if tensorrt_available() and (ROOT / "engines" / "480p.plan").exists():
+    if tensorrt_available() and plan_path(DEFAULT_STUDENT, "480p").exists():
         found.append("trt")
     return [b for b in BACKENDS if b in found]
 
 
-def measure(backend: str, res: str, args: argparse.Namespace) -> dict:
-    cmd = [sys.executable, "-m", "benchmarks.worker", backend, res, "--warmup", str(args.warmup),
+def measure(student: str, backend: str, res: str, args: argparse.Namespace) -> dict:
+    cmd = [sys.executable, "-m", "benchmarks.worker", backend, res, "--student", student, "--warmup", str(args.warmup),
            "--repeats", str(args.repeats), "--frames", str(args.frames)]
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=args.timeout)
     if proc.returncode != 0:
-        return {"backend": backend, "resolution": res, "error": proc.stderr.strip().splitlines()[-1:]}
+        return {"student": student, "backend": backend, "resolution": res,
+                "error": proc.stderr.strip().splitlines()[-1:]}
     result = json.loads(proc.stdout)
     result["wall_s"] = round(time.perf_counter() - start, 1)
     return result
@@ -68,6 +70,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--backends", help=f"comma-separated from {','.join(BACKENDS)} (default: all available)")
     p.add_argument("--resolutions", default="480p,720p,1080p")
+    p.add_argument("--students", default=",".join(STUDENTS), help="shipped students (default: %(default)s)")
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--repeats", type=int, default=3, help="model-only timed runs; the median is reported")
     p.add_argument("--frames", type=int, default=6, help="frames through the end-to-end pipeline")
@@ -78,6 +81,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.quick:
         args.backends, args.resolutions, args.repeats, args.frames = "ort-cpu", "480p", 2, 3
+        args.students = DEFAULT_STUDENT
     return args
 
 
@@ -88,17 +92,16 @@ def main(argv: list[str] | None = None) -> dict:
     machine = describe()
     print(f"machine: {machine['cpu']} x{machine['cores']}, GPU: {machine['gpu'] or 'none'}", file=sys.stderr)
     results = []
-    for res in resolutions:
+    for student, res, backend in itertools.product(args.students.split(","), resolutions, backends):
         w, h = RESOLUTIONS[res]
-        macs = conv_macs(ROOT / "engines" / "student.onnx", w, h)
-        for backend in backends:
-            r = measure(backend, res, args)
-            r["gmac_per_frame"] = round(macs / 1e9, 2)
-            if "model_only" in r:
-                r["achieved_gflops"] = round(2 * macs / 1e9 * r["model_only"]["fps"], 1)
-            results.append(r)
-            status = r.get("error") or f"{r['model_only']['fps']} fps model-only, {r['end_to_end']['fps']} fps end to end"
-            print(f"{backend:>10} {res:>5}: {status}", file=sys.stderr)
+        macs = conv_macs(graph_path(student), w, h)
+        r = measure(student, backend, res, args)
+        r["gmac_per_frame"] = round(macs / 1e9, 2)
+        if "model_only" in r:
+            r["achieved_gflops"] = round(2 * macs / 1e9 * r["model_only"]["fps"], 1)
+        results.append(r)
+        status = r.get("error") or f"{r['model_only']['fps']} fps model-only, {r['end_to_end']['fps']} fps end to end"
+        print(f"{student:>5} {backend:>10} {res:>5}: {status}", file=sys.stderr)
     report = {"machine": machine, "quoted_report_fps": QUOTED, "settings": {
         "warmup": args.warmup, "repeats": args.repeats, "frames": args.frames}, "results": results}
     write_report(report, args.out, quality=ROOT / "benchmarks" / "results" / "quality.md")

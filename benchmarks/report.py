@@ -12,6 +12,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 STAGES = ("capture", "preprocess", "infer", "postprocess", "output", "end_to_end")
 
 
+def _who(r: dict) -> str:
+    return f"{r.get('student', 'seed')} | {r['backend']}"
+
+
 def _stage_cell(stage: dict | None) -> str:
     return f"{stage['p50_ms']:.0f} / {stage['p95_ms']:.0f} / {stage['p99_ms']:.0f}" if stage else "-"
 
@@ -25,25 +29,25 @@ def markdown(report: dict, quality: Path | None) -> str:
              f"Model-only: median of {report['settings']['repeats']} runs after {report['settings']['warmup']} "
              "warm-up, one uint8 frame in and out (transfers included). End to end: the real pipeline "
              f"(video file source, null sink), {report['settings']['frames']} frames.", "",
-             "| backend | resolution | model-only FPS | end-to-end FPS | GMAC/frame | achieved GFLOP/s | peak RSS MB |",
-             "|---|---|---|---|---|---|---|"]
+             "| student | backend | resolution | model-only FPS | end-to-end FPS | GMAC/frame | achieved GFLOP/s | "
+             "peak RSS MB |", "|---|---|---|---|---|---|---|---|"]
     for r in report["results"]:
         if "error" in r:
-            lines.append(f"| {r['backend']} | {r['resolution']} | error: {' '.join(r['error'])} | | | | |")
+            lines.append(f"| {_who(r)} | {r['resolution']} | error: {' '.join(r['error'])} | | | | |")
             continue
-        lines.append(f"| {r['backend']} | {r['resolution']} | {r['model_only']['fps']:.2f} | "
+        lines.append(f"| {_who(r)} | {r['resolution']} | {r['model_only']['fps']:.2f} | "
                      f"{r['end_to_end']['fps']:.2f} | {r['gmac_per_frame']} | {r['achieved_gflops']} | "
                      f"{r['peak_rss_mb']} |")
     for res, fps in report["quoted_report_fps"].items():
-        lines.append(f"| report (quoted, GPU not named) | {res} | {fps} | - | - | - | - |")
+        lines.append(f"| seed | report (quoted, GPU not named) | {res} | {fps} | - | - | - | - |")
     lines += ["", "Per-stage latency, p50 / p95 / p99 ms. The file source uses lossless queues, so end-to-end "
               "latency here includes time spent waiting behind earlier frames; a live camera drops the oldest "
               "frame instead.", "",
-              "| backend | resolution | " + " | ".join(STAGES) + " |", "|---|---|" + "---|" * len(STAGES)]
+              "| student | backend | resolution | " + " | ".join(STAGES) + " |", "|---|---|---|" + "---|" * len(STAGES)]
     for r in report["results"]:
         if "error" not in r:
             stages = r["end_to_end"]["stages"]
-            lines.append(f"| {r['backend']} | {r['resolution']} | " +
+            lines.append(f"| {_who(r)} | {r['resolution']} | " +
                          " | ".join(_stage_cell(stages.get(s)) for s in STAGES) + " |")
     if quality and quality.exists():
         lines += ["", "## Quality (from benchmarks/results/quality.md)", "",
@@ -54,11 +58,12 @@ def markdown(report: dict, quality: Path | None) -> str:
 def chart(report: dict, out: Path) -> None:
     results = [r for r in report["results"] if "error" not in r]
     resolutions = list(dict.fromkeys(r["resolution"] for r in results))
-    backends = list(dict.fromkeys(r["backend"] for r in results))
+    backends = list(dict.fromkeys(_who(r).replace(" | ", " ") for r in results))
     fig, ax = plt.subplots(figsize=(8, 4.2))
     width = 0.8 / (len(backends) + 1)
     for i, backend in enumerate(backends):
-        values = [next((r["end_to_end"]["fps"] for r in results if r["backend"] == backend and r["resolution"] == res), 0)
+        values = [next((r["end_to_end"]["fps"] for r in results
+                             if _who(r).replace(" | ", " ") == backend and r["resolution"] == res), 0)
                   for res in resolutions]
         ax.bar([x + i * width for x in range(len(resolutions))], values, width, label=f"{backend} (end to end)")
     quoted = [report["quoted_report_fps"].get(res, 0) for res in resolutions]

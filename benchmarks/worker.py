@@ -1,6 +1,6 @@
 """One benchmark measurement, run in its own process so its peak memory is its own.
 
-    python -m benchmarks.worker BACKEND RESOLUTION --repeats N --frames N   (prints one JSON object)
+    python -m benchmarks.worker BACKEND RESOLUTION --student fast --repeats N --frames N   (prints one JSON object)
 
 BACKEND: ort-cpu, ort-cuda, trt, torch-cpu, torch-cuda (FP16; stands in for TensorRT where it is absent).
 Model-only: one uint8 BGR frame in, one out, transfers included, capture and output excluded; median of
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from runtime.pipeline import Pipeline, PipelineConfig
-from runtime.select import ENGINES, RESOLUTIONS
+from runtime.select import DEFAULT_STUDENT, ENGINES, RESOLUTIONS, STUDENTS, graph_path, plan_path
 from runtime.sinks import NullSink
 from runtime.sources import BuiltinClip, VideoSource, opencv
 
@@ -55,13 +55,14 @@ class TorchFrameBackend:
         pass
 
 
-def open_backend(kind: str, res: str, checkpoint: Path):
+def open_backend(kind: str, res: str, student: str, threads: int = 0, graph: Path | None = None):
     if kind in ("ort-cpu", "ort-cuda"):
         from runtime.backends import OnnxBackend
-        return OnnxBackend(ENGINES / f"student_{res}.onnx", device=kind.split("-")[1])
+        return OnnxBackend(graph or graph_path(student, res), threads, device=kind.split("-")[1])
     if kind == "trt":
         from runtime.trt_backend import TensorRTBackend
-        return TensorRTBackend(ENGINES / f"{res}.plan")
+        return TensorRTBackend(plan_path(student, res))
+    checkpoint = ENGINES / f"{student}.pt"
     if kind in ("torch-cpu", "torch-cuda"):
         return TorchFrameBackend(checkpoint, kind.split("-")[1])
     raise ValueError(f"unknown backend {kind}")
@@ -102,14 +103,21 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--frames", type=int, default=6, help="frames through the end-to-end pipeline")
-    p.add_argument("--checkpoint", type=Path, default=ENGINES / "student.pt")
+    p.add_argument("--e2e-seconds", type=float,
+                   help="instead of --frames: as many frames as the model-only speed fits in this many seconds")
+    p.add_argument("--graph", type=Path, help="ort-*: this frame graph instead of the student's shipped one")
+    p.add_argument("--student", choices=STUDENTS, default=DEFAULT_STUDENT)
+    p.add_argument("--threads", type=int, default=0, help="ONNX Runtime CPU threads (0: all cores)")
     args = p.parse_args(argv)
     size = RESOLUTIONS[args.resolution]
-    backend = open_backend(args.backend, args.resolution, args.checkpoint)
+    backend = open_backend(args.backend, args.resolution, args.student, args.threads, args.graph)
     frame = BuiltinClip(size).read()
-    result = {"backend": args.backend, "name": backend.name, "resolution": args.resolution,
-              "model_only": model_only(backend, frame, args.warmup, args.repeats),
-              "end_to_end": end_to_end(backend, size, args.frames)}
+    result = {"backend": args.backend, "student": args.student, "name": backend.name, "resolution": args.resolution,
+              "model_only": model_only(backend, frame, args.warmup, args.repeats)}
+    frames = args.frames
+    if args.e2e_seconds:
+        frames = int(min(300, max(6, args.e2e_seconds * result["model_only"]["fps"])))
+    result["end_to_end"] = end_to_end(backend, size, frames)
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     if args.backend == "torch-cuda":
         result["peak_gpu_mb"] = round(backend.torch.cuda.max_memory_allocated() / 2**20, 1)

@@ -1,11 +1,12 @@
 """`make engines`: student checkpoint -> ONNX graphs (checked, compared with PyTorch) -> FP16 TensorRT engines.
 
-    python -m export                                   # engines/student.pt -> engines/
-    python -m export --checkpoint runs/default/best.pt --resolutions 480p
+    python -m export                                   # engines/fast.pt and engines/seed.pt -> engines/
+    python -m export --students seed --resolutions 480p
+    python -m export --checkpoint runs/fast/best.pt --name trial --out runs/fast/engines
 
-Writes engines/student.onnx (float, dynamic), engines/student_<res>.onnx and student_<res>_fp16.onnx
-(uint8 BGR frames in and out) and engines/onnx_report.json. With TensorRT and a CUDA GPU it then builds
-engines/<res>.plan from the FP16 graphs (one shared timing cache, a .json sidecar per engine) and compares
+For each student NAME: NAME.onnx (float, dynamic), NAME_<res>.onnx and NAME_<res>_fp16.onnx (uint8 BGR frames
+in and out) and NAME_onnx_report.json. With TensorRT and a CUDA GPU it then builds
+NAME_<res>.plan from the FP16 graphs (one shared timing cache, a .json sidecar per engine) and compares
 each engine with ONNX Runtime on real frames. Without them it stops after the ONNX graphs and says what is
 missing (exit status 3). Engine and ONNX files are code-like: load only trusted ones.
 """
@@ -25,6 +26,7 @@ from export.onnx_export import (check_float_graph, check_frame_graph, export_flo
 from export.tensorrt_build import INSTALL_HELP, build_engine, compare_with_onnxruntime, missing_gpu_stack
 from runtime.engine_meta import sha256_file
 from runtime.errors import SharpcamError
+from runtime.select import ENGINES, STUDENTS, graph_path, plan_path
 from train.checkpoint import student_from_checkpoint
 
 SAMPLE_IMAGES = ("astronaut.png", "coffee.png", "chelsea.png")
@@ -48,23 +50,23 @@ def as_frame(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(img)[y:y + h, x:x + w, ::-1])
 
 
-def export_all(checkpoint: Path, out: Path, resolutions: list[str], frames: int = 2) -> dict:
-    """Write and verify every ONNX graph; return the report (also written to out/onnx_report.json)."""
+def export_all(checkpoint: Path, out: Path, resolutions: list[str], name: str, frames: int = 2) -> dict:
+    """Write and verify every ONNX graph; return the report (also written to out/NAME_onnx_report.json)."""
     student, _ = student_from_checkpoint(checkpoint)
     images = sample_rgb()
     report: dict = {"checkpoint": str(checkpoint), "graphs": {}}
-    path = export_float(student, out / "student.onnx")
+    path = export_float(student, graph_path(name, folder=out))
     parity = check_float_graph(student, path, [im[:192, :256] for im in images])
     _record(report, path, parity, ok=parity.within == 1.0)
     for res in resolutions:
         size = RESOLUTIONS[res]
         test_frames = [as_frame(im, size) for im in images[:frames]]
         references = reference_frames(student, test_frames)
-        for name, precision in zip(frame_graph_names(res), ("fp32", "fp16")):
-            path = export_frame(student, out / name, size, fp16=precision == "fp16")
+        for filename, precision in zip(frame_graph_names(name, res), ("fp32", "fp16")):
+            path = export_frame(student, out / filename, size, fp16=precision == "fp16")
             parity = check_frame_graph(path, test_frames, references, LEVELS[precision])
             _record(report, path, parity, ok=parity.within >= 0.999)
-    (out / "onnx_report.json").write_text(json.dumps(report, indent=1))
+    (out / f"{name}_onnx_report.json").write_text(json.dumps(report, indent=1))
     return report
 
 
@@ -74,11 +76,11 @@ def _record(report: dict, path: Path, parity, ok: bool) -> None:
                                    "fraction_within": parity.within, "tolerance": parity.tolerance, "ok": ok}
 
 
-def build_engines(out: Path, resolutions: list[str]) -> None:
+def build_engines(out: Path, resolutions: list[str], name: str) -> None:
     cache, images = out / "timing.cache", sample_rgb()
     for res in resolutions:
-        fp32_graph, fp16_graph = (out / n for n in frame_graph_names(res))
-        engine = out / f"{res}.plan"
+        fp32_graph, fp16_graph = (out / n for n in frame_graph_names(name, res))
+        engine = plan_path(name, res, folder=out)
         meta = build_engine(fp16_graph, engine, cache)
         frames = [as_frame(im, RESOLUTIONS[res]) for im in images]
         worst = compare_with_onnxruntime(engine, fp32_graph, frames)
@@ -88,7 +90,10 @@ def build_engines(out: Path, resolutions: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--checkpoint", type=Path, default=Path("engines/student.pt"))
+    parser.add_argument("--students", default=",".join(STUDENTS),
+                        help="shipped students to export, from engines/NAME.pt (default: %(default)s)")
+    parser.add_argument("--checkpoint", type=Path, help="export this checkpoint instead (needs --name)")
+    parser.add_argument("--name", help="file-name stem for --checkpoint's graphs and engines")
     parser.add_argument("--out", type=Path, default=Path("engines"))
     parser.add_argument("--resolutions", default="480p,720p,1080p", help="comma-separated: 480p,720p,1080p")
     parser.add_argument("--onnx-only", action="store_true", help="stop after the ONNX graphs")
@@ -97,17 +102,23 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [r for r in resolutions if r not in RESOLUTIONS]
     if unknown:
         parser.error(f"unknown resolution(s) {unknown}; choose from {list(RESOLUTIONS)}")
-    report = export_all(args.checkpoint, args.out, resolutions)
-    if not all(g["ok"] for g in report["graphs"].values()):
-        print("some graphs missed their parity tolerance: see engines/onnx_report.json", file=sys.stderr)
-        return 1
+    if (args.checkpoint is None) != (args.name is None):
+        parser.error("--checkpoint and --name go together")
+    jobs = ([(args.name, args.checkpoint)] if args.checkpoint else
+            [(name, ENGINES / f"{name}.pt") for name in args.students.split(",")])
+    for name, checkpoint in jobs:
+        report = export_all(checkpoint, args.out, resolutions, name)
+        if not all(g["ok"] for g in report["graphs"].values()):
+            print(f"some graphs missed their parity tolerance: see {args.out}/{name}_onnx_report.json", file=sys.stderr)
+            return 1
     if args.onnx_only:
         return 0
     missing = missing_gpu_stack()
     if missing:
         print(f"ONNX graphs written to {args.out}/. No TensorRT engines: {missing}.\n{INSTALL_HELP}", file=sys.stderr)
         return 3
-    build_engines(args.out, resolutions)
+    for name, _ in jobs:
+        build_engines(args.out, resolutions, name)
     return 0
 
 

@@ -1,8 +1,8 @@
 """Export a student to ONNX, check every graph, and compare it with PyTorch on real images.
 
 Like timm's exporter: eval mode, named inputs and outputs, `onnx.checker`, then a numeric comparison
-against ONNX Runtime. Written graphs: `student.onnx` (float, dynamic) and per resolution
-`student_480p.onnx` / `student_480p_fp16.onnx` (uint8 BGR frames in and out).
+against ONNX Runtime. Written graphs, for a student named e.g. fast: `fast.onnx` (float, dynamic) and per
+resolution `fast_480p.onnx` / `fast_480p_fp16.onnx` (uint8 BGR frames in and out).
 """
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ from torch import nn
 from export.graphs import (FLOAT_INPUT, FLOAT_OUTPUT, FRAME_INPUT, FRAME_OUTPUT, FloatGraph,
                            FrameGraph)
 from runtime.errors import SharpcamError
+from runtime.select import graph_path
 
 OPSET = 17
+SIZE_MULTIPLE = "size_multiple"  # ONNX metadata key, read by runtime/backends.py
 
 
 @dataclass
@@ -37,7 +39,8 @@ class Parity:
 def export_float(student: nn.Module, path: Path) -> Path:
     example = torch.rand(1, 3, 64, 64)
     axes = {0: "batch", 2: "height", 3: "width"}
-    _export(FloatGraph(student), example, path, FLOAT_INPUT, FLOAT_OUTPUT, {FLOAT_INPUT: axes, FLOAT_OUTPUT: axes})
+    _export(FloatGraph(_copy(student)), example, path, FLOAT_INPUT, FLOAT_OUTPUT,
+            {FLOAT_INPUT: axes, FLOAT_OUTPUT: axes})
     return path
 
 
@@ -70,8 +73,10 @@ def _pin_frame_shape(path: Path, height: int, width: int) -> None:
 
 
 def _copy(student: nn.Module) -> nn.Module:
-    """FrameGraph casts its student (FP16); never touch the caller's."""
-    return copy.deepcopy(student)
+    """A deployment copy: re-parameterized branches folded (`fuse`); FrameGraph may cast it to FP16.
+    The caller's student is never touched."""
+    deployed = copy.deepcopy(student).eval()
+    return deployed.fuse() if hasattr(deployed, "fuse") else deployed
 
 
 def _export(graph: nn.Module, example: torch.Tensor, path: Path, inp: str, out: str, axes: dict | None) -> None:
@@ -81,7 +86,11 @@ def _export(graph: nn.Module, example: torch.Tensor, path: Path, inp: str, out: 
         torch.onnx.export(graph.eval(), (example,), str(path), input_names=[inp], output_names=[out],
                           dynamic_axes=axes, opset_version=OPSET, dynamo=False, do_constant_folding=True)
     model = onnx.load(str(path))
+    multiple = getattr(graph.student, "size_multiple", 1)
+    # Recorded in the graph so the runtime, which never imports torch, knows to pad odd frame sizes.
+    onnx.helper.set_model_props(model, {SIZE_MULTIPLE: str(multiple)})
     onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, str(path))
 
 
 def ort_session(path: Path):
@@ -127,6 +136,6 @@ def check_frame_graph(path: Path, frames_bgr: list[np.ndarray], references: list
     return Parity(path.name, float(d.max()), float((d <= levels).mean()), levels)
 
 
-def frame_graph_names(resolution: str) -> tuple[str, str]:
-    return f"student_{resolution}.onnx", f"student_{resolution}_fp16.onnx"
+def frame_graph_names(student: str, resolution: str) -> tuple[str, str]:
+    return graph_path(student, resolution).name, graph_path(student, resolution, fp16=True).name
 

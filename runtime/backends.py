@@ -35,6 +35,12 @@ def _onnxruntime():
     return onnxruntime
 
 
+def _pad_to_multiple(image: np.ndarray, multiple: int) -> np.ndarray:
+    """Edge-replicate the bottom and right so height and width are multiples of `multiple`."""
+    pad_h, pad_w = -image.shape[0] % multiple, -image.shape[1] % multiple
+    return np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge") if pad_h or pad_w else image
+
+
 class OnnxBackend:
     """ONNX Runtime: the uint8 frame graphs (static size) or the float graph (any size).
 
@@ -68,6 +74,8 @@ class OnnxBackend:
             self.size = (width, height) if isinstance(width, int) and isinstance(height, int) else None
         else:
             self.size = None
+        # Pixel-unshuffle students need sizes that are multiples of their scale (export records it).
+        self.multiple = int(self._session.get_modelmeta().custom_metadata_map.get("size_multiple", "1"))
         device = "CUDA" if self._session.get_providers()[0] == "CUDAExecutionProvider" else "CPU"
         self.name = f"onnxruntime-{device.lower()} ({Path(path).name})"
 
@@ -76,11 +84,13 @@ class OnnxBackend:
         if self._frame_graph:
             out = self._session.run([self._output], {self._input: frame_bgr})[0]
             return out, {"infer": time.perf_counter() - start}
-        x = np.ascontiguousarray(frame_bgr[..., ::-1].transpose(2, 0, 1)[None], dtype=np.float32) * (1 / 255)
+        height, width = frame_bgr.shape[:2]
+        padded = _pad_to_multiple(frame_bgr, self.multiple)
+        x = np.ascontiguousarray(padded[..., ::-1].transpose(2, 0, 1)[None], dtype=np.float32) * (1 / 255)
         converted = time.perf_counter()
-        y = self._session.run([self._output], {self._input: x})[0]
+        y = self._session.run([self._output], {self._input: x})[0][0, :, :height, :width]
         inferred = time.perf_counter()
-        out = np.ascontiguousarray((np.clip(y[0], 0, 1) * 255 + 0.5).astype(np.uint8).transpose(1, 2, 0)[..., ::-1])
+        out = np.ascontiguousarray((np.clip(y, 0, 1) * 255 + 0.5).astype(np.uint8).transpose(1, 2, 0)[..., ::-1])
         return out, {"preprocess": converted - start, "infer": inferred - converted,
                      "postprocess": time.perf_counter() - inferred}
 

@@ -1,8 +1,9 @@
 """Webcam (or video, or images) -> sharpening model -> virtual camera, window or file.
 
     python -m runtime.cam                                  # camera 0 if present, else the built-in clip
-    python -m runtime.cam --engine engines/480p.plan       # TensorRT
-    python -m runtime.cam --model engines/student_480p.onnx --source clip.mp4 --sink out.mp4
+    python -m runtime.cam --engine engines/fast_480p.plan  # TensorRT
+    python -m runtime.cam --student seed --source clip.mp4 --sink out.mp4   # the report's architecture
+    python -m runtime.cam --model engines/fast_480p.onnx --source clip.mp4 --sink out.mp4
     python -m runtime.cam --sink window --side-by-side --frames 300 --stats stats.json
 
 Sinks: vcam (pyvirtualcam: v4l2loopback on Linux, OBS on Windows/macOS), window, null, or a .mp4/.avi path.
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from runtime.errors import SharpcamError
 from runtime.pipeline import Pipeline, PipelineConfig
-from runtime.select import open_backend
+from runtime.select import DEFAULT_STUDENT, STUDENTS, open_backend
 from runtime.sinks import open_sink
 from runtime.sources import open_source
 
@@ -49,6 +50,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--engine", type=Path, help="TensorRT engine (.plan) built by 'make engines'")
     p.add_argument("--model", type=Path, help="ONNX graph for ONNX Runtime (CPU, or CUDA with onnxruntime-gpu)")
+    p.add_argument("--student", choices=STUDENTS, default=DEFAULT_STUDENT,
+                   help="which shipped student to pick a graph/engine of when neither --engine nor --model is "
+                        "given: fast (real time on a CPU) or seed (the report's network) (default: %(default)s)")
     p.add_argument("--source", help="camera index or /dev/videoN, video file, image folder, or 'builtin' "
                                     "(default: camera 0 if present, else the built-in clip)")
     p.add_argument("--sink", default="vcam", help="vcam, window, null, or an output .mp4/.avi (default: %(default)s)")
@@ -68,7 +72,7 @@ def run(args: argparse.Namespace) -> dict:
     source = open_source(spec, args.size, args.fps)
     backend = None
     try:
-        backend, why = open_backend(args.engine, args.model, source.size, args.threads)
+        backend, why = open_backend(args.engine, args.model, source.size, args.threads, args.student)
         print(f"source: {spec} {source.size[0]}x{source.size[1]} @ {source.fps:.0f} fps; backend: {why}",
               file=sys.stderr)
         if backend.size and tuple(backend.size) != tuple(source.size):

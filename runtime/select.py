@@ -10,6 +10,21 @@ ENGINES = Path(__file__).resolve().parent.parent / "engines"
 # The sizes engines are built for; export, runtime and benchmarks all read them from here.
 RESOLUTIONS: dict[str, tuple[int, int]] = {"480p": (640, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
 RESOLUTION_NAMES = {size: name for name, size in RESOLUTIONS.items()}
+# Shipped students, each as engines/<name>.pt plus its graphs. "fast" is the CPU real-time student (the
+# default everywhere); "seed" is the report's architecture, kept for comparison and for GPUs.
+STUDENTS = ("fast", "seed")
+DEFAULT_STUDENT = "fast"
+
+
+def graph_path(student: str, resolution: str | None = None, fp16: bool = False, folder: Path = ENGINES) -> Path:
+    """engines/fast.onnx (float, any size) or engines/fast_480p[_fp16].onnx (uint8 frames, fixed size)."""
+    if resolution is None:
+        return folder / f"{student}.onnx"
+    return folder / f"{student}_{resolution}{'_fp16' if fp16 else ''}.onnx"
+
+
+def plan_path(student: str, resolution: str, folder: Path = ENGINES) -> Path:
+    return folder / f"{student}_{resolution}.plan"
 
 
 def tensorrt_available() -> bool:
@@ -22,8 +37,9 @@ def tensorrt_available() -> bool:
 
 
 def open_backend(engine: Path | None, model: Path | None, size: tuple[int, int],
-                 threads: int = 0) -> tuple[Backend, str]:
-    """(backend, one sentence saying what was chosen and why)."""
+                 threads: int = 0, student: str = DEFAULT_STUDENT) -> tuple[Backend, str]:
+    """(backend, one sentence saying what was chosen and why); without an engine or model, the best
+    available graph of `student` for the frame size."""
     if engine is not None and model is not None:
         raise SharpcamError("give either --engine or --model, not both")
     if engine is not None:
@@ -32,22 +48,24 @@ def open_backend(engine: Path | None, model: Path | None, size: tuple[int, int],
     if model is not None:
         backend = OnnxBackend(model, threads)
         return backend, f"{backend.name}, as asked"
-    return _auto(size, threads)
+    if student not in STUDENTS:
+        raise SharpcamError(f"unknown student '{student}'; shipped: {', '.join(STUDENTS)}")
+    return _auto(size, threads, student)
 
 
-def _auto(size: tuple[int, int], threads: int) -> tuple[Backend, str]:
+def _auto(size: tuple[int, int], threads: int, student: str) -> tuple[Backend, str]:
     res = RESOLUTION_NAMES.get(tuple(size))
     tried = []
     if tensorrt_available():
         nearest = res or "480p"
-        plan = ENGINES / f"{nearest}.plan"
+        plan = plan_path(student, nearest)
         if plan.exists():
             from runtime.trt_backend import TensorRTBackend
             return TensorRTBackend(plan), f"TensorRT engine {plan} (TensorRT and a GPU are present)"
         tried.append(f"{plan} (not built: run 'make engines')")
     else:
         tried.append("TensorRT (not installed or no GPU)")
-    candidates = ([ENGINES / f"student_{res}.onnx"] if res else []) + [ENGINES / "student.onnx"]
+    candidates = ([graph_path(student, res)] if res else []) + [graph_path(student)]
     for path in candidates:
         if path.exists():
             backend = OnnxBackend(path, threads)

@@ -1,11 +1,11 @@
 """Sharpen image files, keeping their names, and the report's Python API.
 
     python -m runtime.sharpen photo.jpg scans/*.png -o sharpened/
-    python -m runtime.sharpen photo.jpg -o out/ --model engines/student.onnx
-    python -m runtime.sharpen photo.jpg -o out/ --engine engines/480p.plan
+    python -m runtime.sharpen photo.jpg -o out/ --model engines/seed.onnx
+    python -m runtime.sharpen photo.jpg -o out/ --engine engines/fast_480p.plan
 
     from runtime.sharpen import RealTimeSharpener
-    RealTimeSharpener('engines/student.onnx').sharpen_image('in.jpg', 'out.jpg')
+    RealTimeSharpener('engines/fast.onnx').sharpen_image('in.jpg', 'out.jpg')
 
 Any size: the dynamic float graph takes whole images, and large ones are processed in overlapping tiles
 so memory stays bounded; a fixed-size frame graph or engine sets the tile size, edge tiles padded to it. Grayscale stays grayscale; an alpha channel is kept as it was.
@@ -20,12 +20,12 @@ import numpy as np
 
 from runtime.backends import OnnxBackend
 from runtime.errors import SharpcamError
-from runtime.select import ENGINES
+from runtime.select import DEFAULT_STUDENT, graph_path
 from runtime.sources import opencv
 
 
 class RealTimeSharpener:
-    """Sharpen uint8 images: the any-size ONNX graph (default engines/student.onnx), or a fixed-size frame
+    """Sharpen uint8 images: the any-size ONNX graph (default engines/fast.onnx), or a fixed-size frame
     graph or TensorRT engine, whose size then sets the tile (edge tiles are padded to it)."""
 
     def __init__(self, model: str | Path | None = None, tile: int = 512, overlap: int = 16, threads: int = 0,
@@ -34,7 +34,7 @@ class RealTimeSharpener:
             from runtime.trt_backend import TensorRTBackend
             self.backend = TensorRTBackend(Path(engine))
         else:
-            self.backend = OnnxBackend(Path(model) if model else ENGINES / "student.onnx", threads)
+            self.backend = OnnxBackend(Path(model) if model else graph_path(DEFAULT_STUDENT), threads)
         self.fixed = self.backend.size  # (width, height) or None
         if self.fixed is not None and min(self.fixed) <= 2 * overlap:
             raise SharpcamError(f"the model's {self.fixed} frame is too small to tile with overlap {overlap}")
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("inputs", nargs="+", type=Path, help="image files")
     p.add_argument("-o", "--out", type=Path, required=True, help="output folder (file names are kept)")
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--model", type=Path, help="ONNX graph (default: the any-size engines/student.onnx)")
+    group.add_argument("--model", type=Path, help="ONNX graph (default: the any-size engines/fast.onnx)")
     group.add_argument("--engine", type=Path, help="TensorRT engine; images are tiled to its frame size")
     p.add_argument("--tile", type=int, default=512, help="tile side for large images (default: %(default)s)")
     args = p.parse_args(argv)

@@ -25,7 +25,7 @@ class TensorRTBackend:
             import tensorrt as trt
         except ImportError as err:
             raise SharpcamError("TensorRT is not installed: pip install -e '.[gpu]' on an NVIDIA machine, "
-                                "or use --model engines/student_480p.onnx with ONNX Runtime") from err
+                                "or use --model engines/fast_480p.onnx with ONNX Runtime") from err
         gpu, capability = gpu_identity()
         check_engine(Path(engine_path), trt.__version__, gpu, capability)
         self._logger = trt.Logger(trt.Logger.WARNING)

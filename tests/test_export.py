@@ -15,7 +15,10 @@ from export.tensorrt_build import missing_gpu_stack
 from runtime.engine_meta import EngineMeta, TensorInfo, check_engine, sha256_file, sidecar_path
 from runtime.errors import SharpcamError
 from train.checkpoint import FORMAT, save_atomic
-from train.student import SeedStudent
+from export.onnx_export import check_float_graph, export_float, export_frame, ort_session
+from export.quantize import quantize_int8
+from runtime.backends import OnnxBackend
+from train.student import FastStudent, SeedStudent
 
 
 @pytest.fixture(scope="module")
@@ -32,25 +35,25 @@ def checkpoint(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def exported(checkpoint, tmp_path_factory):
     out = tmp_path_factory.mktemp("engines")
-    return out, export_all(checkpoint, out, list(RESOLUTIONS), frames=1)
+    return out, export_all(checkpoint, out, list(RESOLUTIONS), "tiny", frames=1)
 
 
 def test_every_graph_passes_parity(exported):
     out, report = exported
-    names = {"student.onnx"} | {f"student_{r}{s}.onnx" for r in RESOLUTIONS for s in ("", "_fp16")}
+    names = {"tiny.onnx"} | {f"tiny_{r}{s}.onnx" for r in RESOLUTIONS for s in ("", "_fp16")}
     assert set(report["graphs"]) == names
     for name, g in report["graphs"].items():
         assert g["ok"], (name, g)
         onnx.checker.check_model(onnx.load(str(out / name)), full_check=True)
-    assert report["graphs"]["student.onnx"]["max_abs"] < 1e-4
-    assert json.loads((out / "onnx_report.json").read_text()) == report
+    assert report["graphs"]["tiny.onnx"]["max_abs"] < 1e-4
+    assert json.loads((out / "tiny_onnx_report.json").read_text()) == report
 
 
 @pytest.mark.parametrize("res", list(RESOLUTIONS))
 @pytest.mark.parametrize("suffix", ["", "_fp16"])
 def test_frame_graph_structure(exported, res, suffix):
     out, _ = exported
-    model = onnx.load(str(out / f"student_{res}{suffix}.onnx"))
+    model = onnx.load(str(out / f"tiny_{res}{suffix}.onnx"))
     width, height = RESOLUTIONS[res]
     (inp,), (outp,) = model.graph.input, model.graph.output
     for value, name in ((inp, FRAME_INPUT), (outp, FRAME_OUTPUT)):
@@ -74,7 +77,7 @@ def test_frame_graph_keeps_bgr_order(exported):
     out, _ = exported
     frame = np.zeros((480, 640, 3), np.uint8)
     frame[..., 0] = as_frame(sample_rgb()[0], (640, 480))[..., 1]
-    result = ort_session(out / "student_480p.onnx").run(None, {FRAME_INPUT: frame})[0].astype(float)
+    result = ort_session(out / "tiny_480p.onnx").run(None, {FRAME_INPUT: frame})[0].astype(float)
     assert result[..., 0].mean() > 5 * max(result[..., 2].mean(), 1.0)
 
 
@@ -116,8 +119,8 @@ def test_altered_engine_or_missing_sidecar_is_refused(tmp_path):
 
 @pytest.mark.skipif(missing_gpu_stack() is None, reason="TensorRT and a GPU are present")
 def test_without_tensorrt_make_engines_writes_onnx_and_says_what_is_missing(checkpoint, tmp_path, capsys):
-    assert main(["--checkpoint", str(checkpoint), "--out", str(tmp_path), "--resolutions", "480p"]) == 3
-    assert (tmp_path / "student_480p_fp16.onnx").exists()
+    assert main(["--checkpoint", str(checkpoint), "--name", "tiny", "--out", str(tmp_path), "--resolutions", "480p"]) == 3
+    assert (tmp_path / "tiny_480p_fp16.onnx").exists()
     err = capsys.readouterr().err
     assert "TensorRT" in err and "pip install -e '.[gpu]'" in err
 
@@ -126,7 +129,53 @@ def test_without_tensorrt_make_engines_writes_onnx_and_says_what_is_missing(chec
 def test_tensorrt_engine_builds_and_matches_onnxruntime(exported):
     from export.tensorrt_build import build_engine, compare_with_onnxruntime
     out, _ = exported
-    meta = build_engine(out / "student_480p_fp16.onnx", out / "480p.plan", out / "timing.cache")
+    meta = build_engine(out / "tiny_480p_fp16.onnx", out / "480p.plan", out / "timing.cache")
     assert meta.precision == "fp16" and sidecar_path(out / "480p.plan").exists()
     frames = [as_frame(im, (640, 480)) for im in sample_rgb()]
-    assert compare_with_onnxruntime(out / "480p.plan", out / "student_480p.onnx", frames) <= 2
+    assert compare_with_onnxruntime(out / "480p.plan", out / "tiny_480p.onnx", frames) <= 2
+
+
+# the fast student: fused at export, its size multiple recorded, INT8 --------------------------------
+@pytest.fixture(scope="module")
+def fast_student():
+    torch.manual_seed(0)
+    student = FastStudent(channels=16, blocks=1, scale=4, luma=True, rep=True)
+    for p in student.parameters():  # non-trivial weights in every branch, so fusion errors would show
+        torch.nn.init.normal_(p, std=0.05)
+    return student.eval()
+
+
+def test_fast_student_graph_is_fused_and_matches_pytorch(fast_student, tmp_path):
+    path = export_float(fast_student, tmp_path / "fast.onnx")
+    model = onnx.load(str(path))
+    assert {p.key: p.value for p in model.metadata_props}["size_multiple"] == "4"
+    assert sum(n.op_type == "Conv" for n in model.graph.node) == 4  # head, 2 fused body convs, tail
+    parity = check_float_graph(fast_student, path, [im[:192, :256] for im in sample_rgb()])
+    assert parity.max_abs < 1e-4, parity
+
+
+def test_runtime_pads_odd_sizes_for_the_fast_student(fast_student, tmp_path):
+    """ONNX Runtime's float graph needs multiples of 4; OnnxBackend pads and crops back."""
+    path = export_float(fast_student, tmp_path / "fast.onnx")
+    rgb = sample_rgb()[0][:101, :157]
+    out, _ = OnnxBackend(path, device="cpu").submit(np.ascontiguousarray(rgb[..., ::-1]))
+    with torch.no_grad():
+        ref = fast_student(torch.from_numpy(rgb.copy()).permute(2, 0, 1)[None].float() / 255)[0]
+    ref = (ref.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)[..., ::-1]
+    assert out.shape == rgb.shape
+    assert np.abs(out.astype(int) - ref.astype(int)).max() <= 1
+
+
+def test_int8_graph_is_quantized_close_and_keeps_metadata(fast_student, tmp_path):
+    size = (128, 96)
+    fp32 = export_frame(fast_student, tmp_path / "f.onnx", size, fp16=False)
+    frames = [as_frame(im, size) for im in sample_rgb()]
+    int8 = quantize_int8(fp32, tmp_path / "f_int8.onnx", frames[:2])
+    model = onnx.load(str(int8))
+    assert sum(n.op_type == "QuantizeLinear" for n in model.graph.node) >= 4
+    assert {p.key: p.value for p in model.metadata_props}["size_multiple"] == "4"
+    got, want = (ort_session(p).run(None, {FRAME_INPUT: frames[2]})[0].astype(int) for p in (int8, fp32))
+    correction = np.abs(want - frames[2].astype(int)).mean()  # what the model changes, in levels
+    assert np.abs(got - want).mean() < 0.1 * correction  # on a photo not used for calibration
+    with pytest.raises(SharpcamError, match="128x96"):
+        quantize_int8(fp32, tmp_path / "bad.onnx", [as_frame(sample_rgb()[0], (64, 64))])

@@ -157,7 +157,7 @@ def test_file_to_pipeline_to_file(graphs, tmp_path):
         inputs.append(cv2.GaussianBlur(frame, (7, 7), 1.8))
         writer.write(inputs[-1])
     writer.release()
-    model = ROOT / "engines" / "student_480p.onnx"
+    model = ROOT / "engines" / "fast_480p.onnx"
     out, stats = tmp_path / "sharp.avi", tmp_path / "stats.json"
     cam_main(["--model", str(model), "--source", str(src), "--sink", str(out), "--stats", str(stats), "--quiet"])
     summary = json.loads(stats.read_text())

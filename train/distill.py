@@ -27,13 +27,13 @@ from tqdm import tqdm
 from runtime.errors import SharpcamError
 from train.bank import Bank, build_bank
 from train.checkpoint import FORMAT, load_checkpoint, save_atomic, ship
-from train.config import TrainConfig, preset
+from train.config import PRESETS, TrainConfig, preset
 from train.corpus import Entry, load_manifest
 from train.degrade import DegradeConfig, benchmark_degrade
 from train.images import LoadReport, read_rgb
 from train.metrics import psnr, ssim, unsharp_baseline
 from train.plots import plot_curves
-from train.student import build_student, count_parameters
+from train.student import STUDENTS, build_student, count_parameters
 from train.teacher_weights import load_teacher
 from train.tensors import run_model
 
@@ -244,7 +244,13 @@ def _save_epoch(run: Path, cfg: TrainConfig, model, opt, sched, gen, history: li
 
 def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--preset", default="default", choices=("default", "smoke"))
+    parser.add_argument("--preset", default="default", choices=PRESETS,
+                        help="default: the seed student; fast: the CPU real-time student; smoke: a test run")
+    parser.add_argument("--student", choices=sorted(STUDENTS), help="student architecture (overrides the preset)")
+    parser.add_argument("--student-args", type=json.loads, metavar="JSON",
+                        help='architecture arguments merged into the preset\'s, e.g. \'{"channels": 48}\'')
+    parser.add_argument("--lr", type=float, help="Adam learning rate")
+    parser.add_argument("--batch", type=int, help="patches per step")
     parser.add_argument("--corpus", help="corpus folder with manifest.json (default data/corpus)")
     parser.add_argument("--run-dir", help="where checkpoints, metrics and curves go")
     parser.add_argument("--alpha", type=float, help="weight of L1 to the sharp image; 1 trains without the teacher")
@@ -259,12 +265,18 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     parser.add_argument("--ship", type=Path, help="copy the best checkpoint (without optimizer state) here")
     args = parser.parse_args(argv)
     cfg = preset(args.preset)
-    for name in ("corpus", "run_dir", "alpha", "epochs", "steps_per_epoch", "teacher", "threads"):
+    if args.student is not None and args.student != cfg.student:
+        cfg.student, cfg.student_args = args.student, {}
+    if args.student_args:
+        cfg.student_args = {**cfg.student_args, **args.student_args}
+    for name in ("corpus", "run_dir", "alpha", "epochs", "steps_per_epoch", "teacher", "threads", "lr", "batch"):
         if getattr(args, name) is not None:
             setattr(cfg, name, getattr(args, name))
     if args.video_mix:
         cfg.degrade = DegradeConfig(rescale_prob=0.3, noise_prob=0.3, jpeg_prob=0.3)
     if args.no_residual:
+        if cfg.student != "seed":
+            raise SharpcamError("--no-residual applies to the seed student only")
         cfg.student_args = {**cfg.student_args, "residual": False}
     return cfg, args
 

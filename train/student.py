@@ -4,12 +4,20 @@
 blocks of two 64-channel 3x3 convs, conv 64->32, conv 32->3, ReLU everywhere, output clamped to [0,1].
 334,147 parameters. `residual=True` adds the input back at the end (a global skip), an option the
 report does not have; it is measured separately (see README).
+
+`FastStudent` is the CPU real-time student: it works on a pixel-unshuffled image (space-to-depth by
+`scale`, as Real-ESRGAN's compact model), so every conv runs on 1/scale^2 of the positions, and predicts
+a correction added to the input. `luma=True` corrects luminance only (one channel in and out of the
+body, the same correction added to R, G and B). `rep=True` trains each body conv with parallel 1x1 and
+identity branches (ECBSR-style structural re-parameterization) that `fuse()` folds into one 3x3 conv
+for deployment, so the branches cost nothing at inference.
 """
 from __future__ import annotations
 
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from runtime.errors import SharpcamError
@@ -48,7 +56,91 @@ class SeedStudent(nn.Module):
         return y if self.training else y.clamp(0.0, 1.0)
 
 
-STUDENTS: dict[str, type[nn.Module]] = {"seed": SeedStudent}
+class RepConv3x3(nn.Module):
+    """3x3 conv + 1x1 conv + identity while training; `fuse()` returns the single equivalent 3x3 conv."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv3 = conv3x3(channels, channels)
+        self.conv1 = nn.Conv2d(channels, channels, kernel_size=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv3(x) + self.conv1(x) + x
+
+    @torch.no_grad()
+    def fuse(self) -> nn.Conv2d:
+        fused = conv3x3(self.conv3.in_channels, self.conv3.out_channels).to(self.conv3.weight)
+        weight = self.conv3.weight.clone()
+        weight[:, :, 1, 1] += self.conv1.weight[:, :, 0, 0]
+        weight[:, :, 1, 1] += torch.eye(weight.shape[0], dtype=weight.dtype, device=weight.device)
+        fused.weight.copy_(weight)
+        fused.bias.copy_(self.conv3.bias + self.conv1.bias)
+        return fused
+
+
+class FastBlock(nn.Module):
+    def __init__(self, channels: int, rep: bool) -> None:
+        super().__init__()
+        make = (lambda: RepConv3x3(channels)) if rep else (lambda: conv3x3(channels, channels))
+        self.conv1, self.conv2 = make(), make()
+        self.act = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv2(self.act(self.conv1(x)))
+
+
+# ITU-R BT.601 luma weights, the ones video codecs and OpenCV's BGR2YUV use.
+LUMA = (0.299, 0.587, 0.114)
+
+
+class FastStudent(nn.Module):
+    """unshuffle(scale) -> conv -> `blocks` residual blocks -> conv -> shuffle(scale), added to the input.
+
+    Height and width must be multiples of `scale` (the runtime pads; see `size_multiple`). No ReLU right
+    after the head conv: one there died during training and the model learned the identity (facts.md).
+    """
+
+    def __init__(self, channels: int = 32, blocks: int = 3, scale: int = 4, luma: bool = False,
+                 rep: bool = False) -> None:
+        super().__init__()
+        self.scale, self.luma = scale, luma
+        planes = (1 if luma else 3) * scale * scale
+        self.head = nn.Conv2d(planes, channels, kernel_size=3, padding=1)
+        self.body = nn.Sequential(*[FastBlock(channels, rep) for _ in range(blocks)])
+        self.tail = nn.Conv2d(channels, planes, kernel_size=3, padding=1)
+        self.register_buffer("luma_weights", torch.tensor(LUMA).view(1, 3, 1, 1), persistent=False)
+
+    @property
+    def size_multiple(self) -> int:
+        return self.scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        height, width = x.shape[-2:]
+        pad_h, pad_w = -height % self.scale, -width % self.scale
+        if pad_h or pad_w:  # exports trace a multiple of `scale`, so graphs never hold this; the runtime pads
+            x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
+        signal = (x * self.luma_weights.to(x.dtype)).sum(1, keepdim=True) if self.luma else x
+        y = x + self.correction(signal)  # a luma correction broadcasts over R, G and B
+        if pad_h or pad_w:
+            y = y[..., :height, :width]
+        return y if self.training else y.clamp(0.0, 1.0)
+
+    def correction(self, signal: torch.Tensor) -> torch.Tensor:
+        """What to add to the input: N x (1 or 3) x H x W in, same out; H and W multiples of `scale`."""
+        z = self.tail(self.body(self.head(F.pixel_unshuffle(signal, self.scale))))
+        return F.pixel_shuffle(z, self.scale)
+
+    def fuse(self) -> "FastStudent":
+        """Fold every RepConv3x3 into a plain conv, in place (for export); a no-op without them."""
+        for block in self.body:
+            for name in ("conv1", "conv2"):
+                conv = getattr(block, name)
+                if isinstance(conv, RepConv3x3):
+                    setattr(block, name, conv.fuse())
+        return self
+
+
+STUDENTS: dict[str, type[nn.Module]] = {"seed": SeedStudent, "fast": FastStudent}
 
 
 def build_student(name: str, args: dict[str, Any] | None = None) -> nn.Module:

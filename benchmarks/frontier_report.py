@@ -1,0 +1,85 @@
+"""Write the frontier: Markdown table, JSON, and a PNG of end-to-end FPS at 480p against test SSIM."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+TARGET_FPS = {"480p": 30.0, "720p": 15.0}  # issue 6: end to end, ONNX Runtime, this 2-core CPU
+CATEGORIES = ("text", "nature", "people", "animals", "graphics")
+
+
+def merge(rows: list[dict], path: Path, keep: bool) -> list[dict]:
+    """New rows first, then (with keep) earlier rows whose labels were not measured again."""
+    if not keep or not path.exists():
+        return rows
+    labels = {r["label"] for r in rows}
+    return rows + [r for r in json.loads(path.read_text())["variants"] if r["label"] not in labels]
+
+
+def meets_speed(row: dict) -> bool:
+    return all(row["speed"][res]["end_to_end_fps"] >= fps for res, fps in TARGET_FPS.items())
+
+
+def _architecture(row: dict) -> str:
+    model = row["model"]
+    args = ", ".join(f"{k}={v}" for k, v in model["args"].items())
+    return f"{model['name']}({args})" + (" INT8" if row["int8"] else "")
+
+
+def markdown(rows: list[dict], machine: dict, split: str) -> str:
+    seed = next((r for r in rows if r["label"] == "seed"), None)
+    lines = ["# Speed/quality frontier (CPU, ONNX Runtime)", "",
+             f"Machine: {machine['cpu']}, {machine['cores']} cores. FPS: medians over rounds, variants "
+             "interleaved; end to end = the real pipeline (video file source, null sink). SSIM: the "
+             f"{split} split under the benchmark blur, through the deployed ONNX graph (8-bit output).",
+             f"Targets (issue 6): end-to-end >= {TARGET_FPS['480p']:g} FPS at 480p and >= "
+             f"{TARGET_FPS['720p']:g} at 720p, SSIM >= the seed student's"
+             + (f" ({seed['test_ssim']['all']:.4f})." if seed else "."), "",
+             "| variant | architecture | parameters | GMAC/frame 480p | 480p model-only | 480p end to end | "
+             "720p model-only | 720p end to end | SSIM all | " + " | ".join(CATEGORIES) + " | targets |",
+             "|---|---|---|---|---|---|---|---|---|" + "---|" * len(CATEGORIES) + "---|"]
+    for r in sorted(rows, key=lambda r: r["speed"]["480p"]["end_to_end_fps"]):
+        s480, s720, q = r["speed"]["480p"], r["speed"]["720p"], r["test_ssim"]
+        quality_ok = seed is None or q["all"] >= seed["test_ssim"]["all"]
+        verdict = ("speed " + ("met" if meets_speed(r) else "missed") + ", SSIM " + ("met" if quality_ok else "missed"))
+        lines.append(f"| {r['label']} | {_architecture(r)} | {r['parameters']:,} | {r['gmac_480p']} | "
+                     f"{s480['model_only_fps']:.1f} | {s480['end_to_end_fps']:.1f} | {s720['model_only_fps']:.1f} | "
+                     f"{s720['end_to_end_fps']:.1f} | {q['all']:.4f} | "
+                     + " | ".join(f"{q[c]:.4f}" if c in q else "-" for c in CATEGORIES) + f" | {verdict} |")
+    return "\n".join(lines) + "\n"
+
+
+def chart(rows: list[dict], machine: dict, out: Path, split: str) -> None:
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for r in rows:
+        x, y = r["speed"]["480p"]["end_to_end_fps"], r["test_ssim"]["all"]
+        style = dict(color="C2" if meets_speed(r) else "C0", marker="s" if r["int8"] else "o", ms=8)
+        ax.plot([x], [y], ls="none", **style)
+        ax.annotate(r["label"], (x, y), textcoords="offset points", xytext=(6, 4), fontsize=8)
+    ax.axvline(TARGET_FPS["480p"], color="C3", ls=":", label=f"{TARGET_FPS['480p']:g} FPS target")
+    seed = next((r for r in rows if r["label"] == "seed"), None)
+    if seed:
+        ax.axhline(seed["test_ssim"]["all"], color="gray", ls="--", label="seed student's SSIM")
+    ax.set_xscale("log")
+    ax.set(xlabel="end-to-end FPS at 640x480 (ONNX Runtime, CPU)", ylabel=f"mean SSIM, {split} split",
+           title=f"Speed/quality frontier on {machine['cpu'][:40]} x{machine['cores']}")
+    ax.plot([], [], "o", color="C2", label="meets both speed targets")
+    ax.plot([], [], "s", color="gray", label="INT8")
+    ax.legend(fontsize=8, loc="lower left")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def write_frontier(rows: list[dict], machine: dict, out: Path, keep: bool, split: str) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    rows = merge(rows, out / "frontier.json", keep)
+    (out / "frontier.json").write_text(json.dumps({"machine": machine, "split": split, "variants": rows}, indent=1))
+    (out / "frontier.md").write_text(markdown(rows, machine, split))
+    chart(rows, machine, out / "frontier.png", split)
