@@ -4,7 +4,7 @@ VENV     = .venv/.installed
 TORCH    = torch==2.13.0
 CORPUS   = data/corpus/manifest.json
 
-.PHONY: setup demo demo-train test corpus train train-seed evaluate engines bench bench-quick frontier clean
+.PHONY: setup demo demo-train test corpus train train-seed evaluate engines bench bench-quick frontier mos-demo clean
 
 setup: $(VENV)
 
@@ -60,6 +60,14 @@ bench: $(VENV)
 
 bench-quick: $(VENV)
 	$(PY) benchmarks/fps.py --quick --out runs/bench-quick
+
+# A tiny subjective study from images scikit-image ships (blurred / shipped student / unsharp mask, 6 images),
+# then the rating page on http://127.0.0.1:8765/ (Ctrl-C stops; python -m benchmarks.mos report runs/mos-demo/study).
+mos-demo: $(VENV)
+	test -f runs/mos-demo/study/study.json || { \
+		$(PY) -m train.corpus --out runs/mos-demo/corpus --no-debian --text-pages 0 && \
+		$(PY) -m benchmarks.mos prepare runs/mos-demo/corpus --out runs/mos-demo/study --unsharp --raters 3; }
+	$(PY) -m benchmarks.mos serve runs/mos-demo/study
 
 clean:
 	rm -rf runs .pytest_cache
