@@ -43,6 +43,7 @@ class Variant:
     int8: bool
     model: dict | None = None  # (name, args) from the checkpoint
     parameters: int = 0
+    epochs: int = 0  # training epochs behind the checkpoint (runs stopped early have fewer)
     gmac_480p: float = 0.0
     test_ssim: dict | None = None  # {category or 'all': mean SSIM}
     speed: dict | None = None  # {res: {model_only_fps, end_to_end_fps, rounds}}
@@ -69,7 +70,7 @@ def export_variant(v: Variant, work: Path) -> dict[str, Path]:
     from train.student import count_parameters
 
     student, ckpt = student_from_checkpoint(v.checkpoint)
-    v.model, v.parameters = ckpt["model"], count_parameters(student)
+    v.model, v.parameters, v.epochs = ckpt["model"], count_parameters(student), ckpt.get("epoch", 0)
     folder = work / v.label
     graphs = {"float": export_float(student, folder / "float.onnx")}
     for res in SPEED_RESOLUTIONS:
@@ -100,8 +101,8 @@ def measure_quality(graph: Path, corpus: Path, split: str) -> dict[str, float]:
 
 
 def measure_speed(graph: Path, res: str, args: argparse.Namespace) -> dict:
-    cmd = [sys.executable, "-m", "benchmarks.worker", "ort-cpu", res, "--graph", str(graph),
-           "--repeats", str(args.repeats), "--e2e-seconds", str(args.e2e_seconds)]
+    cmd = [sys.executable, "-m", "benchmarks.worker", "ort-cpu", res, "--graph", str(graph), "--repeats",
+           str(args.repeats), "--budget-s", str(args.budget_s), "--e2e-seconds", str(args.e2e_seconds)]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=args.timeout)
     if proc.returncode != 0:
         raise SharpcamError(f"speed measurement of {graph} failed: {proc.stderr.strip()[-500:]}")
@@ -133,7 +134,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--split", default="test")
     p.add_argument("--rounds", type=int, default=3, help="speed rounds; medians are reported")
     p.add_argument("--repeats", type=int, default=20, help="model-only timed runs per measurement")
-    p.add_argument("--e2e-seconds", type=float, default=5.0, help="end-to-end frames: about this many seconds")
+    p.add_argument("--budget-s", type=float, default=4.0, help="model-only timing stops after this long")
+    p.add_argument("--e2e-seconds", type=float, default=4.0, help="end-to-end frames: about this many seconds")
     p.add_argument("--work", type=Path, default=ROOT / "runs" / "frontier", help="exported graphs go here")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results", help="report folder")
     p.add_argument("--keep", action="store_true", help="keep earlier rows of frontier.json (other labels)")

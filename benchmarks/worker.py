@@ -68,16 +68,17 @@ def open_backend(kind: str, res: str, student: str, threads: int = 0, graph: Pat
     raise ValueError(f"unknown backend {kind}")
 
 
-def model_only(backend, frame: np.ndarray, warmup: int, repeats: int) -> dict:
+def model_only(backend, frame: np.ndarray, warmup: int, repeats: int, budget_s: float = float("inf")) -> dict:
+    """Median of `repeats` timed runs, or of as many as fit in `budget_s` (at least 3)."""
     for _ in range(warmup):
         backend.collect(backend.submit(frame))
-    times = []
-    for _ in range(repeats):
+    times: list[float] = []
+    while len(times) < repeats and (len(times) < 3 or sum(times) < budget_s):
         start = time.perf_counter()
         backend.collect(backend.submit(frame))
         times.append(time.perf_counter() - start)
     median = statistics.median(times)
-    return {"median_ms": round(median * 1000, 2), "fps": round(1 / median, 2), "repeats": repeats,
+    return {"median_ms": round(median * 1000, 2), "fps": round(1 / median, 2), "repeats": len(times),
             "min_ms": round(min(times) * 1000, 2), "max_ms": round(max(times) * 1000, 2)}
 
 
@@ -102,6 +103,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("resolution", choices=list(RESOLUTIONS))
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--budget-s", type=float, default=float("inf"),
+                   help="stop model-only timing after this many seconds (at least 3 runs)")
     p.add_argument("--frames", type=int, default=6, help="frames through the end-to-end pipeline")
     p.add_argument("--e2e-seconds", type=float,
                    help="instead of --frames: as many frames as the model-only speed fits in this many seconds")
@@ -113,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     backend = open_backend(args.backend, args.resolution, args.student, args.threads, args.graph)
     frame = BuiltinClip(size).read()
     result = {"backend": args.backend, "student": args.student, "name": backend.name, "resolution": args.resolution,
-              "model_only": model_only(backend, frame, args.warmup, args.repeats)}
+              "model_only": model_only(backend, frame, args.warmup, args.repeats, args.budget_s)}
     frames = args.frames
     if args.e2e_seconds:
         frames = int(min(300, max(6, args.e2e_seconds * result["model_only"]["fps"])))

@@ -9,7 +9,12 @@ import pytest
 from benchmarks.flops import conv_macs
 from benchmarks.fps import main
 from export.onnx_export import export_float
-from train.student import SeedStudent
+from benchmarks.frontier import Variant, main as frontier_main
+from benchmarks.frontier_report import meets_speed, merge
+from runtime.errors import SharpcamError
+from runtime.select import graph_path
+from train.checkpoint import FORMAT, save_atomic
+from train.student import FastStudent, SeedStudent
 
 
 def test_conv_macs_match_the_seed_students_arithmetic(tmp_path):
@@ -23,12 +28,61 @@ def test_quick_benchmark_writes_a_report(tmp_path):
     report = main(["--quick", "--out", str(tmp_path), "--json", str(tmp_path / "raw.json")])
     (result,) = report["results"]
     assert "error" not in result, result
-    assert result["backend"] == "ort-cpu" and result["resolution"] == "480p"
+    assert result["backend"] == "ort-cpu" and result["resolution"] == "480p" and result["student"] == "fast"
     assert result["model_only"]["fps"] > 0 and result["end_to_end"]["frames"] == 3
     assert result["end_to_end"]["stages"]["infer"]["n"] == 3
-    assert result["peak_rss_mb"] > 0 and result["gmac_per_frame"] == pytest.approx(102.45, abs=0.01)
+    assert result["peak_rss_mb"] > 0
+    assert result["gmac_per_frame"] == pytest.approx(conv_macs(graph_path("fast"), 640, 480) / 1e9, abs=0.01)
     for name in ("fps.md", "fps.json", "fps.png", "raw.json"):
         assert (tmp_path / name).stat().st_size > 0
     text = (tmp_path / "fps.md").read_text()
     assert "quoted" in text and "31.4" in text and "cores" in text
     assert json.loads((tmp_path / "raw.json").read_text())["results"][0]["backend"] == "ort-cpu"
+
+
+def _checkpoint(path: Path, model, name: str, args: dict) -> Path:
+    save_atomic({"format": FORMAT, "model": {"name": name, "args": args}, "state_dict": model.state_dict(),
+                 "epoch": 3, "best_val_ssim": 0.0, "config": {}}, path)
+    return path
+
+
+def test_frontier_variant_specs_are_checked(tmp_path):
+    ckpt = _checkpoint(tmp_path / "a.pt", SeedStudent(blocks=1), "seed", {"blocks": 1})
+    assert Variant.parse(f"a={ckpt}:int8").int8 and not Variant.parse(f"a={ckpt}").int8
+    for bad, message in ((str(ckpt), "LABEL=CHECKPOINT"), (f"a={ckpt}:fp8", "unknown option"),
+                         (f"a={tmp_path / 'missing.pt'}", "not found")):
+        with pytest.raises(SharpcamError, match=message):
+            Variant.parse(bad)
+
+
+def test_frontier_measures_every_variant_and_plots(mini_corpus, tmp_path):
+    """Two real students (one INT8) through export, test-split SSIM and timed runs: a real, small frontier."""
+    fast = _checkpoint(tmp_path / "fast.pt", FastStudent(channels=16, blocks=1, luma=True, rep=True), "fast",
+                       {"channels": 16, "blocks": 1, "luma": True, "rep": True})
+    seed = _checkpoint(tmp_path / "seed.pt", SeedStudent(residual=True, blocks=1), "seed", {"residual": True, "blocks": 1})
+    out = tmp_path / "results"
+    rows = frontier_main(["--variant", f"seed={seed}", "--variant", f"tiny-int8={fast}:int8", "--corpus",
+                          str(mini_corpus), "--rounds", "1", "--repeats", "3", "--e2e-seconds", "0.3",
+                          "--work", str(tmp_path / "work"), "--out", str(out)])
+    assert [r["label"] for r in rows] == ["seed", "tiny-int8"]
+    for r in rows:
+        assert 0 < r["test_ssim"]["all"] <= 1 and r["epochs"] == 3
+        for res in ("480p", "720p"):
+            assert r["speed"][res]["model_only_fps"] > 0 and r["speed"][res]["end_to_end_fps"] > 0
+    assert rows[1]["gmac_480p"] < rows[0]["gmac_480p"] / 10  # the point of the fast student
+    table = (out / "frontier.md").read_text()
+    assert "tiny-int8" in table and "INT8" in table and (out / "frontier.png").stat().st_size > 0
+    saved = json.loads((out / "frontier.json").read_text())["variants"]
+    assert [r["label"] for r in saved] == ["seed", "tiny-int8"]
+
+
+def test_frontier_keeps_earlier_variants_only_when_asked(tmp_path):
+    old = tmp_path / "frontier.json"
+    old.write_text(json.dumps({"variants": [{"label": "a", "v": 1}, {"label": "b", "v": 1}]}))
+    new = [{"label": "b", "v": 2}]
+    assert merge(new, old, keep=True) == [{"label": "b", "v": 2}, {"label": "a", "v": 1}]
+    assert merge(new, old, keep=False) == new
+    fast = {"speed": {"480p": {"end_to_end_fps": 31.0}, "720p": {"end_to_end_fps": 14.9}}}
+    assert not meets_speed(fast)
+    fast["speed"]["720p"]["end_to_end_fps"] = 15.0
+    assert meets_speed(fast)

@@ -20,6 +20,7 @@ from runtime.double_buffer import DoubleBuffer, HostDevice
 from runtime.errors import SharpcamError
 from runtime.pipeline import Pipeline, PipelineConfig
 from runtime.queues import Closed, DropOldestQueue
+from runtime.select import open_backend
 from runtime.sharpen import RealTimeSharpener, main as sharpen_main
 from runtime.sinks import NullSink, open_sink
 from runtime.sources import BuiltinClip, open_source
@@ -171,6 +172,22 @@ def test_file_to_pipeline_to_file(graphs, tmp_path):
     assert np.mean([sharpness(o) for o in outputs]) > 1.2 * np.mean([sharpness(i) for i in inputs])
     for stage in ("capture", "preprocess", "infer", "postprocess", "output", "end_to_end"):
         assert summary["stages"][stage]["n"] == 6
+
+
+@pytest.mark.parametrize("student", ["fast", "seed"])
+def test_backend_choice_follows_the_student_and_frame_size(student):
+    """On a CPU the fast student is the default; each shipped student has a graph per resolution."""
+    for size, graph in (((640, 480), f"{student}_480p.onnx"), ((800, 600), f"{student}.onnx")):
+        backend, why = open_backend(None, None, size, student=student)
+        assert graph in backend.name and ("matches the frame size" in why) == (size == (640, 480))
+        backend.close()
+    default, _ = open_backend(None, None, (1280, 720))
+    assert "fast_720p.onnx" in default.name
+
+
+def test_unknown_student_is_refused():
+    with pytest.raises(SharpcamError, match="unknown student 'tiny'"):
+        open_backend(None, None, (640, 480), student="tiny")
 
 
 def test_mismatched_size_is_resized_in_and_out(graphs, tmp_path):

@@ -15,7 +15,8 @@ from train.checkpoint import load_checkpoint, ship, student_from_checkpoint
 from train.config import TrainConfig, preset
 from train.corpus import load_manifest
 from train.degrade import DegradeConfig
-from train.distill import distill_loss, train
+from train.config import FAST_ARGS
+from train.distill import distill_loss, parse_args, train
 
 
 def test_loss_is_the_reports_formula():
@@ -121,3 +122,21 @@ def test_missing_checkpoint_and_corpus_are_clear(tmp_path):
         load_checkpoint(tmp_path / "none.pt")
     with pytest.raises(SharpcamError, match="make corpus"):
         load_manifest(tmp_path)
+
+
+def test_cli_builds_the_fast_preset_and_merges_architecture_arguments():
+    cfg, _ = parse_args(["--preset", "fast", "--student-args", '{"channels": 32}', "--variants", "8",
+                         "--crop", "128", "--alpha", "1"])
+    assert cfg.student == "fast" and cfg.student_args == {**FAST_ARGS, "channels": 32}
+    assert cfg.bank.variants == 8 and cfg.crop == 128 and cfg.alpha == 1.0
+    cfg, _ = parse_args(["--student", "seed"])  # the default preset already is the seed
+    assert cfg.student == "seed" and cfg.student_args == {"residual": True}
+    cfg, _ = parse_args(["--preset", "fast", "--student", "seed"])  # another architecture drops the preset's args
+    assert cfg.student == "seed" and cfg.student_args == {}
+
+
+@pytest.mark.parametrize("argv, message", [(["--crop", "200"], "larger than the bank"),
+                                           (["--preset", "fast", "--no-residual"], "seed student only")])
+def test_cli_refuses_contradictions(argv, message):
+    with pytest.raises(SharpcamError, match=message):
+        parse_args(argv)

@@ -16,6 +16,7 @@ import csv
 import json
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -251,6 +252,11 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
                         help='architecture arguments merged into the preset\'s, e.g. \'{"channels": 48}\'')
     parser.add_argument("--lr", type=float, help="Adam learning rate")
     parser.add_argument("--batch", type=int, help="patches per step")
+    parser.add_argument("--crop", type=int, help="training crop side, at most the bank's patch side")
+    parser.add_argument("--variants", type=int,
+                        help="degraded variants per training image in the patch bank (each costs a teacher run "
+                             "unless --alpha 1)")
+    parser.add_argument("--patience", type=int, help="epochs without validation gain before the LR halves")
     parser.add_argument("--corpus", help="corpus folder with manifest.json (default data/corpus)")
     parser.add_argument("--run-dir", help="where checkpoints, metrics and curves go")
     parser.add_argument("--alpha", type=float, help="weight of L1 to the sharp image; 1 trains without the teacher")
@@ -269,9 +275,15 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
         cfg.student, cfg.student_args = args.student, {}
     if args.student_args:
         cfg.student_args = {**cfg.student_args, **args.student_args}
-    for name in ("corpus", "run_dir", "alpha", "epochs", "steps_per_epoch", "teacher", "threads", "lr", "batch"):
+    for name in ("corpus", "run_dir", "alpha", "epochs", "steps_per_epoch", "teacher", "threads", "lr", "batch", "crop"):
         if getattr(args, name) is not None:
             setattr(cfg, name, getattr(args, name))
+    if cfg.crop > cfg.bank.patch:
+        raise SharpcamError(f"--crop {cfg.crop} is larger than the bank's {cfg.bank.patch} px patches")
+    if args.variants is not None:
+        cfg.bank = replace(cfg.bank, variants=args.variants)
+    if args.patience is not None:
+        cfg.plateau_patience = args.patience
     if args.video_mix:
         cfg.degrade = DegradeConfig(rescale_prob=0.3, noise_prob=0.3, jpeg_prob=0.3)
     if args.no_residual:
