@@ -23,6 +23,7 @@ from PIL import Image
 from export.graphs import RESOLUTIONS
 from export.onnx_export import (check_float_graph, check_frame_graph, export_float, export_frame,
                                 frame_graph_names, reference_frames)
+from export.quantize import quantize_int8
 from export.tensorrt_build import INSTALL_HELP, build_engine, compare_with_onnxruntime, missing_gpu_stack
 from runtime.engine_meta import sha256_file
 from runtime.errors import SharpcamError
@@ -76,6 +77,15 @@ def _record(report: dict, path: Path, parity, ok: bool) -> None:
                                    "fraction_within": parity.within, "tolerance": parity.tolerance, "ok": ok}
 
 
+def write_int8(out: Path, resolutions: list[str], name: str) -> None:
+    photos = sample_rgb()
+    for res in resolutions:
+        fp32 = graph_path(name, res, folder=out)
+        frames = [as_frame(p, RESOLUTIONS[res]) for p in photos]
+        int8 = quantize_int8(fp32, fp32.with_name(f"{fp32.stem}_int8.onnx"), frames)
+        print(f"wrote {int8}")
+
+
 def build_engines(out: Path, resolutions: list[str], name: str) -> None:
     cache, images = out / "timing.cache", sample_rgb()
     for res in resolutions:
@@ -97,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("engines"))
     parser.add_argument("--resolutions", default="480p,720p,1080p", help="comma-separated: 480p,720p,1080p")
     parser.add_argument("--onnx-only", action="store_true", help="stop after the ONNX graphs")
+    parser.add_argument("--int8", action="store_true",
+                        help="also write NAME_<res>_int8.onnx: convolutions quantized for ONNX Runtime on CPUs "
+                             "(calibrated on scikit-image's photos; measure its quality before using it)")
     args = parser.parse_args(argv)
     resolutions = [r.strip() for r in args.resolutions.split(",") if r.strip()]
     unknown = [r for r in resolutions if r not in RESOLUTIONS]
@@ -111,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         if not all(g["ok"] for g in report["graphs"].values()):
             print(f"some graphs missed their parity tolerance: see {args.out}/{name}_onnx_report.json", file=sys.stderr)
             return 1
+        if args.int8:
+            write_int8(args.out, resolutions, name)
     if args.onnx_only:
         return 0
     missing = missing_gpu_stack()

@@ -179,3 +179,11 @@ def test_int8_graph_is_quantized_close_and_keeps_metadata(fast_student, tmp_path
     assert np.abs(got - want).mean() < 0.1 * correction  # on a photo not used for calibration
     with pytest.raises(SharpcamError, match="128x96"):
         quantize_int8(fp32, tmp_path / "bad.onnx", [as_frame(sample_rgb()[0], (64, 64))])
+
+
+def test_export_cli_writes_int8_graphs_on_request(checkpoint, tmp_path):
+    assert main(["--checkpoint", str(checkpoint), "--name", "tiny", "--out", str(tmp_path), "--resolutions",
+                 "480p", "--onnx-only", "--int8"]) == 0
+    model = onnx.load(str(tmp_path / "tiny_480p_int8.onnx"))
+    assert any(n.op_type == "QuantizeLinear" for n in model.graph.node)
+    assert not (tmp_path / "tiny_720p_int8.onnx").exists()

@@ -17,6 +17,7 @@ class TrainConfig:
     student_args: dict[str, Any] = field(default_factory=lambda: {"residual": True})
     teacher: str | None = None  # None: the offline ncnn Real-ESRGAN x4plus weights
     alpha: float = 0.7  # alpha * L1(student, sharp) + (1 - alpha) * MSE(student, teacher)
+    ssim_weight: float = 0.0  # plus ssim_weight * (1 - SSIM(student, sharp))
     lr: float = 1e-3
     batch: int = 8
     crop: int = 96

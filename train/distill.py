@@ -67,6 +67,21 @@ def distill_loss(student_out: torch.Tensor, sharp: torch.Tensor, teacher_out: to
     return alpha * l1 + (1 - alpha) * mse, l1.item(), mse.item()
 
 
+def ssim_loss(out: torch.Tensor, sharp: torch.Tensor, window: int = 7) -> torch.Tensor:
+    """1 - SSIM as scikit-image computes it (7x7 uniform window, sample covariances, data range 1), so the
+    term optimizes the metric the evaluation reports."""
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    n = window * window
+    pool = lambda t: F.avg_pool2d(t, window, stride=1)  # noqa: E731
+    mu_x, mu_y = pool(out), pool(sharp)
+    cov = n / (n - 1)  # skimage's unbiased (sample) covariance
+    var_x = (pool(out * out) - mu_x * mu_x) * cov
+    var_y = (pool(sharp * sharp) - mu_y * mu_y) * cov
+    cov_xy = (pool(out * sharp) - mu_x * mu_y) * cov
+    ssim_map = ((2 * mu_x * mu_y + c1) * (2 * cov_xy + c2)) / ((mu_x ** 2 + mu_y ** 2 + c1) * (var_x + var_y + c2))
+    return 1 - ssim_map.mean()
+
+
 class Validator:
     """Centre crops of the validation split under the benchmark blur; baselines computed once."""
 
@@ -182,6 +197,8 @@ def _train_epoch(net, model, bank: Bank, cfg: TrainConfig, gen: torch.Generator,
         with torch.autocast(device.type, dtype=amp_dtype or torch.bfloat16, enabled=amp_dtype is not None):
             out = net(lq)
         loss, l1, mse = distill_loss(out.float(), hq, tq, cfg.alpha)
+        if cfg.ssim_weight:
+            loss = loss + cfg.ssim_weight * ssim_loss(out.float(), hq)
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.unscale_(opt)  # clip the true gradients, not the scaled ones
@@ -256,6 +273,7 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     parser.add_argument("--variants", type=int,
                         help="degraded variants per training image in the patch bank (each costs a teacher run "
                              "unless --alpha 1)")
+    parser.add_argument("--ssim-weight", type=float, help="add this times (1 - SSIM to the sharp image) to the loss")
     parser.add_argument("--patience", type=int, help="epochs without validation gain before the LR halves")
     parser.add_argument("--corpus", help="corpus folder with manifest.json (default data/corpus)")
     parser.add_argument("--run-dir", help="where checkpoints, metrics and curves go")
@@ -275,7 +293,8 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
         cfg.student, cfg.student_args = args.student, {}
     if args.student_args:
         cfg.student_args = {**cfg.student_args, **args.student_args}
-    for name in ("corpus", "run_dir", "alpha", "epochs", "steps_per_epoch", "teacher", "threads", "lr", "batch", "crop"):
+    for name in ("corpus", "run_dir", "alpha", "epochs", "steps_per_epoch", "teacher", "threads", "lr", "batch", "crop",
+                 "ssim_weight"):
         if getattr(args, name) is not None:
             setattr(cfg, name, getattr(args, name))
     if cfg.crop > cfg.bank.patch:
