@@ -16,7 +16,8 @@ from train.config import TrainConfig, preset
 from train.corpus import load_manifest
 from train.degrade import DegradeConfig
 from train.config import FAST_ARGS
-from train.distill import distill_loss, parse_args, train
+from train.distill import distill_loss, parse_args, ssim_loss, train
+from train.metrics import ssim
 
 
 def test_loss_is_the_reports_formula():
@@ -140,3 +141,23 @@ def test_cli_builds_the_fast_preset_and_merges_architecture_arguments():
 def test_cli_refuses_contradictions(argv, message):
     with pytest.raises(SharpcamError, match=message):
         parse_args(argv)
+
+
+def test_fast_student_trains_with_the_ssim_term_and_no_teacher(mini_corpus, tmp_path):
+    """The fast preset's path: no teacher in the bank (alpha 1), an SSIM term, a pixel-unshuffle student."""
+    cfg = _smoke(mini_corpus, tmp_path / "fast", student="fast", student_args=dict(FAST_ARGS), alpha=1.0,
+                 ssim_weight=1.0, epochs=2, steps_per_epoch=6)
+    history = train(cfg, fresh=True)
+    assert len(history) == 2 and history[-1]["teacher_mse"] is None
+    model, ckpt = student_from_checkpoint(tmp_path / "fast" / "best.pt")
+    assert ckpt["model"] == {"name": "fast", "args": FAST_ARGS}
+    assert 0 < history[-1]["val_ssim"] <= 1
+
+
+def test_ssim_loss_is_scikit_images_ssim():
+    torch.manual_seed(0)
+    a = torch.rand(1, 3, 40, 48)
+    b = (a + 0.1 * torch.randn_like(a)).clamp(0, 1)
+    as_image = lambda t: t[0].permute(1, 2, 0).numpy()  # noqa: E731
+    assert 1 - ssim_loss(a, b).item() == pytest.approx(ssim(as_image(a), as_image(b)), abs=1e-5)
+    assert ssim_loss(a, a).item() == pytest.approx(0.0, abs=1e-6)
