@@ -44,6 +44,7 @@ class Variant:
     model: dict | None = None  # (name, args) from the checkpoint
     parameters: int = 0
     epochs: int = 0  # training epochs behind the checkpoint (runs stopped early have fewer)
+    recipe: str = ""  # the training settings that differ between variants
     gmac_480p: float = 0.0
     test_ssim: dict | None = None  # {category or 'all': mean SSIM}
     speed: dict | None = None  # {res: {model_only_fps, end_to_end_fps, rounds}}
@@ -61,6 +62,13 @@ class Variant:
         return cls(label, Path(path), option == "int8")
 
 
+def recipe(cfg: dict) -> str:
+    if not cfg:
+        return "-"
+    return (f"alpha {cfg['alpha']}, SSIM term {cfg.get('ssim_weight', 0.0)}, {cfg['bank']['variants']} variants, "
+            f"crop {cfg['crop']}, batch {cfg['batch']}, lr {cfg['lr']}, patience {cfg['plateau_patience']}")
+
+
 def export_variant(v: Variant, work: Path) -> dict[str, Path]:
     """{'float': any-size graph, '480p': frame graph, ...}, INT8 where the variant asks."""
     from export.__main__ import as_frame, sample_rgb
@@ -71,6 +79,7 @@ def export_variant(v: Variant, work: Path) -> dict[str, Path]:
 
     student, ckpt = student_from_checkpoint(v.checkpoint)
     v.model, v.parameters, v.epochs = ckpt["model"], count_parameters(student), ckpt.get("epoch", 0)
+    v.recipe = recipe(ckpt.get("config") or {})
     folder = work / v.label
     graphs = {"float": export_float(student, folder / "float.onnx")}
     for res in SPEED_RESOLUTIONS:

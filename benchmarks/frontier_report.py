@@ -40,14 +40,16 @@ def markdown(rows: list[dict], machine: dict, split: str) -> str:
              f"Targets (issue 6): end-to-end >= {TARGET_FPS['480p']:g} FPS at 480p and >= "
              f"{TARGET_FPS['720p']:g} at 720p, SSIM >= the seed student's"
              + (f" ({seed['test_ssim']['all']:.4f})." if seed else "."), "",
-             "| variant | architecture | epochs | parameters | GMAC/frame 480p | 480p model-only | 480p end to end | "
-             "720p model-only | 720p end to end | SSIM all | " + " | ".join(CATEGORIES) + " | targets |",
-             "|---|---|---|---|---|---|---|---|---|---|" + "---|" * len(CATEGORIES) + "---|"]
+             "| variant | architecture | training | epochs | parameters | GMAC/frame 480p | 480p model-only | "
+             "480p end to end | 720p model-only | 720p end to end | SSIM all | " + " | ".join(CATEGORIES)
+             + " | targets |",
+             "|---|---|---|---|---|---|---|---|---|---|---|" + "---|" * len(CATEGORIES) + "---|"]
     for r in sorted(rows, key=lambda r: r["speed"]["480p"]["end_to_end_fps"]):
         s480, s720, q = r["speed"]["480p"], r["speed"]["720p"], r["test_ssim"]
         quality_ok = seed is None or q["all"] >= seed["test_ssim"]["all"]
         verdict = ("speed " + ("met" if meets_speed(r) else "missed") + ", SSIM " + ("met" if quality_ok else "missed"))
-        lines.append(f"| {r['label']} | {_architecture(r)} | {r['epochs']} | {r['parameters']:,} | {r['gmac_480p']} | "
+        lines.append(f"| {r['label']} | {_architecture(r)} | {r.get('recipe', '-')} | {r['epochs']} | "
+                     f"{r['parameters']:,} | {r['gmac_480p']} | "
                      f"{s480['model_only_fps']:.1f} | {s480['end_to_end_fps']:.1f} | {s720['model_only_fps']:.1f} | "
                      f"{s720['end_to_end_fps']:.1f} | {q['all']:.4f} | "
                      + " | ".join(f"{q[c]:.4f}" if c in q else "-" for c in CATEGORIES) + f" | {verdict} |")
