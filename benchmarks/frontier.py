@@ -43,7 +43,7 @@ class Variant:
     int8: bool
     model: dict | None = None  # (name, args) from the checkpoint
     parameters: int = 0
-    epochs: int = 0  # training epochs behind the checkpoint (runs stopped early have fewer)
+    epochs: int = 0  # the epoch the checkpoint is from (best validation SSIM; runs stopped early have fewer)
     recipe: str = ""  # the training settings that differ between variants
     gmac_480p: float = 0.0
     test_ssim: dict | None = None  # {category or 'all': mean SSIM}
@@ -165,7 +165,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
               f"{args.split} SSIM {v.test_ssim['all']:.4f}", file=sys.stderr)
     run_speed_rounds(variants, graphs, args)
     rows = [asdict(v) | {"checkpoint": str(v.checkpoint)} for v in variants]
-    write_frontier(rows, describe(), args.out, keep=args.keep, split=args.split)
+    command = " ".join(["python benchmarks/frontier.py", *(argv if argv is not None else sys.argv[1:])])
+    write_frontier(rows, describe(), args.out, keep=args.keep, split=args.split, command=command)
     return rows
 
 

@@ -31,7 +31,7 @@ def _architecture(row: dict) -> str:
     return f"{model['name']}({args})" + (" INT8" if row["int8"] else "")
 
 
-def markdown(rows: list[dict], machine: dict, split: str) -> str:
+def markdown(rows: list[dict], machine: dict, split: str, command: str = "") -> str:
     seed = next((r for r in rows if r["label"] == "seed"), None)
     lines = ["# Speed/quality frontier (CPU, ONNX Runtime)", "",
              f"Machine: {machine['cpu']}, {machine['cores']} cores. FPS: medians over rounds, variants "
@@ -40,7 +40,8 @@ def markdown(rows: list[dict], machine: dict, split: str) -> str:
              f"Targets (issue 6): end-to-end >= {TARGET_FPS['480p']:g} FPS at 480p and >= "
              f"{TARGET_FPS['720p']:g} at 720p, SSIM >= the seed student's"
              + (f" ({seed['test_ssim']['all']:.4f})." if seed else "."), "",
-             "| variant | architecture | training | epochs | parameters | GMAC/frame 480p | 480p model-only | "
+             *([f"Command: `{command}`", ""] if command else []),
+             "| variant | architecture | training | best epoch | parameters | GMAC/frame 480p | 480p model-only | "
              "480p end to end | 720p model-only | 720p end to end | SSIM all | " + " | ".join(CATEGORIES)
              + " | targets |",
              "|---|---|---|---|---|---|---|---|---|---|---|" + "---|" * len(CATEGORIES) + "---|"]
@@ -79,9 +80,9 @@ def chart(rows: list[dict], machine: dict, out: Path, split: str) -> None:
     plt.close(fig)
 
 
-def write_frontier(rows: list[dict], machine: dict, out: Path, keep: bool, split: str) -> None:
+def write_frontier(rows: list[dict], machine: dict, out: Path, keep: bool, split: str, command: str = "") -> None:
     out.mkdir(parents=True, exist_ok=True)
     rows = merge(rows, out / "frontier.json", keep)
     (out / "frontier.json").write_text(json.dumps({"machine": machine, "split": split, "variants": rows}, indent=1))
-    (out / "frontier.md").write_text(markdown(rows, machine, split))
+    (out / "frontier.md").write_text(markdown(rows, machine, split, command))
     chart(rows, machine, out / "frontier.png", split)

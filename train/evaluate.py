@@ -1,6 +1,6 @@
 """Evaluate students against the teacher, the blurred input and unsharp mask, per category.
 
-    python -m train.evaluate --student engines/student.pt
+    python -m train.evaluate --student engines/fast.pt
     python -m train.evaluate --student distilled=runs/default/best.pt --student l1-only=runs/alpha1/best.pt
 
 Every image of the split gets the report's benchmark blur (seeded by its id); SSIM is computed as the
