@@ -10,7 +10,7 @@ from benchmarks.flops import conv_macs
 from benchmarks.fps import main
 from export.onnx_export import export_float
 from benchmarks.frontier import Variant, main as frontier_main
-from benchmarks.frontier_report import meets_speed, merge
+from benchmarks.frontier_report import meets_speed, merge, pareto
 from runtime.errors import SharpcamError
 from runtime.select import graph_path
 from train.checkpoint import FORMAT, save_atomic
@@ -86,3 +86,10 @@ def test_frontier_keeps_earlier_variants_only_when_asked(tmp_path):
     assert not meets_speed(fast)
     fast["speed"]["720p"]["end_to_end_fps"] = 15.0
     assert meets_speed(fast)
+
+
+def test_frontier_is_the_set_nothing_beats_on_both_axes():
+    row = lambda label, fps, ssim: {"label": label, "test_ssim": {"all": ssim},  # noqa: E731
+                                    "speed": {"480p": {"end_to_end_fps": fps}}}
+    a, b, c = row("a", 10, 0.90), row("b", 20, 0.80), row("c", 5, 0.85)  # c: slower and worse than a
+    assert pareto([c, b, a]) == [a, b]
