@@ -283,7 +283,7 @@ def test_ctrl_c_finalizes_the_output_file(tmp_path):
         "class Slow:\n"
         "    name, size = 'slow', None\n"
         "    def submit(self, f):\n"
-        "        time.sleep(0.05); return f, {'infer': 0.05}\n"
+        "        time.sleep(0.2); return f, {'infer': 0.2}\n"
         "    def collect(self, h): return h\n"
         "    def close(self): pass\n"
         "import runtime.select as s\n"
@@ -293,7 +293,10 @@ def test_ctrl_c_finalizes_the_output_file(tmp_path):
     import os
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, str(slow)], cwd=ROOT, stderr=subprocess.PIPE, text=True, env=env)
-    time.sleep(4)
+    out = tmp_path / "out.avi"  # interrupt once frames are being written (90 frames take 18 s: mid-run)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not (out.exists() and out.stat().st_size > 10_000):
+        time.sleep(0.1)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
