@@ -277,7 +277,10 @@ def test_ctrl_c_finalizes_the_output_file(tmp_path):
     import signal
     slow = tmp_path / "run.py"
     slow.write_text(
-        "import sys, time\n"
+        "import signal, sys, time\n"
+        # A shell that starts jobs in the background (nohup, '&') makes them ignore SIGINT, and Python
+        # then never raises KeyboardInterrupt: give the child the handler a terminal would.
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from runtime.cam import main\n"
         "import runtime.backends as b\n"
         "class Slow:\n"
