@@ -16,7 +16,8 @@ from train.config import TrainConfig, preset
 from train.corpus import load_manifest
 from train.degrade import DegradeConfig
 from train.config import FAST_ARGS
-from train.distill import distill_loss, parse_args, ssim_loss, train
+from train.distill import parse_args, train
+from train.losses import distill_loss, ssim_loss
 from train.metrics import ssim
 
 
