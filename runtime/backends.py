@@ -45,15 +45,18 @@ class OnnxBackend:
     """ONNX Runtime: the uint8 frame graphs (static size) or the float graph (any size).
 
     device "auto": CUDA when onnxruntime-gpu finds a GPU, else the CPU; "cpu" or "cuda" to insist.
-    `threads`: CPU intra-op threads (0: ORT's choice).
+    `threads`: CPU intra-op threads (0: ORT's choice). `spinning`: whether idle ORT threads busy-wait for
+    work (ORT's default); off, they yield the core to capture and output (no difference measured on 2 cores:
+    benchmarks/results/ort_options.md).
     """
 
-    def __init__(self, path: Path, threads: int = 0, device: str = "auto") -> None:
+    def __init__(self, path: Path, threads: int = 0, device: str = "auto", spinning: bool = True) -> None:
         ort = _onnxruntime()
         if not Path(path).exists():
             raise SharpcamError(f"ONNX model {path} not found; export one with 'make engines'")
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
         available = ort.get_available_providers()

@@ -185,6 +185,13 @@ def test_backend_choice_follows_the_student_and_frame_size(student):
     assert "fast_720p.onnx" in default.name
 
 
+def test_thread_spinning_off_gives_the_same_frames(graphs):
+    frame = BuiltinClip().read()
+    on, _ = OnnxBackend(graphs["480p"], threads=2, device="cpu").submit(frame)
+    off, _ = OnnxBackend(graphs["480p"], threads=2, device="cpu", spinning=False).submit(frame)
+    assert np.array_equal(on, off)
+
+
 def test_unknown_student_is_refused():
     with pytest.raises(SharpcamError, match="unknown student 'tiny'"):
         open_backend(None, None, (640, 480), student="tiny")
