@@ -91,10 +91,11 @@ def main(argv: list[str] | None = None) -> dict:
     resolutions = args.resolutions.split(",")
     machine = describe()
     print(f"machine: {machine['cpu']} x{machine['cores']}, GPU: {machine['gpu'] or 'none'}", file=sys.stderr)
-    results = []
+    results, macs_of = [], {}
     for student, res, backend in itertools.product(args.students.split(","), resolutions, backends):
-        w, h = RESOLUTIONS[res]
-        macs = conv_macs(graph_path(student), w, h)
+        if (student, res) not in macs_of:  # shape inference on the graph: once per student and size
+            macs_of[(student, res)] = conv_macs(graph_path(student), *RESOLUTIONS[res])
+        macs = macs_of[(student, res)]
         r = measure(student, backend, res, args)
         r["gmac_per_frame"] = round(macs / 1e9, 2)
         if "model_only" in r:

@@ -71,9 +71,8 @@ def recipe(cfg: dict) -> str:
 
 def export_variant(v: Variant, work: Path) -> dict[str, Path]:
     """{'float': any-size graph, '480p': frame graph, ...}, INT8 where the variant asks."""
-    from export.__main__ import as_frame, sample_rgb
+    from export.__main__ import int8_graph, sample_rgb
     from export.onnx_export import export_float, export_frame
-    from export.quantize import quantize_int8
     from train.checkpoint import student_from_checkpoint
     from train.student import count_parameters
 
@@ -87,10 +86,8 @@ def export_variant(v: Variant, work: Path) -> dict[str, Path]:
     v.gmac_480p = round(conv_macs(graphs["float"], *RESOLUTIONS["480p"]) / 1e9, 2)
     if v.int8:
         photos = sample_rgb()
-        for key, path in list(graphs.items()):
-            size = RESOLUTIONS.get(key, RESOLUTIONS["480p"])
-            graphs[key] = quantize_int8(path, path.with_name(f"{key}_int8.onnx"),
-                                        [as_frame(p, size) for p in photos])
+        for key, path in list(graphs.items()):  # the any-size graph is calibrated on 480p frames
+            graphs[key] = int8_graph(path, RESOLUTIONS.get(key, RESOLUTIONS["480p"]), photos)
     return graphs
 
 

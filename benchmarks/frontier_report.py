@@ -58,9 +58,13 @@ def markdown(rows: list[dict], machine: dict, split: str, command: str = "") -> 
     return "\n".join(lines) + "\n"
 
 
+def point(row: dict) -> tuple[float, float]:
+    """(end-to-end FPS at 480p, mean test SSIM): the frontier's two axes."""
+    return row["speed"]["480p"]["end_to_end_fps"], row["test_ssim"]["all"]
+
+
 def pareto(rows: list[dict]) -> list[dict]:
     """Variants no other variant beats on both end-to-end FPS at 480p and SSIM, fastest first."""
-    point = lambda r: (r["speed"]["480p"]["end_to_end_fps"], r["test_ssim"]["all"])  # noqa: E731
     best = [r for r in rows if not any(point(o)[0] >= point(r)[0] and point(o)[1] >= point(r)[1]
                                        and point(o) != point(r) for o in rows)]
     return sorted(best, key=point)
@@ -69,10 +73,9 @@ def pareto(rows: list[dict]) -> list[dict]:
 def chart(rows: list[dict], machine: dict, out: Path, split: str) -> None:
     fig, ax = plt.subplots(figsize=(9, 5.5))
     front = pareto(rows)
-    xy = lambda r: (r["speed"]["480p"]["end_to_end_fps"], r["test_ssim"]["all"])  # noqa: E731
-    ax.plot(*zip(*[xy(r) for r in front]), "-", color="lightgray", zorder=0, label="frontier")
+    ax.plot(*zip(*[point(r) for r in front]), "-", color="lightgray", zorder=0, label="frontier")
     for r in rows:
-        x, y = xy(r)
+        x, y = point(r)
         color = "C2" if meets_speed(r) else "C0"
         ax.plot([x], [y], ls="none", color=color, marker="s" if r["int8"] else "o", ms=7 if r in front else 4,
                 alpha=1.0 if r in front else 0.5)

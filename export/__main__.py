@@ -77,13 +77,15 @@ def _record(report: dict, path: Path, parity, ok: bool) -> None:
                                    "fraction_within": parity.within, "tolerance": parity.tolerance, "ok": ok}
 
 
+def int8_graph(fp32: Path, size: tuple[int, int], photos: list[np.ndarray]) -> Path:
+    """STEM_int8.onnx beside `fp32`, calibrated on the photos framed at `size` (width, height)."""
+    return quantize_int8(fp32, fp32.with_name(f"{fp32.stem}_int8.onnx"), [as_frame(p, size) for p in photos])
+
+
 def write_int8(out: Path, resolutions: list[str], name: str) -> None:
     photos = sample_rgb()
     for res in resolutions:
-        fp32 = graph_path(name, res, folder=out)
-        frames = [as_frame(p, RESOLUTIONS[res]) for p in photos]
-        int8 = quantize_int8(fp32, fp32.with_name(f"{fp32.stem}_int8.onnx"), frames)
-        print(f"wrote {int8}")
+        print(f"wrote {int8_graph(graph_path(name, res, folder=out), RESOLUTIONS[res], photos)}")
 
 
 def build_engines(out: Path, resolutions: list[str], name: str) -> None:
