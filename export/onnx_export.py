@@ -7,6 +7,7 @@ resolution `fast_480p.onnx` / `fast_480p_fp16.onnx` (uint8 BGR frames in and out
 from __future__ import annotations
 
 import copy
+import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,13 +17,14 @@ import onnx
 import torch
 from torch import nn
 
-from export.graphs import (FLOAT_INPUT, FLOAT_OUTPUT, FRAME_INPUT, FRAME_OUTPUT, FloatGraph,
-                           FrameGraph)
+from export.graphs import FloatGraph, FrameGraph, graph_inputs
 from runtime.errors import SharpcamError
+from runtime.graph_io import (FLOAT_INPUT, FLOAT_OUTPUT, FRAME_INPUT, FRAME_OUTPUT, SIZE_MULTIPLE, STATE_INPUT,
+                              STATE_OUTPUT, STRENGTH_INPUT, TEMPORAL, first_frame_feeds)
 from runtime.select import graph_path
+from train.temporal import TemporalConfig
 
 OPSET = 17
-SIZE_MULTIPLE = "size_multiple"  # ONNX metadata key, read by runtime/backends.py
 
 
 @dataclass
@@ -36,34 +38,42 @@ class Parity:
         return f"{self.graph}: max |diff| {self.max_abs:.3g}, {100 * self.within:.3f}% within {self.tolerance:g}"
 
 
-def export_float(student: nn.Module, path: Path) -> Path:
-    example = torch.rand(1, 3, 64, 64)
+def export_float(student: nn.Module, path: Path, temporal: TemporalConfig = TemporalConfig()) -> Path:
+    example = graph_inputs(torch.rand(1, 3, 64, 64), frame=False)
     axes = {0: "batch", 2: "height", 3: "width"}
-    _export(FloatGraph(_copy(student)), example, path, FLOAT_INPUT, FLOAT_OUTPUT,
-            {FLOAT_INPUT: axes, FLOAT_OUTPUT: axes})
+    _export(FloatGraph(_copy(student), temporal), example, path, [FLOAT_INPUT, STATE_INPUT, STRENGTH_INPUT],
+            [FLOAT_OUTPUT, STATE_OUTPUT], {FLOAT_INPUT: axes, STATE_INPUT: axes, FLOAT_OUTPUT: axes,
+                                          STATE_OUTPUT: axes})
     return path
 
 
-def export_frame(student: nn.Module, path: Path, size: tuple[int, int], fp16: bool) -> Path:
-    """A static (height, width, 3) uint8 graph.
+def export_frame(student: nn.Module, path: Path, size: tuple[int, int], fp16: bool,
+                 temporal: TemporalConfig = TemporalConfig()) -> Path:
+    """A static (height, width, 3) uint8 graph, with its state (1, 3, height, width).
 
     Traced on a small frame with symbolic height and width, then pinned to the target size: tracing runs
     the model once, and FP16 convolutions at 1080p take minutes on a CPU.
     """
     width, height = size
-    graph = FrameGraph(_copy(student), torch.float16 if fp16 else torch.float32)
-    example = torch.zeros(64, 64, 3, dtype=torch.uint8)
-    axes = {0: "height", 1: "width"}
-    _export(graph, example, path, FRAME_INPUT, FRAME_OUTPUT, {FRAME_INPUT: axes, FRAME_OUTPUT: axes})
+    dtype = torch.float16 if fp16 else torch.float32
+    graph = FrameGraph(_copy(student), dtype, temporal)
+    example = graph_inputs(torch.zeros(64, 64, 3, dtype=torch.uint8), frame=True, dtype=dtype)
+    frame_axes, state_axes = {0: "height", 1: "width"}, {2: "height", 3: "width"}
+    _export(graph, example, path, [FRAME_INPUT, STATE_INPUT, STRENGTH_INPUT], [FRAME_OUTPUT, STATE_OUTPUT],
+            {FRAME_INPUT: frame_axes, FRAME_OUTPUT: frame_axes, STATE_INPUT: state_axes, STATE_OUTPUT: state_axes},
+            temporal)
     _pin_frame_shape(path, height, width)
     return path
 
 
 def _pin_frame_shape(path: Path, height: int, width: int) -> None:
     model = onnx.load(str(path))
+    shapes = {FRAME_INPUT: (height, width, 3), FRAME_OUTPUT: (height, width, 3),
+              STATE_INPUT: (1, 3, height, width), STATE_OUTPUT: (1, 3, height, width)}
     for value in (*model.graph.input, *model.graph.output):
-        dims = value.type.tensor_type.shape.dim
-        for dim, size in zip(dims, (height, width, 3)):
+        if value.name not in shapes:
+            continue
+        for dim, size in zip(value.type.tensor_type.shape.dim, shapes[value.name]):
             dim.Clear()
             dim.dim_value = size
     del model.graph.value_info[:]  # stale symbolic shapes; re-inferred below
@@ -79,16 +89,17 @@ def _copy(student: nn.Module) -> nn.Module:
     return deployed.fuse() if hasattr(deployed, "fuse") else deployed
 
 
-def _export(graph: nn.Module, example: torch.Tensor, path: Path, inp: str, out: str, axes: dict | None) -> None:
+def _export(graph: nn.Module, example: tuple, path: Path, inputs: list[str], outputs: list[str], axes: dict | None,
+            temporal: TemporalConfig = TemporalConfig()) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
-        torch.onnx.export(graph.eval(), (example,), str(path), input_names=[inp], output_names=[out],
+        torch.onnx.export(graph.eval(), example, str(path), input_names=inputs, output_names=outputs,
                           dynamic_axes=axes, opset_version=OPSET, dynamo=False, do_constant_folding=True)
     model = onnx.load(str(path))
     multiple = getattr(graph.student, "size_multiple", 1)
     # Recorded in the graph so the runtime, which never imports torch, knows to pad odd frame sizes.
-    onnx.helper.set_model_props(model, {SIZE_MULTIPLE: str(multiple)})
+    onnx.helper.set_model_props(model, {SIZE_MULTIPLE: str(multiple), TEMPORAL: json.dumps(temporal.to_dict())})
     onnx.checker.check_model(model, full_check=True)
     onnx.save(model, str(path))
 
@@ -104,31 +115,34 @@ def ort_session(path: Path):
 
 
 def check_float_graph(student: nn.Module, path: Path, images: list[np.ndarray], atol: float = 1e-4) -> Parity:
-    """Max abs difference to PyTorch over real RGB uint8 images (any sizes)."""
+    """Max abs difference to PyTorch over real RGB uint8 images (any sizes), first frame of a stream."""
     session, diffs = ort_session(path), []
     for img in images:
         x = torch.from_numpy(img.copy()).permute(2, 0, 1)[None].float() / 255
         with torch.no_grad():
             ref = student.eval()(x).numpy()
-        got = session.run([FLOAT_OUTPUT], {FLOAT_INPUT: x.numpy()})[0]
+        got = session.run([FLOAT_OUTPUT], first_frame_feeds(FLOAT_INPUT, x.numpy()))[0]
         diffs.append(np.abs(got - ref).ravel())
     d = np.concatenate(diffs)
     return Parity(path.name, float(d.max()), float((d <= atol).mean()), atol)
 
 
 def reference_frames(student: nn.Module, frames_bgr: list[np.ndarray]) -> list[np.ndarray]:
-    """The FP32 PyTorch student's output for each BGR frame, through the same frame conversion."""
+    """The FP32 PyTorch student's output for each BGR frame, through the same frame conversion (a reset
+    state, so the temporal filter passes the student's output through)."""
     reference = FrameGraph(_copy(student), torch.float32)
     with torch.no_grad():
-        return [reference(torch.from_numpy(f)).numpy() for f in frames_bgr]
+        return [reference(*graph_inputs(torch.from_numpy(f), frame=True))[0].numpy() for f in frames_bgr]
 
 
 def check_frame_graph(path: Path, frames_bgr: list[np.ndarray], references: list[np.ndarray],
                       levels: int) -> Parity:
     """8-bit level differences between ONNX Runtime on the graph and the reference outputs."""
     session, diffs = ort_session(path), []
+    state = next(i for i in session.get_inputs() if i.name == STATE_INPUT)
+    dtype = np.float16 if state.type == "tensor(float16)" else np.float32
     for frame, ref in zip(frames_bgr, references):
-        got = session.run([FRAME_OUTPUT], {FRAME_INPUT: frame})[0]
+        got = session.run([FRAME_OUTPUT], first_frame_feeds(FRAME_INPUT, frame, dtype))[0]
         if got.dtype != np.uint8 or got.shape != frame.shape:
             raise SharpcamError(f"{path}: output {got.dtype} {got.shape}, expected uint8 {frame.shape}")
         diffs.append(np.abs(got.astype(np.int16) - ref.astype(np.int16)).ravel())

@@ -15,6 +15,7 @@ import numpy as np
 import onnx
 
 from runtime.errors import SharpcamError
+from runtime.graph_io import STATE_INPUT, first_frame_feeds
 
 
 def _quantization():
@@ -26,16 +27,21 @@ def _quantization():
 
 
 def _feeds(graph: onnx.ModelProto, frames_bgr: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
-    """Calibration inputs in the graph's own format: uint8 HxWx3 BGR frames or float NCHW RGB images."""
+    """Calibration inputs in the graph's own format: uint8 HxWx3 BGR frames or float NCHW RGB images, each
+    the first frame of a stream (reset state, full strength)."""
     inp = graph.graph.input[0]
     if inp.type.tensor_type.elem_type == onnx.TensorProto.UINT8:
         height, width = (d.dim_value for d in inp.type.tensor_type.shape.dim[:2])
         wrong = [f.shape for f in frames_bgr if f.shape[:2] != (height, width)]
         if wrong:
             raise SharpcamError(f"calibration frames must be {width}x{height}; got shapes {wrong[:3]}")
-        return [{inp.name: np.ascontiguousarray(f)} for f in frames_bgr]
-    return [{inp.name: np.ascontiguousarray(f[..., ::-1].transpose(2, 0, 1)[None], dtype=np.float32) / 255}
-            for f in frames_bgr]
+        pictures = [np.ascontiguousarray(f) for f in frames_bgr]
+    else:
+        pictures = [np.ascontiguousarray(f[..., ::-1].transpose(2, 0, 1)[None], dtype=np.float32) / 255
+                    for f in frames_bgr]
+    if STATE_INPUT not in {i.name for i in graph.graph.input}:  # a graph from before the temporal filter
+        return [{inp.name: p} for p in pictures]
+    return [first_frame_feeds(inp.name, p) for p in pictures]
 
 
 def quantize_int8(fp32_graph: Path, out: Path, frames_bgr: list[np.ndarray]) -> Path:

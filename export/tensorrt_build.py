@@ -88,12 +88,13 @@ def compare_with_onnxruntime(engine_path: Path, fp32_onnx: Path, frames_bgr: lis
     from polygraphy.backend.onnxrt import OnnxrtRunner, SessionFromOnnx
     from polygraphy.backend.trt import EngineFromBytes, TrtRunner
 
+    from runtime.graph_io import FRAME_INPUT, FRAME_OUTPUT, first_frame_feeds
     worst = 0.0
     with TrtRunner(EngineFromBytes(engine_path.read_bytes())) as trt_runner, \
             OnnxrtRunner(SessionFromOnnx(str(fp32_onnx), providers=["CPUExecutionProvider"])) as ort_runner:
         for frame in frames_bgr:
-            feed = {"frame_bgr": frame}
-            a = next(iter(trt_runner.infer(feed).values()))
-            b = next(iter(ort_runner.infer(feed).values()))
+            # the engine is built from the FP16 graph (float16 state); ONNX Runtime runs the FP32 one
+            a = trt_runner.infer(first_frame_feeds(FRAME_INPUT, frame, np.float16))[FRAME_OUTPUT]
+            b = ort_runner.infer(first_frame_feeds(FRAME_INPUT, frame, np.float32))[FRAME_OUTPUT]
             worst = max(worst, float(np.abs(np.asarray(a, dtype=np.int16) - np.asarray(b, dtype=np.int16)).max()))
     return worst

@@ -13,17 +13,46 @@ from typing import Any, Protocol
 import numpy as np
 
 from runtime.errors import SharpcamError
+from runtime.graph_io import (DEFAULT_STRENGTH, SIZE_MULTIPLE, STATE_INPUT, STATE_OUTPUT, STRENGTH_INPUT,
+                              reset_state)
 
 
 class Backend(Protocol):
     name: str
     size: tuple[int, int] | None  # (width, height) a static graph/engine needs; None: any size
 
+    strength: float  # 0 (the input) .. 1 (the full correction)
+
     def submit(self, frame_bgr: np.ndarray) -> Any: ...
 
     def collect(self, handle: Any) -> tuple[np.ndarray, dict[str, float]]: ...
 
+    def reset(self) -> None: ...  # forget the temporal state: a new stream or a discontinuity follows
+
     def close(self) -> None: ...
+
+
+def check_strength(value: float) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise SharpcamError(f"strength must be between 0 (off) and 1 (full); got {value}")
+    return float(value)
+
+
+def strength_arg(text: str) -> float:
+    """argparse type for --strength: checked when the command line is parsed, not after the run."""
+    import argparse
+    try:
+        return check_strength(float(text))
+    except (ValueError, SharpcamError) as err:
+        raise argparse.ArgumentTypeError(f"strength must be a number from 0 (off) to 1 (full), not {text!r}") from err
+
+
+def blend(frame: np.ndarray, out: np.ndarray, strength: float) -> np.ndarray:
+    """input + strength * (out - input) in 8-bit units, for graphs without a strength input."""
+    if strength >= 1.0:
+        return out
+    mixed = frame.astype(np.float32) + np.float32(strength) * (out.astype(np.float32) - frame)
+    return (mixed + 0.5).clip(0, 255).astype(np.uint8)
 
 
 def _onnxruntime():
@@ -50,7 +79,8 @@ class OnnxBackend:
     benchmarks/results/ort_options.md).
     """
 
-    def __init__(self, path: Path, threads: int = 0, device: str = "auto", spinning: bool = True) -> None:
+    def __init__(self, path: Path, threads: int = 0, device: str = "auto", spinning: bool = True,
+                 strength: float = DEFAULT_STRENGTH) -> None:
         ort = _onnxruntime()
         if not Path(path).exists():
             raise SharpcamError(f"ONNX model {path} not found; export one with 'make engines'")
@@ -69,8 +99,17 @@ class OnnxBackend:
             self._session = ort.InferenceSession(str(path), options, providers=providers)
         except Exception as err:  # ORT raises its own exception types for malformed graphs
             raise SharpcamError(f"ONNX Runtime cannot load {path}: {err}") from err
+        inputs = {i.name: i for i in self._session.get_inputs()}
         inp = self._session.get_inputs()[0]
         self._input, self._output = inp.name, self._session.get_outputs()[0].name
+        # Graphs exported since the temporal filter carry a state and a strength input (runtime/graph_io.py);
+        # older or foreign graphs have neither, and get the strength blended here instead.
+        self._stateful = STATE_INPUT in inputs
+        self._knob = STRENGTH_INPUT in inputs
+        self._state_dtype = np.float16 if self._stateful and inputs[STATE_INPUT].type == "tensor(float16)" \
+            else np.float32
+        self._state: np.ndarray | None = None
+        self.strength = check_strength(strength)
         self._frame_graph = inp.type == "tensor(uint8)"
         if self._frame_graph:
             height, width = inp.shape[0], inp.shape[1]
@@ -78,22 +117,45 @@ class OnnxBackend:
         else:
             self.size = None
         # Pixel-unshuffle students need sizes that are multiples of their scale (export records it).
-        self.multiple = int(self._session.get_modelmeta().custom_metadata_map.get("size_multiple", "1"))
+        self.multiple = int(self._session.get_modelmeta().custom_metadata_map.get(SIZE_MULTIPLE, "1"))
         device = "CUDA" if self._session.get_providers()[0] == "CUDAExecutionProvider" else "CPU"
         self.name = f"onnxruntime-{device.lower()} ({Path(path).name})"
 
+    def reset(self) -> None:
+        self._state = None
+
+    def _run(self, picture: np.ndarray, state_shape: tuple[int, ...]) -> np.ndarray:
+        """One call of the graph, feeding the state back; returns the picture output."""
+        feeds = {self._input: picture}
+        if self._knob:
+            feeds[STRENGTH_INPUT] = np.array([self.strength], np.float32)
+        if not self._stateful:
+            return self._session.run([self._output], feeds)[0]
+        if self._state is None or self._state.shape != state_shape:
+            self._state = reset_state(state_shape, self._state_dtype)
+        feeds[STATE_INPUT] = self._state
+        out, self._state = self._session.run([self._output, STATE_OUTPUT], feeds)
+        return out
+
     def submit(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
         start = time.perf_counter()
+        if self.strength == 0.0:  # "off": the input exactly, and no CPU spent on the model
+            self._state = None
+            return frame_bgr, {"infer": 0.0}
         if self._frame_graph:
-            out = self._session.run([self._output], {self._input: frame_bgr})[0]
+            out = self._run(frame_bgr, (1, 3, *frame_bgr.shape[:2]))
+            if not self._knob:
+                out = blend(frame_bgr, out, self.strength)
             return out, {"infer": time.perf_counter() - start}
         height, width = frame_bgr.shape[:2]
         padded = _pad_to_multiple(frame_bgr, self.multiple)
         x = np.ascontiguousarray(padded[..., ::-1].transpose(2, 0, 1)[None], dtype=np.float32) * (1 / 255)
         converted = time.perf_counter()
-        y = self._session.run([self._output], {self._input: x})[0][0, :, :height, :width]
+        y = self._run(x, x.shape)[0, :, :height, :width]
         inferred = time.perf_counter()
         out = np.ascontiguousarray((np.clip(y, 0, 1) * 255 + 0.5).astype(np.uint8).transpose(1, 2, 0)[..., ::-1])
+        if not self._knob:
+            out = blend(frame_bgr, out, self.strength)
         return out, {"preprocess": converted - start, "infer": inferred - converted,
                      "postprocess": time.perf_counter() - inferred}
 

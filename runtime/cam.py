@@ -17,8 +17,10 @@ import json
 import sys
 from pathlib import Path
 
+from runtime.backends import strength_arg
 from runtime.errors import SharpcamError
-from runtime.pipeline import Pipeline, PipelineConfig
+from runtime.graph_io import DEFAULT_STRENGTH
+from runtime.pipeline import Controls, Pipeline, PipelineConfig
 from runtime.select import DEFAULT_STUDENT, STUDENTS, open_backend
 from runtime.sinks import open_sink
 from runtime.sources import open_source
@@ -55,7 +57,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "given: fast (real time on a CPU) or seed (the report's network) (default: %(default)s)")
     p.add_argument("--source", help="camera index or /dev/videoN, video file, image folder, or 'builtin' "
                                     "(default: camera 0 if present, else the built-in clip)")
-    p.add_argument("--sink", default="vcam", help="vcam, window, null, or an output .mp4/.avi (default: %(default)s)")
+    p.add_argument("--sink", default="vcam", help="vcam, window, null, an output .mp4/.avi, or DIR/ for lossless "
+                                                  "numbered PNGs (an image folder source keeps its file names) "
+                                                  "(default: %(default)s)")
     p.add_argument("--size", type=_size, default=None, help="camera resolution to ask for, e.g. 1280x720")
     p.add_argument("--fps", type=float, default=None, help="camera frame rate to ask for")
     p.add_argument("--frames", type=int, default=None, help="stop after N frames")
@@ -63,6 +67,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--side-by-side", action="store_true", help="window sink: original | sharpened")
     p.add_argument("--pace", action="store_true", help="play files at their frame rate, dropping late frames")
     p.add_argument("--threads", type=int, default=0, help="ONNX Runtime CPU threads (0: all cores)")
+    p.add_argument("--strength", type=strength_arg, default=DEFAULT_STRENGTH,
+                   help="how much of the correction to show: 0 = the camera as it is, 1 = full; the window "
+                        "sink steps it with + and - (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no periodic status lines")
     return p.parse_args(argv)
 
@@ -72,15 +79,17 @@ def run(args: argparse.Namespace) -> dict:
     source = open_source(spec, args.size, args.fps)
     backend = None
     try:
-        backend, why = open_backend(args.engine, args.model, source.size, args.threads, args.student)
+        backend, why = open_backend(args.engine, args.model, source.size, args.threads, args.student,
+                                    args.strength)
         print(f"source: {spec} {source.size[0]}x{source.size[1]} @ {source.fps:.0f} fps; backend: {why}",
               file=sys.stderr)
         if backend.size and tuple(backend.size) != tuple(source.size):
             print(f"note: the model runs at {backend.size[0]}x{backend.size[1]}; frames are resized in and out",
                   file=sys.stderr)
+        controls = Controls(strength=args.strength)
         cfg = PipelineConfig(max_frames=args.frames, pace=args.pace, print_every=0 if args.quiet else 2.0,
-                             in_flight=getattr(backend, "in_flight", 1))
-        with open_sink(args.sink, source.size, source.fps, args.side_by_side) as sink:
+                             in_flight=getattr(backend, "in_flight", 1), controls=controls)
+        with open_sink(args.sink, source.size, source.fps, args.side_by_side, controls) as sink:
             pipeline = Pipeline(source, backend, sink, cfg)
             try:
                 summary = pipeline.run()

@@ -85,6 +85,9 @@ class CudaDevice:
         cuda_call(cudart.cudaMemcpyAsync(dst.ptr, src.ptr, dst.nbytes,
                                          cudart.cudaMemcpyKind.cudaMemcpyDeviceToHost, stream))
 
+    def memset(self, dst: DeviceMemory, byte: int, stream: Any) -> None:
+        cuda_call(cudart.cudaMemsetAsync(dst.ptr, byte, dst.nbytes, stream))
+
     def record(self, event: Any, stream: Any) -> None:
         cuda_call(cudart.cudaEventRecord(event, stream))
 

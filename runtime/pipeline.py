@@ -8,6 +8,7 @@ caller's thread because GUI toolkits want their windows on the main thread.
 """
 from __future__ import annotations
 
+import inspect
 import sys
 import threading
 import time
@@ -28,6 +29,16 @@ class Frame:
     index: int
     image: np.ndarray  # BGR, as captured
     t0: float  # perf_counter() when capture of this frame began
+    name: str | None = None  # the source's name for it (a folder's file name), taken at capture time
+    generation: int = 0  # the source's count of discontinuities (reconnects) when it was captured
+
+
+@dataclass
+class Controls:
+    """What the user may change while the pipeline runs (the window's keys); the worker applies it to the
+    backend before each frame. `strength` 0..1; `show_original` is the window's before/after toggle."""
+    strength: float = 1.0
+    show_original: bool = False
 
 
 @dataclass
@@ -37,6 +48,16 @@ class PipelineConfig:
     pace: bool = False  # play finite sources at their frame rate, like a camera
     in_flight: int = 1  # frames inside the backend at once; 2 overlaps upload with compute on a GPU
     print_every: float = 2.0  # seconds between status lines on stderr; 0 disables
+    controls: Controls | None = None  # None: the backend's strength, fixed
+
+
+def _takes_name(sink: NullSink) -> bool:
+    """Sinks written before frames had names (a write() without `name`) keep working."""
+    try:
+        params = inspect.signature(sink.write).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "name" or p.kind is p.VAR_KEYWORD for p in params)
 
 
 class Pipeline:
@@ -50,6 +71,8 @@ class Pipeline:
         self.q_out: DropOldestQueue[tuple[Frame, np.ndarray]] = DropOldestQueue(1, lossless=lossless)
         self._stop = threading.Event()
         self._errors: list[BaseException] = []
+        self._sink_takes_name = _takes_name(sink)
+        self._generation = 0
 
     # capture ---------------------------------------------------------------------------------------
     def _capture(self) -> None:
@@ -65,7 +88,9 @@ class Pipeline:
                 if image is None:
                     break
                 self.stats.add("capture", time.perf_counter() - t0)
-                self.q_in.put(Frame(index, image, t0))
+                # the name of the frame read() just returned: only this thread reads the source
+                self.q_in.put(Frame(index, image, t0, getattr(self.source, "last_name", None),
+                                    getattr(self.source, "generation", 0)))
                 index += 1
         except BaseException as err:  # noqa: BLE001 - re-raised on the caller's thread
             self._errors.append(err)
@@ -85,6 +110,7 @@ class Pipeline:
                     continue
                 except Closed:
                     break
+                self._apply_controls(frame)
                 start = time.perf_counter()
                 image = self._resize(frame.image, self.backend.size)
                 resize_in = time.perf_counter() - start
@@ -98,6 +124,16 @@ class Pipeline:
             self._stop.set()
         finally:
             self.q_out.close()
+
+    def _apply_controls(self, frame: Frame) -> None:
+        """The user's strength, and a temporal reset when the source says its frames broke continuity
+        (a camera that reconnected): the filter must not blend across the gap."""
+        controls = self.cfg.controls
+        if controls is not None and controls.strength != self.backend.strength:
+            self.backend.strength = controls.strength
+        if frame.generation != self._generation:
+            self._generation = frame.generation
+            self.backend.reset()
 
     def _finish(self, frame: Frame, handle, resize_in: float) -> None:
         out, timings = self.backend.collect(handle)
@@ -135,7 +171,11 @@ class Pipeline:
                 start = time.perf_counter()
                 if self.cfg.print_every and start - last_status > 0.5:
                     status, last_status = self.stats.line(), start
-                keep_going = self.sink.write(out, frame.image, status)
+                if self._sink_takes_name:  # unnamed frames go by index: numbering survives dropped frames
+                    name = frame.name if frame.name is not None else f"{frame.index:06d}"
+                    keep_going = self.sink.write(out, frame.image, status, name=name)
+                else:
+                    keep_going = self.sink.write(out, frame.image, status)
                 now = time.perf_counter()
                 self.stats.add("output", now - start)
                 self.stats.frame_done(now - frame.t0)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from runtime.backends import Backend, OnnxBackend
 from runtime.errors import SharpcamError
+from runtime.graph_io import DEFAULT_STRENGTH
 
 ENGINES = Path(__file__).resolve().parent.parent / "engines"
 # The sizes engines are built for; export, runtime and benchmarks all read them from here.
@@ -37,23 +38,24 @@ def tensorrt_available() -> bool:
 
 
 def open_backend(engine: Path | None, model: Path | None, size: tuple[int, int],
-                 threads: int = 0, student: str = DEFAULT_STUDENT) -> tuple[Backend, str]:
+                 threads: int = 0, student: str = DEFAULT_STUDENT,
+                 strength: float = DEFAULT_STRENGTH) -> tuple[Backend, str]:
     """(backend, one sentence saying what was chosen and why); without an engine or model, the best
     available graph of `student` for the frame size."""
     if engine is not None and model is not None:
         raise SharpcamError("give either --engine or --model, not both")
     if engine is not None:
         from runtime.trt_backend import TensorRTBackend
-        return TensorRTBackend(engine), f"TensorRT engine {engine}"
+        return TensorRTBackend(engine, strength), f"TensorRT engine {engine}"
     if model is not None:
-        backend = OnnxBackend(model, threads)
+        backend = OnnxBackend(model, threads, strength=strength)
         return backend, f"{backend.name}, as asked"
     if student not in STUDENTS:
         raise SharpcamError(f"unknown student '{student}'; shipped: {', '.join(STUDENTS)}")
-    return _auto(size, threads, student)
+    return _auto(size, threads, student, strength)
 
 
-def _auto(size: tuple[int, int], threads: int, student: str) -> tuple[Backend, str]:
+def _auto(size: tuple[int, int], threads: int, student: str, strength: float) -> tuple[Backend, str]:
     res = RESOLUTION_NAMES.get(tuple(size))
     tried = []
     if tensorrt_available():
@@ -61,14 +63,14 @@ def _auto(size: tuple[int, int], threads: int, student: str) -> tuple[Backend, s
         plan = plan_path(student, nearest)
         if plan.exists():
             from runtime.trt_backend import TensorRTBackend
-            return TensorRTBackend(plan), f"TensorRT engine {plan} (TensorRT and a GPU are present)"
+            return TensorRTBackend(plan, strength), f"TensorRT engine {plan} (TensorRT and a GPU are present)"
         tried.append(f"{plan} (not built: run 'make engines')")
     else:
         tried.append("TensorRT (not installed or no GPU)")
     candidates = ([graph_path(student, res)] if res else []) + [graph_path(student)]
     for path in candidates:
         if path.exists():
-            backend = OnnxBackend(path, threads)
+            backend = OnnxBackend(path, threads, strength=strength)
             why = "matches the frame size" if res and res in path.name else "takes any frame size"
             return backend, f"{backend.name}: {why}; tried first: {'; '.join(tried)}"
         tried.append(f"{path} (missing)")

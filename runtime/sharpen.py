@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.backends import OnnxBackend
+from runtime.backends import OnnxBackend, strength_arg
 from runtime.errors import SharpcamError
+from runtime.graph_io import DEFAULT_STRENGTH
 from runtime.select import DEFAULT_STUDENT, graph_path
 from runtime.sources import opencv
 
@@ -29,12 +30,13 @@ class RealTimeSharpener:
     graph or TensorRT engine, whose size then sets the tile (edge tiles are padded to it)."""
 
     def __init__(self, model: str | Path | None = None, tile: int = 512, overlap: int = 16, threads: int = 0,
-                 engine: str | Path | None = None) -> None:
+                 engine: str | Path | None = None, strength: float = DEFAULT_STRENGTH) -> None:
         if engine is not None:
             from runtime.trt_backend import TensorRTBackend
-            self.backend = TensorRTBackend(Path(engine))
+            self.backend = TensorRTBackend(Path(engine), strength)
         else:
-            self.backend = OnnxBackend(Path(model) if model else graph_path(DEFAULT_STUDENT), threads)
+            self.backend = OnnxBackend(Path(model) if model else graph_path(DEFAULT_STUDENT), threads,
+                                       strength=strength)
         self.fixed = self.backend.size  # (width, height) or None
         if self.fixed is not None and min(self.fixed) <= 2 * overlap:
             raise SharpcamError(f"the model's {self.fixed} frame is too small to tile with overlap {overlap}")
@@ -54,7 +56,9 @@ class RealTimeSharpener:
         raise SharpcamError(f"unsupported image shape {image.shape}")
 
     def _infer(self, bgr: np.ndarray) -> np.ndarray:
-        """One call of the model; a fixed-size model gets the tile padded (reflected) to its size."""
+        """One call of the model; a fixed-size model gets the tile padded (reflected) to its size. Every tile
+        is a still picture of its own: the temporal filter is reset so nothing blends across tiles."""
+        self.backend.reset()
         h, w = bgr.shape[:2]
         if self.fixed is not None and (w, h) != tuple(self.fixed):
             fw, fh = self.fixed
@@ -100,9 +104,11 @@ def main(argv: list[str] | None = None) -> None:
     group.add_argument("--model", type=Path, help="ONNX graph (default: the any-size engines/fast.onnx)")
     group.add_argument("--engine", type=Path, help="TensorRT engine; images are tiled to its frame size")
     p.add_argument("--tile", type=int, default=512, help="tile side for large images (default: %(default)s)")
+    p.add_argument("--strength", type=strength_arg, default=DEFAULT_STRENGTH,
+                   help="0 = the image as it is, 1 = the full correction (default: %(default)s)")
     args = p.parse_args(argv)
     try:
-        sharpener = RealTimeSharpener(args.model, tile=args.tile, engine=args.engine)
+        sharpener = RealTimeSharpener(args.model, tile=args.tile, engine=args.engine, strength=args.strength)
         for src in args.inputs:
             dst = args.out / src.name
             if dst.resolve() == src.resolve():

@@ -30,6 +30,9 @@ class FrameSource(Protocol):
     size: tuple[int, int]  # (width, height)
     fps: float
     live: bool  # a camera: frames come at their own pace and old ones are worthless
+    # Optional, read with getattr: last_name, the file name of the frame read() last returned (FolderSource),
+    # which a folder sink keeps as the output's stem; generation, a count of discontinuities (a camera
+    # that reconnected), on which the pipeline resets the temporal filter.
 
     def read(self) -> np.ndarray | None: ...  # None at the end of a finite source
 
@@ -72,7 +75,10 @@ class BuiltinClip:
 
 
 class FolderSource:
+    """The images of a folder in name order, each resized to the first one's size."""
+
     live = False
+    last_name: str | None = None  # file name of the frame read() last returned, so outputs can keep it
 
     def __init__(self, folder: Path, fps: float = 30.0) -> None:
         self._files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -91,7 +97,9 @@ class FolderSource:
     def read(self) -> np.ndarray | None:
         if self._index >= len(self._files):
             return None
-        frame = self._load(self._files[self._index])
+        path = self._files[self._index]
+        frame = self._load(path)
+        self.last_name = path.name
         self._index += 1
         if (frame.shape[1], frame.shape[0]) != self.size:
             frame = opencv().resize(frame, self.size, interpolation=opencv().INTER_AREA)
@@ -110,6 +118,7 @@ class VideoSource:
         self.live = spec.isdigit() or spec.startswith("/dev/")
         self._spec, self._request = spec, (size, fps)
         self._reconnect_seconds = reconnect_seconds
+        self.generation = 0
         if not self.live and not Path(spec).exists():
             raise SharpcamError(f"no such video file or camera: {spec}")
         self._cap = self._open()
@@ -158,6 +167,7 @@ class VideoSource:
                 continue
             ok, frame = self._cap.read()
             if ok:
+                self.generation += 1  # frames before and after the gap are not one scene
                 return frame
         raise SharpcamError(f"camera {self._spec} stopped delivering frames and did not come back "
                             f"within {self._reconnect_seconds:.0f} s; is it unplugged or used by another program?")

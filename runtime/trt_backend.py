@@ -3,6 +3,10 @@
 The engine's sidecar is checked first (TensorRT version, GPU, sha256), so a foreign engine is refused with
 rebuild advice instead of failing inside TensorRT. Enqueue API of TensorRT 10 and 11: tensor names,
 set_tensor_address, execute_async_v3 on a non-default stream.
+
+The temporal filter's state never leaves the GPU: two device buffers, ping-ponged (frame N reads one and
+writes the other), so frame N+1 may be submitted before frame N is collected; every launch is on the one
+compute stream, so N+1 reads what N wrote. A reset is a cudaMemsetAsync of RESET_BYTE on that stream.
 """
 from __future__ import annotations
 
@@ -11,23 +15,27 @@ from typing import Any
 
 import numpy as np
 
+from runtime.backends import check_strength
 from runtime.cuda_device import CudaDevice, gpu_identity
 from runtime.double_buffer import DoubleBuffer, Slot
 from runtime.engine_meta import check_engine
 from runtime.errors import SharpcamError
+from runtime.graph_io import (DEFAULT_STRENGTH, FRAME_INPUT, FRAME_OUTPUT, RESET_BYTE, STATE_INPUT, STATE_OUTPUT,
+                              STRENGTH_INPUT)
 
 
 class TensorRTBackend:
     in_flight = 2  # overlap frame N+1's upload with frame N's compute
 
-    def __init__(self, engine_path: Path) -> None:
+    def __init__(self, engine_path: Path, strength: float = DEFAULT_STRENGTH) -> None:
         try:
             import tensorrt as trt
         except ImportError as err:
             raise SharpcamError("TensorRT is not installed: pip install -e '.[gpu]' on an NVIDIA machine, "
-                                "or use --model engines/fast_480p.onnx with ONNX Runtime") from err
+                                "or use --model engines/webcam_480p.onnx with ONNX Runtime") from err
         gpu, capability = gpu_identity()
         check_engine(Path(engine_path), trt.__version__, gpu, capability)
+        self._buffers = self._device = None
         self._logger = trt.Logger(trt.Logger.WARNING)
         self._runtime = trt.Runtime(self._logger)
         self._engine = self._runtime.deserialize_cuda_engine(Path(engine_path).read_bytes())
@@ -36,27 +44,57 @@ class TensorRTBackend:
         self._context = self._engine.create_execution_context()
         if self._context is None:
             raise SharpcamError(f"TensorRT could not create an execution context for {engine_path}")
-        names = [self._engine.get_tensor_name(i) for i in range(self._engine.num_io_tensors)]
-        inputs = [n for n in names if self._engine.get_tensor_mode(n) == trt.TensorIOMode.INPUT]
-        outputs = [n for n in names if self._engine.get_tensor_mode(n) == trt.TensorIOMode.OUTPUT]
-        if len(inputs) != 1 or len(outputs) != 1:
-            raise SharpcamError(f"{engine_path}: expected one input and one output, found {inputs} and {outputs}")
-        self._input, self._output = inputs[0], outputs[0]
-        in_shape = tuple(self._engine.get_tensor_shape(self._input))
-        out_shape = tuple(self._engine.get_tensor_shape(self._output))
-        if self._engine.get_tensor_dtype(self._input) != trt.DataType.UINT8 or len(in_shape) != 3:
+        names = {self._engine.get_tensor_name(i) for i in range(self._engine.num_io_tensors)}
+        want = {FRAME_INPUT, FRAME_OUTPUT, STATE_INPUT, STATE_OUTPUT, STRENGTH_INPUT}
+        if names != want:
+            raise SharpcamError(f"{engine_path}: tensors {sorted(names)}, expected {sorted(want)}; rebuild it "
+                                "from a current graph with 'make engines'")
+        in_shape = tuple(self._engine.get_tensor_shape(FRAME_INPUT))
+        if self._engine.get_tensor_dtype(FRAME_INPUT) != trt.DataType.UINT8 or len(in_shape) != 3:
             raise SharpcamError(f"{engine_path}: not a frame engine (uint8 HxWx3 in); rebuild with 'make engines'")
         self.size = (in_shape[1], in_shape[0])
         self.name = f"tensorrt {trt.__version__} ({Path(engine_path).name})"
+        state_shape = tuple(self._engine.get_tensor_shape(STATE_INPUT))
+        state_bytes = int(np.prod(state_shape)) * (2 if self._engine.get_tensor_dtype(STATE_INPUT) == trt.DataType.HALF
+                                                   else 4)
         self._device = CudaDevice()
-        self._buffers = DoubleBuffer(self._device, self._launch, in_shape, out_shape, np.dtype(np.uint8))
+        try:  # one owner: whatever was allocated before a failure is freed by close()
+            self._states = [self._device.device_buffer(state_bytes) for _ in range(2)]
+            self._strength_host = self._device.host_buffer((1,), np.dtype(np.float32))
+            self._strength_dev = self._device.device_buffer(4)
+            self._buffers = DoubleBuffer(self._device, self._launch, in_shape, in_shape, np.dtype(np.uint8))
+            self._read = 0  # which state buffer the next launch reads
+            self.reset()
+            self.strength = strength
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def strength(self) -> float:
+        return float(self._strength_host.array[0])
+
+    @strength.setter
+    def strength(self, value: float) -> None:
+        # Enqueued on the compute stream: frames launched after this call see the new value.
+        self._strength_host.array[0] = check_strength(value)
+        self._device.h2d(self._strength_dev, self._strength_host, self._buffers.streams["compute"])
+
+    def reset(self) -> None:
+        self._device.memset(self._states[self._read], RESET_BYTE, self._buffers.streams["compute"])
 
     def _launch(self, slot: Slot, stream: Any) -> None:
-        ok = (self._context.set_tensor_address(self._input, slot.dev_in.ptr)
-              and self._context.set_tensor_address(self._output, slot.dev_out.ptr)
-              and self._context.execute_async_v3(stream_handle=int(stream)))
+        read, write = self._states[self._read], self._states[1 - self._read]
+        ctx = self._context
+        ok = (ctx.set_tensor_address(FRAME_INPUT, slot.dev_in.ptr)
+              and ctx.set_tensor_address(FRAME_OUTPUT, slot.dev_out.ptr)
+              and ctx.set_tensor_address(STATE_INPUT, read.ptr)
+              and ctx.set_tensor_address(STATE_OUTPUT, write.ptr)
+              and ctx.set_tensor_address(STRENGTH_INPUT, self._strength_dev.ptr)
+              and ctx.execute_async_v3(stream_handle=int(stream)))
         if not ok:
             raise SharpcamError("TensorRT failed to enqueue the engine")
+        self._read = 1 - self._read
 
     def submit(self, frame_bgr: np.ndarray) -> Slot:
         return self._buffers.submit(frame_bgr)
@@ -65,12 +103,19 @@ class TensorRTBackend:
         return self._buffers.collect(slot)
 
     def close(self) -> None:
-        """Idempotent: free buffers, streams and events, then the TensorRT objects."""
+        """Idempotent: wait for work in flight, free buffers, streams and events, then the TensorRT objects."""
         if self._buffers is not None:
             for slot in self._buffers.slots:
                 if slot.busy:
                     self._device.synchronize(slot.events["done"])
             self._buffers.free()
-            self._device.close()
             self._buffers = None
+        for name in ("_states", "_strength_host", "_strength_dev"):
+            held = getattr(self, name, None)
+            for buf in held if isinstance(held, list) else [held] if held is not None else []:
+                buf.free()
+            setattr(self, name, None)
+        if self._device is not None:
+            self._device.close()
+            self._device = None
         self._context = self._engine = self._runtime = None

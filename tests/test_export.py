@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from export.__main__ import as_frame, export_all, main, sample_rgb
-from export.graphs import FRAME_INPUT, FRAME_OUTPUT, RESOLUTIONS
+from export.graphs import RESOLUTIONS
+from runtime.graph_io import FRAME_INPUT, FRAME_OUTPUT, STATE_INPUT, STATE_OUTPUT, STRENGTH_INPUT, first_frame_feeds
 from export.tensorrt_build import missing_gpu_stack
 from runtime.engine_meta import EngineMeta, TensorInfo, check_engine, sha256_file, sidecar_path
 from runtime.errors import SharpcamError
@@ -55,11 +56,16 @@ def test_frame_graph_structure(exported, res, suffix):
     out, _ = exported
     model = onnx.load(str(out / f"tiny_{res}{suffix}.onnx"))
     width, height = RESOLUTIONS[res]
-    (inp,), (outp,) = model.graph.input, model.graph.output
-    for value, name in ((inp, FRAME_INPUT), (outp, FRAME_OUTPUT)):
-        assert value.name == name
-        assert value.type.tensor_type.elem_type == onnx.TensorProto.UINT8
-        assert [d.dim_value for d in value.type.tensor_type.shape.dim] == [height, width, 3]
+    values = {v.name: v for v in (*model.graph.input, *model.graph.output)}
+    assert [v.name for v in model.graph.input] == [FRAME_INPUT, STATE_INPUT, STRENGTH_INPUT]
+    assert [v.name for v in model.graph.output] == [FRAME_OUTPUT, STATE_OUTPUT]
+    half = onnx.TensorProto.FLOAT16 if suffix else onnx.TensorProto.FLOAT
+    for name, dtype, dims in ((FRAME_INPUT, onnx.TensorProto.UINT8, [height, width, 3]),
+                              (FRAME_OUTPUT, onnx.TensorProto.UINT8, [height, width, 3]),
+                              (STATE_INPUT, half, [1, 3, height, width]), (STATE_OUTPUT, half, [1, 3, height, width]),
+                              (STRENGTH_INPUT, onnx.TensorProto.FLOAT, [1])):
+        assert values[name].type.tensor_type.elem_type == dtype, name
+        assert [d.dim_value for d in values[name].type.tensor_type.shape.dim] == dims, name
     first = [n for n in model.graph.node if FRAME_INPUT in n.input]
     assert [n.op_type for n in first] == ["Cast"]  # TensorRT: cast uint8 before any reordering
     last = next(n for n in model.graph.node if FRAME_OUTPUT in n.output)
@@ -77,7 +83,7 @@ def test_frame_graph_keeps_bgr_order(exported):
     out, _ = exported
     frame = np.zeros((480, 640, 3), np.uint8)
     frame[..., 0] = as_frame(sample_rgb()[0], (640, 480))[..., 1]
-    result = ort_session(out / "tiny_480p.onnx").run(None, {FRAME_INPUT: frame})[0].astype(float)
+    result = ort_session(out / "tiny_480p.onnx").run(None, first_frame_feeds(FRAME_INPUT, frame))[0].astype(float)
     assert result[..., 0].mean() > 5 * max(result[..., 2].mean(), 1.0)
 
 
@@ -174,7 +180,8 @@ def test_int8_graph_is_quantized_close_and_keeps_metadata(fast_student, tmp_path
     model = onnx.load(str(int8))
     assert sum(n.op_type == "QuantizeLinear" for n in model.graph.node) >= 4
     assert {p.key: p.value for p in model.metadata_props}["size_multiple"] == "4"
-    got, want = (ort_session(p).run(None, {FRAME_INPUT: frames[2]})[0].astype(int) for p in (int8, fp32))
+    got, want = (ort_session(p).run(None, first_frame_feeds(FRAME_INPUT, frames[2]))[0].astype(int)
+                 for p in (int8, fp32))
     correction = np.abs(want - frames[2].astype(int)).mean()  # what the model changes, in levels
     assert np.abs(got - want).mean() < 0.1 * correction  # on a photo not used for calibration
     with pytest.raises(SharpcamError, match="128x96"):

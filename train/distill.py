@@ -29,13 +29,14 @@ from train.bank import Bank, build_bank
 from train.checkpoint import FORMAT, load_checkpoint, save_atomic, ship
 from train.config import PRESETS, TrainConfig, preset
 from train.corpus import Entry, load_manifest
-from train.degrade import DegradeConfig, benchmark_degrade
+from train.degrade import DegradeConfig
 from train.images import LoadReport, read_rgb
 from train.losses import distill_loss, ssim_loss
 from train.metrics import psnr, ssim, unsharp_baseline
 from train.plots import plot_curves
 from train.student import STUDENTS, build_student, count_parameters
 from train.teacher_weights import load_teacher
+from train.webcam import apply_webcam, condition_params
 from train.tensors import run_model
 
 
@@ -58,19 +59,22 @@ def sample_batch(bank: Bank, cfg: TrainConfig, gen: torch.Generator, device: tor
 
 
 class Validator:
-    """Centre crops of the validation split under the benchmark blur; baselines computed once."""
+    """Centre crops of the validation split under each of `conditions` (train.webcam.CONDITIONS; the report's
+    benchmark blur by default); baselines computed once."""
 
-    def __init__(self, entries: list[Entry], corpus: Path, size: int, limit: int) -> None:
+    def __init__(self, entries: list[Entry], corpus: Path, size: int, limit: int,
+                 conditions: tuple[str, ...] = ("benchmark",)) -> None:
         self.pairs = []
         for e in entries[:limit]:
             img = read_rgb(corpus / e.file, LoadReport())
             if img is None:
                 continue
-            blurred, _ = benchmark_degrade(img, e.id)
             h, w = img.shape[:2]
             th, tw = min(h, size) // 4 * 4, min(w, size) // 4 * 4
             y, x = (h - th) // 2, (w - tw) // 2
-            self.pairs.append((blurred[y:y + th, x:x + tw], img[y:y + th, x:x + tw]))
+            for condition in conditions:
+                degraded = apply_webcam(img, condition_params(condition, e.id))
+                self.pairs.append((degraded[y:y + th, x:x + tw], img[y:y + th, x:x + tw]))
         if not self.pairs:
             raise SharpcamError("the validation split is empty: rebuild the corpus with more images")
         self.blurred_ssim = float(np.mean([ssim(lq, hq) for lq, hq in self.pairs]))
@@ -110,7 +114,8 @@ def prepare_data(cfg: TrainConfig, rank: int) -> tuple[Bank, Validator | None]:
     del teacher
     validator = None
     if rank == 0:
-        validator = Validator([e for e in entries if e.split == "val"], Path(cfg.corpus), cfg.val_size, cfg.val_max)
+        validator = Validator([e for e in entries if e.split == "val"], Path(cfg.corpus), cfg.val_size, cfg.val_max,
+                              tuple(cfg.val_conditions))
     return bank, validator
 
 
@@ -238,7 +243,8 @@ def _save_epoch(run: Path, cfg: TrainConfig, model, opt, sched, gen, history: li
 def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="default", choices=PRESETS,
-                        help="default: the seed student; fast: the CPU real-time student; smoke: a test run")
+                        help="default: the seed student; fast: the CPU real-time student (clean blur); webcam: the "
+                             "default student, trained on the webcam model (noise, codecs); smoke: a test run")
     parser.add_argument("--student", choices=sorted(STUDENTS), help="student architecture (overrides the preset)")
     parser.add_argument("--student-args", type=json.loads, metavar="JSON",
                         help='architecture arguments merged into the preset\'s, e.g. \'{"channels": 48}\'')

@@ -1,0 +1,195 @@
+"""Temporal stability through the deployed path: clips made from test photos, run by `python -m runtime.cam`.
+
+    python -m benchmarks.stability --model webcam=engines/webcam_480p.onnx --model fast=engines/fast_480p.onnx
+    python -m benchmarks.stability --split val --limit 4 --out runs/stability-val    # tuning, not the test split
+
+(a) Still scenes: one photo (640x480), 24 frames, fresh sensor noise in every frame (office light and low
+    light; the codec runs across the clip). Temporal std of each pixel over frames 4..23 (the first frames
+    let a recursive filter settle), averaged; reported as output over input: 1.0 is as noisy as the camera,
+    lower is calmer. Also SSIM of each output frame to the clean photo.
+(b) Moving camera: a 512x384 window panning 3 px per frame across the photo, and one zooming in 0.6% per
+    frame, office light. Error to the clean clip (SSIM) and a warping error in the spirit of Lai et al. 2018:
+    mean |O_t - W(O_{t-1})| over pixels that stay in view, where W moves the previous frame by the known
+    camera motion, minus the same for the clean clip (what interpolation alone gives): 0 means no
+    flicker beyond the content's own; trails from a temporal filter raise it too.
+Clips are written as PNG folders and every model runs through `runtime.cam --source DIR --sink OUT/`
+(folder sink, lossless), so state handling, padding and 8-bit output are measured as users get them.
+Writes OUT.md, OUT.json, OUT.png (numbers) and OUT_frames.png (frames of the pan: look for trails).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.stability_report import plot_frames, plot_numbers, write_markdown  # noqa: E402
+from runtime.errors import SharpcamError  # noqa: E402
+from train.corpus import load_manifest  # noqa: E402
+from train.images import LoadReport, read_rgb  # noqa: E402
+from train.metrics import ssim  # noqa: E402
+from train.webcam import condition_params, degrade_clip  # noqa: E402
+
+FRAMES, SETTLE = 24, 4
+STILL_SIZE, MOVING_SIZE = (640, 480), (512, 384)
+PAN_STEP, ZOOM_STEP = 3, 0.006
+
+
+def cover(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize to cover (width, height) and centre-crop: every photo becomes a full frame."""
+    w, h = size
+    s = max(w / img.shape[1], h / img.shape[0])
+    big = cv2.resize(img, (max(w, round(img.shape[1] * s)), max(h, round(img.shape[0] * s))),
+                     interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC)
+    y, x = (big.shape[0] - h) // 2, (big.shape[1] - w) // 2
+    return np.ascontiguousarray(big[y:y + h, x:x + w])
+
+
+def motion_matrices(kind: str, n: int, full: tuple[int, int], size: tuple[int, int]) -> list[np.ndarray]:
+    """2x3 affine maps from the full photo to each frame: a pan left to right, or a zoom into the centre."""
+    (fw, fh), (w, h) = full, size
+    mats = []
+    for t in range(n):
+        if kind == "pan":
+            x0, y0 = PAN_STEP * t, (fh - h) // 2
+            mats.append(np.array([[1, 0, -x0], [0, 1, -y0]], np.float64))
+        else:
+            s = (w / fw) * (1 + ZOOM_STEP * t) * 1.05  # start slightly inside the photo
+            mats.append(np.array([[s, 0, w / 2 - s * fw / 2], [0, s, h / 2 - s * fh / 2]], np.float64))
+    return mats
+
+
+def moving_clip(photo: np.ndarray, kind: str, frames: int = FRAMES) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    mats = motion_matrices(kind, frames, (photo.shape[1], photo.shape[0]), MOVING_SIZE)
+    frames = [cv2.warpAffine(photo, m, MOVING_SIZE, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+              for m in mats]
+    return frames, mats
+
+
+def warp_error(clip: list[np.ndarray], mats: list[np.ndarray]) -> float:
+    """Mean |O_t - W(O_{t-1})| in 8-bit levels over pixels that stay in view, W the known frame-to-frame motion."""
+    errs = []
+    h, w = clip[0].shape[:2]
+    for t in range(1, len(clip)):
+        a = np.vstack([mats[t - 1], [0, 0, 1]])
+        b = np.vstack([mats[t], [0, 0, 1]])
+        step = (b @ np.linalg.inv(a))[:2]  # frame t-1 coordinates -> frame t coordinates
+        prev = cv2.warpAffine(clip[t - 1].astype(np.float32), step, (w, h), flags=cv2.INTER_LINEAR)
+        valid = cv2.warpAffine(np.ones((h, w), np.float32), step, (w, h), flags=cv2.INTER_NEAREST) > 0.5
+        valid = cv2.erode(valid.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        errs.append(float(np.abs(clip[t].astype(np.float32) - prev)[valid].mean()))
+    return float(np.mean(errs))
+
+
+def temporal_std(clip: list[np.ndarray]) -> float:
+    return float(np.stack(clip[SETTLE:]).astype(np.float32).std(axis=0).mean())
+
+
+def run_cam(model: Path, frames: list[np.ndarray], work: Path) -> list[np.ndarray]:
+    """Write RGB frames as a PNG folder, run runtime.cam on it with `model`, read the outputs back."""
+    src, out = work / "in", work / "out"
+    for d in (src, out):
+        d.mkdir(parents=True, exist_ok=True)
+        for f in d.glob("*.png"):
+            f.unlink()
+    for i, f in enumerate(frames):
+        cv2.imwrite(str(src / f"{i:04d}.png"), f[..., ::-1])
+    cmd = [sys.executable, "-m", "runtime.cam", "--source", str(src), "--sink", f"{out}/", "--model", str(model),
+           "--quiet"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SharpcamError(f"runtime.cam failed on {model}: {done.stderr.strip()[-500:]}")
+    outs = sorted(out.glob("*.png"))
+    if len(outs) != len(frames):
+        raise SharpcamError(f"runtime.cam wrote {len(outs)} frames for {len(frames)}")
+    return [cv2.imread(str(p))[..., ::-1] for p in outs]
+
+
+def measure(models: dict[str, Path], photos: list[tuple[str, np.ndarray]], work: Path,
+            frames: int = FRAMES) -> tuple[list[dict], dict]:
+    rows, examples = [], {}
+    for ident, photo in tqdm(photos, desc="stability", unit="photo"):
+        still = cover(photo, STILL_SIZE)
+        for condition in ("office", "lowlight"):
+            noisy = degrade_clip([still] * frames, condition_params(condition, f"{ident}/still"))
+            base = temporal_std(noisy)
+            rows.append(_row(ident, f"still {condition}", "input", noisy, [still] * frames, base=base))
+            for label, model in models.items():
+                out = run_cam(model, noisy, work)
+                rows.append(_row(ident, f"still {condition}", label, out, [still] * frames, base=base))
+        for kind in ("pan", "zoom"):
+            clean, mats = moving_clip(cover(photo, STILL_SIZE), kind, frames)
+            noisy = degrade_clip(clean, condition_params("office", f"{ident}/{kind}"))
+            clean_warp = warp_error(clean, mats)
+            rows.append(_row(ident, kind, "input", noisy, clean, mats=mats, clean_warp=clean_warp))
+            outs = {}
+            for label, model in models.items():
+                outs[label] = run_cam(model, noisy, work)
+                rows.append(_row(ident, kind, label, outs[label], clean, mats=mats, clean_warp=clean_warp))
+            if kind == "pan" and not examples:
+                examples = {"clean": clean, "input": noisy, **outs}
+    return rows, examples
+
+
+def _row(ident: str, scene: str, method: str, clip: list[np.ndarray], clean: list[np.ndarray],
+         base: float | None = None, mats: list[np.ndarray] | None = None, clean_warp: float = 0.0) -> dict:
+    row = {"image": ident, "scene": scene, "method": method,
+           "ssim": float(np.mean([ssim(o, c) for o, c in zip(clip[SETTLE:], clean[SETTLE:])]))}
+    if base is not None:
+        row["temporal_std"] = temporal_std(clip)
+        row["std_ratio"] = row["temporal_std"] / base
+    if mats is not None:
+        row["warp_error"] = warp_error(clip, mats) - clean_warp
+    return row
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", action="append", default=[], metavar="LABEL=GRAPH.onnx",
+                   help="a graph runtime.cam can take with --model; repeat to compare")
+    p.add_argument("--corpus", type=Path, default=Path("data/corpus"))
+    p.add_argument("--split", default="test", choices=("train", "val", "test"))
+    p.add_argument("--limit", type=int, default=6, help="photos (spread over the split; default: %(default)s)")
+    p.add_argument("--frames", type=int, default=FRAMES, help="frames per clip, more than %d (default: %%(default)s)" % SETTLE)
+    p.add_argument("--out", type=Path, default=Path("runs/stability"), help="OUT.md/.json/.png, OUT_frames.png")
+    args = p.parse_args(argv)
+    models = {}
+    for spec in args.model:
+        label, sep, path = spec.partition("=")
+        if not sep or not Path(path).exists():
+            p.error(f"--model takes LABEL=GRAPH.onnx of an existing file, not {spec!r}")
+        models[label] = Path(path).resolve()
+    if not models:
+        p.error("give at least one --model LABEL=GRAPH.onnx")
+    if args.frames <= SETTLE or args.limit < 1:
+        p.error(f"--frames must be more than {SETTLE} and --limit at least 1")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    entries = [e for e in load_manifest(args.corpus) if e.split == args.split]
+    picks = [entries[round(i * len(entries) / args.limit)] for i in range(min(args.limit, len(entries)))]
+    report = LoadReport()
+    photos = [(e.id, img) for e in picks if (img := read_rgb(args.corpus / e.file, report)) is not None]
+    report.warn()
+    with tempfile.TemporaryDirectory() as tmp:
+        rows, examples = measure(models, photos, Path(tmp), args.frames)
+    summary = write_markdown(rows, args.out.with_suffix(".md"), f"{args.split} split, {len(photos)} photos")
+    args.out.with_suffix(".json").write_text(json.dumps({"models": {k: str(v) for k, v in models.items()},
+                                                         "summary": summary, "rows": rows}, indent=1))
+    plot_numbers(summary, args.out.with_suffix(".png"))
+    plot_frames(examples, args.out.with_name(args.out.name + "_frames.png"))
+    print(args.out.with_suffix(".md").read_text())
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except SharpcamError as err:
+        raise SystemExit(f"error: {err}")

@@ -1,0 +1,93 @@
+"""Tables and pictures for benchmarks/stability.py."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+METRICS = {"std_ratio": "temporal std / input's", "ssim": "SSIM to clean", "warp_error": "warp error (levels)"}
+
+
+def summarize(rows: list[dict]) -> dict:
+    """{scene: {method: {metric: mean over photos}}}."""
+    out: dict = {}
+    for scene in dict.fromkeys(r["scene"] for r in rows):
+        out[scene] = {}
+        for method in dict.fromkeys(r["method"] for r in rows):
+            sel = [r for r in rows if r["scene"] == scene and r["method"] == method]
+            out[scene][method] = {k: float(np.mean([r[k] for r in sel])) for k in METRICS if k in sel[0]}
+            out[scene][method]["n"] = len(sel)
+    return out
+
+
+def write_markdown(rows: list[dict], path: Path, what: str) -> dict:
+    summary = summarize(rows)
+    methods = list(next(iter(summary.values())))
+    lines = [f"# Temporal stability ({what})", "",
+             "Through `python -m runtime.cam` (folder source, lossless folder sink). Still scenes: temporal std",
+             "of each pixel over frames 4-23, over the input's (1.0 = as noisy as the camera; lower is calmer).",
+             "Moving scenes: warping error beyond the clean clip's, in 8-bit levels (0 = no added flicker or",
+             "trails). SSIM to the clean frames, averaged over frames 4-23.", "",
+             "| scene | measure | " + " | ".join(methods) + " |", "|---|---|" + "---|" * len(methods)]
+    for scene, per in summary.items():
+        for metric, label in METRICS.items():
+            if metric not in per[methods[0]]:
+                continue
+            cells = [f"{per[m][metric]:.3f}" if metric != "warp_error" else f"{per[m][metric]:+.2f}" for m in methods]
+            lines.append(f"| {scene} | {label} | " + " | ".join(cells) + " |")
+    path.write_text("\n".join(lines) + "\n")
+    return summary
+
+
+def plot_numbers(summary: dict, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    scenes = list(summary)
+    methods = list(summary[scenes[0]])
+    still = [s for s in scenes if "std_ratio" in summary[s][methods[0]]]
+    moving = [s for s in scenes if "warp_error" in summary[s][methods[0]]]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, group, metric, title in ((axes[0], still, "std_ratio", "still scenes: temporal std / input's"),
+                                     (axes[1], moving, "warp_error", "moving camera: added warping error")):
+        width = 0.8 / len(methods)
+        for i, m in enumerate(methods):
+            ax.bar(np.arange(len(group)) + (i - (len(methods) - 1) / 2) * width,
+                   [summary[s][m][metric] for s in group], width, label=m)
+        ax.set_xticks(np.arange(len(group)), group)
+        ax.set_title(title, fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].axhline(1.0, color="k", lw=0.8, ls="--")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_frames(examples: dict, path: Path, crop: int = 192) -> None:
+    """Rows: clean, input, each model; columns: three frames of the pan (a crop at the centre, actual pixels)."""
+    if not examples:
+        return
+    n = len(examples["clean"])
+    frames = (n // 3, 2 * n // 3, n - 1)
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    labels = list(examples)
+    fig, axes = plt.subplots(len(labels), len(frames), figsize=(3 * len(frames), 3 * len(labels)))
+    axes = np.atleast_2d(axes)
+    for r, label in enumerate(labels):
+        for c, t in enumerate(frames):
+            img = examples[label][t]
+            h, w = img.shape[:2]
+            y, x = (h - crop) // 2, (w - crop) // 2
+            axes[r, c].imshow(img[y:y + crop, x:x + crop], interpolation="nearest")
+            axes[r, c].set_xticks([])
+            axes[r, c].set_yticks([])
+            if c == 0:
+                axes[r, c].set_ylabel(label)
+            if r == 0:
+                axes[r, c].set_title(f"frame {t} (pan 3 px/frame)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)

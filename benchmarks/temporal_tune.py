@@ -1,0 +1,70 @@
+"""Choose the temporal filter's settings by measurement, on the validation split (never the test split).
+
+    python -m benchmarks.temporal_tune --checkpoint engines/webcam.pt --out runs/temporal_tune
+
+For each (hold, low, high) in the grid, export the student's any-size float graph with that filter into a
+temporary folder, and run the stability clips (benchmarks/stability.py) through
+`runtime.cam`: still-scene temporal std (lower is calmer) against the moving clips' SSIM and warping error
+(trails and smearing raise it). hold 0 is the per-frame student. Writes OUT.md/.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.stability import measure  # noqa: E402
+from benchmarks.stability_report import summarize  # noqa: E402
+from train.corpus import load_manifest  # noqa: E402
+from train.images import LoadReport, read_rgb  # noqa: E402
+from train.temporal import TemporalConfig  # noqa: E402
+
+GRID = ((0.0, 3.0, 8.0), (0.5, 3.0, 8.0), (0.6, 3.0, 8.0), (0.7, 3.0, 8.0), (0.6, 2.0, 5.0), (0.6, 4.0, 12.0),
+        (0.8, 4.0, 12.0))
+
+
+def export_variant(checkpoint: Path, cfg: TemporalConfig, work: Path) -> Path:
+    from export.onnx_export import export_float
+    from train.checkpoint import student_from_checkpoint
+    student, _ = student_from_checkpoint(checkpoint)
+    return export_float(student, work / f"hold{cfg.hold}_low{cfg.low}_high{cfg.high}.onnx", cfg)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--corpus", type=Path, default=Path("data/corpus"))
+    p.add_argument("--limit", type=int, default=4, help="validation photos (default: %(default)s)")
+    p.add_argument("--out", type=Path, default=Path("runs/temporal_tune"))
+    args = p.parse_args(argv)
+    entries = [e for e in load_manifest(args.corpus) if e.split == "val"]
+    picks = [entries[round(i * len(entries) / args.limit)] for i in range(min(args.limit, len(entries)))]
+    report = LoadReport()
+    photos = [(e.id, img) for e in picks if (img := read_rgb(args.corpus / e.file, report)) is not None]
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        models = {f"hold {h} low {lo} high {hi}": export_variant(args.checkpoint, TemporalConfig(h, lo, hi), work)
+                  for h, lo, hi in GRID}
+        rows, _ = measure(models, photos, work / "clips")
+    summary = summarize(rows)
+    lines = ["# Temporal filter settings (validation split, %d photos)" % len(photos), "",
+             "| setting | still office std | still lowlight std | pan SSIM | pan warp | zoom SSIM | zoom warp |",
+             "|---|---|---|---|---|---|---|"]
+    for label in ["input", *models]:
+        s = {scene: summary[scene][label] for scene in summary}
+        lines.append(f"| {label} | {s['still office']['std_ratio']:.3f} | {s['still lowlight']['std_ratio']:.3f} | "
+                     f"{s['pan']['ssim']:.4f} | {s['pan']['warp_error']:+.2f} | {s['zoom']['ssim']:.4f} | "
+                     f"{s['zoom']['warp_error']:+.2f} |")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    args.out.with_suffix(".json").write_text(json.dumps({"summary": summary, "rows": rows}, indent=1))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

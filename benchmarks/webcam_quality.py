@@ -1,0 +1,205 @@
+"""Quality under webcam conditions: every method side by side, per condition and per category.
+
+    python -m benchmarks.webcam_quality --student webcam=engines/webcam.onnx --student fast=engines/fast.onnx
+    python -m benchmarks.webcam_quality --no-teacher --out runs/quality-quick --limit 6
+
+Conditions (train/webcam.py CONDITIONS, fixed per test image): the report's benchmark blur, office light,
+low light, starved bitrate. Methods: the degraded input, unsharp mask, AMD CAS (a port of ffmpeg's `cas`,
+strength 0.8), OpenCV fastNlMeans + mild unsharp, the RRDB teacher (down2; ~20 s per 640x480 image on a
+2-core CPU, cached under --cache), and each student: an .onnx graph runs through the runtime's ONNX
+Runtime backend (the deployed path: padding, 8-bit output, reset temporal state), a .pt checkpoint through
+PyTorch. SSIM (scikit-image defaults, RGB) and PSNR against the clean image.
+Writes OUT.md, OUT.json and OUT.png (default benchmarks/results/webcam_quality).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # `python benchmarks/webcam_quality.py` from a checkout
+
+from benchmarks.baselines import BASELINES  # noqa: E402
+from runtime.errors import SharpcamError  # noqa: E402
+from train.corpus import CATEGORIES, load_manifest  # noqa: E402
+from train.images import LoadReport, read_rgb  # noqa: E402
+from train.metrics import psnr, ssim  # noqa: E402
+from train.webcam import CONDITION_NOTES, CONDITIONS, apply_webcam, condition_params  # noqa: E402
+
+Method = Callable[[np.ndarray, str, dict], np.ndarray]  # (degraded RGB, image sha, params) -> RGB
+
+
+def onnx_method(path: Path) -> Method:
+    from runtime.sharpen import RealTimeSharpener
+    sharpener = RealTimeSharpener(path, tile=1024)  # test images are at most 640x480: one tile, one call
+    return lambda rgb, _sha, _p: sharpener.sharpen(np.ascontiguousarray(rgb[..., ::-1]))[..., ::-1]
+
+
+def checkpoint_method(path: Path) -> Method:
+    from train.checkpoint import student_from_checkpoint
+    from train.tensors import run_model
+    model, _ = student_from_checkpoint(path)
+    return lambda rgb, _sha, _p: run_model(model, rgb)
+
+
+def teacher_method(cache: Path) -> Method:
+    from train.evaluate import teacher_method as cached_teacher
+    return cached_teacher(None, "down2", cache)
+
+
+def methods_for(students: list[tuple[str, Path]], teacher: bool, cache: Path) -> dict[str, Method]:
+    methods: dict[str, Method] = {"input": lambda rgb, _s, _p: rgb}
+    for name, fn in BASELINES.items():
+        methods[name] = (lambda f: lambda rgb, _s, _p: f(rgb))(fn)
+    if teacher:
+        methods["teacher (RRDB)"] = teacher_method(cache)
+    for label, path in students:
+        if not path.exists():
+            raise SharpcamError(f"student {label}: {path} not found")
+        methods[label] = onnx_method(path) if path.suffix == ".onnx" else checkpoint_method(path)
+    return methods
+
+
+def evaluate(corpus: Path, split: str, conditions: list[str], methods: dict[str, Method],
+             limit: int | None = None) -> list[dict]:
+    entries = [e for e in load_manifest(corpus) if e.split == split][:limit]
+    if not entries:
+        raise SharpcamError(f"the '{split}' split of {corpus} is empty; build the corpus with 'make corpus'")
+    rows, report = [], LoadReport()
+    for e in tqdm(entries, desc=f"webcam quality ({split})", unit="img"):
+        img = read_rgb(corpus / e.file, report)
+        if img is None:
+            continue
+        sha = hashlib.sha256(img.tobytes()).hexdigest()
+        for condition in conditions:
+            params = condition_params(condition, e.id)
+            degraded = apply_webcam(img, params)
+            for name, method in methods.items():
+                out = method(degraded, sha, params)
+                rows.append({"image": e.id, "category": e.category, "condition": condition, "method": name,
+                             "ssim": ssim(out, img), "psnr": psnr(out, img)})
+    report.warn()
+    return rows
+
+
+def summarize(rows: list[dict]) -> dict:
+    """{condition: {method: {category or 'all': {n, ssim, psnr}}}}."""
+    out: dict = {}
+    for cond in dict.fromkeys(r["condition"] for r in rows):
+        out[cond] = {}
+        for method in dict.fromkeys(r["method"] for r in rows):
+            mine = [r for r in rows if r["condition"] == cond and r["method"] == method]
+            out[cond][method] = {}
+            for cat in [*CATEGORIES, "all"]:
+                sel = [r for r in mine if cat == "all" or r["category"] == cat]
+                if sel:
+                    out[cond][method][cat] = {"n": len(sel), "ssim": float(np.mean([r["ssim"] for r in sel])),
+                                              "psnr": float(np.mean([r["psnr"] for r in sel]))}
+    return out
+
+
+def markdown(summary: dict, title: str) -> str:
+    conds = list(summary)
+    methods = list(summary[conds[0]])
+    lines = [f"# {title}", "", "Mean SSIM / PSNR (dB) over all test images; best SSIM per row in bold.", "",
+             "| condition | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
+    for cond in conds + ["mean of webcam conditions"]:
+        if cond == "mean of webcam conditions":
+            webcam = [c for c in conds if c != "benchmark"]
+            if not webcam:
+                continue
+            vals = {m: (np.mean([summary[c][m]["all"]["ssim"] for c in webcam]),
+                        np.mean([summary[c][m]["all"]["psnr"] for c in webcam])) for m in methods}
+        else:
+            vals = {m: (summary[cond][m]["all"]["ssim"], summary[cond][m]["all"]["psnr"]) for m in methods}
+        best = max(methods, key=lambda m: vals[m][0])
+        cells = [f"{'**' if m == best else ''}{vals[m][0]:.4f}{'**' if m == best else ''} / {vals[m][1]:.2f}"
+                 for m in methods]
+        lines.append(f"| {cond} | " + " | ".join(cells) + " |")
+    lines += ["", "## SSIM per category", ""]
+    for cond in conds:
+        cats = [c for c in [*CATEGORIES] if c in summary[cond][methods[0]]]
+        lines += [f"### {cond}", "", "| category | images | " + " | ".join(methods) + " |",
+                  "|---|---|" + "---|" * len(methods)]
+        for cat in cats:
+            row = summary[cond]
+            best = max(methods, key=lambda m: row[m][cat]["ssim"])
+            cells = [f"{'**' if m == best else ''}{row[m][cat]['ssim']:.4f}{'**' if m == best else ''}"
+                     for m in methods]
+            lines.append(f"| {cat} | {row[methods[0]][cat]['n']} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot(summary: dict, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    conds = list(summary)
+    methods = list(summary[conds[0]])
+    fig, ax = plt.subplots(figsize=(11, 4.8))
+    width = 0.8 / len(methods)
+    for i, m in enumerate(methods):
+        ys = [summary[c][m]["all"]["ssim"] for c in conds]
+        ax.bar(np.arange(len(conds)) + (i - (len(methods) - 1) / 2) * width, ys, width, label=m)
+    ax.set_xticks(np.arange(len(conds)), conds)
+    ax.set_ylabel("SSIM to the clean image (test split)")
+    lows = [summary[c][m]["all"]["ssim"] for c in conds for m in methods]
+    ax.set_ylim(max(0.0, min(lows) - 0.05), 1.0)
+    ax.legend(ncol=min(4, len(methods)), fontsize=8, loc="lower left")
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title("Webcam conditions: every method side by side")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _student(spec: str) -> tuple[str, Path]:
+    label, sep, path = spec.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError("students are given as LABEL=PATH (.onnx or .pt)")
+    return label, Path(path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--student", type=_student, action="append", default=[], metavar="LABEL=PATH",
+                   help="a student's .onnx graph (the deployed path) or .pt checkpoint; repeat for several")
+    p.add_argument("--corpus", type=Path, default=Path("data/corpus"))
+    p.add_argument("--split", default="test", choices=("train", "val", "test"))
+    p.add_argument("--conditions", default=",".join(CONDITIONS), help="comma-separated (default: %(default)s)")
+    p.add_argument("--no-teacher", action="store_true", help="skip the slow teacher column")
+    p.add_argument("--cache", type=Path, default=Path("data/cache/teacher-eval"), help="teacher outputs")
+    p.add_argument("--limit", type=int, help="only the first N images (a quick look)")
+    p.add_argument("--out", type=Path, default=Path("runs/webcam_quality"),
+                   help="writes OUT.md, OUT.json, OUT.png (default: %(default)s)")
+    args = p.parse_args(argv)
+    conditions = [c.strip() for c in args.conditions.split(",") if c.strip()]
+    unknown = [c for c in conditions if c not in CONDITIONS]
+    if unknown:
+        p.error(f"unknown condition(s) {unknown}; choose from {list(CONDITIONS)}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    methods = methods_for(args.student, not args.no_teacher, args.cache)
+    rows = evaluate(args.corpus, args.split, conditions, methods, args.limit)
+    summary = summarize(rows)
+    text = markdown(summary, f"Quality under webcam conditions, {args.split} split ({args.corpus})")
+    print(text)
+    args.out.with_suffix(".md").write_text(text)
+    args.out.with_suffix(".json").write_text(json.dumps({"conditions": {c: CONDITION_NOTES[c] for c in conditions},
+                                                         "summary": summary, "images": rows}, indent=1))
+    plot(summary, args.out.with_suffix(".png"))
+    print(f"wrote {args.out}.md/.json/.png")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except SharpcamError as err:
+        raise SystemExit(f"error: {err}")

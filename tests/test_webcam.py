@@ -1,0 +1,112 @@
+"""The webcam degradation model, its real codecs, and the training bank built from it."""
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+
+import numpy as np
+import pytest
+import skimage.data
+
+from train.bank import BankConfig, build_bank
+from train.codecs import encode_decode_video
+from train.config import TrainConfig, preset
+from train.corpus import load_manifest
+from train.degrade import benchmark_degrade
+from train.metrics import psnr
+from train.webcam import (CONDITIONS, WEBCAM, WebcamConfig, apply_webcam, condition_params, degrade_clip,
+                          sample_webcam)
+
+PHOTO = np.ascontiguousarray(skimage.data.astronaut()[100:292, 150:406])  # 256x192, a face
+
+
+def test_sampled_parameters_are_deterministic_json_and_in_range():
+    a = [sample_webcam(WEBCAM, np.random.default_rng(s)) for s in range(300)]
+    b = [sample_webcam(WEBCAM, np.random.default_rng(s)) for s in range(300)]
+    assert a == b
+    assert json.loads(json.dumps(a)) == a  # a cache key must survive JSON
+    for p in a:
+        if p.get("blur", [None])[0] == "gauss":
+            assert WEBCAM.sigma[0] <= min(p["blur"][1:3]) and max(p["blur"][1:3]) <= WEBCAM.aniso_sigma[1]
+        if "noise" in p:
+            assert WEBCAM.shot[0] <= p["noise"]["shot"] <= WEBCAM.shot[1]
+            assert WEBCAM.read[0] <= p["noise"]["read"] <= WEBCAM.read[1]
+        assert WEBCAM.exposure[0] <= p["exposure"] <= 1.0
+        if "jpeg" in p:
+            assert WEBCAM.jpeg_quality[0] <= p["jpeg"] <= WEBCAM.jpeg_quality[1]
+        if "video" in p:
+            assert p["video"][0] in ("h264", "vp8") and WEBCAM.crf[0] <= p["video"][1] <= WEBCAM.crf[1]
+    kinds = {p["video"][0] for p in a if "video" in p}
+    assert kinds == {"h264", "vp8"}, "both codecs are sampled"
+    assert any(p["exposure"] < 1 for p in a) and any("isp_sharpen" in p for p in a)
+
+
+def test_same_parameters_same_pixels_and_fresh_noise_per_frame():
+    params = condition_params("office", "img-1")
+    first = apply_webcam(PHOTO, params)
+    assert np.array_equal(first, apply_webcam(PHOTO, params))
+    assert first.shape == PHOTO.shape and first.dtype == np.uint8
+    assert not np.array_equal(first, apply_webcam(PHOTO, params, frame=1)), "each frame is a new exposure"
+    assert condition_params("office", "img-1") == params
+    assert condition_params("office", "img-2") != params
+
+
+@pytest.mark.parametrize("condition, low, high", [("office", 2.5, 5.0), ("lowlight", 7.0, 12.0)])
+def test_sensor_noise_levels_at_mid_grey_match_the_documented_ranges(condition, low, high):
+    params = condition_params(condition, "grey")
+    params.pop("jpeg")
+    params.pop("blur")
+    grey = np.full((160, 160, 3), 128, np.uint8)
+    out = apply_webcam(grey, params).astype(np.float64)
+    assert low <= out.std() <= high
+    assert abs(out.mean() - 128) < 1.5  # noise, not a brightness change
+
+
+def test_benchmark_condition_is_the_reports_blur_exactly():
+    params = condition_params("benchmark", "img-7")
+    blurred, expected = benchmark_degrade(PHOTO, "img-7")
+    assert params == expected
+    assert np.array_equal(apply_webcam(PHOTO, params), blurred)
+
+
+@pytest.mark.parametrize("codec", ["h264", "vp8"])
+def test_video_codec_round_trip_is_real_lossy_and_deterministic(codec):
+    frames = [np.ascontiguousarray(PHOTO[:191, :255]) for _ in range(3)]  # odd sizes: padded for 4:2:0
+    good = encode_decode_video(frames, codec, 23)
+    bad = encode_decode_video(frames, codec, 45)
+    assert [f.shape for f in good] == [f.shape for f in frames]
+    assert psnr(good[-1], frames[-1]) > psnr(bad[-1], frames[-1]) + 3, "the CRF controls the damage"
+    assert 25 < psnr(good[-1], frames[-1]) < 60, "lossy but faithful at CRF 23"
+    assert all(np.array_equal(x, y) for x, y in zip(good, encode_decode_video(frames, codec, 23)))
+
+
+def test_starved_condition_goes_through_h264_and_clips_keep_their_length():
+    params = condition_params("starved", "img-3")
+    assert params["video"][0] == "h264"
+    clip = degrade_clip([PHOTO] * 5, params)
+    assert len(clip) == 5 and all(f.shape == PHOTO.shape for f in clip)
+    assert psnr(clip[-1], PHOTO) < 35
+
+
+def test_every_condition_degrades():
+    for condition in CONDITIONS:
+        out = apply_webcam(PHOTO, condition_params(condition, "x"))
+        assert 15 < psnr(out, PHOTO) < 40, condition
+
+
+def test_webcam_bank_is_deterministic(mini_corpus, tmp_path):
+    entries = [e for e in load_manifest(mini_corpus) if e.split == "train"]
+    cfg = BankConfig(patch=64, margin=8, variants=3)
+    a = build_bank(entries, mini_corpus, WebcamConfig(), cfg, None, "", tmp_path)
+    b = build_bank(entries, mini_corpus, WebcamConfig(), cfg, None, "", tmp_path)
+    assert a.lq.shape == (3 * len(entries), 3, 64, 64) and a.teacher is None
+    assert np.array_equal(a.lq.numpy(), b.lq.numpy())
+    assert not np.array_equal(a.lq.numpy(), a.hq.numpy())
+
+
+def test_webcam_preset_round_trips_through_its_config_dict():
+    cfg = preset("webcam")
+    assert isinstance(cfg.degrade, WebcamConfig) and cfg.val_conditions == tuple(CONDITIONS)
+    again = TrainConfig.from_dict(cfg.to_dict())
+    assert again.to_dict() == cfg.to_dict()
+    assert {f.name for f in fields(WebcamConfig)} <= set(cfg.to_dict()["degrade"])
