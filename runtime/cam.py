@@ -22,7 +22,7 @@ from runtime.errors import SharpcamError
 from runtime.graph_io import DEFAULT_STRENGTH
 from runtime.pipeline import Controls, Pipeline, PipelineConfig
 from runtime.select import DEFAULT_STUDENT, STUDENTS, open_backend
-from runtime.sinks import open_sink
+from runtime.sinks import is_folder_spec, open_sink
 from runtime.sources import open_source
 
 
@@ -76,6 +76,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def run(args: argparse.Namespace) -> dict:
     spec = args.source or default_source()
+    if is_folder_spec(args.sink) and Path(spec).is_dir() and Path(args.sink).resolve() == Path(spec).resolve():
+        raise SharpcamError(f"--sink {args.sink} is the source folder: its PNGs would overwrite the frames "
+                            "being read; choose another output folder")
     source = open_source(spec, args.size, args.fps)
     backend = None
     try:

@@ -23,6 +23,7 @@ class Device(Protocol):
     def event(self) -> Any: ...
     def h2d(self, dst: Any, src: Any, stream: Any) -> None: ...
     def d2h(self, dst: Any, src: Any, stream: Any) -> None: ...
+    def memset(self, dst: Any, byte: int, stream: Any) -> None: ...  # every byte of a device buffer
     def record(self, event: Any, stream: Any) -> None: ...
     def wait(self, stream: Any, event: Any) -> None: ...  # the stream waits for the event
     def synchronize(self, event: Any) -> None: ...  # the host waits for the event
@@ -114,6 +115,7 @@ class HostDevice:
     def __init__(self) -> None:
         self.allocations = 0
         self.log: list[str] = []
+        self._streams = 0
 
     def host_buffer(self, shape, dtype) -> _HostArray:
         self.allocations += 1
@@ -123,8 +125,9 @@ class HostDevice:
         self.allocations += 1
         return _HostArray(np.zeros(nbytes, np.uint8))
 
-    def stream(self) -> str:
-        return f"stream{self.allocations}"
+    def stream(self) -> int:
+        self._streams += 1
+        return self._streams  # a handle, as cuda-python's streams convert to int
 
     def event(self) -> list[float]:
         return [0.0]
@@ -137,6 +140,10 @@ class HostDevice:
         dst.array.reshape(-1).view(np.uint8)[:] = src.array
         self.log.append("d2h")
 
+    def memset(self, dst: _HostArray, byte: int, stream) -> None:
+        dst.array.reshape(-1).view(np.uint8)[:] = byte
+        self.log.append("memset")
+
     def record(self, event: list[float], stream) -> None:
         event[0] = time.perf_counter()
 
@@ -148,3 +155,6 @@ class HostDevice:
 
     def elapsed_ms(self, start: list[float], end: list[float]) -> float:
         return (end[0] - start[0]) * 1000
+
+    def close(self) -> None:
+        self.log.append("close")

@@ -110,3 +110,48 @@ def test_webcam_preset_round_trips_through_its_config_dict():
     again = TrainConfig.from_dict(cfg.to_dict())
     assert again.to_dict() == cfg.to_dict()
     assert {f.name for f in fields(WebcamConfig)} <= set(cfg.to_dict()["degrade"])
+
+
+# --- the benchmark suites, smoke-sized --------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny_graph(tmp_path_factory):
+    import torch
+    from export.onnx_export import export_float
+    from train.student import FastStudent
+    torch.manual_seed(0)
+    return export_float(FastStudent(channels=16, blocks=1, scale=2).eval(),
+                        tmp_path_factory.mktemp("tiny") / "tiny.onnx")
+
+
+def test_quality_suite_smoke(mini_corpus, tiny_graph, tmp_path):
+    from benchmarks.webcam_quality import main
+    out = tmp_path / "quality"
+    main(["--corpus", str(mini_corpus), "--no-teacher", "--student", f"tiny={tiny_graph}", "--out", str(out)])
+    data = json.loads(out.with_suffix(".json").read_text())
+    assert set(data["summary"]) == set(CONDITIONS)
+    assert set(data["summary"]["office"]) == {"input", "unsharp", "cas", "nlm+unsharp", "tiny"}
+    assert out.with_suffix(".png").stat().st_size > 0 and "| office |" in out.with_suffix(".md").read_text()
+
+
+def test_stability_suite_smoke_runs_the_deployed_path(mini_corpus, tiny_graph, tmp_path):
+    from benchmarks.stability import main
+    out = tmp_path / "stability"
+    main(["--corpus", str(mini_corpus), "--split", "test", "--limit", "1", "--frames", "6",
+          "--model", f"tiny={tiny_graph}", "--out", str(out)])
+    summary = json.loads(out.with_suffix(".json").read_text())["summary"]
+    assert set(summary) == {"still office", "still lowlight", "pan", "zoom"}
+    assert summary["still office"]["input"]["std_ratio"] == 1.0
+    assert summary["still office"]["tiny"]["std_ratio"] > 0
+    assert abs(summary["pan"]["input"]["warp_error"]) < 20
+    assert out.with_name("stability_frames.png").stat().st_size > 0
+
+
+def test_warp_error_is_zero_for_an_exact_pan_and_sees_flicker():
+    from benchmarks.stability import moving_clip, warp_error
+    photo = np.ascontiguousarray(skimage.data.astronaut()[:480, :512])
+    photo = np.pad(photo, ((0, 0), (0, 128), (0, 0)), mode="reflect")
+    clean, mats = moving_clip(photo, "pan", 6)
+    assert warp_error(clean, mats) < 0.01
+    flicker = [np.clip(f.astype(int) + (8 if i % 2 else -8), 0, 255).astype(np.uint8) for i, f in enumerate(clean)]
+    assert warp_error(flicker, mats) > 10
