@@ -36,9 +36,9 @@ from train.webcam import CONDITION_NOTES, CONDITIONS, apply_webcam, condition_pa
 Method = Callable[[np.ndarray, str, dict], np.ndarray]  # (degraded RGB, image sha, params) -> RGB
 
 
-def onnx_method(path: Path) -> Method:
+def onnx_method(path: Path, strength: float = 1.0) -> Method:
     from runtime.sharpen import RealTimeSharpener
-    sharpener = RealTimeSharpener(path, tile=1024)  # test images are at most 640x480: one tile, one call
+    sharpener = RealTimeSharpener(path, tile=1024, strength=strength)  # test images are at most 640x480: one tile, one call
     return lambda rgb, _sha, _p: sharpener.sharpen(np.ascontiguousarray(rgb[..., ::-1]))[..., ::-1]
 
 
@@ -54,7 +54,8 @@ def teacher_method(cache: Path) -> Method:
     return cached_teacher(None, "down2", cache)
 
 
-def methods_for(students: list[tuple[str, Path]], teacher: bool, cache: Path) -> dict[str, Method]:
+def methods_for(students: list[tuple[str, Path]], teacher: bool, cache: Path,
+                strengths: tuple[float, ...] = (1.0,)) -> dict[str, Method]:
     methods: dict[str, Method] = {"input": lambda rgb, _s, _p: rgb}
     for name, fn in BASELINES.items():
         methods[name] = (lambda f: lambda rgb, _s, _p: f(rgb))(fn)
@@ -63,7 +64,11 @@ def methods_for(students: list[tuple[str, Path]], teacher: bool, cache: Path) ->
     for label, path in students:
         if not path.exists():
             raise SharpcamError(f"student {label}: {path} not found")
-        methods[label] = onnx_method(path) if path.suffix == ".onnx" else checkpoint_method(path)
+        if path.suffix != ".onnx":
+            methods[label] = checkpoint_method(path)
+            continue
+        for s in strengths:
+            methods[label if s == 1.0 else f"{label} @{s:g}"] = onnx_method(path, s)
     return methods
 
 
@@ -178,6 +183,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--no-teacher", action="store_true", help="skip the slow teacher column")
     p.add_argument("--cache", type=Path, default=Path("data/cache/teacher-eval"), help="teacher outputs")
     p.add_argument("--limit", type=int, help="only the first N images (a quick look)")
+    p.add_argument("--strengths", default="1", type=lambda t: tuple(float(v) for v in t.split(",")),
+                   help="strengths to run each .onnx student at, e.g. 0.5,0.75,1 (default: 1)")
     p.add_argument("--out", type=Path, default=Path("runs/webcam_quality"),
                    help="writes OUT.md, OUT.json, OUT.png (default: %(default)s)")
     args = p.parse_args(argv)
@@ -186,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         p.error(f"unknown condition(s) {unknown}; choose from {list(CONDITIONS)}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    methods = methods_for(args.student, not args.no_teacher, args.cache)
+    methods = methods_for(args.student, not args.no_teacher, args.cache, args.strengths)
     rows = evaluate(args.corpus, args.split, conditions, methods, args.limit)
     summary = summarize(rows)
     text = markdown(summary, f"Quality under webcam conditions, {args.split} split ({args.corpus})")

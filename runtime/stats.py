@@ -20,6 +20,9 @@ class LatencyStats:
         self._window = window
         self.frames = 0
         self.dropped = 0
+        # CPU time of the whole process (every thread, user + sys) since the stats began, so the cost per
+        # frame and the share of the machine are measured, not estimated.
+        self._cpu0, self._wall0 = time.process_time(), time.perf_counter()
 
     def add(self, stage: str, seconds: float) -> None:
         with self._lock:
@@ -38,11 +41,17 @@ class LatencyStats:
             return 0.0
         return (len(done) - 1) / max(done[-1] - done[0], 1e-9)
 
+    def cpu(self) -> dict:
+        """Process CPU time per finished frame (ms) and the cores busy on average (CPU time over wall time)."""
+        cpu, wall = time.process_time() - self._cpu0, time.perf_counter() - self._wall0
+        return {"ms_per_frame": round(1000 * cpu / max(self.frames, 1), 2), "cores": round(cpu / max(wall, 1e-9), 2)}
+
     def summary(self) -> dict:
-        """{stage: {p50_ms, p95_ms, p99_ms, n}}, plus frames, dropped and fps."""
+        """{stage: {p50_ms, p95_ms, p99_ms, n}}, plus frames, dropped, fps and CPU use."""
         with self._lock:
             stages = {k: np.asarray(v) * 1000 for k, v in self._stages.items() if v}
-        out: dict = {"frames": self.frames, "dropped": self.dropped, "fps": round(self.fps(), 2), "stages": {}}
+        out: dict = {"frames": self.frames, "dropped": self.dropped, "fps": round(self.fps(), 2),
+                     "cpu": self.cpu(), "stages": {}}
         for name, ms in stages.items():
             p50, p95, p99 = np.percentile(ms, [50, 95, 99])
             out["stages"][name] = {"p50_ms": round(float(p50), 2), "p95_ms": round(float(p95), 2),
@@ -54,4 +63,6 @@ class LatencyStats:
         s = self.summary()
         order = [k for k in (*STAGES, "end_to_end") if k in s["stages"]]
         parts = [f"{k} {s['stages'][k]['p50_ms']:.1f}/{s['stages'][k]['p95_ms']:.1f}" for k in order]
-        return f"{s['fps']:.1f} fps, {s['frames']} frames, {s['dropped']} dropped | p50/p95 ms: " + ", ".join(parts)
+        return (f"{s['fps']:.1f} fps, {s['frames']} frames, {s['dropped']} dropped, "
+                f"cpu {s['cpu']['ms_per_frame']:.1f} ms/frame ({s['cpu']['cores']:.2f} cores) | p50/p95 ms: "
+                + ", ".join(parts))
