@@ -84,6 +84,13 @@ bench: $(VENV)
 bench-quick: $(VENV)
 	$(PY) benchmarks/fps.py --quick --out runs/bench-quick
 
+# Speed/quality frontier of the shipped students (FPS at 480p/720p against test SSIM under the benchmark blur).
+# OUT_FRONTIER=benchmarks/results --keep-style updates go through benchmarks/frontier.py directly.
+OUT_FRONTIER ?= runs/frontier-report
+frontier: $(VENV) $(CORPUS)
+	$(PY) benchmarks/frontier.py --variant webcam=engines/webcam.pt --variant fast=engines/fast.pt \
+		--variant seed=engines/seed.pt --out $(OUT_FRONTIER)
+
 # A tiny subjective study from images scikit-image ships (blurred / shipped student / unsharp mask, 6 images),
 # then the rating page on http://127.0.0.1:8765/ (Ctrl-C stops; python -m benchmarks.mos report runs/mos-demo/study).
 mos-demo: $(VENV)

@@ -99,6 +99,7 @@ def measure_quality(graph: Path, corpus: Path, split: str) -> dict[str, float]:
     backend = OnnxBackend(graph, device="cpu")
 
     def run(blurred_rgb, _sha, _params):
+        backend.reset()  # independent photos: the temporal filter must not blend one into the next
         return backend.submit(blurred_rgb[..., ::-1])[0][..., ::-1]
 
     summary = summarize(evaluate(corpus, split, {"graph": run}))["graph"]

@@ -8,7 +8,6 @@ caller's thread because GUI toolkits want their windows on the main thread.
 """
 from __future__ import annotations
 
-import inspect
 import sys
 import threading
 import time
@@ -51,15 +50,6 @@ class PipelineConfig:
     controls: Controls | None = None  # None: the backend's strength, fixed
 
 
-def _takes_name(sink: NullSink) -> bool:
-    """Sinks written before frames had names (a write() without `name`) keep working."""
-    try:
-        params = inspect.signature(sink.write).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(p.name == "name" or p.kind is p.VAR_KEYWORD for p in params)
-
-
 class Pipeline:
     def __init__(self, source: FrameSource, backend: Backend, sink: NullSink, cfg: PipelineConfig | None = None,
                  stats: LatencyStats | None = None) -> None:
@@ -71,7 +61,6 @@ class Pipeline:
         self.q_out: DropOldestQueue[tuple[Frame, np.ndarray]] = DropOldestQueue(1, lossless=lossless)
         self._stop = threading.Event()
         self._errors: list[BaseException] = []
-        self._sink_takes_name = _takes_name(sink)
         self._generation = 0
 
     # capture ---------------------------------------------------------------------------------------
@@ -171,11 +160,9 @@ class Pipeline:
                 start = time.perf_counter()
                 if self.cfg.print_every and start - last_status > 0.5:
                     status, last_status = self.stats.line(), start
-                if self._sink_takes_name:  # unnamed frames go by index: numbering survives dropped frames
-                    name = frame.name if frame.name is not None else f"{frame.index:06d}"
-                    keep_going = self.sink.write(out, frame.image, status, name=name)
-                else:
-                    keep_going = self.sink.write(out, frame.image, status)
+                # unnamed frames go by index, so a folder sink's numbering survives dropped frames
+                name = frame.name if frame.name is not None else f"{frame.index:06d}"
+                keep_going = self.sink.write(out, frame.image, status, name=name)
                 now = time.perf_counter()
                 self.stats.add("output", now - start)
                 self.stats.frame_done(now - frame.t0)

@@ -206,7 +206,7 @@ def test_mismatched_size_is_resized_in_and_out(graphs, tmp_path):
     got = []
 
     class Collect(NullSink):
-        def write(self, frame, original=None, status=""):
+        def write(self, frame, original=None, status="", name=None):
             got.append(frame.shape)
             return True
 
