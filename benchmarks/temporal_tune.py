@@ -24,6 +24,11 @@ from train.corpus import load_manifest  # noqa: E402
 from train.images import LoadReport, read_rgb  # noqa: E402
 from train.temporal import TemporalConfig  # noqa: E402
 
+NOTE = """Command: `python -m benchmarks.temporal_tune --checkpoint engines/webcam.pt` (every setting is the same
+student exported with another filter; hold 0 is the per-frame student). Still scenes: temporal std over the
+input's (lower is calmer). Pan (3 px/frame) and zoom: SSIM to the clean clip and warping error beyond the
+clean clip's in 8-bit levels (trails or flicker raise it). 24 frames per clip, through `runtime.cam`.
+"""
 GRID = ((0.0, 3.0, 8.0), (0.5, 3.0, 8.0), (0.6, 3.0, 8.0), (0.7, 3.0, 8.0), (0.6, 2.0, 5.0), (0.6, 4.0, 12.0),
         (0.8, 4.0, 12.0))
 
@@ -52,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
                   for h, lo, hi in GRID}
         rows, _ = measure(models, photos, work / "clips")
     summary = summarize(rows)
-    lines = ["# Temporal filter settings (validation split, %d photos)" % len(photos), "",
+    lines = ["# Temporal filter settings (validation split, %d photos)" % len(photos), "", NOTE,
              "| setting | still office std | still lowlight std | pan SSIM | pan warp | zoom SSIM | zoom warp |",
              "|---|---|---|---|---|---|---|"]
     for label in ["input", *models]:

@@ -1,6 +1,6 @@
 """`make engines`: student checkpoint -> ONNX graphs (checked, compared with PyTorch) -> FP16 TensorRT engines.
 
-    python -m export                                   # engines/fast.pt and engines/seed.pt -> engines/
+    python -m export                                   # engines/{webcam,fast,seed}.pt -> engines/
     python -m export --students seed --resolutions 480p
     python -m export --checkpoint runs/fast/best.pt --name trial --out runs/fast/engines
 
@@ -29,6 +29,7 @@ from runtime.engine_meta import sha256_file
 from runtime.errors import SharpcamError
 from runtime.select import ENGINES, STUDENTS, graph_path, plan_path
 from train.checkpoint import student_from_checkpoint
+from train.temporal import TemporalConfig
 
 SAMPLE_IMAGES = ("astronaut.png", "coffee.png", "chelsea.png")
 LEVELS = {"fp32": 1, "fp16": 2}  # allowed 8-bit level error on 99.9% of values
@@ -51,12 +52,13 @@ def as_frame(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(img)[y:y + h, x:x + w, ::-1])
 
 
-def export_all(checkpoint: Path, out: Path, resolutions: list[str], name: str, frames: int = 2) -> dict:
+def export_all(checkpoint: Path, out: Path, resolutions: list[str], name: str, frames: int = 2,
+               temporal: TemporalConfig = TemporalConfig()) -> dict:
     """Write and verify every ONNX graph; return the report (also written to out/NAME_onnx_report.json)."""
     student, _ = student_from_checkpoint(checkpoint)
     images = sample_rgb()
-    report: dict = {"checkpoint": str(checkpoint), "graphs": {}}
-    path = export_float(student, graph_path(name, folder=out))
+    report: dict = {"checkpoint": str(checkpoint), "temporal": temporal.to_dict(), "graphs": {}}
+    path = export_float(student, graph_path(name, folder=out), temporal)
     parity = check_float_graph(student, path, [im[:192, :256] for im in images])
     _record(report, path, parity, ok=parity.within == 1.0)
     for res in resolutions:
@@ -64,7 +66,7 @@ def export_all(checkpoint: Path, out: Path, resolutions: list[str], name: str, f
         test_frames = [as_frame(im, size) for im in images[:frames]]
         references = reference_frames(student, test_frames)
         for filename, precision in zip(frame_graph_names(name, res), ("fp32", "fp16")):
-            path = export_frame(student, out / filename, size, fp16=precision == "fp16")
+            path = export_frame(student, out / filename, size, fp16=precision == "fp16", temporal=temporal)
             parity = check_frame_graph(path, test_frames, references, LEVELS[precision])
             _record(report, path, parity, ok=parity.within >= 0.999)
     (out / f"{name}_onnx_report.json").write_text(json.dumps(report, indent=1))
@@ -100,6 +102,20 @@ def build_engines(out: Path, resolutions: list[str], name: str) -> None:
               f"max difference to ONNX Runtime (FP32) {worst:.0f} levels")
 
 
+def _temporal_text(cfg: TemporalConfig = TemporalConfig()) -> str:
+    return f"{cfg.hold:g},{cfg.low:g},{cfg.high:g}"
+
+
+def _temporal(text: str) -> TemporalConfig:
+    try:
+        hold, low, high = (float(v) for v in text.split(","))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError("--temporal takes three numbers: HOLD,LOW,HIGH") from err
+    if not (0 <= hold < 1 and 0 <= low < high):
+        raise argparse.ArgumentTypeError("--temporal needs 0 <= HOLD < 1 and 0 <= LOW < HIGH")
+    return TemporalConfig(hold, low, high)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", default=",".join(STUDENTS),
@@ -112,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--int8", action="store_true",
                         help="also write NAME_<res>_int8.onnx: convolutions quantized for ONNX Runtime on CPUs "
                              "(calibrated on scikit-image's photos; measure its quality before using it)")
+    parser.add_argument("--temporal", type=_temporal, default=TemporalConfig(), metavar="HOLD,LOW,HIGH",
+                        help="the temporal filter built into every graph: the share of the previous output a "
+                             "still pixel keeps (0 turns it off) and the change, in 8-bit levels, below which a "
+                             "pixel counts as still / above which as moved (default: %s)" % _temporal_text())
     args = parser.parse_args(argv)
     resolutions = [r.strip() for r in args.resolutions.split(",") if r.strip()]
     unknown = [r for r in resolutions if r not in RESOLUTIONS]
@@ -122,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs = ([(args.name, args.checkpoint)] if args.checkpoint else
             [(name, ENGINES / f"{name}.pt") for name in args.students.split(",")])
     for name, checkpoint in jobs:
-        report = export_all(checkpoint, args.out, resolutions, name)
+        report = export_all(checkpoint, args.out, resolutions, name, temporal=args.temporal)
         if not all(g["ok"] for g in report["graphs"].values()):
             print(f"some graphs missed their parity tolerance: see {args.out}/{name}_onnx_report.json", file=sys.stderr)
             return 1

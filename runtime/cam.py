@@ -1,12 +1,18 @@
 """Webcam (or video, or images) -> sharpening model -> virtual camera, window or file.
 
-    python -m runtime.cam                                  # camera 0 if present, else the built-in clip
-    python -m runtime.cam --engine engines/fast_480p.plan  # TensorRT
+    python -m runtime.cam                                    # camera 0 if present, else the built-in clip
+    python -m runtime.cam --engine engines/webcam_480p.plan  # TensorRT
+    python -m runtime.cam --strength 0.6                     # a gentler correction (0 = off, 1 = full)
     python -m runtime.cam --student seed --source clip.mp4 --sink out.mp4   # the report's architecture
-    python -m runtime.cam --model engines/fast_480p.onnx --source clip.mp4 --sink out.mp4
+    python -m runtime.cam --model engines/webcam_480p.onnx --source clip.mp4 --sink out.mp4
+    python -m runtime.cam --source clip.mp4 --sink frames/  # lossless PNG per frame
     python -m runtime.cam --sink window --side-by-side --frames 300 --stats stats.json
 
-Sinks: vcam (pyvirtualcam: v4l2loopback on Linux, OBS on Windows/macOS), window, null, or a .mp4/.avi path.
+Sinks: vcam (pyvirtualcam: v4l2loopback on Linux, OBS on Windows/macOS), window (keys: b or space
+before/after, + and - strength, q quit), null, a folder DIR/ (numbered PNGs; a folder source's names kept),
+or a .mp4/.avi path.
+The default student cleans sensor noise and compression and sharpens; its temporal filter keeps still
+scenes calm (state carried frame to frame, reset when the camera reconnects).
 Per-stage latency (p50/p95 ms) is printed every 2 s; --stats writes the summary as JSON at exit.
 Ctrl-C stops cleanly and finalizes an output file.
 """
@@ -54,7 +60,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--model", type=Path, help="ONNX graph for ONNX Runtime (CPU, or CUDA with onnxruntime-gpu)")
     p.add_argument("--student", choices=STUDENTS, default=DEFAULT_STUDENT,
                    help="which shipped student to pick a graph/engine of when neither --engine nor --model is "
-                        "given: fast (real time on a CPU) or seed (the report's network) (default: %(default)s)")
+                        "given: webcam (noise, compression and blur of real webcams), fast (clean blur only) or "
+                        "seed (the report's network) (default: %(default)s)")
     p.add_argument("--source", help="camera index or /dev/videoN, video file, image folder, or 'builtin' "
                                     "(default: camera 0 if present, else the built-in clip)")
     p.add_argument("--sink", default="vcam", help="vcam, window, null, an output .mp4/.avi, or DIR/ for lossless "

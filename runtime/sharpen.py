@@ -2,10 +2,12 @@
 
     python -m runtime.sharpen photo.jpg scans/*.png -o sharpened/
     python -m runtime.sharpen photo.jpg -o out/ --model engines/seed.onnx
-    python -m runtime.sharpen photo.jpg -o out/ --engine engines/fast_480p.plan
+    python -m runtime.sharpen photo.jpg -o out/ --engine engines/webcam_480p.plan
+    python -m runtime.sharpen photo.jpg -o out/ --strength 0.5
 
     from runtime.sharpen import RealTimeSharpener
-    RealTimeSharpener('engines/fast.onnx').sharpen_image('in.jpg', 'out.jpg')
+    RealTimeSharpener().sharpen_image('in.jpg', 'out.jpg')             # the default student, engines/webcam.onnx
+    RealTimeSharpener('engines/fast.onnx', strength=0.7).sharpen_image('in.jpg', 'out.jpg')
 
 Any size: the dynamic float graph takes whole images, and large ones are processed in overlapping tiles
 so memory stays bounded; a fixed-size frame graph or engine sets the tile size, edge tiles padded to it. Grayscale stays grayscale; an alpha channel is kept as it was.
@@ -26,7 +28,7 @@ from runtime.sources import opencv
 
 
 class RealTimeSharpener:
-    """Sharpen uint8 images: the any-size ONNX graph (default engines/fast.onnx), or a fixed-size frame
+    """Sharpen uint8 images: the any-size ONNX graph (default engines/webcam.onnx), or a fixed-size frame
     graph or TensorRT engine, whose size then sets the tile (edge tiles are padded to it)."""
 
     def __init__(self, model: str | Path | None = None, tile: int = 512, overlap: int = 16, threads: int = 0,
@@ -101,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("inputs", nargs="+", type=Path, help="image files")
     p.add_argument("-o", "--out", type=Path, required=True, help="output folder (file names are kept)")
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--model", type=Path, help="ONNX graph (default: the any-size engines/fast.onnx)")
+    group.add_argument("--model", type=Path, help="ONNX graph (default: the any-size engines/webcam.onnx)")
     group.add_argument("--engine", type=Path, help="TensorRT engine; images are tiled to its frame size")
     p.add_argument("--tile", type=int, default=512, help="tile side for large images (default: %(default)s)")
     p.add_argument("--strength", type=strength_arg, default=DEFAULT_STRENGTH,

@@ -28,11 +28,11 @@ def test_quick_benchmark_writes_a_report(tmp_path):
     report = main(["--quick", "--out", str(tmp_path), "--json", str(tmp_path / "raw.json")])
     (result,) = report["results"]
     assert "error" not in result, result
-    assert result["backend"] == "ort-cpu" and result["resolution"] == "480p" and result["student"] == "fast"
+    assert result["backend"] == "ort-cpu" and result["resolution"] == "480p" and result["student"] == "webcam"
     assert result["model_only"]["fps"] > 0 and result["end_to_end"]["frames"] == 3
     assert result["end_to_end"]["stages"]["infer"]["n"] == 3
     assert result["peak_rss_mb"] > 0
-    assert result["gmac_per_frame"] == pytest.approx(conv_macs(graph_path("fast"), 640, 480) / 1e9, abs=0.01)
+    assert result["gmac_per_frame"] == pytest.approx(conv_macs(graph_path("webcam"), 640, 480) / 1e9, abs=0.01)
     for name in ("fps.md", "fps.json", "fps.png", "raw.json"):
         assert (tmp_path / name).stat().st_size > 0
     text = (tmp_path / "fps.md").read_text()

@@ -174,15 +174,15 @@ def test_file_to_pipeline_to_file(graphs, tmp_path):
         assert summary["stages"][stage]["n"] == 6
 
 
-@pytest.mark.parametrize("student", ["fast", "seed"])
+@pytest.mark.parametrize("student", ["webcam", "fast", "seed"])
 def test_backend_choice_follows_the_student_and_frame_size(student):
-    """On a CPU the fast student is the default; each shipped student has a graph per resolution."""
+    """On a CPU the webcam student is the default; each shipped student has a graph per resolution."""
     for size, graph in (((640, 480), f"{student}_480p.onnx"), ((800, 600), f"{student}.onnx")):
         backend, why = open_backend(None, None, size, student=student)
         assert graph in backend.name and ("matches the frame size" in why) == (size == (640, 480))
         backend.close()
     default, _ = open_backend(None, None, (1280, 720))
-    assert "fast_720p.onnx" in default.name
+    assert "webcam_720p.onnx" in default.name
 
 
 def test_thread_spinning_off_gives_the_same_frames(graphs):

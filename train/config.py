@@ -78,7 +78,8 @@ def preset(name: str) -> TrainConfig:
     if name == "webcam":
         return TrainConfig(run_dir="runs/webcam", student="fast", student_args=dict(WEBCAM_ARGS), alpha=1.0,
                            ssim_weight=1.0, lr=1e-3, batch=16, crop=128, epochs=100, plateau_patience=5,
-                           bank=BankConfig(variants=48), degrade=WebcamConfig(), val_conditions=VAL_CONDITIONS)
+                           bank=BankConfig(variants=48), degrade=WebcamConfig(benchmark_prob=0.25),
+                           val_conditions=VAL_CONDITIONS)
     if name == "smoke":  # under a minute on a 2-core CPU, teacher included
         return TrainConfig(run_dir="runs/smoke", epochs=2, steps_per_epoch=6, batch=4, crop=48,
                            val_size=96, val_max=4, bank=BankConfig(patch=64, margin=8, variants=1))
