@@ -180,7 +180,8 @@ def main(argv: list[str] | None = None) -> None:
     report.warn()
     with tempfile.TemporaryDirectory() as tmp:
         rows, examples = measure(models, photos, Path(tmp), args.frames)
-    summary = write_markdown(rows, args.out.with_suffix(".md"), f"{args.split} split, {len(photos)} photos")
+    command = "python -m benchmarks.stability " + " ".join(argv if argv is not None else sys.argv[1:])
+    summary = write_markdown(rows, args.out.with_suffix(".md"), f"{args.split} split, {len(photos)} photos", command)
     args.out.with_suffix(".json").write_text(json.dumps({"models": {k: str(v) for k, v in models.items()},
                                                          "summary": summary, "rows": rows}, indent=1))
     plot_numbers(summary, args.out.with_suffix(".png"))

@@ -20,10 +20,10 @@ def summarize(rows: list[dict]) -> dict:
     return out
 
 
-def write_markdown(rows: list[dict], path: Path, what: str) -> dict:
+def write_markdown(rows: list[dict], path: Path, what: str, command: str = "") -> dict:
     summary = summarize(rows)
     methods = list(next(iter(summary.values())))
-    lines = [f"# Temporal stability ({what})", "",
+    lines = [f"# Temporal stability ({what})", "", *([f"Command: `{command}`", ""] if command else []),
              "Through `python -m runtime.cam` (folder source, lossless folder sink). Still scenes: temporal std",
              "of each pixel over frames 4-23, over the input's (1.0 = as noisy as the camera; lower is calmer).",
              "Moving scenes: warping error beyond the clean clip's, in 8-bit levels (0 = no added flicker or",

@@ -17,6 +17,7 @@ class TrainConfig:
     student: str = "seed"
     student_args: dict[str, Any] = field(default_factory=lambda: {"residual": True})
     teacher: str | None = None  # None: the offline ncnn Real-ESRGAN x4plus weights
+    init: str | None = None  # start from this checkpoint's weights (same architecture; fresh optimizer)
     alpha: float = 0.7  # alpha * L1(student, sharp) + (1 - alpha) * MSE(student, teacher)
     ssim_weight: float = 0.0  # plus ssim_weight * (1 - SSIM(student, sharp))
     lr: float = 1e-3

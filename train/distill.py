@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from runtime.errors import SharpcamError
 from train.bank import Bank, build_bank
-from train.checkpoint import FORMAT, load_checkpoint, save_atomic, ship
+from train.checkpoint import FORMAT, load_checkpoint, save_atomic, ship, student_from_checkpoint
 from train.config import PRESETS, TrainConfig, preset
 from train.corpus import Entry, load_manifest
 from train.degrade import DegradeConfig
@@ -36,7 +36,7 @@ from train.metrics import psnr, ssim, unsharp_baseline
 from train.plots import plot_curves
 from train.student import STUDENTS, build_student, count_parameters
 from train.teacher_weights import load_teacher
-from train.webcam import apply_webcam, condition_params
+from train.webcam import WebcamConfig, apply_webcam, condition_params
 from train.tensors import run_model
 
 
@@ -131,6 +131,8 @@ def train(cfg: TrainConfig, fresh: bool = False, ship_to: Path | None = None) ->
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=cfg.plateau_factor,
                                                        patience=cfg.plateau_patience)
     gen = torch.Generator().manual_seed(cfg.seed + 1000 * rank)
+    if cfg.init:  # fine-tuning: the weights only; a resumed run's last.pt overrides them below
+        model.load_state_dict(student_from_checkpoint(cfg.init)[0].state_dict())
     history, start_epoch, best = _resume(run / "last.pt", cfg, fresh, model, opt, sched, gen)
     bank, validator = prepare_data(cfg, rank)
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
@@ -267,6 +269,9 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     parser.add_argument("--video-mix", action="store_true",
                         help="add video-call degradations (down-up scaling, noise, JPEG; each p=0.3) to the blur")
     parser.add_argument("--fresh", action="store_true", help="ignore an existing last.pt and start over")
+    parser.add_argument("--init", help="start from this checkpoint's weights (fine-tuning; same student)")
+    parser.add_argument("--benchmark-share", type=float,
+                        help="webcam preset: the share of training samples given the benchmark blur instead")
     parser.add_argument("--ship", type=Path, help="copy the best checkpoint (without optimizer state) here")
     args = parser.parse_args(argv)
     cfg = preset(args.preset)
@@ -275,7 +280,7 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     if args.student_args:
         cfg.student_args = {**cfg.student_args, **args.student_args}
     for name in ("corpus", "run_dir", "alpha", "epochs", "steps_per_epoch", "teacher", "threads", "lr", "batch", "crop",
-                 "ssim_weight"):
+                 "ssim_weight", "init"):
         if getattr(args, name) is not None:
             setattr(cfg, name, getattr(args, name))
     if cfg.crop > cfg.bank.patch:
@@ -284,6 +289,10 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
         cfg.bank = replace(cfg.bank, variants=args.variants)
     if args.patience is not None:
         cfg.plateau_patience = args.patience
+    if args.benchmark_share is not None:
+        if not isinstance(cfg.degrade, WebcamConfig) or not 0 <= args.benchmark_share <= 1:
+            raise SharpcamError("--benchmark-share takes 0..1 and applies to the webcam preset")
+        cfg.degrade = replace(cfg.degrade, benchmark_prob=args.benchmark_share)
     if args.video_mix:
         cfg.degrade = DegradeConfig(rescale_prob=0.3, noise_prob=0.3, jpeg_prob=0.3)
     if args.no_residual:
