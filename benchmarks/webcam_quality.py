@@ -113,7 +113,7 @@ def summarize(rows: list[dict]) -> dict:
 def markdown(summary: dict, title: str) -> str:
     conds = list(summary)
     methods = list(summary[conds[0]])
-    lines = [f"# {title}", "", "Mean SSIM / PSNR (dB) over all test images; best SSIM per row in bold.", "",
+    lines = [f"# {title}", "", "Mean SSIM / PSNR (dB) over all images of the split; best SSIM per row in bold.", "",
              "| condition | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
     for cond in conds + ["mean of webcam conditions"]:
         if cond == "mean of webcam conditions":

@@ -155,3 +155,14 @@ def test_warp_error_is_zero_for_an_exact_pan_and_sees_flicker():
     assert warp_error(clean, mats) < 0.01
     flicker = [np.clip(f.astype(int) + (8 if i % 2 else -8), 0, 255).astype(np.uint8) for i, f in enumerate(clean)]
     assert warp_error(flicker, mats) > 10
+
+
+def test_cli_sets_the_benchmark_share_and_the_initial_weights():
+    from runtime.errors import SharpcamError
+    from train.distill import parse_args
+    cfg, _ = parse_args(["--preset", "webcam", "--benchmark-share", "0.5", "--init", "engines/webcam.pt"])
+    assert cfg.degrade.benchmark_prob == 0.5 and cfg.init == "engines/webcam.pt"
+    assert preset("webcam").degrade.benchmark_prob == 0.25
+    for argv in (["--preset", "fast", "--benchmark-share", "0.5"], ["--preset", "webcam", "--benchmark-share", "2"]):
+        with pytest.raises(SharpcamError, match="benchmark-share"):
+            parse_args(argv)
