@@ -19,7 +19,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.distributed as dist
 from tqdm import tqdm
@@ -28,16 +27,14 @@ from runtime.errors import SharpcamError
 from train.bank import Bank, build_bank
 from train.checkpoint import FORMAT, load_checkpoint, save_atomic, ship, student_from_checkpoint
 from train.config import PRESETS, TrainConfig, preset
-from train.corpus import Entry, load_manifest
+from train.corpus import load_manifest
 from train.degrade import DegradeConfig
-from train.images import LoadReport, read_rgb
 from train.losses import distill_loss, ssim_loss
-from train.metrics import psnr, ssim, unsharp_baseline
 from train.plots import plot_curves
 from train.student import STUDENTS, build_student, count_parameters
 from train.teacher_weights import load_teacher
-from train.webcam import WebcamConfig, apply_webcam, condition_params
-from train.tensors import run_model
+from train.validate import Validator
+from train.webcam import WebcamConfig
 
 
 def sample_batch(bank: Bank, cfg: TrainConfig, gen: torch.Generator, device: torch.device):
@@ -56,38 +53,6 @@ def sample_batch(bank: Bank, cfg: TrainConfig, gen: torch.Generator, device: tor
             out.append(p.flip(2) if flip else p)
     to = lambda xs: torch.stack(xs).to(device, non_blocking=True).float().div_(255) if xs else None  # noqa: E731
     return to(outs[0]), to(outs[1]), to(outs[2])
-
-
-class Validator:
-    """Centre crops of the validation split under each of `conditions` (train.webcam.CONDITIONS; the report's
-    benchmark blur by default); baselines computed once."""
-
-    def __init__(self, entries: list[Entry], corpus: Path, size: int, limit: int,
-                 conditions: tuple[str, ...] = ("benchmark",)) -> None:
-        self.pairs = []
-        for e in entries[:limit]:
-            img = read_rgb(corpus / e.file, LoadReport())
-            if img is None:
-                continue
-            h, w = img.shape[:2]
-            th, tw = min(h, size) // 4 * 4, min(w, size) // 4 * 4
-            y, x = (h - th) // 2, (w - tw) // 2
-            for condition in conditions:
-                degraded = apply_webcam(img, condition_params(condition, e.id))
-                self.pairs.append((degraded[y:y + th, x:x + tw], img[y:y + th, x:x + tw]))
-        if not self.pairs:
-            raise SharpcamError("the validation split is empty: rebuild the corpus with more images")
-        self.blurred_ssim = float(np.mean([ssim(lq, hq) for lq, hq in self.pairs]))
-        self.unsharp_ssim = float(np.mean([ssim(unsharp_baseline(lq), hq) for lq, hq in self.pairs]))
-        self.last_psnr = float("nan")
-
-    @torch.no_grad()
-    def __call__(self, model: torch.nn.Module) -> tuple[float, float]:
-        was_training = model.training
-        model.eval()
-        outs = [(run_model(model, lq), hq) for lq, hq in self.pairs]
-        model.train(was_training)
-        return float(np.mean([ssim(o, hq) for o, hq in outs])), float(np.mean([psnr(o, hq) for o, hq in outs]))
 
 
 def setup_distributed() -> tuple[int, int, torch.device]:

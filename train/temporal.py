@@ -25,11 +25,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from runtime.graph_io import RESET_BYTE
+from runtime import graph_io
 from train.student import LUMA
 
 
@@ -65,8 +66,5 @@ class TemporalFilter(nn.Module):
 
 def reset_state(shape: tuple[int, ...], dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """A state that resets the filter: every byte RESET_BYTE (what cudaMemset writes on the GPU)."""
-    itemsize = torch.tensor([], dtype=dtype).element_size()
-    n = 1
-    for s in shape:
-        n *= s
-    return torch.full((n * itemsize,), RESET_BYTE, dtype=torch.uint8).view(dtype).view(shape)
+    np_dtype = {torch.float32: np.float32, torch.float16: np.float16}[dtype]
+    return torch.from_numpy(graph_io.reset_state(shape, np_dtype))
