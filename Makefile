@@ -40,7 +40,8 @@ $(CORPUS): | $(VENV)
 # The default student (webcam conditions: noise, codecs, blur): see README for the wall time on a 2-core CPU.
 train: $(VENV) $(CORPUS)
 	$(PY) -m train.distill --preset webcam --run-dir runs/webcam --ship engines/webcam.pt
-	$(MAKE) evaluate quality
+	$(PY) -m export --students webcam --onnx-only
+	$(MAKE) evaluate quality QUALITY_ARGS=--no-teacher
 
 # The clean-blur CPU student of the report's benchmark (engines/fast.pt).
 train-fast: $(VENV) $(CORPUS)
@@ -58,10 +59,11 @@ evaluate: $(VENV) $(CORPUS)
 
 # Webcam conditions (benchmark blur, office light, low light, starved bitrate) x every method, test split.
 # OUT=benchmarks/results/webcam_quality to update the committed table.
+# The teacher column takes ~35 min the first time (cached after); QUALITY_ARGS=--no-teacher skips it.
 OUT_QUALITY ?= runs/webcam_quality
 quality: $(VENV) $(CORPUS)
 	$(PY) -m benchmarks.webcam_quality --student webcam=engines/webcam.onnx --student fast=engines/fast.onnx \
-		--student seed=engines/seed.onnx --out $(OUT_QUALITY)
+		--student seed=engines/seed.onnx --out $(OUT_QUALITY) $(QUALITY_ARGS)
 
 # Temporal stability through runtime.cam (still scenes with fresh noise, pans, zooms), test split.
 OUT_STABILITY ?= runs/stability
