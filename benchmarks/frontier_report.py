@@ -79,7 +79,7 @@ def chart(rows: list[dict], machine: dict, out: Path, split: str) -> None:
         color = "C2" if meets_speed(r) else "C0"
         ax.plot([x], [y], ls="none", color=color, marker="s" if r["int8"] else "o", ms=7 if r in front else 4,
                 alpha=1.0 if r in front else 0.5)
-        if r in front or r["label"] in ("seed", "fast"):  # the rest are in the table; labels would pile up
+        if r in front or r["label"] in ("seed", "fast", "webcam", "webcam-nobench"):  # the rest: see the table
             ax.annotate(r["label"], (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
     ax.axvline(TARGET_FPS["480p"], color="C3", ls=":", label=f"{TARGET_FPS['480p']:g} FPS target")
     seed = next((r for r in rows if r["label"] == "seed"), None)
