@@ -59,6 +59,7 @@ class Pipeline:
         lossless = self.cfg.lossless if self.cfg.lossless is not None else not (source.live or self.cfg.pace)
         self.q_in: DropOldestQueue[Frame] = DropOldestQueue(1, lossless=lossless)
         self.q_out: DropOldestQueue[tuple[Frame, np.ndarray]] = DropOldestQueue(1, lossless=lossless)
+        self.stats.watch_drops(self.q_in, self.q_out)
         self._stop = threading.Event()
         self._errors: list[BaseException] = []
         self._generation = 0
@@ -177,7 +178,6 @@ class Pipeline:
             self.q_out.close()
             for t in threads:
                 t.join(timeout=10)
-            self.stats.dropped = self.q_in.dropped + self.q_out.dropped
         if self._errors:
             raise self._errors[0]
         return self.stats.summary()

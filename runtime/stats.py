@@ -19,10 +19,19 @@ class LatencyStats:
         self._done: deque[float] = deque(maxlen=window)
         self._window = window
         self.frames = 0
-        self.dropped = 0
+        self._drop_counters: list = []  # objects with a live `dropped` count (the pipeline's queues)
         # CPU time of the whole process (every thread, user + sys) since the stats began, so the cost per
         # frame and the share of the machine are measured, not estimated.
         self._cpu0, self._wall0 = time.process_time(), time.perf_counter()
+
+    def watch_drops(self, *counters) -> None:
+        """Count drops from these objects' `dropped` attributes, read live: a status line in the middle of a
+        run must show the drops so far, not a total copied in at the end."""
+        self._drop_counters.extend(counters)
+
+    @property
+    def dropped(self) -> int:
+        return sum(c.dropped for c in self._drop_counters)
 
     def add(self, stage: str, seconds: float) -> None:
         with self._lock:

@@ -349,3 +349,14 @@ def test_double_buffer_on_a_real_gpu():
     assert [int(o[0, 0, 0]) for o in outs] == list(range(5))
     buffers.free()
     device.close()
+
+
+def test_drops_show_in_the_status_line_while_the_run_goes_on():
+    """The count is read live from the queues, not copied in after the run (the overlay said 0 before)."""
+    from runtime.queues import DropOldestQueue
+    from runtime.stats import LatencyStats
+    stats, q = LatencyStats(), DropOldestQueue(1)
+    stats.watch_drops(q)
+    for i in range(4):
+        q.put(i)
+    assert stats.summary()["dropped"] == 3 and "3 dropped" in stats.line()
