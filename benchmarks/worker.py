@@ -39,13 +39,23 @@ class TorchFrameBackend:
         self.torch, self.device = torch, torch.device(device)
         dtype = torch.float16 if device == "cuda" else torch.float32
         self.graph = FrameGraph(student, dtype).to(self.device).eval()
-        self.name, self.size = f"torch-{device}", None
+        self.name, self.size, self.strength, self.dtype = f"torch-{device}", None, 1.0, dtype
+        self._state = None  # the temporal filter's state, kept on the device as the TensorRT path does
+
+    def reset(self) -> None:
+        self._state = None
 
     def submit(self, frame: np.ndarray):
+        from export.graphs import graph_inputs
         torch = self.torch
         start = time.perf_counter()
         with torch.inference_mode():
-            out = self.graph(torch.from_numpy(frame).to(self.device)).cpu().numpy()
+            x, reset, strength = graph_inputs(torch.from_numpy(frame), self.dtype)
+            if self._state is None:
+                self._state = reset.to(self.device)
+            out, self._state = self.graph(x.to(self.device), self._state,
+                                          torch.full_like(strength, self.strength).to(self.device))
+            out = out.cpu().numpy()
         return out, {"infer": time.perf_counter() - start}
 
     def collect(self, handle):

@@ -93,3 +93,16 @@ def test_frontier_is_the_set_nothing_beats_on_both_axes():
                                     "speed": {"480p": {"end_to_end_fps": fps}}}
     a, b, c = row("a", 10, 0.90), row("b", 20, 0.80), row("c", 5, 0.85)  # c: slower and worse than a
     assert pareto([c, b, a]) == [a, b]
+
+
+def test_torch_reference_backend_carries_the_graph_state():
+    """The PyTorch reference runs the same graph as the export, state and strength included."""
+    import numpy as np
+    from benchmarks.worker import open_backend as worker_backend
+    backend = worker_backend("torch-cpu", "480p", "webcam")
+    frame = np.full((48, 64, 3), 128, np.uint8)
+    first, _ = backend.collect(backend.submit(frame))
+    again, _ = backend.collect(backend.submit(frame))
+    assert first.shape == frame.shape and first.dtype == np.uint8 and backend._state is not None
+    backend.reset()
+    assert np.array_equal(backend.collect(backend.submit(frame))[0], first)
