@@ -94,15 +94,25 @@ def temporal_std(clip: list[np.ndarray]) -> float:
     return float(np.stack(clip[SETTLE:]).astype(np.float32).std(axis=0).mean())
 
 
-def run_cam(model: Path, frames: list[np.ndarray], work: Path) -> list[np.ndarray]:
-    """Write RGB frames as a PNG folder, run runtime.cam on it with `model`, read the outputs back."""
-    src, out = work / "in", work / "out"
-    for d in (src, out):
-        d.mkdir(parents=True, exist_ok=True)
-        for f in d.glob("*.png"):
-            f.unlink()
+def _empty(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in folder.glob("*.png"):
+        f.unlink()
+    return folder
+
+
+def write_clip(frames: list[np.ndarray], work: Path) -> Path:
+    """RGB frames as a PNG folder, runtime.cam's folder source; written once, read by every model."""
+    src = _empty(work / "in")
     for i, f in enumerate(frames):
         cv2.imwrite(str(src / f"{i:04d}.png"), f[..., ::-1])
+    return src
+
+
+def run_cam(model: Path, src: Path, work: Path) -> list[np.ndarray]:
+    """Run runtime.cam with `model` on the PNG folder `src`, read the outputs back (RGB)."""
+    out = _empty(work / "out")
+    frames = sorted(src.glob("*.png"))
     cmd = [sys.executable, "-m", "runtime.cam", "--source", str(src), "--sink", f"{out}/", "--model", str(model),
            "--quiet"]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
@@ -123,17 +133,18 @@ def measure(models: dict[str, Path], photos: list[tuple[str, np.ndarray]], work:
             noisy = degrade_clip([still] * frames, condition_params(condition, f"{ident}/still"))
             base = temporal_std(noisy)
             rows.append(_row(ident, f"still {condition}", "input", noisy, [still] * frames, base=base))
+            src = write_clip(noisy, work)
             for label, model in models.items():
-                out = run_cam(model, noisy, work)
+                out = run_cam(model, src, work)
                 rows.append(_row(ident, f"still {condition}", label, out, [still] * frames, base=base))
         for kind in ("pan", "zoom"):
             clean, mats = moving_clip(cover(photo, STILL_SIZE), kind, frames)
             noisy = degrade_clip(clean, condition_params("office", f"{ident}/{kind}"))
             clean_warp = warp_error(clean, mats)
             rows.append(_row(ident, kind, "input", noisy, clean, mats=mats, clean_warp=clean_warp))
-            outs = {}
+            outs, src = {}, write_clip(noisy, work)
             for label, model in models.items():
-                outs[label] = run_cam(model, noisy, work)
+                outs[label] = run_cam(model, src, work)
                 rows.append(_row(ident, kind, label, outs[label], clean, mats=mats, clean_warp=clean_warp))
             if kind == "pan" and not examples:
                 examples = {"clean": clean, "input": noisy, **outs}
@@ -150,6 +161,16 @@ def _row(ident: str, scene: str, method: str, clip: list[np.ndarray], clean: lis
     if mats is not None:
         row["warp_error"] = warp_error(clip, mats) - clean_warp
     return row
+
+
+def spread_photos(corpus: Path, split: str, limit: int) -> list[tuple[str, np.ndarray]]:
+    """`limit` photos (id, RGB) spread evenly over the split's manifest order, so every category shows."""
+    entries = [e for e in load_manifest(corpus) if e.split == split]
+    picks = [entries[round(i * len(entries) / limit)] for i in range(min(limit, len(entries)))]
+    report = LoadReport()
+    photos = [(e.id, img) for e in picks if (img := read_rgb(corpus / e.file, report)) is not None]
+    report.warn()
+    return photos
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -173,11 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.frames <= SETTLE or args.limit < 1:
         p.error(f"--frames must be more than {SETTLE} and --limit at least 1")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    entries = [e for e in load_manifest(args.corpus) if e.split == args.split]
-    picks = [entries[round(i * len(entries) / args.limit)] for i in range(min(args.limit, len(entries)))]
-    report = LoadReport()
-    photos = [(e.id, img) for e in picks if (img := read_rgb(args.corpus / e.file, report)) is not None]
-    report.warn()
+    photos = spread_photos(args.corpus, args.split, args.limit)
     with tempfile.TemporaryDirectory() as tmp:
         rows, examples = measure(models, photos, Path(tmp), args.frames)
     command = "python -m benchmarks.stability " + " ".join(argv if argv is not None else sys.argv[1:])

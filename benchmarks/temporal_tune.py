@@ -18,10 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.stability import measure  # noqa: E402
+from benchmarks.stability import measure, spread_photos  # noqa: E402
 from benchmarks.stability_report import summarize  # noqa: E402
-from train.corpus import load_manifest  # noqa: E402
-from train.images import LoadReport, read_rgb  # noqa: E402
 from train.temporal import TemporalConfig  # noqa: E402
 
 NOTE = """Command: `python -m benchmarks.temporal_tune --checkpoint engines/webcam.pt` (every setting is the same
@@ -33,10 +31,8 @@ GRID = ((0.0, 3.0, 8.0), (0.5, 3.0, 8.0), (0.6, 3.0, 8.0), (0.7, 3.0, 8.0), (0.6
         (0.8, 4.0, 12.0))
 
 
-def export_variant(checkpoint: Path, cfg: TemporalConfig, work: Path) -> Path:
+def export_variant(student, cfg: TemporalConfig, work: Path) -> Path:
     from export.onnx_export import export_float
-    from train.checkpoint import student_from_checkpoint
-    student, _ = student_from_checkpoint(checkpoint)
     return export_float(student, work / f"hold{cfg.hold}_low{cfg.low}_high{cfg.high}.onnx", cfg)
 
 
@@ -47,13 +43,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--limit", type=int, default=4, help="validation photos (default: %(default)s)")
     p.add_argument("--out", type=Path, default=Path("runs/temporal_tune"))
     args = p.parse_args(argv)
-    entries = [e for e in load_manifest(args.corpus) if e.split == "val"]
-    picks = [entries[round(i * len(entries) / args.limit)] for i in range(min(args.limit, len(entries)))]
-    report = LoadReport()
-    photos = [(e.id, img) for e in picks if (img := read_rgb(args.corpus / e.file, report)) is not None]
+    from train.checkpoint import student_from_checkpoint
+    photos = spread_photos(args.corpus, "val", args.limit)
+    student, _ = student_from_checkpoint(args.checkpoint)  # loaded once, exported once per setting
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        models = {f"hold {h} low {lo} high {hi}": export_variant(args.checkpoint, TemporalConfig(h, lo, hi), work)
+        models = {f"hold {h} low {lo} high {hi}": export_variant(student, TemporalConfig(h, lo, hi), work)
                   for h, lo, hi in GRID}
         rows, _ = measure(models, photos, work / "clips")
     summary = summarize(rows)

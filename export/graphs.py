@@ -12,10 +12,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from runtime.graph_io import (FLOAT_INPUT, FLOAT_OUTPUT, FRAME_INPUT, FRAME_OUTPUT,  # noqa: F401 - re-exported
-                              STATE_INPUT, STATE_OUTPUT, STRENGTH_INPUT)
 from runtime.select import RESOLUTIONS  # noqa: F401 - re-exported for export/
-from train.temporal import TemporalConfig, TemporalFilter
+from runtime.graph_io import state_shape
+from train.temporal import TemporalConfig, TemporalFilter, reset_state
 
 
 class FloatGraph(nn.Module):
@@ -50,12 +49,7 @@ class FrameGraph(nn.Module):
         return (shown + 0.5).clamp(0.0, 255.0).to(torch.uint8), y
 
 
-def graph_inputs(example: torch.Tensor, frame: bool, dtype: torch.dtype = torch.float32) -> tuple:
-    """(picture, reset state, strength 1) for a picture tensor: what a graph's first call receives."""
-    from train.temporal import reset_state
-    if frame:
-        h, w = example.shape[:2]
-        state_shape = (1, 3, h, w)
-    else:
-        state_shape = tuple(example.shape)
-    return example, reset_state(state_shape, dtype), torch.ones(1)
+def graph_inputs(example: torch.Tensor, dtype: torch.dtype = torch.float32) -> tuple:
+    """(picture, reset state, strength 1) for an H x W x 3 frame or N x 3 x H x W image tensor: what a
+    graph's first call receives."""
+    return example, reset_state(state_shape(tuple(example.shape)), dtype), torch.ones(1)

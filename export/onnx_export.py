@@ -39,7 +39,7 @@ class Parity:
 
 
 def export_float(student: nn.Module, path: Path, temporal: TemporalConfig = TemporalConfig()) -> Path:
-    example = graph_inputs(torch.rand(1, 3, 64, 64), frame=False)
+    example = graph_inputs(torch.rand(1, 3, 64, 64))
     axes = {0: "batch", 2: "height", 3: "width"}
     _export(FloatGraph(_copy(student), temporal), example, path, [FLOAT_INPUT, STATE_INPUT, STRENGTH_INPUT],
             [FLOAT_OUTPUT, STATE_OUTPUT], {FLOAT_INPUT: axes, STATE_INPUT: axes, FLOAT_OUTPUT: axes,
@@ -57,11 +57,10 @@ def export_frame(student: nn.Module, path: Path, size: tuple[int, int], fp16: bo
     width, height = size
     dtype = torch.float16 if fp16 else torch.float32
     graph = FrameGraph(_copy(student), dtype, temporal)
-    example = graph_inputs(torch.zeros(64, 64, 3, dtype=torch.uint8), frame=True, dtype=dtype)
+    example = graph_inputs(torch.zeros(64, 64, 3, dtype=torch.uint8), dtype)
     frame_axes, state_axes = {0: "height", 1: "width"}, {2: "height", 3: "width"}
     _export(graph, example, path, [FRAME_INPUT, STATE_INPUT, STRENGTH_INPUT], [FRAME_OUTPUT, STATE_OUTPUT],
-            {FRAME_INPUT: frame_axes, FRAME_OUTPUT: frame_axes, STATE_INPUT: state_axes, STATE_OUTPUT: state_axes},
-            temporal)
+            {FRAME_INPUT: frame_axes, FRAME_OUTPUT: frame_axes, STATE_INPUT: state_axes, STATE_OUTPUT: state_axes})
     _pin_frame_shape(path, height, width)
     return path
 
@@ -89,8 +88,8 @@ def _copy(student: nn.Module) -> nn.Module:
     return deployed.fuse() if hasattr(deployed, "fuse") else deployed
 
 
-def _export(graph: nn.Module, example: tuple, path: Path, inputs: list[str], outputs: list[str], axes: dict | None,
-            temporal: TemporalConfig = TemporalConfig()) -> None:
+def _export(graph: nn.Module, example: tuple, path: Path, inputs: list[str], outputs: list[str],
+            axes: dict | None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
@@ -99,7 +98,9 @@ def _export(graph: nn.Module, example: tuple, path: Path, inputs: list[str], out
     model = onnx.load(str(path))
     multiple = getattr(graph.student, "size_multiple", 1)
     # Recorded in the graph so the runtime, which never imports torch, knows to pad odd frame sizes.
-    onnx.helper.set_model_props(model, {SIZE_MULTIPLE: str(multiple), TEMPORAL: json.dumps(temporal.to_dict())})
+    # The filter's settings are read from the graph itself, so the metadata cannot disagree with it.
+    onnx.helper.set_model_props(model, {SIZE_MULTIPLE: str(multiple),
+                                        TEMPORAL: json.dumps(graph.temporal.cfg.to_dict())})
     onnx.checker.check_model(model, full_check=True)
     onnx.save(model, str(path))
 
@@ -132,7 +133,7 @@ def reference_frames(student: nn.Module, frames_bgr: list[np.ndarray]) -> list[n
     state, so the temporal filter passes the student's output through)."""
     reference = FrameGraph(_copy(student), torch.float32)
     with torch.no_grad():
-        return [reference(*graph_inputs(torch.from_numpy(f), frame=True))[0].numpy() for f in frames_bgr]
+        return [reference(*graph_inputs(torch.from_numpy(f)))[0].numpy() for f in frames_bgr]
 
 
 def check_frame_graph(path: Path, frames_bgr: list[np.ndarray], references: list[np.ndarray],

@@ -14,7 +14,7 @@ import numpy as np
 
 from runtime.errors import SharpcamError
 from runtime.graph_io import (DEFAULT_STRENGTH, SIZE_MULTIPLE, STATE_INPUT, STATE_OUTPUT, STRENGTH_INPUT,
-                              reset_state)
+                              reset_state, state_shape)
 
 
 class Backend(Protocol):
@@ -143,7 +143,7 @@ class OnnxBackend:
             self._state = None
             return frame_bgr, {"infer": 0.0}
         if self._frame_graph:
-            out = self._run(frame_bgr, (1, 3, *frame_bgr.shape[:2]))
+            out = self._run(frame_bgr, state_shape(frame_bgr.shape))
             if not self._knob:
                 out = blend(frame_bgr, out, self.strength)
             return out, {"infer": time.perf_counter() - start}
@@ -151,7 +151,7 @@ class OnnxBackend:
         padded = _pad_to_multiple(frame_bgr, self.multiple)
         x = np.ascontiguousarray(padded[..., ::-1].transpose(2, 0, 1)[None], dtype=np.float32) * (1 / 255)
         converted = time.perf_counter()
-        y = self._run(x, x.shape)[0, :, :height, :width]
+        y = self._run(x, state_shape(x.shape))[0, :, :height, :width]
         inferred = time.perf_counter()
         out = np.ascontiguousarray((np.clip(y, 0, 1) * 255 + 0.5).astype(np.uint8).transpose(1, 2, 0)[..., ::-1])
         if not self._knob:

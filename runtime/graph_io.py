@@ -29,10 +29,14 @@ TEMPORAL = "temporal"  # JSON of the temporal filter's settings
 DEFAULT_STRENGTH = 1.0
 
 
+def state_shape(picture_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The state's shape for a picture: 1 x 3 x H x W for an H x W x 3 frame, the image's own N x 3 x H x W."""
+    return (1, 3, *picture_shape[:2]) if len(picture_shape) == 3 else tuple(picture_shape)
+
+
 def first_frame_feeds(picture_name: str, picture: np.ndarray, state_dtype=np.float32) -> dict[str, np.ndarray]:
     """Inputs for a stream's first picture (reset state, full strength): an HxWx3 frame or an NCHW image."""
-    state_shape = (1, 3, *picture.shape[:2]) if picture.ndim == 3 else picture.shape
-    return {picture_name: picture, STATE_INPUT: reset_state(state_shape, state_dtype),
+    return {picture_name: picture, STATE_INPUT: reset_state(state_shape(picture.shape), state_dtype),
             STRENGTH_INPUT: np.ones(1, np.float32)}
 
 

@@ -86,7 +86,7 @@ def test_onnx_state_graphs_match_pytorch_over_a_sequence(graphs):
     frames = _noisy_still(6)
     reference = FrameGraph(student, torch.float32)
     session = ort_session(paths["fp32"])
-    _, torch_state, strength = graph_inputs(torch.from_numpy(frames[0]), frame=True)
+    _, torch_state, strength = graph_inputs(torch.from_numpy(frames[0]))
     onnx_state = torch_state.numpy()
     for f in frames:
         with torch.no_grad():

@@ -10,12 +10,13 @@ Every degradation is a JSON-serialisable parameter dict sampled from a seeded ge
 from __future__ import annotations
 
 import hashlib
-import io
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 from scipy.ndimage import correlate1d
+
+from train.codecs import encode_decode_jpeg
 
 
 @dataclass
@@ -78,9 +79,7 @@ def apply(img: np.ndarray, params: dict) -> np.ndarray:
         noise = np.random.default_rng(params["noise_seed"]).normal(0, params["noise_std"], out.shape)
         out = np.clip(np.rint(out + noise), 0, 255).astype(np.uint8)
     if "jpeg" in params:
-        buf = io.BytesIO()
-        Image.fromarray(out).save(buf, format="JPEG", quality=params["jpeg"])
-        out = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+        out = encode_decode_jpeg(out, params["jpeg"])
     if out.shape[:2] != (h, w):
         out = np.asarray(Image.fromarray(out).resize((w, h), Image.Resampling.BICUBIC))
     return np.ascontiguousarray(out)

@@ -170,7 +170,11 @@ def degrade_clip(frames: list[np.ndarray], params: dict, first: int = 0) -> list
     """A clip through one camera: fresh noise per frame (exposure `first + i`), the codec across the clip."""
     if params.get("chain") != "webcam":
         return [benchmark_apply(f, params) for f in frames]
-    out = [_expose(_optics(f, params), params, first + i) for i, f in enumerate(frames)]
+    optics: dict[int, np.ndarray] = {}  # a still scene repeats one frame object: blur it once
+    for f in frames:
+        if id(f) not in optics:
+            optics[id(f)] = _optics(f, params)
+    out = [_expose(optics[id(f)], params, first + i) for i, f in enumerate(frames)]
     if "video" in params:
         out = encode_decode_video(out, *params["video"])
     return out
