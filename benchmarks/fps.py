@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))  # `python benchmarks/fps.py` from a checkout
 from benchmarks.flops import conv_macs  # noqa: E402
 from benchmarks.machine import describe  # noqa: E402
 from benchmarks.report import write_report  # noqa: E402
-from runtime.select import DEFAULT_STUDENT, RESOLUTIONS, STUDENTS, graph_path, plan_path  # noqa: E402
+from runtime.contract import DEFAULT_STUDENT, RESOLUTIONS, STUDENTS, graph_path, plan_path  # noqa: E402
 
 BACKENDS = ("trt", "ort-cuda", "ort-cpu", "torch-cuda", "torch-cpu")
 QUOTED = {"480p": 31.4, "720p": 10.9, "1080p": 4.7}  # report section 5.1.2; GPU and precision not named
@@ -47,8 +47,8 @@ def available_backends() -> list[str]:
             found.append("torch-cuda")
     except ImportError:
         pass
-    from runtime.select import tensorrt_available
-    if tensorrt_available() and plan_path(DEFAULT_STUDENT, "480p").exists():
+    from runtime.cuda_device import gpu_stack_problem
+    if plan_path(DEFAULT_STUDENT, "480p").exists() and gpu_stack_problem() is None:
         found.append("trt")
     return [b for b in BACKENDS if b in found]
 

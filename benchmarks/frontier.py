@@ -29,10 +29,10 @@ from benchmarks.flops import conv_macs  # noqa: E402
 from benchmarks.frontier_report import write_frontier  # noqa: E402
 from benchmarks.machine import describe  # noqa: E402
 from runtime.errors import SharpcamError  # noqa: E402
-from runtime.select import ENGINES, RESOLUTIONS  # noqa: E402
+from runtime.contract import RESOLUTIONS, checkpoint_path  # noqa: E402
 
-DEFAULT_VARIANTS = (f"seed={ENGINES / 'seed.pt'}", f"fast={ENGINES / 'fast.pt'}",
-                    f"fast-int8={ENGINES / 'fast.pt'}:int8")
+DEFAULT_VARIANTS = (f"seed={checkpoint_path('seed')}", f"fast={checkpoint_path('fast')}",
+                    f"fast-int8={checkpoint_path('fast')}:int8")
 SPEED_RESOLUTIONS = ("480p", "720p")
 
 

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from runtime.pipeline import Pipeline, PipelineConfig
-from runtime.select import DEFAULT_STUDENT, ENGINES, RESOLUTIONS, STUDENTS, graph_path, plan_path
+from runtime.choose import open_tensorrt
+from runtime.contract import DEFAULT_STUDENT, RESOLUTIONS, STUDENTS, checkpoint_path, graph_path, plan_path
 from runtime.sinks import NullSink
 from runtime.sources import BuiltinClip, VideoSource, opencv
 
@@ -70,11 +71,9 @@ def open_backend(kind: str, res: str, student: str, threads: int = 0, graph: Pat
         from runtime.backends import OnnxBackend
         return OnnxBackend(graph or graph_path(student, res), threads, device=kind.split("-")[1])
     if kind == "trt":
-        from runtime.trt_backend import TensorRTBackend
-        return TensorRTBackend(plan_path(student, res))
-    checkpoint = ENGINES / f"{student}.pt"
+        return open_tensorrt(plan_path(student, res))
     if kind in ("torch-cpu", "torch-cuda"):
-        return TorchFrameBackend(checkpoint, kind.split("-")[1])
+        return TorchFrameBackend(checkpoint_path(student), kind.split("-")[1])
     raise ValueError(f"unknown backend {kind}")
 
 

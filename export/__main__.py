@@ -27,7 +27,7 @@ from export.quantize import quantize_int8
 from export.tensorrt_build import INSTALL_HELP, build_engine, compare_with_onnxruntime, missing_gpu_stack
 from runtime.engine_meta import sha256_file
 from runtime.errors import SharpcamError
-from runtime.select import ENGINES, STUDENTS, graph_path, plan_path
+from runtime.contract import STUDENTS, checkpoint_path, graph_path, onnx_report_path, plan_path
 from train.checkpoint import student_from_checkpoint
 from train.temporal import TemporalConfig
 
@@ -69,7 +69,7 @@ def export_all(checkpoint: Path, out: Path, resolutions: list[str], name: str, f
             path = export_frame(student, out / filename, size, fp16=precision == "fp16", temporal=temporal)
             parity = check_frame_graph(path, test_frames, references, LEVELS[precision])
             _record(report, path, parity, ok=parity.within >= 0.999)
-    (out / f"{name}_onnx_report.json").write_text(json.dumps(report, indent=1))
+    onnx_report_path(name, out).write_text(json.dumps(report, indent=1))
     return report
 
 
@@ -140,11 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     if (args.checkpoint is None) != (args.name is None):
         parser.error("--checkpoint and --name go together")
     jobs = ([(args.name, args.checkpoint)] if args.checkpoint else
-            [(name, ENGINES / f"{name}.pt") for name in args.students.split(",")])
+            [(name, checkpoint_path(name)) for name in args.students.split(",")])
     for name, checkpoint in jobs:
         report = export_all(checkpoint, args.out, resolutions, name, temporal=args.temporal)
         if not all(g["ok"] for g in report["graphs"].values()):
-            print(f"some graphs missed their parity tolerance: see {args.out}/{name}_onnx_report.json", file=sys.stderr)
+            print(f"some graphs missed their parity tolerance: see {onnx_report_path(name, args.out)}", file=sys.stderr)
             return 1
         if args.int8:
             write_int8(args.out, resolutions, name)

@@ -1,4 +1,4 @@
-"""The graphs we export, as small torch modules around a student (the contract: runtime/graph_io.py).
+"""The graphs we export, as small torch modules around a student (the contract: runtime/contract.py).
 
 - `FloatGraph`: NCHW RGB float32 in [0,1], dynamic batch and size, for ONNX Runtime.
 - `FrameGraph`: one camera frame, uint8 BGR HxWx3 in and out, static size. The frame conversion lives
@@ -12,8 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from runtime.select import RESOLUTIONS  # noqa: F401 - re-exported for export/
-from runtime.graph_io import state_shape
+from runtime.contract import RESOLUTIONS  # noqa: F401 - re-exported for export/
+from runtime.contract import state_shape
 from train.temporal import TemporalConfig, TemporalFilter, reset_state
 
 

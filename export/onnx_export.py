@@ -19,9 +19,9 @@ from torch import nn
 
 from export.graphs import FloatGraph, FrameGraph, graph_inputs
 from runtime.errors import SharpcamError
-from runtime.graph_io import (FLOAT_INPUT, FLOAT_OUTPUT, FRAME_INPUT, FRAME_OUTPUT, SIZE_MULTIPLE, STATE_INPUT,
+from runtime.contract import (FLOAT_INPUT, FLOAT_OUTPUT, FRAME_INPUT, FRAME_OUTPUT, SIZE_MULTIPLE, STATE_INPUT,
                               STATE_OUTPUT, STRENGTH_INPUT, TEMPORAL, first_frame_feeds)
-from runtime.select import graph_path
+from runtime.contract import graph_path
 from train.temporal import TemporalConfig
 
 OPSET = 17

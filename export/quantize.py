@@ -15,7 +15,7 @@ import numpy as np
 import onnx
 
 from runtime.errors import SharpcamError
-from runtime.graph_io import STATE_INPUT, first_frame_feeds
+from runtime.contract import STATE_INPUT, first_frame_feeds
 
 
 def _quantization():

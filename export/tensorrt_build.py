@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runtime.cuda_device import gpu_identity
+from runtime.cuda_device import gpu_identity, gpu_stack_problem
 from runtime.engine_meta import EngineMeta, TensorInfo, sha256_file, sidecar_path
 from runtime.errors import SharpcamError
 
@@ -23,15 +23,7 @@ INSTALL_HELP = (
 
 def missing_gpu_stack() -> str | None:
     """None when TensorRT and a CUDA GPU are usable; otherwise what is missing, in words."""
-    try:
-        import tensorrt  # noqa: F401
-    except (ImportError, OSError) as err:
-        return f"TensorRT is not importable ({type(err).__name__}: {err})"
-    try:
-        gpu_identity()
-    except SharpcamError as err:
-        return str(err)
-    return None
+    return gpu_stack_problem()
 
 
 def build_engine(onnx_path: Path, engine_path: Path, timing_cache: Path, workspace_mb: int = 2048) -> EngineMeta:
@@ -88,7 +80,7 @@ def compare_with_onnxruntime(engine_path: Path, fp32_onnx: Path, frames_bgr: lis
     from polygraphy.backend.onnxrt import OnnxrtRunner, SessionFromOnnx
     from polygraphy.backend.trt import EngineFromBytes, TrtRunner
 
-    from runtime.graph_io import FRAME_INPUT, FRAME_OUTPUT, first_frame_feeds
+    from runtime.contract import FRAME_INPUT, FRAME_OUTPUT, first_frame_feeds
     worst = 0.0
     with TrtRunner(EngineFromBytes(engine_path.read_bytes())) as trt_runner, \
             OnnxrtRunner(SessionFromOnnx(str(fp32_onnx), providers=["CPUExecutionProvider"])) as ort_runner:

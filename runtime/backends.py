@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from runtime.errors import SharpcamError
-from runtime.graph_io import (DEFAULT_STRENGTH, SIZE_MULTIPLE, STATE_INPUT, STATE_OUTPUT, STRENGTH_INPUT,
+from runtime.contract import (DEFAULT_STRENGTH, SIZE_MULTIPLE, STATE_INPUT, STATE_OUTPUT, STRENGTH_INPUT,
                               reset_state, state_shape)
 
 
@@ -102,7 +102,7 @@ class OnnxBackend:
         inputs = {i.name: i for i in self._session.get_inputs()}
         inp = self._session.get_inputs()[0]
         self._input, self._output = inp.name, self._session.get_outputs()[0].name
-        # Graphs exported since the temporal filter carry a state and a strength input (runtime/graph_io.py);
+        # Graphs exported since the temporal filter carry a state and a strength input (runtime/contract.py);
         # older or foreign graphs have neither, and get the strength blended here instead.
         self._stateful = STATE_INPUT in inputs
         self._knob = STRENGTH_INPUT in inputs

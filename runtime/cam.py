@@ -25,9 +25,10 @@ from pathlib import Path
 
 from runtime.backends import strength_arg
 from runtime.errors import SharpcamError
-from runtime.graph_io import DEFAULT_STRENGTH
+from runtime.contract import DEFAULT_STRENGTH
 from runtime.pipeline import Controls, Pipeline, PipelineConfig
-from runtime.select import DEFAULT_STUDENT, STUDENTS, open_backend
+from runtime.choose import open_backend
+from runtime.contract import DEFAULT_STUDENT, STUDENTS
 from runtime.sinks import is_folder_spec, open_sink
 from runtime.sources import open_source
 

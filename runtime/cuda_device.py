@@ -117,3 +117,17 @@ def gpu_identity(device: int = 0) -> tuple[str, str]:
         raise SharpcamError(f"no usable CUDA GPU: cudaGetDeviceProperties returned {err}")
     name = props.name.decode() if isinstance(props.name, bytes) else str(props.name)
     return name.rstrip("\x00"), f"{props.major}.{props.minor}"
+
+
+def gpu_stack_problem() -> str | None:
+    """None when TensorRT, cuda-python and a CUDA GPU are all usable; otherwise what is missing, in words.
+    The one check the backend choice, export and the benchmarks share."""
+    try:
+        import tensorrt  # noqa: F401
+    except (ImportError, OSError) as err:
+        return f"TensorRT is not importable ({type(err).__name__}: {err})"
+    try:
+        gpu_identity()
+    except SharpcamError as err:
+        return str(err)
+    return None

@@ -11,6 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from runtime.contract import sidecar_path  # noqa: F401 - re-exported for export/
 from runtime.errors import SharpcamError
 
 REBUILD = "rebuild it on this machine with 'make engines' (engine and ONNX files are code-like: load only trusted ones)"
@@ -47,10 +48,6 @@ class EngineMeta:
             return cls(**raw)
         except (json.JSONDecodeError, TypeError) as err:
             raise SharpcamError(f"engine sidecar {path} is unreadable ({err}); {REBUILD}") from err
-
-
-def sidecar_path(engine: Path) -> Path:
-    return engine.with_suffix(".json")
 
 
 def sha256_file(path: Path) -> str:

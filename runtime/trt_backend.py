@@ -20,7 +20,7 @@ from runtime.cuda_device import CudaDevice, gpu_identity
 from runtime.double_buffer import DoubleBuffer, Slot
 from runtime.engine_meta import check_engine
 from runtime.errors import SharpcamError
-from runtime.graph_io import (DEFAULT_STRENGTH, FRAME_INPUT, FRAME_OUTPUT, RESET_BYTE, STATE_INPUT, STATE_OUTPUT,
+from runtime.contract import (DEFAULT_STRENGTH, FRAME_INPUT, FRAME_OUTPUT, RESET_BYTE, STATE_INPUT, STATE_OUTPUT,
                               STRENGTH_INPUT)
 
 

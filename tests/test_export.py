@@ -11,7 +11,7 @@ import torch
 
 from export.__main__ import as_frame, export_all, main, sample_rgb
 from export.graphs import RESOLUTIONS
-from runtime.graph_io import FRAME_INPUT, FRAME_OUTPUT, STATE_INPUT, STATE_OUTPUT, STRENGTH_INPUT, first_frame_feeds
+from runtime.contract import FRAME_INPUT, FRAME_OUTPUT, STATE_INPUT, STATE_OUTPUT, STRENGTH_INPUT, first_frame_feeds
 from export.tensorrt_build import missing_gpu_stack
 from runtime.engine_meta import EngineMeta, TensorInfo, check_engine, sha256_file, sidecar_path
 from runtime.errors import SharpcamError

@@ -20,7 +20,7 @@ from runtime.double_buffer import DoubleBuffer, HostDevice
 from runtime.errors import SharpcamError
 from runtime.pipeline import Pipeline, PipelineConfig
 from runtime.queues import Closed, DropOldestQueue
-from runtime.select import open_backend
+from runtime.choose import open_backend
 from runtime.sharpen import RealTimeSharpener, main as sharpen_main
 from runtime.sinks import NullSink, open_sink
 from runtime.sources import BuiltinClip, open_source
@@ -258,7 +258,7 @@ def test_sharpen_files_keeps_names_modes_and_tiles_seamlessly(graphs, tmp_path):
 def test_runtime_never_imports_torch(graphs):
     code = (
         "import sys, numpy as np\n"
-        "import runtime.cam, runtime.sharpen, runtime.pipeline, runtime.trt_backend, runtime.select\n"
+        "import runtime.cam, runtime.sharpen, runtime.pipeline, runtime.trt_backend, runtime.choose\n"
         "from runtime.backends import OnnxBackend\n"
         f"b = OnnxBackend(r'{graphs['480p']}')\n"
         "out, t = b.collect(b.submit(np.zeros((480, 640, 3), np.uint8)))\n"

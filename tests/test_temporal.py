@@ -8,7 +8,7 @@ import torch
 from export.graphs import FloatGraph, FrameGraph, graph_inputs
 from export.onnx_export import export_float, export_frame, ort_session
 from runtime.backends import OnnxBackend
-from runtime.graph_io import (FLOAT_INPUT, FLOAT_OUTPUT, FRAME_INPUT, FRAME_OUTPUT, RESET_BYTE, STATE_INPUT,
+from runtime.contract import (FLOAT_INPUT, FLOAT_OUTPUT, FRAME_INPUT, FRAME_OUTPUT, RESET_BYTE, STATE_INPUT,
                               STATE_OUTPUT, STRENGTH_INPUT, reset_state)
 from runtime.pipeline import Controls, Pipeline, PipelineConfig
 from runtime.sinks import NullSink, WindowSink

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from runtime import graph_io
+from runtime import contract
 from train.student import LUMA
 
 
@@ -67,4 +67,4 @@ class TemporalFilter(nn.Module):
 def reset_state(shape: tuple[int, ...], dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """A state that resets the filter: every byte RESET_BYTE (what cudaMemset writes on the GPU)."""
     np_dtype = {torch.float32: np.float32, torch.float16: np.float16}[dtype]
-    return torch.from_numpy(graph_io.reset_state(shape, np_dtype))
+    return torch.from_numpy(contract.reset_state(shape, np_dtype))

@@ -1,0 +1,113 @@
+"""Choosing a backend: an explicit engine or model, else the first candidate that works here.
+
+The automatic choice walks an ordered list of candidates, each a function that opens a backend for the
+request or raises `Unavailable` saying why not; the reasons are collected so the chosen line reads e.g.
+"onnxruntime-cpu (webcam_480p.onnx): matches the frame size; tried first: TensorRT engine (TensorRT is not
+importable ...)". A new backend (OpenVINO, say) is one more function in `CANDIDATES`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from runtime.backends import Backend, OnnxBackend
+from runtime.contract import (DEFAULT_STRENGTH, DEFAULT_STUDENT, ENGINES, RESOLUTION_NAMES, STUDENTS, graph_path,
+                              plan_path)
+from runtime.errors import SharpcamError
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the caller needs: frames of `size` (None: any size, e.g. still images) from `student`'s files."""
+    size: tuple[int, int] | None
+    student: str = DEFAULT_STUDENT
+    threads: int = 0
+    strength: float = DEFAULT_STRENGTH
+    folder: Path = ENGINES
+
+    @property
+    def resolution(self) -> str | None:
+        """The engines' name for this size (480p...), or None when no fixed-size file is built for it."""
+        return RESOLUTION_NAMES.get(tuple(self.size)) if self.size is not None else None
+
+
+class Unavailable(Exception):
+    """A candidate that cannot serve this request here; the message says why (shown to the user)."""
+
+
+Candidate = Callable[[Request], tuple[Backend, str]]
+
+
+def open_tensorrt(plan: Path, strength: float = DEFAULT_STRENGTH) -> Backend:
+    from runtime.trt_backend import TensorRTBackend  # imports TensorRT's Python module only when asked
+    return TensorRTBackend(plan, strength)
+
+
+def tensorrt_plan(req: Request) -> tuple[Backend, str]:
+    """The student's engine for exactly this frame size; a stale one (no sidecar, another GPU or TensorRT)
+    is passed over with the reason, so the ONNX graph still runs."""
+    from runtime.cuda_device import gpu_stack_problem
+    if req.resolution is None:
+        raise Unavailable(f"TensorRT engine (none is built for {_size_text(req.size)}; engines are fixed-size)")
+    plan = plan_path(req.student, req.resolution, req.folder)
+    if not plan.exists():
+        raise Unavailable(f"{plan} (not built: run 'make engines' on the GPU machine)")
+    problem = gpu_stack_problem()
+    if problem:
+        raise Unavailable(f"{plan} ({problem})")
+    try:
+        return open_tensorrt(plan, req.strength), "TensorRT engine built for this GPU and frame size"
+    except SharpcamError as err:
+        raise Unavailable(f"{plan} ({err})") from err
+
+
+def onnx_frame_graph(req: Request) -> tuple[Backend, str]:
+    if req.resolution is None:
+        raise Unavailable(f"fixed-size ONNX graph (none is exported for {_size_text(req.size)})")
+    path = graph_path(req.student, req.resolution, folder=req.folder)
+    if not path.exists():
+        raise Unavailable(f"{path} (missing)")
+    return OnnxBackend(path, req.threads, strength=req.strength), "matches the frame size"
+
+
+def onnx_any_size(req: Request) -> tuple[Backend, str]:
+    path = graph_path(req.student, folder=req.folder)
+    if not path.exists():
+        raise Unavailable(f"{path} (missing)")
+    return OnnxBackend(path, req.threads, strength=req.strength), "takes any frame size"
+
+
+CANDIDATES: list[Candidate] = [tensorrt_plan, onnx_frame_graph, onnx_any_size]
+
+
+def choose(req: Request, candidates: list[Candidate] | None = None) -> tuple[Backend, str]:
+    """The first candidate that opens, and one sentence saying what was chosen and what was passed over."""
+    if req.student not in STUDENTS:
+        raise SharpcamError(f"unknown student '{req.student}'; shipped: {', '.join(STUDENTS)}")
+    tried: list[str] = []
+    for candidate in CANDIDATES if candidates is None else candidates:
+        try:
+            backend, why = candidate(req)
+        except Unavailable as err:
+            tried.append(str(err))
+            continue
+        return backend, f"{backend.name}: {why}" + (f"; tried first: {'; '.join(tried)}" if tried else "")
+    raise SharpcamError("no model found; tried " + "; ".join(tried) + ". Run 'make engines' to export them")
+
+
+def open_backend(engine: Path | None, model: Path | None, size: tuple[int, int] | None, threads: int = 0,
+                 student: str = DEFAULT_STUDENT, strength: float = DEFAULT_STRENGTH) -> tuple[Backend, str]:
+    """(backend, why): the engine or model the user named, else `choose` for the frame size (None: any size)."""
+    if engine is not None and model is not None:
+        raise SharpcamError("give either --engine or --model, not both")
+    if engine is not None:
+        return open_tensorrt(engine, strength), f"TensorRT engine {engine}, as asked"
+    if model is not None:
+        backend = OnnxBackend(model, threads, strength=strength)
+        return backend, f"{backend.name}, as asked"
+    return choose(Request(size, student, threads, strength))
+
+
+def _size_text(size: tuple[int, int] | None) -> str:
+    return "any size" if size is None else f"{size[0]}x{size[1]}"

@@ -1,0 +1,98 @@
+"""The automatic backend choice: candidates in order, each passed over with its reason.
+
+TensorRT is simulated (tests/trt_stub.py) so the choice between a current engine, a stale one and the ONNX
+graphs is exercised on a CPU; the ONNX graphs are the shipped ones, linked into a temporary engines folder.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import runtime.cuda_device as cuda_device
+from runtime.backends import OnnxBackend
+from runtime.choose import Request, Unavailable, choose
+from runtime.contract import graph_path, plan_path, sidecar_path
+from runtime.engine_meta import EngineMeta, sha256_file
+from runtime.errors import SharpcamError
+from trt_stub import GPU, VERSION, install
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    for res in (None, "480p"):
+        graph_path("webcam", res, folder=tmp_path).symlink_to(graph_path("webcam", res))
+    return tmp_path
+
+
+@pytest.fixture
+def tensorrt_here(monkeypatch):
+    """TensorRT, cuda-python and a GPU 'present': the stub, with the real sidecar check."""
+    install(monkeypatch, check_engine=True)
+    monkeypatch.setattr(cuda_device, "gpu_stack_problem", lambda: None)
+
+
+def _plan(folder: Path, gpu: tuple[str, str] | None = GPU, version: str = VERSION) -> Path:
+    plan = plan_path("webcam", "480p", folder)
+    plan.write_bytes(b"an engine")
+    if gpu is not None:
+        EngineMeta(version, gpu[0], gpu[1], "fp16", "", sha256_file(plan)).save(sidecar_path(plan))
+    return plan
+
+
+def _choose(folder: Path, size=(640, 480)):
+    backend, why = choose(Request(size, folder=folder))
+    backend.close()
+    return backend, why
+
+
+def test_a_current_engine_is_chosen_first(folder, tensorrt_here):
+    _plan(folder)
+    backend, why = _choose(folder)
+    assert backend.name.startswith("tensorrt") and "webcam_480p.plan" in backend.name, why
+
+
+@pytest.mark.parametrize("stale, reason", [
+    ({"gpu": None}, "sidecar .* is missing"),
+    ({"gpu": ("Other GPU", "8.6")}, "built for Other GPU"),
+    ({"version": "8.6.1"}, "built with TensorRT 8.6.1"),
+])
+def test_a_stale_engine_falls_back_to_the_onnx_graph_with_a_note(folder, tensorrt_here, stale, reason):
+    _plan(folder, **stale)
+    backend, why = _choose(folder)
+    assert isinstance(backend, OnnxBackend) and "webcam_480p.onnx" in backend.name
+    assert "webcam_480p.plan" in why
+    assert re.search(reason, why), why
+
+
+def test_a_size_without_its_own_engine_uses_the_any_size_graph_not_the_480p_engine(folder, tensorrt_here):
+    _plan(folder)
+    backend, why = _choose(folder, size=(800, 600))
+    assert backend.name.endswith("(webcam.onnx)") and backend.size is None
+    assert "none is built for 800x600" in why
+
+
+def test_without_tensorrt_the_frame_graph_is_chosen_and_the_reason_given(folder, monkeypatch):
+    monkeypatch.setattr(cuda_device, "gpu_stack_problem", lambda: "TensorRT is not importable (stub)")
+    _plan(folder)
+    backend, why = _choose(folder)
+    assert "webcam_480p.onnx" in backend.name and "TensorRT is not importable (stub)" in why
+
+
+def test_a_new_candidate_is_one_entry_and_reasons_are_collected(folder):
+    def refuses(req):
+        raise Unavailable("openvino (not installed)")
+
+    def accepts(req):
+        return OnnxBackend(graph_path("webcam", folder=req.folder)), "stand-in for a new backend"
+
+    backend, why = choose(Request((640, 480), folder=folder), [refuses, accepts])
+    backend.close()
+    assert why.endswith("stand-in for a new backend; tried first: openvino (not installed)")
+
+
+def test_nothing_found_lists_every_try(tmp_path):
+    with pytest.raises(SharpcamError, match="no model found; tried .*webcam_480p.onnx \\(missing\\).*make engines"):
+        choose(Request((640, 480), folder=tmp_path))
+
