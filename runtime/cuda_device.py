@@ -101,11 +101,17 @@ class CudaDevice:
         return float(cuda_call(cudart.cudaEventElapsedTime(start, end)))
 
     def close(self) -> None:
-        for e in self._events:
-            cuda_call(cudart.cudaEventDestroy(e))
-        for s in self._streams:
-            cuda_call(cudart.cudaStreamDestroy(s))
+        """Destroy every event and stream, even after one fails (then raise the first failure). Idempotent."""
+        held = [(cudart.cudaEventDestroy, e) for e in self._events] + [(cudart.cudaStreamDestroy, s) for s in self._streams]
         self._events, self._streams = [], []
+        failures = []
+        for destroy, handle in held:
+            try:
+                cuda_call(destroy(handle))
+            except SharpcamError as err:
+                failures.append(err)
+        if failures:
+            raise failures[0]
 
 
 def gpu_identity(device: int = 0) -> tuple[str, str]:

@@ -6,6 +6,8 @@ the scheduling on machines without a GPU. Everything is allocated once; nothing 
 
 Per slot, on three streams:  h2d: upload -> compute: wait(uploaded), launch -> d2h: wait(inferred), download.
 Before a slot is reused, submit() waits for its previous download, so a slot is never overwritten in use.
+submit() returns a `Handle` naming the slot and the slot's generation (its count of submits); a handle whose
+slot has since been reused, or that was already collected, is refused instead of returning another frame.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
 import numpy as np
+
+from runtime.resources import Resources
 
 
 class Device(Protocol):
@@ -38,7 +42,20 @@ class Slot:
     dev_in: Any
     dev_out: Any
     events: dict[str, Any] = field(default_factory=dict)
-    busy: bool = False
+    generation: int = 0  # submits so far; a handle is good only for the generation it was given
+    busy: bool = False  # submitted and not yet collected
+
+
+@dataclass(frozen=True)
+class Handle:
+    """One submitted frame: which slot, which of its submits, and the host copy into pinned memory (s)."""
+    slot: int
+    generation: int
+    copy_in: float
+
+
+class StaleHandle(RuntimeError):
+    """A handle collected twice, or whose slot was reused by a later submit: a bug in the caller."""
 
 
 class DoubleBuffer:
@@ -47,24 +64,40 @@ class DoubleBuffer:
     def __init__(self, device: Device, launch: Callable[[Slot, Any], None], in_shape: tuple[int, ...],
                  out_shape: tuple[int, ...], dtype: np.dtype = np.dtype(np.uint8), slots: int = 2) -> None:
         self.device, self.launch = device, launch
-        self.streams = {name: device.stream() for name in ("h2d", "compute", "d2h")}
-        nbytes_in = int(np.prod(in_shape)) * dtype.itemsize
-        nbytes_out = int(np.prod(out_shape)) * dtype.itemsize
-        self.slots = [
-            Slot(i, device.host_buffer(in_shape, dtype), device.host_buffer(out_shape, dtype),
-                 device.device_buffer(nbytes_in), device.device_buffer(nbytes_out),
-                 {n: device.event() for n in ("start", "uploaded", "computing", "inferred", "downloading", "done")})
-            for i in range(slots)
-        ]
+        self._owner = Resources()  # the buffers; streams and events belong to the device, freed by its close()
+        self.slots: list[Slot] = []
+        try:
+            self.streams = {name: device.stream() for name in ("h2d", "compute", "d2h")}
+            for i in range(slots):
+                host_in, host_out = (self._own(device.host_buffer(shape, dtype), f"slot {i} pinned memory")
+                                     for shape in (in_shape, out_shape))
+                dev_in, dev_out = (self._own(device.device_buffer(int(np.prod(shape)) * dtype.itemsize),
+                                             f"slot {i} device memory") for shape in (in_shape, out_shape))
+                events = {n: device.event() for n in ("start", "uploaded", "computing", "inferred", "downloading",
+                                                     "done")}
+                self.slots.append(Slot(i, host_in, host_out, dev_in, dev_out, events))
+        except BaseException:
+            self.free()
+            raise
         self._next = 0
 
-    def submit(self, frame: np.ndarray) -> Slot:
+    def _own(self, buffer: Any, what: str) -> Any:
+        return self._owner.own(buffer, lambda b: b.free(), what)
+
+    @property
+    def in_flight(self) -> int:
+        """Frames that may be submitted before the first must be collected: one per slot."""
+        return len(self.slots)
+
+    def submit(self, frame: np.ndarray) -> Handle:
         slot = self.slots[self._next]
         self._next = (self._next + 1) % len(self.slots)
-        if slot.busy:  # its previous frame was never collected: finish it before reuse
+        if slot.busy:  # its previous frame was never collected: finish it before reuse (its handle goes stale)
             self.device.synchronize(slot.events["done"])
         ev, st, dev = slot.events, self.streams, self.device
+        start = time.perf_counter()
         np.copyto(slot.host_in.array, frame)  # the one host copy: camera frame -> pinned memory
+        copy_in = time.perf_counter() - start
         dev.record(ev["start"], st["h2d"])
         dev.h2d(slot.dev_in, slot.host_in, st["h2d"])
         dev.record(ev["uploaded"], st["h2d"])
@@ -76,23 +109,40 @@ class DoubleBuffer:
         dev.record(ev["downloading"], st["d2h"])
         dev.d2h(slot.host_out, slot.dev_out, st["d2h"])
         dev.record(ev["done"], st["d2h"])
+        slot.generation += 1
         slot.busy = True
-        return slot
+        return Handle(slot.index, slot.generation, copy_in)
 
-    def collect(self, slot: Slot) -> tuple[np.ndarray, dict[str, float]]:
-        """Wait for the slot's download; return a copy of the frame (the slot is reused) and stage times."""
+    def collect(self, handle: Handle) -> tuple[np.ndarray, dict[str, float]]:
+        """Wait for the handle's download; return a copy of its frame (the slot is reused) and stage times:
+        the host copies into and out of pinned memory, and the device's upload, compute and download."""
+        slot = self.slots[handle.slot]
+        if handle.generation != slot.generation or not slot.busy:
+            why = "was already collected" if handle.generation == slot.generation else "was reused by a later submit"
+            raise StaleHandle(f"double buffer: slot {handle.slot}'s frame {handle.generation} {why}; collect each "
+                              f"handle once, and before submitting {len(self.slots)} more frames")
         self.device.synchronize(slot.events["done"])
         slot.busy = False
         ev, ms = slot.events, self.device.elapsed_ms
-        timings = {"upload": ms(ev["start"], ev["uploaded"]) / 1000, "infer": ms(ev["computing"], ev["inferred"]) / 1000,
+        timings = {"copy_in": handle.copy_in, "upload": ms(ev["start"], ev["uploaded"]) / 1000,
+                   "infer": ms(ev["computing"], ev["inferred"]) / 1000,
                    "download": ms(ev["downloading"], ev["done"]) / 1000}
-        return slot.host_out.array.copy(), timings
+        start = time.perf_counter()
+        out = slot.host_out.array.copy()
+        timings["copy_out"] = time.perf_counter() - start
+        return out, timings
 
-    def free(self) -> None:
+    def free(self) -> list[str]:
+        """Wait for frames in flight, then free every buffer (idempotent, never raises); returns what failed."""
+        problems = []
         for slot in self.slots:
-            for buf in (slot.host_in, slot.host_out, slot.dev_in, slot.dev_out):
-                buf.free()
+            if slot.busy:
+                try:
+                    self.device.synchronize(slot.events["done"])
+                except Exception as err:  # noqa: BLE001 - a failed device still gets its memory freed
+                    problems.append(f"slot {slot.index} did not finish: {err}")
         self.slots = []
+        return problems + self._owner.release_all()
 
 
 # --- a host-memory stand-in for the device, for tests and for reading the scheduling in plain numpy ---
@@ -100,30 +150,41 @@ class DoubleBuffer:
 @dataclass
 class _HostArray:
     array: np.ndarray
+    device: "HostDevice | None" = None
 
     @property
     def ptr(self) -> "_HostArray":
         return self
 
     def free(self) -> None:
-        self.array = np.empty(0, np.uint8)
+        if self.device is not None:
+            self.device.free(self)
+        self.array, self.device = np.empty(0, np.uint8), None
 
 
 class HostDevice:
-    """Streams run their work immediately; events are timestamps. Counts allocations for the tests."""
+    """Streams run their work immediately; events are timestamps. Counts allocations, and the buffers still
+    held (`live`), for the tests."""
 
     def __init__(self) -> None:
         self.allocations = 0
+        self.live = 0
         self.log: list[str] = []
         self._streams = 0
 
     def host_buffer(self, shape, dtype) -> _HostArray:
-        self.allocations += 1
-        return _HostArray(np.zeros(shape, dtype))
+        return self._allocate(np.zeros(shape, dtype))
 
     def device_buffer(self, nbytes: int) -> _HostArray:
+        return self._allocate(np.zeros(nbytes, np.uint8))
+
+    def _allocate(self, array: np.ndarray) -> _HostArray:
         self.allocations += 1
-        return _HostArray(np.zeros(nbytes, np.uint8))
+        self.live += 1
+        return _HostArray(array, self)
+
+    def free(self, buffer: _HostArray) -> None:
+        self.live -= 1
 
     def stream(self) -> int:
         self._streams += 1

@@ -17,7 +17,8 @@ import numpy as np
 
 from runtime.backends import check_strength
 from runtime.cuda_device import CudaDevice, gpu_identity
-from runtime.double_buffer import DoubleBuffer, Slot
+from runtime.double_buffer import DoubleBuffer, Handle, Slot
+from runtime.resources import Resources
 from runtime.engine_meta import check_engine
 from runtime.errors import SharpcamError
 from runtime.contract import (DEFAULT_STRENGTH, FRAME_INPUT, FRAME_OUTPUT, RESET_BYTE, STATE_INPUT, STATE_OUTPUT,
@@ -25,7 +26,6 @@ from runtime.contract import (DEFAULT_STRENGTH, FRAME_INPUT, FRAME_OUTPUT, RESET
 
 
 class TensorRTBackend:
-    in_flight = 2  # overlap frame N+1's upload with frame N's compute
 
     def __init__(self, engine_path: Path, strength: float = DEFAULT_STRENGTH) -> None:
         try:
@@ -35,10 +35,18 @@ class TensorRTBackend:
                                 "or use --model engines/webcam_480p.onnx with ONNX Runtime") from err
         gpu, capability = gpu_identity()
         check_engine(Path(engine_path), trt.__version__, gpu, capability)
-        self._buffers = self._device = None
+        # One owner for every CUDA resource: whatever exists when a later step fails is freed, in reverse order.
+        self._owner, self._buffers = Resources(), None
+        try:
+            self._open(trt, Path(engine_path), strength)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, trt: Any, engine_path: Path, strength: float) -> None:
         self._logger = trt.Logger(trt.Logger.WARNING)
         self._runtime = trt.Runtime(self._logger)
-        self._engine = self._runtime.deserialize_cuda_engine(Path(engine_path).read_bytes())
+        self._engine = self._runtime.deserialize_cuda_engine(engine_path.read_bytes())
         if self._engine is None:
             raise SharpcamError(f"TensorRT could not deserialize {engine_path}; rebuild it with 'make engines'")
         self._context = self._engine.create_execution_context()
@@ -53,22 +61,20 @@ class TensorRTBackend:
         if self._engine.get_tensor_dtype(FRAME_INPUT) != trt.DataType.UINT8 or len(in_shape) != 3:
             raise SharpcamError(f"{engine_path}: not a frame engine (uint8 HxWx3 in); rebuild with 'make engines'")
         self.size = (in_shape[1], in_shape[0])
-        self.name = f"tensorrt {trt.__version__} ({Path(engine_path).name})"
+        self.name = f"tensorrt {trt.__version__} ({engine_path.name})"
         state_shape = tuple(self._engine.get_tensor_shape(STATE_INPUT))
         state_bytes = int(np.prod(state_shape)) * (2 if self._engine.get_tensor_dtype(STATE_INPUT) == trt.DataType.HALF
                                                    else 4)
-        self._device = CudaDevice()
-        try:  # one owner: whatever was allocated before a failure is freed by close()
-            self._states = [self._device.device_buffer(state_bytes) for _ in range(2)]
-            self._strength_host = self._device.host_buffer((1,), np.dtype(np.float32))
-            self._strength_dev = self._device.device_buffer(4)
-            self._buffers = DoubleBuffer(self._device, self._launch, in_shape, in_shape, np.dtype(np.uint8))
-            self._read = 0  # which state buffer the next launch reads
-            self.reset()
-            self.strength = strength
-        except BaseException:
-            self.close()
-            raise
+        own = self._owner.own
+        self._device = own(CudaDevice(), lambda d: d.close(), "CUDA streams and events")  # released last
+        self._states = [own(self._device.device_buffer(state_bytes), _free, f"state buffer {i}") for i in range(2)]
+        self._strength_host = own(self._device.host_buffer((1,), np.dtype(np.float32)), _free, "strength (pinned)")
+        self._strength_dev = own(self._device.device_buffer(4), _free, "strength (device)")
+        self._buffers = own(DoubleBuffer(self._device, self._launch, in_shape, in_shape, np.dtype(np.uint8)),
+                            lambda b: b.free(), "frame buffers")  # released first: waits for frames in flight
+        self._read = 0  # which state buffer the next launch reads
+        self.reset()
+        self.strength = strength
 
     @property
     def strength(self) -> float:
@@ -96,26 +102,24 @@ class TensorRTBackend:
             raise SharpcamError("TensorRT failed to enqueue the engine")
         self._read = 1 - self._read
 
-    def submit(self, frame_bgr: np.ndarray) -> Slot:
+    @property
+    def in_flight(self) -> int:
+        """Frames the pipeline may hold in the backend: one per buffer slot, so N+1 uploads while N computes."""
+        return self._buffers.in_flight
+
+    def submit(self, frame_bgr: np.ndarray) -> Handle:
         return self._buffers.submit(frame_bgr)
 
-    def collect(self, slot: Slot) -> tuple[np.ndarray, dict[str, float]]:
-        return self._buffers.collect(slot)
+    def collect(self, handle: Handle) -> tuple[np.ndarray, dict[str, float]]:
+        return self._buffers.collect(handle)
 
     def close(self) -> None:
-        """Idempotent: wait for work in flight, free buffers, streams and events, then the TensorRT objects."""
-        if self._buffers is not None:
-            for slot in self._buffers.slots:
-                if slot.busy:
-                    self._device.synchronize(slot.events["done"])
-            self._buffers.free()
-            self._buffers = None
-        for name in ("_states", "_strength_host", "_strength_dev"):
-            held = getattr(self, name, None)
-            for buf in held if isinstance(held, list) else [held] if held is not None else []:
-                buf.free()
-            setattr(self, name, None)
-        if self._device is not None:
-            self._device.close()
-            self._device = None
+        """Idempotent and never raises: wait for frames in flight, free buffers, streams and events (each once,
+        on every path), then drop the TensorRT objects."""
+        self._owner.release_all()
+        self._buffers = None
         self._context = self._engine = self._runtime = None
+
+
+def _free(buffer: Any) -> None:
+    buffer.free()

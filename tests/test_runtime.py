@@ -16,7 +16,7 @@ import torch
 from export.onnx_export import export_float, export_frame
 from runtime.backends import OnnxBackend
 from runtime.cam import main as cam_main
-from runtime.double_buffer import DoubleBuffer, HostDevice
+from runtime.double_buffer import DoubleBuffer, HostDevice, StaleHandle
 from runtime.errors import SharpcamError
 from runtime.pipeline import Pipeline, PipelineConfig
 from runtime.queues import Closed, DropOldestQueue
@@ -86,18 +86,26 @@ def test_double_buffer_overlaps_and_allocates_once():
     assert [int(o[0, 0, 0]) for o in outputs] == [255 - i for i in range(7)]
     assert launches == [0, 1] * 3 + [0]  # two slots, alternating
     assert device.allocations == allocated == 8  # 2 slots x (2 pinned + 2 device), nothing per frame
-    assert set(timings) == {"upload", "infer", "download"}
+    assert set(timings) == {"copy_in", "upload", "infer", "download", "copy_out"}
 
 
-def test_double_buffer_finishes_an_uncollected_slot_before_reuse():
+def test_double_buffer_refuses_a_stale_handle_instead_of_returning_another_frame():
+    """Submit 3 frames into 2 slots: frame 1's handle is stale (its slot now holds frame 3), so it is refused;
+    frames 2 and 3 come back with their own pixels, and no handle can be collected twice."""
     device = HostDevice()
     buffers = DoubleBuffer(device, lambda s, st: s.dev_out.array.__setitem__(slice(None), s.dev_in.array),
                            (2, 2, 3), (2, 2, 3))
-    first = buffers.submit(np.ones((2, 2, 3), np.uint8))
-    buffers.submit(np.ones((2, 2, 3), np.uint8))
-    syncs = device.log.count("sync")
-    buffers.submit(np.ones((2, 2, 3), np.uint8))  # reuses slot 0, never collected
-    assert device.log.count("sync") == syncs + 1 and first.busy
+    assert buffers.in_flight == len(buffers.slots) == 2
+    handles = []
+    for value in (1, 2, 3):
+        syncs = device.log.count("sync")
+        handles.append(buffers.submit(np.full((2, 2, 3), value, np.uint8)))
+    assert device.log.count("sync") == syncs + 1  # slot 0's uncollected frame finished before its reuse
+    with pytest.raises(StaleHandle, match="reused by a later submit"):
+        buffers.collect(handles[0])
+    assert [int(buffers.collect(h)[0][0, 0, 0]) for h in handles[1:]] == [2, 3]
+    with pytest.raises(StaleHandle, match="already collected"):
+        buffers.collect(handles[2])
 
 
 # pipeline ---------------------------------------------------------------------------------------------

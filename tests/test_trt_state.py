@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 import runtime.trt_backend as trt_backend
+from runtime.double_buffer import HostDevice
+from runtime.errors import SharpcamError
 from trt_stub import H, W, install
 
 
@@ -56,7 +58,58 @@ def test_reset_starts_the_chain_over_and_strength_reaches_the_engine(backend):
 
 def test_close_is_idempotent_and_frees_the_state(backend):
     b, device = backend
+    assert device.live > 0
     b.close()
     b.close()
-    assert device.log.count("close") == 1
-    assert b._states is None and b._buffers is None
+    assert device.log.count("close") == 1 and device.live == 0
+
+
+class _FailingDevice(HostDevice):
+    """Fails its n-th allocation (`fail_at`), or every free of device memory (`bad_free`)."""
+
+    def __init__(self, fail_at: int | None = None, bad_free: bool = False) -> None:
+        super().__init__()
+        self.fail_at, self.bad_free = fail_at, bad_free
+
+    def _allocate(self, array):
+        if self.allocations == self.fail_at:
+            raise SharpcamError("CUDA error cudaErrorMemoryAllocation (simulated)")
+        return super()._allocate(array)
+
+    def free(self, buffer):
+        super().free(buffer)
+        if self.bad_free and buffer.array.dtype == np.uint8 and buffer.array.ndim == 1:
+            raise SharpcamError("CUDA error cudaErrorIllegalAddress (simulated)")
+
+
+def _allocations_of_a_whole_backend(monkeypatch, engine) -> int:
+    device = install(monkeypatch)
+    trt_backend.TensorRTBackend(engine).close()
+    return device.allocations
+
+
+def test_a_constructor_failing_midway_frees_everything_it_made(monkeypatch, tmp_path):
+    """Fail each allocation in turn: the error reaches the caller and nothing stays allocated."""
+    engine = tmp_path / "stub.plan"
+    engine.write_bytes(b"stub")
+    total = _allocations_of_a_whole_backend(monkeypatch, engine)
+    assert total >= 10  # 2 states + 2 strength + 2 slots x 4 buffers
+    for fail_at in range(total):
+        device = install(monkeypatch, _FailingDevice(fail_at))
+        with pytest.raises(SharpcamError, match="simulated"):
+            trt_backend.TensorRTBackend(engine)
+        assert device.allocations == fail_at and device.live == 0, fail_at
+        assert device.log.count("close") == 1, fail_at  # streams and events destroyed too
+
+
+def test_close_never_raises_and_frees_the_rest_when_one_free_fails(monkeypatch, tmp_path, capsys):
+    engine = tmp_path / "stub.plan"
+    engine.write_bytes(b"stub")
+    device = install(monkeypatch, _FailingDevice(bad_free=True))
+    b = trt_backend.TensorRTBackend(engine)
+    b.collect(b.submit(np.zeros((H, W, 3), np.uint8)))
+    b.submit(np.zeros((H, W, 3), np.uint8))  # one frame still in flight at close
+    b.close()
+    b.close()
+    assert device.live == 0 and device.log.count("close") == 1
+    assert "could not release" in capsys.readouterr().err
