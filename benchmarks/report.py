@@ -9,7 +9,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-STAGES = ("capture", "preprocess", "infer", "postprocess", "output", "end_to_end")
+from runtime.stats import STAGES as PIPELINE_STAGES  # noqa: E402
+
+ALL_STAGES = (*PIPELINE_STAGES, "end_to_end")
 
 
 def _who(r: dict) -> str:
@@ -40,15 +42,17 @@ def markdown(report: dict, quality: Path | None) -> str:
                      f"{r['peak_rss_mb']} |")
     for res, fps in report["quoted_report_fps"].items():
         lines.append(f"| seed | report (quoted, GPU not named) | {res} | {fps} | - | - | - | - |")
+    measured = {s for r in report["results"] if "error" not in r for s in r["end_to_end"]["stages"]}
+    stage_names = [s for s in ALL_STAGES if s in measured]  # the columns some backend has
     lines += ["", "Per-stage latency, p50 / p95 / p99 ms. The file source uses lossless queues, so end-to-end "
               "latency here includes time spent waiting behind earlier frames; a live camera drops the oldest "
               "frame instead.", "",
-              "| student | backend | resolution | " + " | ".join(STAGES) + " |", "|---|---|---|" + "---|" * len(STAGES)]
+              "| student | backend | resolution | " + " | ".join(stage_names) + " |", "|---|---|---|" + "---|" * len(stage_names)]
     for r in report["results"]:
         if "error" not in r:
             stages = r["end_to_end"]["stages"]
             lines.append(f"| {_who(r)} | {r['resolution']} | " +
-                         " | ".join(_stage_cell(stages.get(s)) for s in STAGES) + " |")
+                         " | ".join(_stage_cell(stages.get(s)) for s in stage_names) + " |")
     if quality and quality.exists():
         lines += ["", "## Quality (from benchmarks/results/quality.md)", "",
                   *quality.read_text().splitlines()[2:]]

@@ -156,8 +156,8 @@ class OnnxBackend:
         out = np.ascontiguousarray((np.clip(y, 0, 1) * 255 + 0.5).astype(np.uint8).transpose(1, 2, 0)[..., ::-1])
         if not self._knob:
             out = blend(frame_bgr, out, self.strength)
-        return out, {"preprocess": converted - start, "infer": inferred - converted,
-                     "postprocess": time.perf_counter() - inferred}
+        return out, {"convert_in": converted - start, "infer": inferred - converted,
+                     "convert_out": time.perf_counter() - inferred}
 
     def collect(self, handle: tuple[np.ndarray, dict[str, float]]) -> tuple[np.ndarray, dict[str, float]]:
         return handle

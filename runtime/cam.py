@@ -14,23 +14,29 @@ or a .mp4/.avi path.
 The default student cleans sensor noise and compression and sharpens; its temporal filter keeps still
 scenes calm (state carried frame to frame, reset when the camera reconnects).
 Per-stage latency (p50/p95 ms) is printed every 2 s; --stats writes the summary as JSON at exit.
-Ctrl-C stops cleanly and finalizes an output file.
+Ctrl-C, SIGTERM (kill, systemd, docker stop, timeout) and SIGHUP (a closed terminal) stop cleanly and
+finalize an output file. A frame the model fails on is passed through unchanged on a live camera (counted as
+an error in the status line; the run stops after 30 in a row); a file job stops at its first error.
+User mistakes end with one "error: ..." line and exit status 2.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Iterator
 
-from runtime.backends import strength_arg
-from runtime.errors import SharpcamError
-from runtime.contract import DEFAULT_STRENGTH
-from runtime.pipeline import Controls, Pipeline, PipelineConfig
+from runtime.backends import Backend, strength_arg
 from runtime.choose import open_backend
-from runtime.contract import DEFAULT_STUDENT, STUDENTS
-from runtime.sinks import is_folder_spec, open_sink
-from runtime.sources import open_source
+from runtime.contract import DEFAULT_STRENGTH, DEFAULT_STUDENT, STUDENTS
+from runtime.entry import check_writable_file, ending, positive_float, positive_int, threads, write_text_atomic
+from runtime.errors import SharpcamError
+from runtime.pipeline import Controls, Pipeline, PipelineConfig
+from runtime.sinks import NullSink, is_folder_spec, open_sink
+from runtime.sources import FrameSource, open_source
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -38,6 +44,8 @@ def _size(text: str) -> tuple[int, int]:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError as err:
         raise argparse.ArgumentTypeError("size must look like 640x480") from err
+    if w <= 0 or h <= 0:
+        raise argparse.ArgumentTypeError(f"size must be positive, not {text}")
     return w, h
 
 
@@ -69,12 +77,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                                   "numbered PNGs (an image folder source keeps its file names) "
                                                   "(default: %(default)s)")
     p.add_argument("--size", type=_size, default=None, help="camera resolution to ask for, e.g. 1280x720")
-    p.add_argument("--fps", type=float, default=None, help="camera frame rate to ask for")
-    p.add_argument("--frames", type=int, default=None, help="stop after N frames")
+    p.add_argument("--fps", type=positive_float, default=None, help="camera frame rate to ask for")
+    p.add_argument("--frames", type=positive_int, default=None, help="stop after N frames (N >= 1)")
     p.add_argument("--stats", type=Path, help="write the latency summary (JSON) here at exit")
     p.add_argument("--side-by-side", action="store_true", help="window sink: original | sharpened")
     p.add_argument("--pace", action="store_true", help="play files at their frame rate, dropping late frames")
-    p.add_argument("--threads", type=int, default=0, help="ONNX Runtime CPU threads (0: all cores)")
+    p.add_argument("--threads", type=threads, default=0,
+                   help="ONNX Runtime CPU threads, 0 to 4 per core (default: %(default)s, all cores)")
     p.add_argument("--strength", type=strength_arg, default=DEFAULT_STRENGTH,
                    help="how much of the correction to show: 0 = the camera as it is, 1 = full; the window "
                         "sink steps it with + and - (default: %(default)s)")
@@ -82,16 +91,35 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def run(args: argparse.Namespace) -> dict:
+def run(source: FrameSource, backend: Backend, sink: NullSink, cfg: PipelineConfig) -> dict:
+    """Frames from `source` through `backend` into `sink` until the source ends, cfg.max_frames, the sink
+    says stop, or an interrupt (Ctrl-C, or SIGTERM/SIGHUP under main()); the caller owns all three and closes
+    them. Returns the latency summary, with `stopped` naming the interrupt if there was one."""
+    pipeline = Pipeline(source, backend, sink, cfg)
+    try:
+        summary = pipeline.run()
+    except KeyboardInterrupt as interrupt:  # re-raised by run() after its threads stopped
+        summary = pipeline.stats.summary()
+        summary["stopped"] = str(interrupt) or "SIGINT"
+        print(f"stopped ({summary['stopped']})", file=sys.stderr)
+    print(pipeline.stats.line(), file=sys.stderr)
+    return summary
+
+
+def cli(args: argparse.Namespace) -> dict:
+    """The command line's job: check the outputs, open source, backend and sink, run, write --stats."""
     spec = args.source or default_source()
     if is_folder_spec(args.sink) and Path(spec).is_dir() and Path(args.sink).resolve() == Path(spec).resolve():
         raise SharpcamError(f"--sink {args.sink} is the source folder: its PNGs would overwrite the frames "
                             "being read; choose another output folder")
-    source = open_source(spec, args.size, args.fps)
-    backend = None
-    try:
+    if args.stats:
+        check_writable_file(args.stats, "--stats")
+    with ExitStack() as stack:  # closed in reverse: the sink (finalizing its file) first, then backend, source
+        source = open_source(spec, args.size, args.fps)
+        stack.callback(source.close)
         backend, why = open_backend(args.engine, args.model, source.size, args.threads, args.student,
                                     args.strength)
+        stack.callback(backend.close)
         print(f"source: {spec} {source.size[0]}x{source.size[1]} @ {source.fps:.0f} fps; backend: {why}",
               file=sys.stderr)
         if backend.size and tuple(backend.size) != tuple(source.size):
@@ -100,30 +128,41 @@ def run(args: argparse.Namespace) -> dict:
         controls = Controls(strength=args.strength)
         cfg = PipelineConfig(max_frames=args.frames, pace=args.pace, print_every=0 if args.quiet else 2.0,
                              in_flight=getattr(backend, "in_flight", 1), controls=controls)
-        with open_sink(args.sink, source.size, source.fps, args.side_by_side, controls) as sink:
-            pipeline = Pipeline(source, backend, sink, cfg)
-            try:
-                summary = pipeline.run()
-            except KeyboardInterrupt:  # re-raised by run() after its threads stopped
-                summary = pipeline.stats.summary()
-                print("stopped", file=sys.stderr)
-    finally:
-        if backend is not None:
-            backend.close()
-        source.close()
+        sink = stack.enter_context(open_sink(args.sink, source.size, source.fps, args.side_by_side, controls))
+        summary = run(source, backend, sink, cfg)
+    if summary["frames"] == 0 and "stopped" not in summary:
+        raise SharpcamError(f"{spec} gave no frames; is it a readable video, image folder or camera?")
     summary.update(backend=why, source=spec, sink=args.sink)
-    print(pipeline.stats.line(), file=sys.stderr)
     if args.stats:
-        args.stats.parent.mkdir(parents=True, exist_ok=True)
-        args.stats.write_text(json.dumps(summary, indent=1))
+        write_text_atomic(args.stats, json.dumps(summary, indent=1))
     return summary
 
 
-def main(argv: list[str] | None = None) -> None:
+class Stop(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, handled like Ctrl-C: the pipeline stops and the sink finalizes its file."""
+
+
+@contextmanager
+def stop_on_signals(signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGHUP)) -> Iterator[None]:
+    """While inside: the first of `signals` stops the run like Ctrl-C; later ones are ignored so the output
+    file's finalization cannot itself be interrupted (a service manager's SIGKILL still ends it)."""
+    def stop(signum: int, _frame) -> None:
+        for s in signals:
+            signal.signal(s, signal.SIG_IGN)
+        raise Stop(signal.Signals(signum).name)
+
+    previous = {s: signal.signal(s, stop) for s in signals}
     try:
-        run(parse_args(argv))
-    except SharpcamError as err:
-        sys.exit(f"error: {err}")
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    with stop_on_signals():
+        ending(lambda: cli(args))
 
 
 if __name__ == "__main__":

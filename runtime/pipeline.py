@@ -1,10 +1,19 @@
-"""The pipeline: capture -> preprocess -> infer -> postprocess -> output, overlapped on three threads.
+"""The pipeline: capture -> resize_in -> [backend stages] -> resize_out -> output, overlapped on three threads.
 
 capture thread --q_in--> worker thread (resize, submit/collect) --q_out--> caller's thread (sink).
 Queues hold one frame and drop the oldest when a later stage is slower, so a slow model adds no
 latency: it shows fewer, fresh frames. Drops are counted. Finite sources that are not paced (files,
 folders) use lossless queues instead, so a file-to-file job keeps every frame. The sink runs on the
 caller's thread because GUI toolkits want their windows on the main thread.
+
+Timing (runtime/stats.py names the stages): a frame's end-to-end latency starts when read() hands it over,
+so waiting for a camera's next exposure is not counted as latency; the read itself is timed as "capture"
+only for files and folders, where it is decoding work. The backend reports its own steps (copies into
+and out of pinned memory, upload, infer, download, or the CPU graph's conversions).
+
+Errors: a live source keeps going when one frame fails: the original frame is passed through, counted
+(`errors`), reported once per reason, and the run stops only after `error_limit` failures in a row. A file
+fails loudly on its first error, since a file job that silently skips frames is a broken file job.
 """
 from __future__ import annotations
 
@@ -17,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from runtime.backends import Backend
+from runtime.errors import SharpcamError
 from runtime.queues import Closed, DropOldestQueue
 from runtime.sinks import NullSink
 from runtime.sources import FrameSource, opencv
@@ -27,7 +37,7 @@ from runtime.stats import LatencyStats
 class Frame:
     index: int
     image: np.ndarray  # BGR, as captured
-    t0: float  # perf_counter() when capture of this frame began
+    t0: float  # perf_counter() when the source handed the frame over
     name: str | None = None  # the source's name for it (a folder's file name), taken at capture time
     generation: int = 0  # the source's count of discontinuities (reconnects) when it was captured
 
@@ -48,6 +58,8 @@ class PipelineConfig:
     in_flight: int = 1  # frames inside the backend at once; 2 overlaps upload with compute on a GPU
     print_every: float = 2.0  # seconds between status lines on stderr; 0 disables
     controls: Controls | None = None  # None: the backend's strength, fixed
+    tolerate_errors: bool | None = None  # None: pass failed frames through for live sources, fail for files
+    error_limit: int = 30  # failed frames in a row that stop a tolerant run (a second at 30 fps)
 
 
 class Pipeline:
@@ -63,6 +75,9 @@ class Pipeline:
         self._stop = threading.Event()
         self._errors: list[BaseException] = []
         self._generation = 0
+        self._tolerant = self.cfg.tolerate_errors if self.cfg.tolerate_errors is not None else source.live
+        self._failed_in_a_row = 0
+        self._reported: set[str] = set()
 
     # capture ---------------------------------------------------------------------------------------
     def _capture(self) -> None:
@@ -73,13 +88,15 @@ class Pipeline:
                 if period:
                     time.sleep(max(0.0, next_due - time.perf_counter()))
                     next_due += period
-                t0 = time.perf_counter()
+                start = time.perf_counter()
                 image = self.source.read()
+                arrived = time.perf_counter()
                 if image is None:
                     break
-                self.stats.add("capture", time.perf_counter() - t0)
+                if not self.source.live:  # decoding a file is work; a camera's read is mostly waiting
+                    self.stats.add("capture", arrived - start)
                 # the name of the frame read() just returned: only this thread reads the source
-                self.q_in.put(Frame(index, image, t0, getattr(self.source, "last_name", None),
+                self.q_in.put(Frame(index, image, arrived, getattr(self.source, "last_name", None),
                                     getattr(self.source, "generation", 0)))
                 index += 1
         except BaseException as err:  # noqa: BLE001 - re-raised on the caller's thread
@@ -87,7 +104,7 @@ class Pipeline:
         finally:
             self.q_in.close()
 
-    # preprocess, infer, postprocess ----------------------------------------------------------------
+    # resize, backend, resize back ------------------------------------------------------------------
     def _work(self) -> None:
         inflight: deque = deque()
         try:
@@ -100,11 +117,9 @@ class Pipeline:
                     continue
                 except Closed:
                     break
-                self._apply_controls(frame)
-                start = time.perf_counter()
-                image = self._resize(frame.image, self.backend.size)
-                resize_in = time.perf_counter() - start
-                inflight.append((frame, self.backend.submit(image), resize_in))
+                submitted = self._submit(frame)
+                if submitted is not None:
+                    inflight.append(submitted)
                 if len(inflight) >= self.cfg.in_flight:
                     self._finish(*inflight.popleft())
             while inflight:
@@ -125,21 +140,52 @@ class Pipeline:
             self._generation = frame.generation
             self.backend.reset()
 
-    def _finish(self, frame: Frame, handle, resize_in: float) -> None:
-        out, timings = self.backend.collect(handle)
-        start = time.perf_counter()
-        out = self._resize(out, (frame.image.shape[1], frame.image.shape[0]))
-        resize_out = time.perf_counter() - start
-        self.stats.add("preprocess", resize_in + timings.get("preprocess", 0.0) + timings.get("upload", 0.0))
-        self.stats.add("infer", timings.get("infer", 0.0))
-        self.stats.add("postprocess", resize_out + timings.get("postprocess", 0.0) + timings.get("download", 0.0))
+    def _submit(self, frame: Frame) -> tuple[Frame, object, float | None] | None:
+        try:
+            self._apply_controls(frame)
+            image, resize_in = self._resize(frame.image, self.backend.size)
+            return frame, self.backend.submit(image), resize_in
+        except Exception as err:  # noqa: BLE001 - _failed decides: pass through (live) or stop
+            self._failed(frame, err)
+            return None
+
+    def _finish(self, frame: Frame, handle: object, resize_in: float | None) -> None:
+        try:
+            out, timings = self.backend.collect(handle)
+            out, resize_out = self._resize(out, (frame.image.shape[1], frame.image.shape[0]))
+        except Exception as err:  # noqa: BLE001
+            self._failed(frame, err)
+            return
+        self._failed_in_a_row = 0
+        for stage, seconds in {"resize_in": resize_in, **timings, "resize_out": resize_out}.items():
+            if seconds is not None:
+                self.stats.add(stage, seconds)
         self.q_out.put((frame, out))
 
+    def _failed(self, frame: Frame, err: Exception) -> None:
+        """A frame the backend could not process: re-raise (files), or pass the original through (live)."""
+        if not self._tolerant:
+            raise err
+        self._failed_in_a_row += 1
+        self.stats.error()
+        reason = f"{type(err).__name__}: {err}"
+        if self._failed_in_a_row >= self.cfg.error_limit:
+            raise SharpcamError(f"{self._failed_in_a_row} frames in a row failed, the last with {reason}; "
+                                "stopping (frames were passed through unchanged meanwhile)") from err
+        if reason not in self._reported:  # once per reason: a status line counts the rest
+            self._reported.add(reason)
+            print(f"warning: frame {frame.index} failed ({reason}); passing it through unchanged and going on",
+                  file=sys.stderr, flush=True)
+        self.q_out.put((frame, frame.image))
+
     @staticmethod
-    def _resize(image: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
+    def _resize(image: np.ndarray, size: tuple[int, int] | None) -> tuple[np.ndarray, float | None]:
+        """(image at `size`, seconds it took), or (image, None) when it already has that size: no step taken."""
         if size is None or (image.shape[1], image.shape[0]) == tuple(size):
-            return image
-        return opencv().resize(image, tuple(size), interpolation=opencv().INTER_AREA)
+            return image, None
+        start = time.perf_counter()
+        resized = opencv().resize(image, tuple(size), interpolation=opencv().INTER_AREA)
+        return resized, time.perf_counter() - start
 
     # output ----------------------------------------------------------------------------------------
     def run(self) -> dict:

@@ -7,7 +7,21 @@ from collections import deque
 
 import numpy as np
 
-STAGES = ("capture", "preprocess", "infer", "postprocess", "output")
+# Every step a frame takes, in pipeline order, named for what it measures (seconds in, ms out):
+#   capture      reading a file or folder frame (not for cameras: waiting for an exposure is not latency)
+#   resize_in    frame -> the model's fixed size (only when they differ)
+#   copy_in      host copy into pinned memory (GPU backends)
+#   convert_in   uint8 BGR -> the float graph's RGB NCHW tensor (CPU float graph)
+#   upload       host -> device transfer (GPU event time)
+#   infer        the model itself (GPU event time, or wall time on the CPU)
+#   download     device -> host transfer (GPU event time)
+#   convert_out  the float graph's tensor -> uint8 BGR
+#   copy_out     host copy out of pinned memory
+#   resize_out   back to the frame's own size
+#   output       the sink: window, file, virtual camera
+# end_to_end runs from the frame's arrival to the sink's return; stages a backend does not have are absent.
+STAGES = ("capture", "resize_in", "copy_in", "convert_in", "upload", "infer", "download", "convert_out",
+          "copy_out", "resize_out", "output")
 
 
 class LatencyStats:
@@ -19,6 +33,7 @@ class LatencyStats:
         self._done: deque[float] = deque(maxlen=window)
         self._window = window
         self.frames = 0
+        self.errors = 0  # frames the backend failed on (passed through unchanged on live sources)
         self._drop_counters: list = []  # objects with a live `dropped` count (the pipeline's queues)
         # CPU time of the whole process (every thread, user + sys) since the stats began, so the cost per
         # frame and the share of the machine are measured, not estimated.
@@ -36,6 +51,10 @@ class LatencyStats:
     def add(self, stage: str, seconds: float) -> None:
         with self._lock:
             self._stages.setdefault(stage, deque(maxlen=self._window)).append(seconds)
+
+    def error(self) -> None:
+        with self._lock:
+            self.errors += 1
 
     def frame_done(self, end_to_end: float) -> None:
         with self._lock:
@@ -56,10 +75,10 @@ class LatencyStats:
         return {"ms_per_frame": round(1000 * cpu / max(self.frames, 1), 2), "cores": round(cpu / max(wall, 1e-9), 2)}
 
     def summary(self) -> dict:
-        """{stage: {p50_ms, p95_ms, p99_ms, n}}, plus frames, dropped, fps and CPU use."""
+        """{stage: {p50_ms, p95_ms, p99_ms, n}}, plus frames, dropped, errors, fps and CPU use."""
         with self._lock:
             stages = {k: np.asarray(v) * 1000 for k, v in self._stages.items() if v}
-        out: dict = {"frames": self.frames, "dropped": self.dropped, "fps": round(self.fps(), 2),
+        out: dict = {"frames": self.frames, "dropped": self.dropped, "errors": self.errors, "fps": round(self.fps(), 2),
                      "cpu": self.cpu(), "stages": {}}
         for name, ms in stages.items():
             p50, p95, p99 = np.percentile(ms, [50, 95, 99])
@@ -68,10 +87,13 @@ class LatencyStats:
         return out
 
     def line(self) -> str:
-        """One status line: fps, drops, and p50/p95 of each stage in pipeline order."""
+        """One status line: fps, drops, errors, and p50/p95 of each stage in pipeline order (a backend's own
+        stage names, unknown here, just before end_to_end)."""
         s = self.summary()
-        order = [k for k in (*STAGES, "end_to_end") if k in s["stages"]]
+        known = [k for k in STAGES if k in s["stages"]]
+        order = known + [k for k in s["stages"] if k not in known and k != "end_to_end"] + \
+            (["end_to_end"] if "end_to_end" in s["stages"] else [])
         parts = [f"{k} {s['stages'][k]['p50_ms']:.1f}/{s['stages'][k]['p95_ms']:.1f}" for k in order]
-        return (f"{s['fps']:.1f} fps, {s['frames']} frames, {s['dropped']} dropped, "
+        return (f"{s['fps']:.1f} fps, {s['frames']} frames, {s['dropped']} dropped, {s['errors']} errors, "
                 f"cpu {s['cpu']['ms_per_frame']:.1f} ms/frame ({s['cpu']['cores']:.2f} cores) | p50/p95 ms: "
                 + ", ".join(parts))

@@ -178,8 +178,9 @@ def test_file_to_pipeline_to_file(graphs, tmp_path):
         outputs.append(frame)
     assert len(outputs) == len(inputs) - summary["dropped"] == summary["frames"] == 6
     assert np.mean([sharpness(o) for o in outputs]) > 1.2 * np.mean([sharpness(i) for i in inputs])
-    for stage in ("capture", "preprocess", "infer", "postprocess", "output", "end_to_end"):
+    for stage in ("capture", "infer", "output", "end_to_end"):
         assert summary["stages"][stage]["n"] == 6
+    assert not {"resize_in", "resize_out"} & set(summary["stages"])  # a frame graph at its own size
 
 
 @pytest.mark.parametrize("student", ["webcam", "fast", "seed"])
@@ -218,8 +219,9 @@ def test_mismatched_size_is_resized_in_and_out(graphs, tmp_path):
             got.append(frame.shape)
             return True
 
-    Pipeline(source, OnnxBackend(graphs["480p"]), Collect(), PipelineConfig(print_every=0)).run()
+    summary = Pipeline(source, OnnxBackend(graphs["480p"]), Collect(), PipelineConfig(print_every=0)).run()
     assert got == [(120, 160, 3)] * 3
+    assert summary["stages"]["resize_in"]["n"] == summary["stages"]["resize_out"]["n"] == 3
 
 
 # bad inputs ----------------------------------------------------------------------------------------------
@@ -285,44 +287,6 @@ def test_missing_virtual_camera_says_how_to_install():
         open_sink("vcam", (640, 480), 30)
     assert "v4l2loopback" in str(err.value) and "exclusive_caps=1" in str(err.value)
     assert "--sink window" in str(err.value)
-
-
-def test_ctrl_c_finalizes_the_output_file(tmp_path):
-    """SIGINT mid-run: the process exits cleanly and the .avi it was writing is playable."""
-    import signal
-    slow = tmp_path / "run.py"
-    slow.write_text(
-        "import signal, sys, time\n"
-        # A shell that starts jobs in the background (nohup, '&') makes them ignore SIGINT, and Python
-        # then never raises KeyboardInterrupt: give the child the handler a terminal would.
-        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
-        "from runtime.cam import main\n"
-        "import runtime.backends as b\n"
-        "class Slow:\n"
-        "    name, size, strength = 'slow', None, 1.0\n"
-        "    def submit(self, f):\n"
-        "        time.sleep(0.2); return f, {'infer': 0.2}\n"
-        "    def collect(self, h): return h\n"
-        "    def reset(self): pass\n"
-        "    def close(self): pass\n"
-        "import runtime.select as s\n"
-        "s.open_backend = lambda *a, **k: (Slow(), 'slow test backend')\n"
-        "import runtime.cam as c; c.open_backend = s.open_backend\n"
-        f"main(['--source', 'builtin', '--sink', r'{tmp_path / 'out.avi'}', '--quiet'])\n")
-    import os
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, str(slow)], cwd=ROOT, stderr=subprocess.PIPE, text=True, env=env)
-    out = tmp_path / "out.avi"  # interrupt once frames are being written (90 frames take 18 s: mid-run)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and not (out.exists() and out.stat().st_size > 10_000):
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
-    assert "stopped" in err
-    cap = cv2.VideoCapture(str(tmp_path / "out.avi"))
-    ok, frame = cap.read()
-    assert ok and frame.shape == (480, 640, 3)
 
 
 def _cuda_ready() -> str | None:

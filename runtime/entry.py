@@ -1,0 +1,125 @@
+"""How every command-line entry point starts and ends: options checked at parse time, output paths checked
+before the work, results written whole or not at all, and a user's mistake ending in one line.
+
+    def main(argv=None):
+        args = parser.parse_args(argv)          # argparse types below: bad values stop here
+        ending(lambda: run(args))               # SharpcamError / OSError -> "error: ...", exit status 2
+
+Exit status 2 is argparse's for a bad command line; a bad file, folder or model is the same kind of mistake.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable, TypeVar
+
+from runtime.contract import RESOLUTIONS
+from runtime.errors import SharpcamError
+
+T = TypeVar("T")
+USER_ERROR = 2
+
+
+def ending(work: Callable[[], T]) -> T:
+    """Run `work`; a SharpcamError or an OSError (a path the user gave: missing, unwritable, a file in the
+    way) ends the process with one line on stderr and exit status 2, never a traceback."""
+    try:
+        return work()
+    except SharpcamError as err:
+        _fail(str(err))
+    except OSError as err:
+        where = f" {err.filename}" if getattr(err, "filename", None) else ""
+        _fail(f"{err.strerror or err}{':' if where else ''}{where}; check the path and its folder's permissions")
+    raise AssertionError("unreachable")
+
+
+def _fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    sys.exit(USER_ERROR)
+
+
+# argparse types: a bad value is refused before anything runs ------------------------------------------------
+def int_at_least(low: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from err
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, not {value}")
+        return value
+    return parse
+
+
+def int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int_at_least(low)(text)
+        if value > high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, not {value}")
+        return value
+    return parse
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from err
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, not {text}")
+    return value
+
+
+positive_int = int_at_least(1)
+port = int_between(1, 65535)
+
+
+def threads(text: str) -> int:
+    """CPU threads: 0 (the library's choice) up to 4 per core; more only adds switching, or exhausts the OS."""
+    return int_between(0, 4 * (os.cpu_count() or 1))(text)
+
+
+def resolutions(text: str) -> list[str]:
+    """A comma-separated list of known resolution names (480p,720p,1080p)."""
+    names = [r.strip() for r in text.split(",") if r.strip()]
+    unknown = [r for r in names if r not in RESOLUTIONS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown resolution(s) {', '.join(unknown) or repr(text)}; "
+                                         f"choose from {', '.join(RESOLUTIONS)}")
+    return names
+
+
+# output paths ------------------------------------------------------------------------------------------------
+def check_writable_file(path: Path, what: str = "output") -> Path:
+    """Refuse, before any work, an output file that could not be written: a folder in its place, a file
+    where its folder should be, a folder without write permission. Creates the missing folders."""
+    path = Path(path)
+    if path.is_dir():
+        raise SharpcamError(f"{what} {path} is a folder; give a file name")
+    check_writable_dir(path.parent, what)
+    return path
+
+
+def check_writable_dir(folder: Path, what: str = "output") -> Path:
+    folder = Path(folder)
+    for parent in (folder, *folder.parents):
+        if parent.exists() and not parent.is_dir():
+            raise SharpcamError(f"{what} folder {folder}: {parent} is a file, not a folder; choose another path")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise SharpcamError(f"cannot create the {what} folder {folder} ({err.strerror}); choose another path") from err
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SharpcamError(f"cannot write into {folder} (permission denied); choose another {what} path")
+    return folder
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write beside the target, then rename: a crash leaves the old file or the new one, never half of one."""
+    path = Path(path)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as f:
+        f.write(text)
+    os.replace(f.name, path)
