@@ -27,6 +27,8 @@ from benchmarks.flops import conv_macs  # noqa: E402
 from benchmarks.machine import describe  # noqa: E402
 from benchmarks.report import write_report  # noqa: E402
 from runtime.contract import DEFAULT_STUDENT, RESOLUTIONS, STUDENTS, graph_path, plan_path  # noqa: E402
+from runtime.entry import (check_writable_dir, check_writable_file, ending, int_at_least, positive_float,  # noqa: E402
+                           positive_int, resolutions, write_text_atomic)
 
 BACKENDS = ("trt", "ort-cuda", "ort-cpu", "torch-cuda", "torch-cpu")
 QUOTED = {"480p": 31.4, "720p": 10.9, "1080p": 4.7}  # report section 5.1.2; GPU and precision not named
@@ -57,42 +59,74 @@ def measure(student: str, backend: str, res: str, args: argparse.Namespace) -> d
     cmd = [sys.executable, "-m", "benchmarks.worker", backend, res, "--student", student, "--warmup", str(args.warmup),
            "--repeats", str(args.repeats), "--frames", str(args.frames)]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=args.timeout)
+    row = {"student": student, "backend": backend, "resolution": res}
+    try:
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=args.timeout)
+    except subprocess.TimeoutExpired:  # one slow measurement is a failed row, not the end of the report
+        return {**row, "error": [f"timed out after {args.timeout:g} s (--timeout)"]}
     if proc.returncode != 0:
-        return {"student": student, "backend": backend, "resolution": res,
-                "error": proc.stderr.strip().splitlines()[-1:]}
-    result = json.loads(proc.stdout)
+        return {**row, "error": proc.stderr.strip().splitlines()[-1:]}
+    try:
+        result = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        return {**row, "error": ["the worker printed no result: " + proc.stdout.strip()[-200:]]}
     result["wall_s"] = round(time.perf_counter() - start, 1)
     return result
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--backends", help=f"comma-separated from {','.join(BACKENDS)} (default: all available)")
-    p.add_argument("--resolutions", default="480p,720p,1080p")
-    p.add_argument("--students", default=",".join(STUDENTS), help="shipped students (default: %(default)s)")
-    p.add_argument("--warmup", type=int, default=1)
-    p.add_argument("--repeats", type=int, default=3, help="model-only timed runs; the median is reported")
-    p.add_argument("--frames", type=int, default=6, help="frames through the end-to-end pipeline")
+    p.add_argument("--backends", type=names_from(BACKENDS), default=None,
+                   help=f"comma-separated from {','.join(BACKENDS)} (default: all available)")
+    p.add_argument("--resolutions", type=resolutions, default="480p,720p,1080p",
+                   help="comma-separated from %s (default: %%(default)s)" % ",".join(RESOLUTIONS))
+    p.add_argument("--students", type=names_from(STUDENTS), default=",".join(STUDENTS),
+                   help="shipped students (default: %(default)s)")
+    p.add_argument("--warmup", type=int_at_least(0), default=1, help="untimed runs first (default: %(default)s)")
+    p.add_argument("--repeats", type=positive_int, default=3,
+                   help="model-only timed runs; the median is reported (default: %(default)s)")
+    p.add_argument("--frames", type=positive_int, default=6,
+                   help="frames through the end-to-end pipeline (default: %(default)s)")
     p.add_argument("--quick", action="store_true", help="ONNX Runtime CPU, 480p, 2 repeats, 3 frames")
-    p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results", help="report folder")
+    p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results",
+                   help="report folder (default: %(default)s)")
     p.add_argument("--json", type=Path, help="also write the raw results here")
-    p.add_argument("--timeout", type=float, default=900, help="seconds per measurement")
+    p.add_argument("--timeout", type=positive_float, default=900,
+                   help="seconds per measurement; one past it is a failed row (default: %(default)s)")
     args = p.parse_args(argv)
     if args.quick:
-        args.backends, args.resolutions, args.repeats, args.frames = "ort-cpu", "480p", 2, 3
-        args.students = DEFAULT_STUDENT
+        args.backends, args.resolutions, args.repeats, args.frames = ["ort-cpu"], ["480p"], 2, 3
+        args.students = [DEFAULT_STUDENT]
     return args
+
+
+def names_from(allowed: tuple[str, ...]):
+    """argparse type: a comma-separated list of names from `allowed`."""
+    def parse(text: str) -> list[str]:
+        names = [n.strip() for n in text.split(",") if n.strip()]
+        unknown = [n for n in names if n not in allowed]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(f"unknown {', '.join(unknown) or repr(text)}; "
+                                             f"choose from {', '.join(allowed)}")
+        return names
+    return parse
 
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
-    backends = args.backends.split(",") if args.backends else available_backends()
-    resolutions = args.resolutions.split(",")
+    return ending(lambda: run(args))
+
+
+def run(args: argparse.Namespace) -> dict:
+    check_writable_dir(args.out, "--out")  # before minutes of measuring, not after
+    if args.json:
+        check_writable_file(args.json, "--json")
+    backends = args.backends or available_backends()
+
     machine = describe()
     print(f"machine: {machine['cpu']} x{machine['cores']}, GPU: {machine['gpu'] or 'none'}", file=sys.stderr)
     results, macs_of = [], {}
-    for student, res, backend in itertools.product(args.students.split(","), resolutions, backends):
+    for student, res, backend in itertools.product(args.students, args.resolutions, backends):
         if (student, res) not in macs_of:  # shape inference on the graph: once per student and size
             macs_of[(student, res)] = conv_macs(graph_path(student), *RESOLUTIONS[res])
         macs = macs_of[(student, res)]
@@ -107,7 +141,7 @@ def main(argv: list[str] | None = None) -> dict:
         "warmup": args.warmup, "repeats": args.repeats, "frames": args.frames}, "results": results}
     write_report(report, args.out, quality=ROOT / "benchmarks" / "results" / "quality.md")
     if args.json:
-        args.json.write_text(json.dumps(report, indent=1))
+        write_text_atomic(args.json, json.dumps(report, indent=1))
     return report
 
 

@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from runtime.entry import write_text_atomic  # noqa: E402
 from runtime.stats import STAGES as PIPELINE_STAGES  # noqa: E402
 
 ALL_STAGES = (*PIPELINE_STAGES, "end_to_end")
@@ -86,7 +87,7 @@ def chart(report: dict, out: Path) -> None:
 
 def write_report(report: dict, out: Path, quality: Path | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    (out / "fps.json").write_text(json.dumps(report, indent=1))
-    (out / "fps.md").write_text(markdown(report, quality))
+    write_text_atomic(out / "fps.json", json.dumps(report, indent=1))
+    write_text_atomic(out / "fps.md", markdown(report, quality))
     if any("error" not in r for r in report["results"]):
         chart(report, out / "fps.png")

@@ -26,6 +26,7 @@ from export.onnx_export import (check_float_graph, check_frame_graph, export_flo
 from export.quantize import quantize_int8
 from export.tensorrt_build import INSTALL_HELP, build_engine, compare_with_onnxruntime, missing_gpu_stack
 from runtime.engine_meta import sha256_file
+from runtime.entry import check_writable_dir, ending, resolutions
 from runtime.errors import SharpcamError
 from runtime.contract import STUDENTS, checkpoint_path, graph_path, onnx_report_path, plan_path
 from train.checkpoint import student_from_checkpoint
@@ -118,12 +119,13 @@ def _temporal(text: str) -> TemporalConfig:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--students", default=",".join(STUDENTS),
+    parser.add_argument("--students", type=student_names, default=",".join(STUDENTS),
                         help="shipped students to export, from engines/NAME.pt (default: %(default)s)")
     parser.add_argument("--checkpoint", type=Path, help="export this checkpoint instead (needs --name)")
     parser.add_argument("--name", help="file-name stem for --checkpoint's graphs and engines")
-    parser.add_argument("--out", type=Path, default=Path("engines"))
-    parser.add_argument("--resolutions", default="480p,720p,1080p", help="comma-separated: 480p,720p,1080p")
+    parser.add_argument("--out", type=Path, default=Path("engines"), help="output folder (default: %(default)s)")
+    parser.add_argument("--resolutions", type=resolutions, default="480p,720p,1080p",
+                        help="comma-separated from %s (default: %%(default)s)" % ",".join(RESOLUTIONS))
     parser.add_argument("--onnx-only", action="store_true", help="stop after the ONNX graphs")
     parser.add_argument("--int8", action="store_true",
                         help="also write NAME_<res>_int8.onnx: convolutions quantized for ONNX Runtime on CPUs "
@@ -133,14 +135,19 @@ def main(argv: list[str] | None = None) -> int:
                              "still pixel keeps (0 turns it off) and the change, in 8-bit levels, below which a "
                              "pixel counts as still / above which as moved (default: %s)" % _temporal_text())
     args = parser.parse_args(argv)
-    resolutions = [r.strip() for r in args.resolutions.split(",") if r.strip()]
-    unknown = [r for r in resolutions if r not in RESOLUTIONS]
-    if unknown:
-        parser.error(f"unknown resolution(s) {unknown}; choose from {list(RESOLUTIONS)}")
     if (args.checkpoint is None) != (args.name is None):
         parser.error("--checkpoint and --name go together")
+    return ending(lambda: run(args))
+
+
+def run(args: argparse.Namespace) -> int:
+    resolutions = args.resolutions
     jobs = ([(args.name, args.checkpoint)] if args.checkpoint else
-            [(name, checkpoint_path(name)) for name in args.students.split(",")])
+            [(name, checkpoint_path(name)) for name in args.students])
+    for _, checkpoint in jobs:  # every input and the output folder checked before minutes of exporting
+        if not Path(checkpoint).is_file():
+            raise SharpcamError(f"checkpoint {checkpoint} not found; train one with 'make train' or give --checkpoint")
+    check_writable_dir(args.out, "--out")
     for name, checkpoint in jobs:
         report = export_all(checkpoint, args.out, resolutions, name, temporal=args.temporal)
         if not all(g["ok"] for g in report["graphs"].values()):
@@ -159,8 +166,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def student_names(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names or any(n not in STUDENTS for n in names):
+        raise argparse.ArgumentTypeError(f"choose students from {', '.join(STUDENTS)}, not {text!r}")
+    return names
+
+
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except SharpcamError as err:
-        sys.exit(f"error: {err}")
+    sys.exit(main())

@@ -70,6 +70,18 @@ def _pad_to_multiple(image: np.ndarray, multiple: int) -> np.ndarray:
     return np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge") if pad_h or pad_w else image
 
 
+def _check_picture_shapes(path: Path, given: list, returned: list, frame_graph: bool) -> None:
+    """A graph that does not take and give pictures would fail on the first frame, or worse, write a video
+    with no picture in it: refuse it when it is loaded. Symbolic (named) dimensions pass."""
+    want = "H x W x 3 (uint8 BGR)" if frame_graph else "N x 3 x H x W (float RGB)"
+    channel = -1 if frame_graph else 1
+    for role, shape in (("input", given), ("output", returned)):
+        rank_ok = len(shape) == (3 if frame_graph else 4)
+        if not rank_ok or shape[channel] not in (3, None) and not isinstance(shape[channel], str):
+            raise SharpcamError(f"{path}: its {role} is {shape}, not {want}; this is not a sharpcam graph "
+                                "(export one with 'make engines')")
+
+
 class OnnxBackend:
     """ONNX Runtime: the uint8 frame graphs (static size) or the float graph (any size).
 
@@ -111,6 +123,7 @@ class OnnxBackend:
         self._state: np.ndarray | None = None
         self.strength = check_strength(strength)
         self._frame_graph = inp.type == "tensor(uint8)"
+        _check_picture_shapes(path, inp.shape, self._session.get_outputs()[0].shape, self._frame_graph)
         if self._frame_graph:
             height, width = inp.shape[0], inp.shape[1]
             self.size = (width, height) if isinstance(width, int) and isinstance(height, int) else None

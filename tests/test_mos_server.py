@@ -156,6 +156,8 @@ GOOD = {"rater": "r01", "pair": "img0~0", **ratings(3, 3), "preference": "left"}
     (GOOD | {"elapsed_ms": -5}, "elapsed_ms"),
     ([GOOD], "JSON object"),
     (b"{not json", "not valid JSON"),
+    (b"[" * 5000 + b"]" * 5000, "nested too deeply"),  # 10 kB, under the size limit: Python's stack is not
+    (b'{"elapsed_ms": ' + b"9" * 5000 + b"}", "number too large"),
 ])
 def test_bad_answers_get_400_with_a_reason_and_nothing_is_written(running, bad, message):
     server, client = running
@@ -230,3 +232,26 @@ def test_a_torn_last_line_is_skipped_and_does_not_swallow_the_next_answer(tmp_pa
     records, bad = read_lines(study.answers_path)
     assert len(records) == 2 and bad == 1
     assert os.path.getsize(study.answers_path) > 0
+
+
+def test_a_burst_of_200_concurrent_answers_is_answered_without_resets(running):
+    """A class opening the page at once: every POST gets its 200 and its line in answers.jsonl."""
+    server, client = running
+    pairs = [pid for pid, _ in server.study.order("r01")]
+    go, results = threading.Barrier(200), []
+
+    def post(i: int) -> None:
+        go.wait()
+        try:
+            results.append(client.answer(GOOD | {"pair": pairs[i % len(pairs)]})[0])
+        except OSError as err:  # a reset or refused connection
+            results.append(repr(err))
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(200)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert results == [200] * 200, [r for r in results if r != 200][:3]
+    records, torn = read_lines(server.study.answers_path)
+    assert len(records) == 200 and torn == 0

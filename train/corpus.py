@@ -204,7 +204,11 @@ def load_manifest(corpus: Path) -> list[Entry]:
     if not path.exists():
         raise SharpcamError(f"no corpus at {corpus} (missing manifest.json): run 'make corpus' or "
                             f"'python -m train.corpus --out {corpus}'")
-    entries = [Entry(**e) for e in json.loads(path.read_text())["entries"]]
+    try:
+        entries = [Entry(**e) for e in json.loads(path.read_text())["entries"]]
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as err:
+        raise SharpcamError(f"{path} is malformed ({type(err).__name__}: {err}); rebuild it with 'make corpus' or "
+                            f"'python -m train.corpus --out {corpus}'") from err
     if not entries:
         raise SharpcamError(f"{path} lists no images: rebuild the corpus")
     return entries

@@ -23,6 +23,8 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
+from runtime.entry import (check_writable_dir, check_writable_file, ending, int_at_least, non_negative_float,
+                           positive_float, positive_int, threads, unit_float, write_text_atomic)
 from runtime.errors import SharpcamError
 from train.bank import Bank, build_bank
 from train.checkpoint import FORMAT, load_checkpoint, save_atomic, ship, student_from_checkpoint
@@ -99,6 +101,10 @@ def train(cfg: TrainConfig, fresh: bool = False, ship_to: Path | None = None) ->
     if cfg.init:  # fine-tuning: the weights only; a resumed run's last.pt overrides them below
         model.load_state_dict(student_from_checkpoint(cfg.init)[0].state_dict())
     history, start_epoch, best = _resume(run / "last.pt", cfg, fresh, model, opt, sched, gen)
+    load_manifest(Path(cfg.corpus))  # refused here, before the run folder's config.json is replaced
+    if rank == 0:
+        run.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(run / "config.json", json.dumps(cfg.to_dict(), indent=1))
     bank, validator = prepare_data(cfg, rank)
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     use_amp = device.type == "cuda"
@@ -174,8 +180,13 @@ def _resume(path: Path, cfg: TrainConfig, fresh: bool, model, opt, sched, gen) -
     """(history, first epoch to run, best val SSIM) from last.pt, or a fresh start."""
     if fresh or not path.exists():
         return [], 0, -1.0
-    ckpt = load_checkpoint(path)
-    if ckpt["config"] != cfg.to_dict():
+    try:
+        ckpt = load_checkpoint(path)
+    except SharpcamError as err:
+        best = path.with_name("best.pt")
+        fallback = f", or resume from the best epoch: cp {best} {path}" if best.exists() else ""
+        raise SharpcamError(f"{err}; it cannot be resumed: pass --fresh to start over{fallback}") from err
+    if ckpt.get("config") != cfg.to_dict():
         raise SharpcamError(f"{path} was written with a different configuration; "
                             "pass --fresh to start over or choose another --run-dir")
     model.load_state_dict(ckpt["state_dict"])
@@ -215,27 +226,29 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     parser.add_argument("--student", choices=sorted(STUDENTS), help="student architecture (overrides the preset)")
     parser.add_argument("--student-args", type=json.loads, metavar="JSON",
                         help='architecture arguments merged into the preset\'s, e.g. \'{"channels": 48}\'')
-    parser.add_argument("--lr", type=float, help="Adam learning rate")
-    parser.add_argument("--batch", type=int, help="patches per step")
-    parser.add_argument("--crop", type=int, help="training crop side, at most the bank's patch side")
-    parser.add_argument("--variants", type=int,
+    parser.add_argument("--lr", type=positive_float, help="Adam learning rate (above 0)")
+    parser.add_argument("--batch", type=positive_int, help="patches per step")
+    parser.add_argument("--crop", type=positive_int, help="training crop side, at most the bank's patch side")
+    parser.add_argument("--variants", type=positive_int,
                         help="degraded variants per training image in the patch bank (each costs a teacher run "
                              "unless --alpha 1)")
-    parser.add_argument("--ssim-weight", type=float, help="add this times (1 - SSIM to the sharp image) to the loss")
-    parser.add_argument("--patience", type=int, help="epochs without validation gain before the LR halves")
+    parser.add_argument("--ssim-weight", type=non_negative_float,
+                        help="add this times (1 - SSIM to the sharp image) to the loss")
+    parser.add_argument("--patience", type=int_at_least(0), help="epochs without validation gain before the LR halves")
     parser.add_argument("--corpus", help="corpus folder with manifest.json (default data/corpus)")
     parser.add_argument("--run-dir", help="where checkpoints, metrics and curves go")
-    parser.add_argument("--alpha", type=float, help="weight of L1 to the sharp image; 1 trains without the teacher")
+    parser.add_argument("--alpha", type=unit_float,
+                        help="weight of L1 to the sharp image, 0..1; 1 trains without the teacher")
     parser.add_argument("--no-residual", action="store_true", help="the seed exactly: no global skip")
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--steps-per-epoch", type=int)
+    parser.add_argument("--epochs", type=positive_int)
+    parser.add_argument("--steps-per-epoch", type=positive_int)
     parser.add_argument("--teacher", help="teacher weights: BSRGAN.pth, RealESRGAN_x4plus.pth or ncnn .param")
-    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.add_argument("--threads", type=threads, help="torch CPU threads, 0 to 4 per core (0: torch's default)")
     parser.add_argument("--video-mix", action="store_true",
                         help="add video-call degradations (down-up scaling, noise, JPEG; each p=0.3) to the blur")
     parser.add_argument("--fresh", action="store_true", help="ignore an existing last.pt and start over")
     parser.add_argument("--init", help="start from this checkpoint's weights (fine-tuning; same student)")
-    parser.add_argument("--benchmark-share", type=float,
+    parser.add_argument("--benchmark-share", type=unit_float,
                         help="webcam preset: the share of training samples given the benchmark blur instead")
     parser.add_argument("--ship", type=Path, help="copy the best checkpoint (without optimizer state) here")
     args = parser.parse_args(argv)
@@ -268,14 +281,14 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
 
 
 def main(argv: list[str] | None = None) -> None:
-    cfg, args = parse_args(argv)
-    Path(cfg.run_dir).mkdir(parents=True, exist_ok=True)
-    (Path(cfg.run_dir) / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
-    train(cfg, fresh=args.fresh, ship_to=args.ship)
+    def run() -> None:
+        cfg, args = parse_args(argv)
+        check_writable_dir(Path(cfg.run_dir), "--run-dir")
+        if args.ship is not None:
+            check_writable_file(args.ship, "--ship")
+        train(cfg, fresh=args.fresh, ship_to=args.ship)
+    ending(run)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except SharpcamError as err:
-        raise SystemExit(f"error: {err}")
+    main()

@@ -15,10 +15,9 @@ Typical run:
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from runtime.errors import SharpcamError
+from runtime.entry import check_writable_dir, ending, int_at_least, int_between
 
 
 def _prepare_args(sub: argparse._SubParsersAction) -> None:
@@ -37,9 +36,10 @@ def _prepare_args(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--compare", choices=("all", "blurred"), default="all",
                    help="which versions share a screen: every pair (all), or each version against blurred")
     p.add_argument("--split", default="test", help="with a manifest: the split to take, or 'all' (default: test)")
-    p.add_argument("--limit", type=int, default=0, help="at most N pictures, a seeded sample (default: all)")
-    p.add_argument("--max-side", type=int, default=640, help="shrink larger pictures to this side first (0: never)")
-    p.add_argument("--raters", type=int, default=25, help="planned raters, ids r01..rNN (default: 25)")
+    p.add_argument("--limit", type=int_at_least(0), default=0, help="at most N pictures, a seeded sample (default: all)")
+    p.add_argument("--max-side", type=int_at_least(0), default=640,
+                   help="shrink larger pictures to this side first (0: never; default: %(default)s)")
+    p.add_argument("--raters", type=int_between(1, 999), default=25, help="planned raters, ids r01..rNN (default: 25)")
     p.add_argument("--seed", type=int, default=0, help="seed of the per-rater order and sides")
     p.add_argument("--name", default="", help="the study's title (default: the folder name)")
     p.add_argument("--force", action="store_true", help="overwrite a study that has no answers yet")
@@ -55,7 +55,8 @@ def _build_parser() -> argparse.ArgumentParser:
                                    "their id; keys 1-5, arrows, A/B/N and Enter. Every answer is appended to "
                                    "STUDY/answers.jsonl and fsync'd before the next pair shows.")
     s.add_argument("study", type=Path, help="study directory (or its study.json)")
-    s.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default: 8765; 0: any free port)")
+    s.add_argument("--port", type=int_between(0, 65535), default=8765,
+                   help="port on 127.0.0.1, 1..65535 (default: 8765; 0: any free port)")
     s.add_argument("--open", action="store_true", help="open the page in this machine's web browser")
     s.add_argument("--verbose", action="store_true", help="log every request")
     r = sub.add_parser("report", help="MOS tables and chart from the answers",
@@ -70,6 +71,7 @@ def _build_parser() -> argparse.ArgumentParser:
 def _prepare(args: argparse.Namespace) -> None:
     from benchmarks.mos.prepare import PrepareConfig, parse_model, prepare
 
+    check_writable_dir(args.out, "--out")
     cfg = PrepareConfig(args.source, args.out, unsharp=args.unsharp, original=args.original, compare=args.compare,
                         split=args.split, limit=args.limit, max_side=args.max_side, raters=args.raters,
                         seed=args.seed, name=args.name, force=args.force)
@@ -107,10 +109,7 @@ def _report(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = _build_parser().parse_args(argv)
-    try:
-        {"prepare": _prepare, "serve": _serve, "report": _report}[args.command](args)
-    except SharpcamError as err:
-        sys.exit(f"error: {err}")
+    ending(lambda: {"prepare": _prepare, "serve": _serve, "report": _report}[args.command](args))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,10 @@ class ServeConfig:
 
 class MosServer(ThreadingHTTPServer):
     daemon_threads = True
+    # A class of raters opening the page at once is a burst of connections: the default backlog of 5 makes
+    # the kernel reset the rest. Each connection gets its own thread, so the backlog only has to hold them
+    # until accept() runs.
+    request_queue_size = 512
 
     def __init__(self, study: Study, port: int, verbose: bool = False) -> None:
         super().__init__(("127.0.0.1", port), Handler)  # localhost only, by design: no --host option
@@ -63,6 +67,7 @@ class Handler(BaseHTTPRequestHandler):
     server: MosServer
     server_version = "sharpcam-mos"
     sys_version = ""
+    timeout = 20  # seconds a connection may sit idle or half-sent before its thread gives it up
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base class's name)
         if self.server.verbose:
@@ -156,6 +161,9 @@ class Handler(BaseHTTPRequestHandler):
             record = validate(self.server.study, body)
         except (json.JSONDecodeError, UnicodeDecodeError):
             self._error(400, "the answer is not valid JSON")
+            return
+        except (RecursionError, ValueError):  # nesting deeper than Python's stack, a number of 5000 digits
+            self._error(400, "the answer is nested too deeply or holds a number too large")
             return
         except SharpcamError as err:
             self._error(400, str(err))
