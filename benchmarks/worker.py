@@ -21,6 +21,7 @@ import numpy as np
 
 from runtime.pipeline import Pipeline, PipelineConfig
 from runtime.choose import open_tensorrt
+from runtime.entry import positive_int, threads
 from runtime.contract import DEFAULT_STUDENT, RESOLUTIONS, STUDENTS, checkpoint_path, graph_path, plan_path
 from runtime.sinks import NullSink
 from runtime.sources import BuiltinClip, VideoSource, opencv
@@ -111,15 +112,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("backend")
     p.add_argument("resolution", choices=list(RESOLUTIONS))
     p.add_argument("--warmup", type=int, default=1)
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--repeats", type=positive_int, default=3)
     p.add_argument("--budget-s", type=float, default=float("inf"),
                    help="stop model-only timing after this many seconds (at least 3 runs)")
-    p.add_argument("--frames", type=int, default=6, help="frames through the end-to-end pipeline")
+    p.add_argument("--frames", type=positive_int, default=6, help="frames through the end-to-end pipeline")
     p.add_argument("--e2e-seconds", type=float,
                    help="instead of --frames: as many frames as the model-only speed fits in this many seconds")
     p.add_argument("--graph", type=Path, help="ort-*: this frame graph instead of the student's shipped one")
     p.add_argument("--student", choices=STUDENTS, default=DEFAULT_STUDENT)
-    p.add_argument("--threads", type=int, default=0, help="ONNX Runtime CPU threads (0: all cores)")
+    p.add_argument("--threads", type=threads, default=0, help="ONNX Runtime CPU threads (0: all cores)")
     args = p.parse_args(argv)
     size = RESOLUTIONS[args.resolution]
     backend = open_backend(args.backend, args.resolution, args.student, args.threads, args.graph)

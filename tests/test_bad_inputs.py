@@ -177,3 +177,11 @@ def test_mos_port_is_checked_at_parse_time(tmp_path, port, capsys):
 def test_mos_prepare_output_in_the_way_and_missing_study(tmp_path, blocker, capsys):
     assert "is a file" in refused(mos_main, ["prepare", str(tmp_path), "--out", str(blocker / "study")], capsys)
     refused(mos_main, ["report", str(tmp_path / "no-study")], capsys)
+
+
+def test_corpus_and_evaluate_outputs_in_the_way(blocker, mini_corpus, capsys):
+    from train.corpus import main as corpus_main
+    from train.evaluate import main as evaluate_main
+    assert "is a file" in refused(corpus_main, ["--out", str(blocker / "corpus"), "--no-debian"], capsys)
+    assert "is a file" in refused(evaluate_main, ["--corpus", str(mini_corpus), "--no-teacher",
+                                                  "--out", str(blocker / "quality")], capsys)

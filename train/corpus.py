@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from runtime.entry import check_writable_dir, ending, int_at_least
 from runtime.errors import SharpcamError
 from train.images import LoadReport, list_images, read_rgb
 from train.textpages import PageRenderer, font_table
@@ -234,14 +235,18 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("data/corpus"), help="corpus folder (default: %(default)s)")
     parser.add_argument("--cache", type=Path, default=Path("data/cache/debian"), help="where .deb files are kept")
-    parser.add_argument("--text-pages", type=int, default=36, help="rendered text pages (default: %(default)s)")
+    parser.add_argument("--text-pages", type=int_at_least(0), default=36, help="rendered text pages (default: %(default)s)")
     parser.add_argument("--no-debian", action="store_true", help="skip the Debian packages (no backgrounds, no text)")
     parser.add_argument("--no-detail", action="store_true", help="only whole views, no native-resolution crops")
     parser.add_argument("--extra", type=_parse_extra, action="append", default=[],
                         metavar="DIR[:CATEGORY]", help="add a folder of images (e.g. DIV2K), category default nature")
     args = parser.parse_args(argv)
-    entries = build_corpus(args.out, args.cache, args.text_pages, not args.no_debian, args.extra, not args.no_detail)
-    print(f"wrote {len(entries)} images to {args.out}\n{summary(entries)}")
+
+    def run() -> None:
+        check_writable_dir(args.out, "--out")
+        entries = build_corpus(args.out, args.cache, args.text_pages, not args.no_debian, args.extra, not args.no_detail)
+        print(f"wrote {len(entries)} images to {args.out}\n{summary(entries)}")
+    ending(run)
 
 
 if __name__ == "__main__":

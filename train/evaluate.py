@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from runtime.entry import check_writable_file, ending, write_text_atomic
 from runtime.errors import SharpcamError
 from train.checkpoint import student_from_checkpoint
 from train.corpus import CATEGORIES, load_manifest
@@ -122,6 +123,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/quality"),
                         help="writes OUT.md and OUT.json")
     args = parser.parse_args(argv)
+    ending(lambda: run(args))
+
+
+def run(args: argparse.Namespace) -> None:
+    check_writable_file(args.out.with_suffix(".md"), "--out")  # before the (long) evaluation
     methods: dict[str, Method] = {"blurred input": lambda b, _s, _p: b,
                                   "unsharp mask": lambda b, _s, _p: unsharp_baseline(b)}
     if not args.no_teacher:
@@ -132,14 +138,10 @@ def main(argv: list[str] | None = None) -> None:
     summary = summarize(rows)
     text = markdown(summary, f"Quality on the {args.split} split ({args.corpus}), benchmark blur")
     print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".md").write_text(text)
-    args.out.with_suffix(".json").write_text(json.dumps({"summary": summary, "images": rows}, indent=1))
+    write_text_atomic(args.out.with_suffix(".md"), text)
+    write_text_atomic(args.out.with_suffix(".json"), json.dumps({"summary": summary, "images": rows}, indent=1))
 
 
 if __name__ == "__main__":
     torch.set_grad_enabled(False)
-    try:
-        main()
-    except SharpcamError as err:
-        raise SystemExit(f"error: {err}")
+    main()
