@@ -27,7 +27,7 @@ import signal
 import sys
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from runtime.backends import Backend, strength_arg
 from runtime.choose import open_backend
@@ -82,6 +82,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--stats", type=Path, help="write the latency summary (JSON) here at exit")
     p.add_argument("--side-by-side", action="store_true", help="window sink: original | sharpened")
     p.add_argument("--pace", action="store_true", help="play files at their frame rate, dropping late frames")
+    p.add_argument("--loop", action="store_true",
+                   help="play a file, folder or the built-in clip again and again until stopped (soak tests)")
     p.add_argument("--threads", type=threads, default=0,
                    help="ONNX Runtime CPU threads, 0 to 4 per core (default: %(default)s, all cores)")
     p.add_argument("--strength", type=strength_arg, default=DEFAULT_STRENGTH,
@@ -115,7 +117,8 @@ def cli(args: argparse.Namespace) -> dict:
     if args.stats:
         check_writable_file(args.stats, "--stats")
     with ExitStack() as stack:  # closed in reverse: the sink (finalizing its file) first, then backend, source
-        source = open_source(spec, args.size, args.fps)
+        source = Looping(lambda: open_source(spec, args.size, args.fps)) if args.loop else \
+            open_source(spec, args.size, args.fps)
         stack.callback(source.close)
         backend, why = open_backend(args.engine, args.model, source.size, args.threads, args.student,
                                     args.strength)
@@ -136,6 +139,33 @@ def cli(args: argparse.Namespace) -> dict:
     if args.stats:
         write_text_atomic(args.stats, json.dumps(summary, indent=1))
     return summary
+
+
+class Looping:
+    """A finite source played again and again; each restart is a discontinuity (`generation`), so the
+    temporal filter does not blend the last frame into the first."""
+
+    def __init__(self, reopen: Callable[[], FrameSource]) -> None:
+        self._reopen, self._source = reopen, reopen()
+        if self._source.live:
+            self._source.close()
+            raise SharpcamError("--loop replays a file, folder or the built-in clip; a camera never ends")
+        self.live, self.fps, self.size, self.generation = False, self._source.fps, self._source.size, 0
+
+    @property
+    def last_name(self) -> str | None:
+        return getattr(self._source, "last_name", None)
+
+    def read(self):
+        image = self._source.read()
+        if image is None:
+            self._source.close()
+            self._source, self.generation = self._reopen(), self.generation + 1
+            image = self._source.read()
+        return image
+
+    def close(self) -> None:
+        self._source.close()
 
 
 class Stop(KeyboardInterrupt):
