@@ -5,7 +5,7 @@ TORCH    = torch==2.13.0
 CORPUS   = data/corpus/manifest.json
 
 .PHONY: setup demo demo-train test corpus train train-fast train-seed evaluate quality stability temporal-tune \
-	engines bench bench-quick frontier mos-demo clean
+	engines bench bench-quick frontier mos-demo clean gpu-check
 
 setup: $(VENV)
 
@@ -103,3 +103,9 @@ mos-demo: $(VENV)
 
 clean:
 	rm -rf runs .pytest_cache
+
+# The GPU path on a CUDA machine (PyTorch with CUDA, cuda-python; CuPy, TensorRT optional), a few minutes:
+# CUDA tests, the double buffer on the device, students' FP16 timings, a torchrun smoke distillation.
+# Writes benchmarks/results/gpu/<device>/; without a GPU it says why and exits 0. There: make gpu-check PY=python3
+gpu-check:
+	$(PY) -m benchmarks.gpu_check
