@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -152,7 +153,9 @@ def distill(work: Path) -> dict:
            "-m", "train.distill", "--preset", "smoke", "--alpha", "1", "--corpus", str(corpus),
            "--run-dir", str(run), "--fresh"]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    # run in the scratch folder: the patch cache (data/cache/...) goes there, not into the checkout
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=300)
     metrics = run / "metrics.json"
     history = json.loads(metrics.read_text()) if metrics.exists() else []
     return {"ok": proc.returncode == 0 and bool(history), "gpus": gpus, "ddp": gpus > 1,
