@@ -14,7 +14,7 @@ $(VENV): pyproject.toml
 	python3 -m venv .venv
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q $(TORCH)
-	$(PY) -m pip install -q -e '.[cpu,dev]'
+	$(PY) -m pip install -q -e '.[cpu,openvino,dev]'
 	touch $(VENV)
 
 # Main job on a built-in default until the runtime lands: smoke-size distillation + evaluation.

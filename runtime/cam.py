@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from runtime.backends import Backend, strength_arg
-from runtime.choose import open_backend
+from runtime.choose import BACKENDS, open_backend
 from runtime.contract import DEFAULT_STRENGTH, DEFAULT_STUDENT, STUDENTS
 from runtime.entry import check_writable_file, ending, positive_float, positive_int, threads, write_text_atomic
 from runtime.errors import SharpcamError
@@ -84,8 +84,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--pace", action="store_true", help="play files at their frame rate, dropping late frames")
     p.add_argument("--loop", action="store_true",
                    help="play a file, folder or the built-in clip again and again until stopped (soak tests)")
+    p.add_argument("--backend", choices=BACKENDS, default="auto",
+                   help="inference engine: auto picks TensorRT (an engine and a GPU), else OpenVINO (installed), "
+                        "else ONNX Runtime (default: %(default)s)")
     p.add_argument("--threads", type=threads, default=0,
-                   help="ONNX Runtime CPU threads, 0 to 4 per core (default: %(default)s, all cores)")
+                   help="CPU inference threads, 0 to 4 per core (default: %(default)s, all cores)")
     p.add_argument("--strength", type=strength_arg, default=DEFAULT_STRENGTH,
                    help="how much of the correction to show: 0 = the camera as it is, 1 = full; the window "
                         "sink steps it with + and - (default: %(default)s)")
@@ -121,7 +124,7 @@ def cli(args: argparse.Namespace) -> dict:
             open_source(spec, args.size, args.fps)
         stack.callback(source.close)
         backend, why = open_backend(args.engine, args.model, source.size, args.threads, args.student,
-                                    args.strength)
+                                    args.strength, args.backend)
         stack.callback(backend.close)
         print(f"source: {spec} {source.size[0]}x{source.size[1]} @ {source.fps:.0f} fps; backend: {why}",
               file=sys.stderr)

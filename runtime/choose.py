@@ -3,7 +3,7 @@
 The automatic choice walks an ordered list of candidates, each a function that opens a backend for the
 request or raises `Unavailable` saying why not; the reasons are collected so the chosen line reads e.g.
 "onnxruntime-cpu (webcam_480p.onnx): matches the frame size; tried first: TensorRT engine (TensorRT is not
-importable ...)". A new backend (OpenVINO, say) is one more function in `CANDIDATES`.
+importable ...)". A new backend is one more `Candidate` in `CANDIDATES`; --backend keeps one family.
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ class Request:
     threads: int = 0
     strength: float = DEFAULT_STRENGTH
     folder: Path = ENGINES
+    backend: str = "auto"  # a family from BACKENDS: only its candidates are tried
 
     @property
     def resolution(self) -> str | None:
@@ -36,7 +37,15 @@ class Unavailable(Exception):
     """A candidate that cannot serve this request here; the message says why (shown to the user)."""
 
 
-Candidate = Callable[[Request], tuple[Backend, str]]
+# --backend choices. auto: TensorRT where an engine and a GPU are present, else OpenVINO where installed
+# (half the CPU time of ONNX Runtime: benchmarks/results/cpu_cost.md), else ONNX Runtime.
+BACKENDS = ("auto", "tensorrt", "openvino", "onnxruntime")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    family: str  # one of BACKENDS but auto
+    open: Callable[[Request], tuple[Backend, str]]  # (backend, why) or raises Unavailable
 
 
 def open_tensorrt(plan: Path, strength: float = DEFAULT_STRENGTH) -> Backend:
@@ -52,14 +61,25 @@ def tensorrt_plan(req: Request) -> tuple[Backend, str]:
         raise Unavailable(f"TensorRT engine (none is built for {_size_text(req.size)}; engines are fixed-size)")
     plan = plan_path(req.student, req.resolution, req.folder)
     if not plan.exists():
-        raise Unavailable(f"{plan} (not built: run 'make engines' on the GPU machine)")
+        raise Unavailable(f"TensorRT engine {plan} (not built: run 'make engines' on the GPU machine)")
     problem = gpu_stack_problem()
     if problem:
-        raise Unavailable(f"{plan} ({problem})")
+        raise Unavailable(f"TensorRT engine {plan} ({problem})")
     try:
         return open_tensorrt(plan, req.strength), "TensorRT engine built for this GPU and frame size"
     except SharpcamError as err:
-        raise Unavailable(f"{plan} ({err})") from err
+        raise Unavailable(f"TensorRT engine {plan} ({err})") from err
+
+
+def openvino_graph(req: Request) -> tuple[Backend, str]:
+    """OpenVINO on the CPU with the student's 480p frame graph, reshaped to the frame's own size."""
+    from runtime.openvino_backend import OpenVinoBackend, openvino_available
+    if not openvino_available():
+        raise Unavailable("OpenVINO (not installed: pip install 'sharpcam[openvino]')")
+    graph = graph_path(req.student, "480p", folder=req.folder)
+    if not graph.exists():
+        raise Unavailable(f"OpenVINO with {graph} (missing)")
+    return OpenVinoBackend(graph, req.threads, strength=req.strength), "any frame size, the lowest CPU cost"
 
 
 def onnx_frame_graph(req: Request) -> tuple[Backend, str]:
@@ -78,35 +98,48 @@ def onnx_any_size(req: Request) -> tuple[Backend, str]:
     return OnnxBackend(path, req.threads, strength=req.strength), "takes any frame size"
 
 
-CANDIDATES: list[Candidate] = [tensorrt_plan, onnx_frame_graph, onnx_any_size]
+CANDIDATES: list[Candidate] = [Candidate("tensorrt", tensorrt_plan), Candidate("openvino", openvino_graph),
+                               Candidate("onnxruntime", onnx_frame_graph), Candidate("onnxruntime", onnx_any_size)]
 
 
 def choose(req: Request, candidates: list[Candidate] | None = None) -> tuple[Backend, str]:
     """The first candidate that opens, and one sentence saying what was chosen and what was passed over."""
     if req.student not in STUDENTS:
         raise SharpcamError(f"unknown student '{req.student}'; shipped: {', '.join(STUDENTS)}")
+    if req.backend not in BACKENDS:
+        raise SharpcamError(f"unknown backend '{req.backend}'; choose from {', '.join(BACKENDS)}")
     tried: list[str] = []
     for candidate in CANDIDATES if candidates is None else candidates:
+        if req.backend not in ("auto", candidate.family):
+            continue
         try:
-            backend, why = candidate(req)
+            backend, why = candidate.open(req)
         except Unavailable as err:
             tried.append(str(err))
             continue
         return backend, f"{backend.name}: {why}" + (f"; tried first: {'; '.join(tried)}" if tried else "")
+    if req.backend != "auto":
+        raise SharpcamError(f"--backend {req.backend}: " + "; ".join(tried))
     raise SharpcamError("no model found; tried " + "; ".join(tried) + ". Run 'make engines' to export them")
 
 
 def open_backend(engine: Path | None, model: Path | None, size: tuple[int, int] | None, threads: int = 0,
-                 student: str = DEFAULT_STUDENT, strength: float = DEFAULT_STRENGTH) -> tuple[Backend, str]:
-    """(backend, why): the engine or model the user named, else `choose` for the frame size (None: any size)."""
+                 student: str = DEFAULT_STUDENT, strength: float = DEFAULT_STRENGTH,
+                 backend: str = "auto") -> tuple[Backend, str]:
+    """(backend, why): the engine or model the user named (a model through OpenVINO when `backend` says so),
+    else `choose` for the frame size (None: any size) within the `backend` family."""
     if engine is not None and model is not None:
         raise SharpcamError("give either --engine or --model, not both")
     if engine is not None:
         return open_tensorrt(engine, strength), f"TensorRT engine {engine}, as asked"
     if model is not None:
-        backend = OnnxBackend(model, threads, strength=strength)
-        return backend, f"{backend.name}, as asked"
-    return choose(Request(size, student, threads, strength))
+        if backend == "openvino":
+            from runtime.openvino_backend import OpenVinoBackend
+            chosen: Backend = OpenVinoBackend(model, threads, strength=strength)
+        else:
+            chosen = OnnxBackend(model, threads, strength=strength)
+        return chosen, f"{chosen.name}, as asked"
+    return choose(Request(size, student, threads, strength, backend=backend))
 
 
 def _size_text(size: tuple[int, int] | None) -> str:

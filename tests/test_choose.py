@@ -12,7 +12,7 @@ import pytest
 
 import runtime.cuda_device as cuda_device
 from runtime.backends import OnnxBackend
-from runtime.choose import Request, Unavailable, choose
+from runtime.choose import CANDIDATES, Candidate, Request, Unavailable, choose
 from runtime.contract import graph_path, plan_path, sidecar_path
 from runtime.engine_meta import EngineMeta, sha256_file
 from runtime.errors import SharpcamError
@@ -41,8 +41,10 @@ def _plan(folder: Path, gpu: tuple[str, str] | None = GPU, version: str = VERSIO
     return plan
 
 
-def _choose(folder: Path, size=(640, 480)):
-    backend, why = choose(Request(size, folder=folder))
+def _choose(folder: Path, size=(640, 480), family="auto"):
+    """The choice without OpenVINO's candidate, so the same test holds where OpenVINO is installed or not."""
+    without_openvino = [c for c in CANDIDATES if c.family != "openvino"]
+    backend, why = choose(Request(size, folder=folder, backend=family), without_openvino)
     backend.close()
     return backend, why
 
@@ -76,8 +78,11 @@ def test_a_size_without_its_own_engine_uses_the_any_size_graph_not_the_480p_engi
 def test_without_tensorrt_the_frame_graph_is_chosen_and_the_reason_given(folder, monkeypatch):
     monkeypatch.setattr(cuda_device, "gpu_stack_problem", lambda: "TensorRT is not importable (stub)")
     _plan(folder)
+    backend, why = _choose(folder, family="onnxruntime")
+    assert "webcam_480p.onnx" in backend.name and backend.name.startswith("onnxruntime")
+    assert "TensorRT" not in why  # --backend onnxruntime: the other families are not tried
     backend, why = _choose(folder)
-    assert "webcam_480p.onnx" in backend.name and "TensorRT is not importable (stub)" in why
+    assert "TensorRT is not importable (stub)" in why  # auto: the reason TensorRT was passed over
 
 
 def test_a_new_candidate_is_one_entry_and_reasons_are_collected(folder):
@@ -87,7 +92,8 @@ def test_a_new_candidate_is_one_entry_and_reasons_are_collected(folder):
     def accepts(req):
         return OnnxBackend(graph_path("webcam", folder=req.folder)), "stand-in for a new backend"
 
-    backend, why = choose(Request((640, 480), folder=folder), [refuses, accepts])
+    backend, why = choose(Request((640, 480), folder=folder),
+                          [Candidate("openvino", refuses), Candidate("onnxruntime", accepts)])
     backend.close()
     assert why.endswith("stand-in for a new backend; tried first: openvino (not installed)")
 
@@ -96,3 +102,10 @@ def test_nothing_found_lists_every_try(tmp_path):
     with pytest.raises(SharpcamError, match="no model found; tried .*webcam_480p.onnx \\(missing\\).*make engines"):
         choose(Request((640, 480), folder=tmp_path))
 
+
+
+def test_an_explicit_family_that_cannot_run_says_why(folder, monkeypatch):
+    monkeypatch.setattr(cuda_device, "gpu_stack_problem", lambda: "no GPU (stub)")
+    _plan(folder)
+    with pytest.raises(SharpcamError, match="--backend tensorrt: .*no GPU \\(stub\\)"):
+        choose(Request((640, 480), folder=folder, backend="tensorrt"))
