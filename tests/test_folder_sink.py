@@ -10,7 +10,8 @@ import pytest
 
 import runtime.cam as cam
 import runtime.sinks as sinks
-from runtime.cam import parse_args, run
+from runtime.cam import cli as run
+from runtime.cam import parse_args
 from runtime.errors import SharpcamError
 from runtime.sinks import FolderSink, open_sink
 
@@ -86,7 +87,8 @@ def test_a_file_in_the_way_fails_before_any_frame(tmp_path, monkeypatch, capsys)
         open_sink(str(in_the_way / "sub") + "/", (64, 48), 30)  # a file as a parent folder
     with pytest.raises(SystemExit) as exit_:  # main() reports it in one line, no traceback
         cam.main(["--source", "builtin", "--sink", str(in_the_way) + "/", "--quiet"])
-    assert str(exit_.value).startswith("error: cannot write images into")
+    assert exit_.value.code == 2 and capsys.readouterr().err.splitlines()[-1].startswith(
+        "error: cannot write images into")
     assert in_the_way.read_text() == "not a folder"
 
 
