@@ -110,16 +110,22 @@ def double_buffer(frames: int = 24, size: tuple[int, int] = (1920, 1080)) -> dic
     finally:
         buffers.free()
         device.close()
+    stage = {name: round(float(np.median([t[end] - t[begin] for t in times])), 3) for name, begin, end in
+             (("upload_ms", "start", "uploaded"), ("compute_ms", "computing", "inferred"),
+              ("download_ms", "downloading", "done"))}
+    for name in ("host_copy_in", "host_copy_out"):  # the pinned-memory copies on the CPU, per frame
+        stage[f"{name}_ms"] = round(float(np.median([t[name] for t in times])), 3)
     result = {"compute": kind, "frames": frames, "size": f"{size[0]}x{size[1]}", "outputs_correct": correct,
-              **overlap(times)}
+              **stage, **overlap(times), "event_ms": [{k: round(v, 3) for k, v in t.items()} for t in times]}
     result["ok"] = correct and result["upload_during_compute"] > 0
     return result
 
 
 def _collect(device, buffers, handle, ref, times: list[dict]) -> "np.ndarray":
-    out, _ = buffers.collect(handle)  # the slot's events are complete now, and not reused before the next submit
+    out, timings = buffers.collect(handle)  # the slot's events are complete now, not reused before the next submit
     events = buffers.slots[handle.slot].events
-    times.append({name: device.elapsed_ms(ref, events[name]) for name in EVENTS})
+    times.append({**{name: device.elapsed_ms(ref, events[name]) for name in EVENTS},
+                  "host_copy_in": 1000 * timings["copy_in"], "host_copy_out": 1000 * timings["copy_out"]})
     return out
 
 
@@ -168,7 +174,7 @@ def markdown(report: dict) -> str:
     lines = [f"# GPU check: {report['device']}", "", f"{report['when']}; torch {report['torch']}", ""]
     for step, result in report["steps"].items():
         lines.append(f"- **{step}**: {'ok' if result.get('ok') else 'FAILED'} "
-                     + json.dumps({k: v for k, v in result.items() if k not in ("rows", "epochs", "ok")}))
+                     + json.dumps({k: v for k, v in result.items() if k not in ("rows", "epochs", "ok", "event_ms")}))
     rows = report["steps"].get("students", {}).get("rows", [])
     if rows:
         lines += ["", "| student | resolution | median ms | fps |", "|---|---|---|---|"]
