@@ -121,7 +121,7 @@ def double_buffer(frames: int = 24, size: tuple[int, int] = (1920, 1080)) -> dic
     return result
 
 
-def _collect(device, buffers, handle, ref, times: list[dict]) -> "np.ndarray":
+def _collect(device, buffers, handle, ref, times: list[dict]):
     out, timings = buffers.collect(handle)  # the slot's events are complete now, not reused before the next submit
     events = buffers.slots[handle.slot].events
     times.append({**{name: device.elapsed_ms(ref, events[name]) for name in EVENTS},
