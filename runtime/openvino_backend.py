@@ -88,6 +88,7 @@ class OpenVinoBackend:
                         "NUM_STREAMS": 1}
         if threads:
             self._config["INFERENCE_NUM_THREADS"] = int(threads)
+        self._compiled: dict[tuple[int, int], tuple] = {}  # (height, width) -> (infer request, state)
         self._request, self._state_var = None, None
         self._shape: tuple[int, int] | None = None  # (height, width) the request was compiled for
         self._needs_reset = True
@@ -96,7 +97,7 @@ class OpenVinoBackend:
         self.name = f"openvino-cpu-{precision} ({Path(path).name})"
 
     def _compile(self, height: int, width: int) -> None:
-        """Reshape the graph to this (padded) size, keep the state inside, compile. Once per frame size."""
+        """Reshape the graph to this (padded) size, keep the state inside, compile (~0.1-0.5 s)."""
         from openvino import passes
         model = self._model.clone()
         model.reshape({FRAME_INPUT: [height, width, 3], STATE_INPUT: [1, 3, height, width]})
@@ -107,9 +108,9 @@ class OpenVinoBackend:
             compiled = self._core.compile_model(model, "CPU", self._config)
         except Exception as err:
             raise SharpcamError(f"OpenVINO cannot compile the graph for {width}x{height}: {err}") from err
-        self._request = compiled.create_infer_request()
-        (self._state_var,) = self._request.query_state()
-        self._shape, self._needs_reset = (height, width), True
+        request = compiled.create_infer_request()
+        (state_var,) = request.query_state()
+        self._compiled[(height, width)] = (request, state_var)
 
     def reset(self) -> None:
         self._needs_reset = True
@@ -127,7 +128,12 @@ class OpenVinoBackend:
         height, width = frame_bgr.shape[:2]
         padded_h, padded_w = height + -height % self.multiple, width + -width % self.multiple
         if self._shape != (padded_h, padded_w):
-            self._compile(padded_h, padded_w)
+            # kept per size: the adaptive load policy moves between a few sizes and must not stall to
+            # recompile; a size change breaks the temporal filter's continuity, so it resets
+            if (padded_h, padded_w) not in self._compiled:
+                self._compile(padded_h, padded_w)
+            self._request, self._state_var = self._compiled[(padded_h, padded_w)]
+            self._shape, self._needs_reset = (padded_h, padded_w), True
         if self._needs_reset:
             self._reset_now()
         frame = np.ascontiguousarray(_pad(frame_bgr, padded_h, padded_w))
@@ -140,4 +146,5 @@ class OpenVinoBackend:
         return handle
 
     def close(self) -> None:
+        self._compiled.clear()
         self._request = self._state_var = None
