@@ -11,9 +11,11 @@ one (`--load-policy`) and the status line can say which is running:
 - `skip`: the model is skipped on frames that barely changed since the last one it ran on (a still
   scene), and that frame's output is shown again: a still picture stays still and costs nothing. "Barely
   changed" is judged on a 1/8-size thumbnail, where sensor noise averages out and motion does not.
-- `auto` (the default): starts at `full` and steps down to `scale75`, then `scale50`, when the time the
-  model takes per frame exceeds the frame budget (1 / camera FPS, with headroom for capture and output),
-  and back up when there is room again. Moves are limited to one every second so it does not oscillate;
+- `auto` (the default): a ladder from cheapest to fastest, `1 thread` (the model on one core: the least
+  CPU per frame, where it keeps up) -> `full` (all cores) -> `scale75` -> `scale50`. It starts at the top
+  and steps down when the time the model takes per frame exceeds the frame budget (1 / camera FPS, with
+  headroom for capture and output), and back up when there is room again. The `1 thread` rung exists
+  only where the engine can change its thread count (OpenVINO) and --threads was left at 0. Moves are limited to one every second so it does not oscillate;
   each move resets the temporal filter (the model's size changed). Only where frames would otherwise be
   dropped (a camera, a paced file): a file converted frame by frame keeps every frame at full size.
 
@@ -31,8 +33,9 @@ import numpy as np
 from runtime.backends import Backend
 from runtime.sources import opencv
 
-SCALES = {"full": 1.0, "scale75": 0.75, "scale50": 0.5}
-POLICIES = ("auto", *SCALES, "skip")
+SCALES = {"1 thread": 1.0, "full": 1.0, "scale75": 0.75, "scale50": 0.5}  # the auto ladder, top first
+POLICIES = ("auto", "full", "scale75", "scale50", "skip")
+SPEEDUP_OF_ALL_CORES = 1.7  # measured 1 -> 2 threads on the model (benchmarks/results/stage_cpu.md)
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,14 @@ class AdaptiveBackend:
         self.inner, self.policy, self.auto_cfg, self.skip_cfg = inner, policy, auto, skip
         self.realtime = realtime  # frames arrive on a clock (camera, paced file); else auto stays at full
         self.budget = 1.0 / camera_fps
-        self.level = "full" if policy in ("auto", "skip") else policy  # the scale running now
+        # the `1 thread` rung: an engine whose thread count can change and was left to us (0)
+        self._ladder = list(SCALES) if getattr(inner, "threads", None) == 0 else list(SCALES)[1:]
+        self._all_threads = getattr(inner, "threads", 0)
+        self.level = "full"
+        if policy == "auto":
+            self._set_level(self._ladder[0] if realtime else "full")
+        else:
+            self._set_level("full" if policy == "skip" else policy)
         self.size = None
         self.name = inner.name
         self.skipped = 0  # frames shown again instead of run (policy skip)
@@ -138,7 +148,7 @@ class AdaptiveBackend:
         if len(self._model_times) < self._model_times.maxlen or now - self._last_move < \
                 self.auto_cfg.min_seconds_between_moves:
             return
-        typical, levels = float(np.median(self._model_times)), list(SCALES)
+        typical, levels = float(np.median(self._model_times)), self._ladder
         index = levels.index(self.level)
         allowed = self.auto_cfg.headroom * self.budget
         if typical > allowed and index + 1 < len(levels):
@@ -146,14 +156,20 @@ class AdaptiveBackend:
         elif index > 0:
             # the model's time grows with the pixel count: would the next size up fit comfortably?
             up = levels[index - 1]
-            ratio = (SCALES[up] / SCALES[self.level]) ** 2
+            ratio = SPEEDUP_OF_ALL_CORES if up == "1 thread" else (SCALES[up] / SCALES[self.level]) ** 2
             if typical * ratio < self.auto_cfg.step_up_below * self.budget / self.auto_cfg.headroom:
                 self._move(up, now)
 
     def _move(self, level: str, now: float) -> None:
-        self.level, self._last_move = level, now
+        self._set_level(level)
+        self._last_move = now
         self._model_times.clear()
         self.inner.reset()
+
+    def _set_level(self, level: str) -> None:
+        self.level = level
+        if hasattr(self.inner, "threads"):
+            self.inner.threads = 1 if level == "1 thread" else self._all_threads
 
     # skip ------------------------------------------------------------------------------------------
     def _skip_or_run(self, frame: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
