@@ -29,6 +29,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
+from runtime.adaptive import POLICIES, AdaptiveBackend
 from runtime.backends import Backend, strength_arg
 from runtime.choose import BACKENDS, open_backend
 from runtime.contract import DEFAULT_STRENGTH, DEFAULT_STUDENT, STUDENTS
@@ -37,6 +38,7 @@ from runtime.errors import SharpcamError
 from runtime.pipeline import Controls, Pipeline, PipelineConfig
 from runtime.sinks import NullSink, is_folder_spec, open_sink
 from runtime.sources import FrameSource, open_source
+from runtime.stats import LatencyStats
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -89,6 +91,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "else ONNX Runtime (default: %(default)s)")
     p.add_argument("--threads", type=threads, default=0,
                    help="CPU inference threads, 0 to 4 per core (default: %(default)s, all cores)")
+    p.add_argument("--load-policy", choices=POLICIES, default="auto",
+                   help="when the model is slower than the camera: auto steps the model's size down (scale75, "
+                        "scale50: the model on a 75%%/50%% frame, its correction scaled up) and back up as the "
+                        "CPU allows; skip re-shows the last output for frames that barely changed; full never "
+                        "adapts. Needs a backend that takes any frame size (OpenVINO, the any-size ONNX graph) "
+                        "(default: %(default)s)")
     p.add_argument("--strength", type=strength_arg, default=DEFAULT_STRENGTH,
                    help="how much of the correction to show: 0 = the camera as it is, 1 = full; the window "
                         "sink steps it with + and - (default: %(default)s)")
@@ -96,11 +104,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def run(source: FrameSource, backend: Backend, sink: NullSink, cfg: PipelineConfig) -> dict:
+def run(source: FrameSource, backend: Backend, sink: NullSink, cfg: PipelineConfig,
+        stats: LatencyStats | None = None) -> dict:
     """Frames from `source` through `backend` into `sink` until the source ends, cfg.max_frames, the sink
     says stop, or an interrupt (Ctrl-C, or SIGTERM/SIGHUP under main()); the caller owns all three and closes
     them. Returns the latency summary, with `stopped` naming the interrupt if there was one."""
-    pipeline = Pipeline(source, backend, sink, cfg)
+    pipeline = Pipeline(source, backend, sink, cfg, stats)
     try:
         summary = pipeline.run()
     except KeyboardInterrupt as interrupt:  # re-raised by run() after its threads stopped
@@ -131,14 +140,24 @@ def cli(args: argparse.Namespace) -> dict:
         if backend.size and tuple(backend.size) != tuple(source.size):
             print(f"note: the model runs at {backend.size[0]}x{backend.size[1]}; frames are resized in and out",
                   file=sys.stderr)
+        if backend.size is None:
+            backend = AdaptiveBackend(backend, args.load_policy, source.fps, realtime=source.live or args.pace)
+        elif args.load_policy not in ("auto", "full"):
+            raise SharpcamError(f"--load-policy {args.load_policy} needs a backend that takes any frame size; "
+                                f"{backend.name} is built for {backend.size[0]}x{backend.size[1]}")
         controls = Controls(strength=args.strength)
         cfg = PipelineConfig(max_frames=args.frames, pace=args.pace, print_every=0 if args.quiet else 2.0,
                              in_flight=getattr(backend, "in_flight", 1), controls=controls)
         sink = stack.enter_context(open_sink(args.sink, source.size, source.fps, args.side_by_side, controls))
-        summary = run(source, backend, sink, cfg)
+        stats = LatencyStats()
+        if isinstance(backend, AdaptiveBackend):
+            stats.describe("policy", lambda: backend.label)
+        summary = run(source, backend, sink, cfg, stats)
     if summary["frames"] == 0 and "stopped" not in summary:
         raise SharpcamError(f"{spec} gave no frames; is it a readable video, image folder or camera?")
     summary.update(backend=why, source=spec, sink=args.sink)
+    if isinstance(backend, AdaptiveBackend):
+        summary.update(load_policy=backend.label, skipped=backend.skipped)
     if args.stats:
         write_text_atomic(args.stats, json.dumps(summary, indent=1))
     return summary

@@ -4,12 +4,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from typing import Callable
 
 import numpy as np
 
 # Every step a frame takes, in pipeline order, named for what it measures (seconds in, ms out):
 #   capture      reading a file or folder frame (not for cameras: waiting for an exposure is not latency)
-#   resize_in    frame -> the model's fixed size (only when they differ)
+#   skip_check   the load policy's test whether a frame barely changed (runtime/adaptive.py)
+#   resize_in    frame -> the model's fixed size (only when they differ), or the load policy's smaller scale
 #   copy_in      host copy into pinned memory (GPU backends)
 #   convert_in   uint8 BGR -> the float graph's RGB NCHW tensor (CPU float graph)
 #   upload       host -> device transfer (GPU event time)
@@ -17,10 +19,10 @@ import numpy as np
 #   download     device -> host transfer (GPU event time)
 #   convert_out  the float graph's tensor -> uint8 BGR
 #   copy_out     host copy out of pinned memory
-#   resize_out   back to the frame's own size
+#   resize_out   back to the frame's own size (the load policy: its correction scaled up and added)
 #   output       the sink: window, file, virtual camera
 # end_to_end runs from the frame's arrival to the sink's return; stages a backend does not have are absent.
-STAGES = ("capture", "resize_in", "copy_in", "convert_in", "upload", "infer", "download", "convert_out",
+STAGES = ("capture", "skip_check", "resize_in", "copy_in", "convert_in", "upload", "infer", "download", "convert_out",
           "copy_out", "resize_out", "output")
 
 
@@ -35,6 +37,7 @@ class LatencyStats:
         self.frames = 0
         self.errors = 0  # frames the backend failed on (passed through unchanged on live sources)
         self._drop_counters: list = []  # objects with a live `dropped` count (the pipeline's queues)
+        self._descriptions: dict[str, Callable[[], str]] = {}  # live labels for the status line
         # CPU time of the whole process (every thread, user + sys) since the stats began, so the cost per
         # frame and the share of the machine are measured, not estimated.
         self._cpu0, self._wall0 = time.process_time(), time.perf_counter()
@@ -43,6 +46,10 @@ class LatencyStats:
         """Count drops from these objects' `dropped` attributes, read live: a status line in the middle of a
         run must show the drops so far, not a total copied in at the end."""
         self._drop_counters.extend(counters)
+
+    def describe(self, key: str, read: Callable[[], str]) -> None:
+        """Show `key value` in the status line, the value read when the line is drawn (e.g. the load policy)."""
+        self._descriptions[key] = read
 
     @property
     def dropped(self) -> int:
@@ -94,6 +101,7 @@ class LatencyStats:
         order = known + [k for k in s["stages"] if k not in known and k != "end_to_end"] + \
             (["end_to_end"] if "end_to_end" in s["stages"] else [])
         parts = [f"{k} {s['stages'][k]['p50_ms']:.1f}/{s['stages'][k]['p95_ms']:.1f}" for k in order]
-        return (f"{s['fps']:.1f} fps, {s['frames']} frames, {s['dropped']} dropped, {s['errors']} errors, "
+        labels = "".join(f", {key} {read()}" for key, read in self._descriptions.items())
+        return (f"{s['fps']:.1f} fps, {s['frames']} frames, {s['dropped']} dropped, {s['errors']} errors{labels}, "
                 f"cpu {s['cpu']['ms_per_frame']:.1f} ms/frame ({s['cpu']['cores']:.2f} cores) | p50/p95 ms: "
                 + ", ".join(parts))
