@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from runtime import models
 from runtime.backends import Backend, OnnxBackend
 from runtime.errors import SharpcamError
 from runtime.graph_io import DEFAULT_STRENGTH
@@ -61,18 +62,19 @@ def _auto(size: tuple[int, int], threads: int, student: str, strength: float) ->
     tried = []
     if tensorrt_available():
         nearest = res or "480p"
-        plan = plan_path(student, nearest)
-        if plan.exists():
+        plan = models.find_plan(student, nearest)  # issue 13: looked up by name (runtime/models.py)
+        if plan is not None:
             from runtime.trt_backend import TensorRTBackend
             return TensorRTBackend(plan, strength), f"TensorRT engine {plan} (TensorRT and a GPU are present)"
-        tried.append(f"{plan} (not built: run 'make engines')")
+        tried.append(f"{models.plan_name(student, nearest)} (not built: run 'sharpcam export')")
     else:
         tried.append("TensorRT (not installed or no GPU)")
-    candidates = ([graph_path(student, res)] if res else []) + [graph_path(student)]
-    for path in candidates:
-        if path.exists():
+    for name in ([models.graph_name(student, res)] if res else []) + [models.graph_name(student)]:
+        path = models.find(name)  # issue 13: looked up by name (runtime/models.py)
+        if path is not None:
             backend = OnnxBackend(path, threads, strength=strength)
             why = "matches the frame size" if res and res in path.name else "takes any frame size"
             return backend, f"{backend.name}: {why}; tried first: {'; '.join(tried)}"
-        tried.append(f"{path} (missing)")
-    raise SharpcamError("no model found; tried " + "; ".join(tried) + ". Run 'make engines' to export them")
+        tried.append(f"{name} (missing)")
+    raise SharpcamError("no model found; tried " + "; ".join(tried) + f" in {models.folders_text()}. "
+                        "Run 'sharpcam export' (or 'make engines' in a checkout) to build them")
