@@ -17,6 +17,9 @@ import numpy as np
 
 from runtime.errors import SharpcamError
 from runtime.sources import opencv
+from runtime.video_writer import FORMATS as VIDEO_FORMATS
+
+VIDEO_SUFFIXES = tuple(VIDEO_FORMATS)
 
 if TYPE_CHECKING:
     from runtime.pipeline import Controls
@@ -68,42 +71,26 @@ class NullSink:
 
 
 class FileSink(NullSink):
-    """A video file: .mp4 is H.264 (runtime/video_writer.py: browser-playable, kill-safe, audio kept),
-    .avi is MJPG through OpenCV (any size, odd ones included)."""
+    """A video file through PyAV (runtime/video_writer.py): .mp4 is H.264 (browser-playable, kill-safe, the
+    source's audio kept, odd sizes padded by one row/column), .avi is MJPEG at any size exactly."""
 
     def __init__(self, path: Path, size: tuple[int, int], fps: float, audio_from: Path | None = None) -> None:
-        self.name, self.size, self.frames = f"file {path}", size, 0
-        self._h264 = self._avi = None
-        if path.suffix.lower() == ".mp4":
-            from runtime.video_writer import H264Writer
-            self._h264 = H264Writer(path, size, fps, audio_from)
-            if self._h264.padded:
-                print(f"note: H.264 needs even sizes: {size[0]}x{size[1]} is written as "
-                      f"{self._h264.coded[0]}x{self._h264.coded[1]}, the last column/row repeated "
-                      "(.avi or DIR/ keep the exact size)", file=sys.stderr)
-            self.name += f" (H.264, {self._h264.audio})"
-            return
-        cv2 = opencv()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._avi = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
-        if not self._avi.isOpened():
-            raise SharpcamError(f"cannot write video {path}; use a .mp4 or .avi name in a writable folder")
+        from runtime.video_writer import VideoWriter
+        self._writer = VideoWriter(path, size, fps, audio_from)
+        if self._writer.padded:
+            print(f"note: H.264 needs even sizes: {size[0]}x{size[1]} is written as {self._writer.coded[0]}x"
+                  f"{self._writer.coded[1]}, the last column/row repeated (.avi or DIR/ keep the exact size)",
+                  file=sys.stderr)
+        self.name, self.size, self.frames = f"file {path} ({self._writer.audio})", size, 0
 
     def write(self, frame: np.ndarray, original: np.ndarray | None = None, status: str = "",
               name: str | None = None) -> bool:
-        if self._h264 is not None:
-            self._h264.write(frame)
-        elif self._avi is not None:
-            self._avi.write(frame)
+        self._writer.write(frame)
         self.frames += 1
         return True
 
     def close(self) -> None:
-        if self._h264 is not None:
-            self._h264.close()
-        if self._avi is not None:
-            self._avi.release()  # writes the AVI index: without it the file is unplayable
-            self._avi = None
+        self._writer.close()  # writes the last fragment (and the .avi index)
 
 
 STRENGTH_STEP = 0.1
@@ -304,7 +291,7 @@ class VirtualCamSink(NullSink):
             self._cam = None
 
 
-SINK_HELP = ("vcam, window, null, an output .mp4 (H.264) / .avi (MJPG), or DIR/ for lossless numbered PNGs "
+SINK_HELP = ("vcam, window, null, an output .mp4 (H.264) / .avi (MJPEG), or DIR/ for lossless numbered PNGs "
              "(an image folder source keeps its file names)")
 
 
@@ -320,6 +307,6 @@ def open_sink(spec: str, size: tuple[int, int], fps: float, side_by_side: bool =
         return VirtualCamSink(size, fps, opts.vcam_device, opts.mirror)
     if is_folder_spec(spec):  # before the suffix test: Path("out.mp4/").suffix is ".mp4"
         return FolderSink(Path(spec))
-    if Path(spec).suffix.lower() in (".mp4", ".avi"):
+    if Path(spec).suffix.lower() in VIDEO_SUFFIXES:
         return FileSink(Path(spec), size, fps, opts.audio_from)
     raise SharpcamError(f"unknown sink {spec!r}: use {SINK_HELP}")

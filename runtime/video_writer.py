@@ -1,4 +1,5 @@
-"""The .mp4 sink: H.264 that browsers play, that survives a hard kill, with the source's size and audio.
+"""Video files through PyAV: .mp4 is H.264 that browsers play, that survives a hard kill, with the source's
+audio; .avi is MJPEG that keeps any size exactly.
 
 - H.264 (libx264 through PyAV), yuv420p, High profile: what every browser decodes.
 - Fragmented MP4 (`frag_keyframe+empty_moov+default_base_moof`): the index (moov) is written first and each
@@ -6,13 +7,15 @@
   instead of the whole file (a classic MP4 is unplayable until its index is written at the end). With the
   index first the file also streams as `+faststart` would make it; browsers play fragmented MP4 natively.
 - Size: H.264 in 4:2:0 needs even sizes. An odd width or height is padded by one column or row repeating the
-  last one, and the writer says so (`padded`); frames are never rescaled. `.avi` (MJPG) or a folder of PNGs
-  keep odd sizes exactly.
+  last one, and the writer says so (`padded`); frames are never rescaled. `.avi` (MJPEG in 4:4:4, no
+  chroma subsampling) or a folder of PNGs keep odd sizes exactly (OpenCV's own writers silently cut 641x479
+  to 640x478). .avi keeps no audio.
 - Audio: when the source is a file with an audio track, its packets are interleaved with the video as it is
   written (AAC, MP3 and Opus copied as they are, anything else re-encoded to AAC), up to the last video frame.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -23,6 +26,26 @@ from runtime.errors import SharpcamError
 FRAGMENTED = "frag_keyframe+empty_moov+default_base_moof"
 COPY_AUDIO = {"aac", "mp3", "opus"}  # codecs MP4 carries as they are
 CRF = "18"  # visually lossless: this file shows the model's output, not the codec's
+
+
+@dataclass(frozen=True)
+class Format:
+    container: str
+    codec: str
+    pix_fmt: str
+    even: bool  # the codec needs even sizes (4:2:0)
+    audio: bool  # the source's audio is kept
+    container_options: tuple[tuple[str, str], ...] = ()
+    codec_options: tuple[tuple[str, str], ...] = ()
+
+
+# flush_packets: each finished fragment reaches the file at once, not when a 32 KB buffer fills.
+FORMATS = {
+    ".mp4": Format("mp4", "libx264", "yuv420p", even=True, audio=True,
+                   container_options=(("movflags", FRAGMENTED), ("flush_packets", "1")),
+                   codec_options=(("crf", CRF), ("preset", "veryfast"))),
+    ".avi": Format("avi", "mjpeg", "yuvj444p", even=False, audio=False, codec_options=(("qscale", "2"),)),
+}
 
 
 def _av():
@@ -78,26 +101,29 @@ class _AudioCopy:
         self._input.close()
 
 
-class H264Writer:
-    """Frames (uint8 BGR HxWx3 of `size`) -> fragmented H.264 MP4; close() is idempotent."""
+class VideoWriter:
+    """Frames (uint8 BGR HxWx3 of `size`) -> a .mp4 or .avi file (FORMATS); close() is idempotent."""
 
     def __init__(self, path: Path, size: tuple[int, int], fps: float, audio_from: Path | None = None) -> None:
         av = _av()
-        self.size, self.coded = size, even_size(size)
+        fmt = FORMATS.get(path.suffix.lower())
+        if fmt is None:
+            raise SharpcamError(f"cannot write {path}: video files are {' or '.join(FORMATS)}")
+        self.size, self.coded = size, even_size(size) if fmt.even else size
         self.padded = self.coded != size
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._out = av.open(str(path), "w", format="mp4", options={"movflags": FRAGMENTED})
+            self._out = av.open(str(path), "w", format=fmt.container, options=dict(fmt.container_options))
         except (OSError, av.error.FFmpegError) as err:
             raise SharpcamError(f"cannot write video {path} ({err}); give a .mp4 name in a writable folder") from err
         rate = Fraction(fps).limit_denominator(1001) if fps > 0 else Fraction(30)
-        self._video = self._out.add_stream("libx264", rate=rate)
+        self._video = self._out.add_stream(fmt.codec, rate=rate)
         self._video.width, self._video.height = self.coded
-        self._video.pix_fmt = "yuv420p"
+        self._video.pix_fmt = fmt.pix_fmt
         # A keyframe (and so a fragment) every second bounds what a hard kill can lose.
-        self._video.options = {"crf": CRF, "preset": "veryfast", "g": str(max(round(float(rate)), 1))}
+        self._video.options = {**dict(fmt.codec_options), "g": str(max(round(float(rate)), 1))}
         self._rate = rate
-        self._audio = self._open_audio(av, audio_from)
+        self._audio = self._open_audio(av, audio_from) if fmt.audio else None
         self.frames = 0
 
     def _open_audio(self, av, source: Path | None) -> _AudioCopy | None:
