@@ -29,7 +29,7 @@ from runtime.graph_io import DEFAULT_STRENGTH
 from runtime.pipeline import Controls, Pipeline, PipelineConfig
 from runtime.select import DEFAULT_STUDENT, STUDENTS, open_backend
 from runtime.models import model_arg
-from runtime.sinks import SINK_HELP, SinkOptions, is_folder_spec, open_sink
+from runtime.sinks import SINK_HELP, ProgressSink, SinkOptions, is_folder_spec, open_sink, with_progress
 from runtime.sources import open_source
 
 
@@ -101,11 +101,17 @@ def run(args: argparse.Namespace) -> dict:
             print(f"note: the model runs at {backend.size[0]}x{backend.size[1]}; frames are resized in and out",
                   file=sys.stderr)
         controls = Controls(strength=args.strength)
-        cfg = PipelineConfig(max_frames=args.frames, pace=args.pace, print_every=0 if args.quiet else 2.0,
-                             in_flight=getattr(backend, "in_flight", 1), controls=controls)
+        # issue 13: a file's progress bar (with ETA) replaces the periodic status lines on a terminal
+        known = [n for n in (getattr(source, "frame_count", None), args.frames) if n]
+        total = None if args.quiet or source.live or not known else min(known)
         sink_options = SinkOptions(args.side_by_side, args.mirror, args.vcam_device,
                                    audio_from=Path(spec) if Path(spec).is_file() else None)  # keep a file's audio
-        with open_sink(args.sink, source.size, source.fps, controls=controls, options=sink_options) as sink:
+        sink = with_progress(open_sink(args.sink, source.size, source.fps, controls=controls, options=sink_options),
+                             total)
+        cfg = PipelineConfig(max_frames=args.frames, pace=args.pace,
+                             print_every=0 if args.quiet or isinstance(sink, ProgressSink) else 2.0,
+                             in_flight=getattr(backend, "in_flight", 1), controls=controls)
+        with sink:
             pipeline = Pipeline(source, backend, sink, cfg)
             try:
                 summary = pipeline.run()

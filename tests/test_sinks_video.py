@@ -192,3 +192,20 @@ def test_sink_options_reach_the_sinks(tmp_path, monkeypatch):
             open_sink("window", (64, 48), 30, options=SinkOptions(mirror=True))
     with pytest.raises(SharpcamError, match=r"\.mp4 \(H\.264\)"):
         open_sink("out.mkv", (64, 48), 30)
+
+
+def test_progress_bar_wraps_a_sink_for_sources_of_known_length(tmp_path, monkeypatch):
+    from runtime.sinks import ProgressSink, with_progress
+    from runtime.sources import open_source
+    clip = tmp_path / "clip.mp4"
+    make_clip(clip, (160, 120), 12, audio=None)
+    assert open_source(str(clip)).frame_count == 12
+    assert open_source("builtin").frame_count == 90
+    inner = FolderSink(tmp_path / "frames")
+    assert with_progress(inner, 12) is inner  # stderr is not a terminal under pytest: no bar in logs
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert with_progress(inner, None) is inner
+    with with_progress(inner, 2) as sink:
+        assert isinstance(sink, ProgressSink) and isinstance(sink, Sink)
+        assert sink.write(frames((160, 120), 1)[0], name="a.png")
+    assert inner.frames == 1 and (tmp_path / "frames" / "a.png").exists()
