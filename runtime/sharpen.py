@@ -187,6 +187,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="also take the images of a folder's subfolders, keeping their layout (default: only "
                         "the folder's own images)")
     group = p.add_mutually_exclusive_group()
+    group.add_argument("--student", default=DEFAULT_STUDENT,
+                       help="which student's any-size graph, as in 'sharpcam cam' (default: %(default)s)")
     group.add_argument("--model", type=models.model_arg,
                        help="ONNX graph: a path or a name such as 'fast' or 'webcam_480p' "
                             f"(default: the any-size {models.graph_name(DEFAULT_STUDENT)})")
@@ -208,7 +210,8 @@ def run(args: argparse.Namespace) -> int:
     jobs = collect_jobs(args.inputs, args.out, args.recursive)
     if not jobs:
         raise SharpcamError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {', '.join(map(str, args.inputs))}")
-    sharpener = RealTimeSharpener(args.model, tile=args.tile, threads=args.threads, engine=args.engine,
+    model = args.model or (models.resolve_model(args.student) if args.engine is None else None)
+    sharpener = RealTimeSharpener(model, tile=args.tile, threads=args.threads, engine=args.engine,
                                   strength=args.strength)
     failed = 0
     with tqdm(jobs, unit="image", disable=len(jobs) < 2 or None, file=sys.stderr) as bar:
