@@ -5,6 +5,14 @@
   inside the graph so the runtime moves one byte per channel each way and does no per-pixel work in
   Python. TensorRT allows UINT8 only at network inputs/outputs and only cast to/from FLOAT/HALF, so the
   graph casts first (then reorders), and on the way out clips, adds 0.5 (Cast truncates) and casts last.
+- `LeanFrameGraph`: FrameGraph's math for the pixel-unshuffle students (FastStudent), laid out for CPUs.
+  What it saves (OpenVINO, 1280x720, one thread: 64 -> see benchmarks/results/cpu_cost.md): the generic
+  graph spends more time outside the network than in it, on full-size 3-channel NCHW tensors that CPU
+  plugins pad to 16 channels, and on BGR<->RGB gathers and layout transposes. Here every full-size tensor
+  stays H x W x 3 (or H x W), the BGR/RGB flip and the 1/255 and 255 scales are folded into the first and
+  last convolutions' weights, and pixel (un)shuffle reads and writes H x W x 3 directly: one transpose each
+  way, at the network's half resolution. The temporal filter's state is H x W x 3 BGR in [0,1], stored in
+  the contract's 1 x 3 x H x W buffer (the runtime never looks inside a state; a reset still resets).
 Both carry the temporal filter's state in and out and the strength knob (train/temporal.py).
 """
 from __future__ import annotations
@@ -14,6 +22,7 @@ from torch import nn
 
 from runtime.select import RESOLUTIONS  # noqa: F401 - re-exported for export/
 from runtime.graph_io import state_shape
+from train.student import LUMA, FastStudent
 from train.temporal import TemporalConfig, TemporalFilter, reset_state
 
 
@@ -47,6 +56,84 @@ class FrameGraph(nn.Module):
         # The knob in 8-bit units: strength 0 gives x + 0 exactly, so the input comes back bit for bit.
         shown = x + strength.to(self.dtype).clamp(0.0, 1.0) * (y_bgr - x)
         return (shown + 0.5).clamp(0.0, 255.0).to(torch.uint8), y
+
+
+class LeanFrameGraph(nn.Module):
+    """The same function as FrameGraph(student) for a FastStudent (RGB, not luma), cheaper on CPUs."""
+
+    def __init__(self, student: FastStudent, dtype: torch.dtype = torch.float32,
+                 temporal: TemporalConfig = TemporalConfig()) -> None:
+        super().__init__()
+        if not lean_graph_fits(student):
+            raise ValueError("LeanFrameGraph needs an RGB FastStudent")
+        self.student, self.scale, self.dtype = student.eval(), student.scale, dtype
+        self.temporal = TemporalFilter(temporal)  # its settings; the math is written out in forward()
+        planes = self.scale * self.scale
+        # The student's unshuffled channel c*s*s + dy*s + dx holds RGB colour c at offset (dy, dx). Here channel
+        # (dy*s + dx)*3 + c holds BGR colour c: the order in which an H x W x 3 frame already lies in memory.
+        s = self.scale
+        flip = torch.tensor([(2 - c) * planes + dy * s + dx for dy in range(s) for dx in range(s) for c in range(3)])
+        self.head = nn.Conv2d(3 * planes, student.head.out_channels, 3, padding=1)
+        self.tail = nn.Conv2d(student.tail.in_channels, 3 * planes, 3, padding=1)
+        with torch.no_grad():
+            self.head.weight.copy_(student.head.weight[:, flip] / 255.0)  # 8-bit levels in
+            self.head.bias.copy_(student.head.bias)
+            self.tail.weight.copy_(student.tail.weight[flip] * 255.0)  # 8-bit levels out
+            self.tail.bias.copy_(student.tail.bias[flip] * 255.0)
+        self.body = student.body
+        self.to(dtype)
+        self.register_buffer("luma_bgr", torch.tensor(LUMA[::-1], dtype=dtype), persistent=False)
+
+    def forward(self, frame_bgr: torch.Tensor, state: torch.Tensor,
+                strength: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        height, width, s = frame_bgr.shape[0], frame_bgr.shape[1], self.scale
+        x = frame_bgr.to(self.dtype)  # H x W x 3 BGR, 8-bit levels; cast first (TensorRT's UINT8 rule)
+        h, w = height // s, width // s
+        # pixel unshuffle as a swap of (dy) and (w) that moves whole runs of s*3 values; the last permute to
+        # NCHW is what a CPU convolution reads as channels-last for free
+        unshuffled = x.reshape(h, s, w, s * 3).permute(0, 2, 1, 3).reshape(1, h, w, 3 * s * s).permute(0, 3, 1, 2)
+        z = self.tail(self.body(self.head(unshuffled))).permute(0, 2, 3, 1)  # 1 x h x w x (s*s*3)
+        correction = z.reshape(h, w, s, s * 3).permute(0, 2, 1, 3).reshape(height, width, 3)
+        y = (x + correction).clamp(0.0, 255.0)  # the student's output, in levels
+        # the temporal filter (train/temporal.py) in levels, on H x W tensors
+        cfg = self.temporal.cfg
+        d = y - state.reshape(height, width, 3) * 255.0
+        moved = ((_box3_mean((d * self.luma_bgr).sum(2).abs()) - cfg.low) * (1.0 / (cfg.high - cfg.low)))
+        out = y - (cfg.hold * (1.0 - moved.clamp(0.0, 1.0))).unsqueeze(2) * d
+        shown = x + strength.to(self.dtype).clamp(0.0, 1.0) * (out - x)
+        return (shown + 0.5).clamp(0.0, 255.0).to(torch.uint8), (out * (1.0 / 255.0)).reshape(1, 3, height, width)
+
+
+def _box3_mean(a: torch.Tensor) -> torch.Tensor:
+    """3x3 mean of an H x W map over the neighbours inside it (avg_pool2d's count_include_pad=False), as
+    shifted adds: CPU plugins run a 1-channel avg_pool padded out to 16 channels."""
+    p = torch.nn.functional.pad(a.unsqueeze(0), (1, 1, 1, 1))[0]
+    rows = p[:, :-2] + p[:, 1:-1] + p[:, 2:]
+    total = rows[:-2] + rows[1:-1] + rows[2:]
+    ones_h, ones_w = torch.ones_like(a[:, :1]), torch.ones_like(a[:1, :])  # H x 1, 1 x W
+    count_h = torch.nn.functional.pad(ones_h.T.unsqueeze(0), (1, 1))[0].T
+    count_w = torch.nn.functional.pad(ones_w.unsqueeze(0), (1, 1))[0]
+    count_h = count_h[:-2] + count_h[1:-1] + count_h[2:]
+    count_w = count_w[:, :-2] + count_w[:, 1:-1] + count_w[:, 2:]
+    return total / (count_h * count_w)
+
+
+def lean_graph_fits(student: nn.Module) -> bool:
+    return isinstance(student, FastStudent) and not student.luma
+
+
+def state_as_rgb(state: torch.Tensor, lean: bool) -> torch.Tensor:
+    """A frame graph's state in FrameGraph's layout (1 x 3 x H x W RGB): LeanFrameGraph keeps H x W x 3 BGR."""
+    if not lean:
+        return state
+    height, width = state.shape[2:]
+    return state.reshape(height, width, 3).flip(2).permute(2, 0, 1).unsqueeze(0)
+
+
+def frame_graph(student: nn.Module, dtype: torch.dtype = torch.float32,
+                temporal: TemporalConfig = TemporalConfig()) -> nn.Module:
+    """The frame graph to export for this student: the lean layout where it applies."""
+    return (LeanFrameGraph if lean_graph_fits(student) else FrameGraph)(student, dtype, temporal)
 
 
 def graph_inputs(example: torch.Tensor, dtype: torch.dtype = torch.float32) -> tuple:

@@ -17,7 +17,7 @@ import onnx
 import torch
 from torch import nn
 
-from export.graphs import FloatGraph, FrameGraph, graph_inputs
+from export.graphs import FloatGraph, FrameGraph, frame_graph, graph_inputs
 from runtime.errors import SharpcamError
 from runtime.graph_io import (FLOAT_INPUT, FLOAT_OUTPUT, FRAME_INPUT, FRAME_OUTPUT, SIZE_MULTIPLE, STATE_INPUT,
                               STATE_OUTPUT, STRENGTH_INPUT, TEMPORAL, first_frame_feeds)
@@ -56,7 +56,7 @@ def export_frame(student: nn.Module, path: Path, size: tuple[int, int], fp16: bo
     """
     width, height = size
     dtype = torch.float16 if fp16 else torch.float32
-    graph = FrameGraph(_copy(student), dtype, temporal)
+    graph = frame_graph(_copy(student), dtype, temporal)
     example = graph_inputs(torch.zeros(64, 64, 3, dtype=torch.uint8), dtype)
     frame_axes, state_axes = {0: "height", 1: "width"}, {2: "height", 3: "width"}
     _export(graph, example, path, [FRAME_INPUT, STATE_INPUT, STRENGTH_INPUT], [FRAME_OUTPUT, STATE_OUTPUT],

@@ -27,8 +27,8 @@ from runtime.backends import strength_arg
 from runtime.errors import SharpcamError
 from runtime.graph_io import DEFAULT_STRENGTH
 from runtime.pipeline import Controls, Pipeline, PipelineConfig
-from runtime.select import DEFAULT_STUDENT, STUDENTS, open_backend
 from runtime.models import model_arg
+from runtime.select import BACKENDS, DEFAULT_STUDENT, STUDENTS, open_backend
 from runtime.sinks import SINK_HELP, ProgressSink, SinkOptions, is_folder_spec, open_sink, with_progress
 from runtime.sources import open_source
 
@@ -77,7 +77,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--stats", type=Path, help="write the latency summary (JSON) here at exit")
     p.add_argument("--side-by-side", action="store_true", help="window sink: original | sharpened")
     p.add_argument("--pace", action="store_true", help="play files at their frame rate, dropping late frames")
-    p.add_argument("--threads", type=int, default=0, help="ONNX Runtime CPU threads (0: all cores)")
+    p.add_argument("--backend", choices=BACKENDS, default="auto",
+                   help="inference engine: auto picks TensorRT (an engine and a GPU), else OpenVINO (installed), "
+                        "else ONNX Runtime (default: %(default)s)")
+    p.add_argument("--threads", type=int, default=0, help="CPU inference threads (0: all cores)")
     p.add_argument("--strength", type=strength_arg, default=DEFAULT_STRENGTH,
                    help="how much of the correction to show: 0 = the camera as it is, 1 = full; the window "
                         "sink steps it with + and - (default: %(default)s)")
@@ -94,7 +97,7 @@ def run(args: argparse.Namespace) -> dict:
     backend = None
     try:
         backend, why = open_backend(args.engine, args.model, source.size, args.threads, args.student,
-                                    args.strength)
+                                    args.strength, args.backend)
         print(f"source: {spec} {source.size[0]}x{source.size[1]} @ {source.fps:.0f} fps; backend: {why}",
               file=sys.stderr)
         if backend.size and tuple(backend.size) != tuple(source.size):

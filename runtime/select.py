@@ -39,9 +39,14 @@ def tensorrt_available() -> bool:
     return True
 
 
+# --backend choices. auto: TensorRT where an engine and a GPU are present, else OpenVINO where installed
+# (half the CPU time of ONNX Runtime: benchmarks/results/cpu_cost.md), else ONNX Runtime.
+BACKENDS = ("auto", "tensorrt", "openvino", "onnxruntime")
+
+
 def open_backend(engine: Path | None, model: Path | None, size: tuple[int, int],
                  threads: int = 0, student: str = DEFAULT_STUDENT,
-                 strength: float = DEFAULT_STRENGTH) -> tuple[Backend, str]:
+                 strength: float = DEFAULT_STRENGTH, backend: str = "auto") -> tuple[Backend, str]:
     """(backend, one sentence saying what was chosen and why); without an engine or model, the best
     available graph of `student` for the frame size."""
     if engine is not None and model is not None:
@@ -50,17 +55,40 @@ def open_backend(engine: Path | None, model: Path | None, size: tuple[int, int],
         from runtime.trt_backend import TensorRTBackend
         return TensorRTBackend(engine, strength), f"TensorRT engine {engine}"
     if model is not None:
-        backend = OnnxBackend(model, threads, strength=strength)
-        return backend, f"{backend.name}, as asked"
+        if backend == "openvino":
+            from runtime.openvino_backend import OpenVinoBackend
+            chosen = OpenVinoBackend(model, threads, strength=strength)
+        else:
+            chosen = OnnxBackend(model, threads, strength=strength)
+        return chosen, f"{chosen.name}, as asked"
     if student not in STUDENTS:
         raise SharpcamError(f"unknown student '{student}'; shipped: {', '.join(STUDENTS)}")
-    return _auto(size, threads, student, strength)
+    return _auto(size, threads, student, strength, backend)
 
 
-def _auto(size: tuple[int, int], threads: int, student: str, strength: float) -> tuple[Backend, str]:
+def _openvino(student: str, threads: int, strength: float, tried: list[str]) -> tuple[Backend, str] | None:
+    from runtime.openvino_backend import OpenVinoBackend, openvino_available
+    if not openvino_available():
+        tried.append("OpenVINO (not installed: pip install 'sharpcam[openvino]')")
+        return None
+    graph = models.find_graph(student, "480p")  # any frame graph: OpenVINO reshapes it to the frame's size
+    if graph is None:  # issue 13: looked up by name (runtime/models.py)
+        tried.append(f"OpenVINO with {models.graph_name(student, '480p')} (missing)")
+        return None
+    chosen = OpenVinoBackend(graph, threads, strength=strength)
+    return chosen, f"{chosen.name}: any frame size, the lowest CPU cost; tried first: {'; '.join(tried)}"
+
+
+def _auto(size: tuple[int, int], threads: int, student: str, strength: float,
+          backend: str = "auto") -> tuple[Backend, str]:
     res = RESOLUTION_NAMES.get(tuple(size))
     tried = []
-    if tensorrt_available():
+    if backend == "openvino":
+        found = _openvino(student, threads, strength, tried)
+        if found is None:
+            raise SharpcamError("--backend openvino: " + "; ".join(tried))
+        return found
+    if backend in ("auto", "tensorrt") and tensorrt_available():
         nearest = res or "480p"
         plan = models.find_plan(student, nearest)  # issue 13: looked up by name (runtime/models.py)
         if plan is not None:
@@ -69,6 +97,10 @@ def _auto(size: tuple[int, int], threads: int, student: str, strength: float) ->
         tried.append(f"{models.plan_name(student, nearest)} (not built: run 'sharpcam export')")
     else:
         tried.append("TensorRT (not installed or no GPU)")
+    if backend == "tensorrt":
+        raise SharpcamError("--backend tensorrt: " + "; ".join(tried))
+    if backend == "auto" and (found := _openvino(student, threads, strength, tried)) is not None:
+        return found
     for name in ([models.graph_name(student, res)] if res else []) + [models.graph_name(student)]:
         path = models.find(name)  # issue 13: looked up by name (runtime/models.py)
         if path is not None:

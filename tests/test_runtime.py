@@ -178,10 +178,10 @@ def test_file_to_pipeline_to_file(graphs, tmp_path):
 def test_backend_choice_follows_the_student_and_frame_size(student):
     """On a CPU the webcam student is the default; each shipped student has a graph per resolution."""
     for size, graph in (((640, 480), f"{student}_480p.onnx"), ((800, 600), f"{student}.onnx")):
-        backend, why = open_backend(None, None, size, student=student)
+        backend, why = open_backend(None, None, size, student=student, backend="onnxruntime")
         assert graph in backend.name and ("matches the frame size" in why) == (size == (640, 480))
         backend.close()
-    default, _ = open_backend(None, None, (1280, 720))
+    default, _ = open_backend(None, None, (1280, 720), backend="onnxruntime")
     assert "webcam_720p.onnx" in default.name
 
 

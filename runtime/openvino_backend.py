@@ -1,0 +1,143 @@
+"""OpenVINO on the CPU: the cheapest way to run a student on a machine without an NVIDIA GPU.
+
+Three things make it cheaper than ONNX Runtime here (benchmarks/results/cpu_cost.md):
+- bf16 compute where the CPU has it natively (AMX or AVX512_BF16): about half the CPU time of float32 for
+  the same pictures (SSIM on the test split in the same report); float32 elsewhere, since emulated bf16 is
+  slower, not faster.
+- The temporal filter's state stays inside the infer request (OpenVINO's MakeStateful: `state` input and
+  `state_out` output become one variable), so no 1 x 3 x H x W float array crosses into Python and back
+  every frame.
+- One uint8 frame graph serves every frame size: the graph is reshaped to the camera's size (padded up to the
+  student's size multiple) and compiled once per size, so a 1280x720 or 641x479 camera needs no resize in
+  and out and no graph exported for it.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from runtime.errors import SharpcamError
+from runtime.graph_io import (DEFAULT_STRENGTH, FRAME_INPUT, SIZE_MULTIPLE, STATE_INPUT, STATE_OUTPUT,
+                              STRENGTH_INPUT, reset_state)
+
+PRECISIONS = ("auto", "bf16", "f32")
+
+
+def _openvino():
+    try:
+        import openvino
+    except ImportError as err:
+        raise SharpcamError("OpenVINO is not installed: pip install 'sharpcam[openvino]' "
+                            "(or leave --backend on auto to use ONNX Runtime)") from err
+    return openvino
+
+
+def openvino_available() -> bool:
+    try:
+        _openvino()
+    except SharpcamError:
+        return False
+    return True
+
+
+def native_bf16(core=None) -> bool:
+    """True where the CPU computes bf16 in hardware (AMX or AVX512_BF16); OpenVINO lists BF16 among the CPU
+    plugin's capabilities only there."""
+    core = core or _openvino().Core()
+    return "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+
+
+def _pad(frame: np.ndarray, height: int, width: int) -> np.ndarray:
+    pad_h, pad_w = height - frame.shape[0], width - frame.shape[1]
+    return np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge") if pad_h or pad_w else frame
+
+
+class OpenVinoBackend:
+    """A uint8 frame graph (`NAME_<res>.onnx`, any of its sizes) through OpenVINO's CPU plugin.
+
+    `threads`: inference threads (0: OpenVINO's choice, one per core). `precision`: "auto" (bf16 where
+    native, else f32), "bf16" or "f32". Compiling for a new frame size takes ~0.1-0.5 s, once per size.
+    """
+
+    def __init__(self, path: Path, threads: int = 0, precision: str = "auto",
+                 strength: float = DEFAULT_STRENGTH) -> None:
+        from runtime.backends import check_strength
+        ov = _openvino()
+        if precision not in PRECISIONS:
+            raise SharpcamError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+        if not Path(path).exists():
+            raise SharpcamError(f"ONNX model {path} not found; export one with 'make engines'")
+        self._ov, self._core = ov, ov.Core()
+        try:
+            self._model = self._core.read_model(str(path))
+        except Exception as err:  # OpenVINO raises RuntimeError subclasses of its own for bad graphs
+            raise SharpcamError(f"OpenVINO cannot read {path}: {err}") from err
+        names = {i.get_any_name() for i in self._model.inputs}
+        if names != {FRAME_INPUT, STATE_INPUT, STRENGTH_INPUT}:
+            raise SharpcamError(f"{path} is not a frame graph with a temporal state (inputs {sorted(names)}); "
+                                "OpenVINO runs the NAME_<res>.onnx graphs that 'make engines' exports")
+        # ONNX metadata props land in the model's rt_info under "framework"
+        key = ["framework", SIZE_MULTIPLE]
+        self.multiple = int(self._model.get_rt_info(key).astype(str)) if self._model.has_rt_info(key) else 1
+        if precision == "auto":
+            precision = "bf16" if native_bf16(self._core) else "f32"
+        self.precision = precision
+        self._config = {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY",
+                        "NUM_STREAMS": 1}
+        if threads:
+            self._config["INFERENCE_NUM_THREADS"] = int(threads)
+        self._request, self._state_var = None, None
+        self._shape: tuple[int, int] | None = None  # (height, width) the request was compiled for
+        self._needs_reset = True
+        self.strength = check_strength(strength)
+        self.size = None  # any frame size: compiled for each new one
+        self.name = f"openvino-cpu-{precision} ({Path(path).name})"
+
+    def _compile(self, height: int, width: int) -> None:
+        """Reshape the graph to this (padded) size, keep the state inside, compile. Once per frame size."""
+        from openvino import passes
+        model = self._model.clone()
+        model.reshape({FRAME_INPUT: [height, width, 3], STATE_INPUT: [1, 3, height, width]})
+        manager = passes.Manager()
+        manager.register_pass(passes.MakeStateful({STATE_INPUT: STATE_OUTPUT}))
+        manager.run_passes(model)
+        try:
+            compiled = self._core.compile_model(model, "CPU", self._config)
+        except Exception as err:
+            raise SharpcamError(f"OpenVINO cannot compile the graph for {width}x{height}: {err}") from err
+        self._request = compiled.create_infer_request()
+        (self._state_var,) = self._request.query_state()
+        self._shape, self._needs_reset = (height, width), True
+
+    def reset(self) -> None:
+        self._needs_reset = True
+
+    def _reset_now(self) -> None:
+        height, width = self._shape
+        self._state_var.state = self._ov.Tensor(reset_state((1, 3, height, width), np.float32))
+        self._needs_reset = False
+
+    def submit(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+        start = time.perf_counter()
+        if self.strength == 0.0:  # "off": the input exactly, no CPU spent on the model
+            self._needs_reset = True
+            return frame_bgr, {"infer": 0.0}
+        height, width = frame_bgr.shape[:2]
+        padded_h, padded_w = height + -height % self.multiple, width + -width % self.multiple
+        if self._shape != (padded_h, padded_w):
+            self._compile(padded_h, padded_w)
+        if self._needs_reset:
+            self._reset_now()
+        frame = np.ascontiguousarray(_pad(frame_bgr, padded_h, padded_w))
+        self._request.infer({FRAME_INPUT: frame, STRENGTH_INPUT: np.array([self.strength], np.float32)})
+        # the output tensor's memory belongs to the request and is rewritten by the next frame: copy it out
+        out = self._request.get_output_tensor(0).data[:height, :width].copy()
+        return out, {"infer": time.perf_counter() - start}
+
+    def collect(self, handle: tuple[np.ndarray, dict[str, float]]) -> tuple[np.ndarray, dict[str, float]]:
+        return handle
+
+    def close(self) -> None:
+        self._request = self._state_var = None
