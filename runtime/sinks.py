@@ -99,9 +99,11 @@ HELP_LINES = ("b or space: before / after", "+ / -: strength up / down by 0.1", 
 
 
 def check_display() -> None:
-    """On Linux, OpenCV's Qt window aborts the process (SIGABRT) without a display: refuse first."""
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        raise SharpcamError("--sink window needs a display (neither DISPLAY nor WAYLAND_DISPLAY is set); "
+    """On Linux, OpenCV's Qt window aborts the process (SIGABRT, exit 134) without an X display: refuse first.
+    opencv-python's Qt has only the X11 (xcb) platform plugin, so a Wayland session needs XWayland's DISPLAY."""
+    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
+        wayland = " (a Wayland session needs XWayland for OpenCV's window)" if os.environ.get("WAYLAND_DISPLAY") else ""
+        raise SharpcamError(f"--sink window needs a display and DISPLAY is not set{wayland}; "
                             "use --sink out.mp4, --sink vcam or --sink null")
 
 
