@@ -109,12 +109,12 @@ def write_clip(frames: list[np.ndarray], work: Path) -> Path:
     return src
 
 
-def run_cam(model: Path, src: Path, work: Path) -> list[np.ndarray]:
-    """Run runtime.cam with `model` on the PNG folder `src`, read the outputs back (RGB)."""
+def run_cam(model: Path, src: Path, work: Path, extra: tuple[str, ...] = ()) -> list[np.ndarray]:
+    """Run runtime.cam with `model` (and `extra` arguments) on the PNG folder `src`; the outputs (RGB)."""
     out = _empty(work / "out")
     frames = sorted(src.glob("*.png"))
     cmd = [sys.executable, "-m", "runtime.cam", "--source", str(src), "--sink", f"{out}/", "--model", str(model),
-           "--quiet"]
+           "--quiet", *extra]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:
         raise SharpcamError(f"runtime.cam failed on {model}: {done.stderr.strip()[-500:]}")
@@ -124,7 +124,7 @@ def run_cam(model: Path, src: Path, work: Path) -> list[np.ndarray]:
     return [cv2.imread(str(p))[..., ::-1] for p in outs]
 
 
-def measure(models: dict[str, Path], photos: list[tuple[str, np.ndarray]], work: Path,
+def measure(models: dict[str, tuple[Path, tuple[str, ...]]], photos: list[tuple[str, np.ndarray]], work: Path,
             frames: int = FRAMES) -> tuple[list[dict], dict]:
     rows, examples = [], {}
     for ident, photo in tqdm(photos, desc="stability", unit="photo"):
@@ -134,8 +134,8 @@ def measure(models: dict[str, Path], photos: list[tuple[str, np.ndarray]], work:
             base = temporal_std(noisy)
             rows.append(_row(ident, f"still {condition}", "input", noisy, [still] * frames, base=base))
             src = write_clip(noisy, work)
-            for label, model in models.items():
-                out = run_cam(model, src, work)
+            for label, (model, extra) in models.items():
+                out = run_cam(model, src, work, extra)
                 rows.append(_row(ident, f"still {condition}", label, out, [still] * frames, base=base))
         for kind in ("pan", "zoom"):
             clean, mats = moving_clip(cover(photo, STILL_SIZE), kind, frames)
@@ -143,8 +143,8 @@ def measure(models: dict[str, Path], photos: list[tuple[str, np.ndarray]], work:
             clean_warp = warp_error(clean, mats)
             rows.append(_row(ident, kind, "input", noisy, clean, mats=mats, clean_warp=clean_warp))
             outs, src = {}, write_clip(noisy, work)
-            for label, model in models.items():
-                outs[label] = run_cam(model, src, work)
+            for label, (model, extra) in models.items():
+                outs[label] = run_cam(model, src, work, extra)
                 rows.append(_row(ident, kind, label, outs[label], clean, mats=mats, clean_warp=clean_warp))
             if kind == "pan" and not examples:
                 examples = {"clean": clean, "input": noisy, **outs}
@@ -175,8 +175,10 @@ def spread_photos(corpus: Path, split: str, limit: int) -> list[tuple[str, np.nd
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", action="append", default=[], metavar="LABEL=GRAPH.onnx",
-                   help="a graph runtime.cam can take with --model; repeat to compare")
+    p.add_argument("--model", action="append", default=[], metavar="LABEL=GRAPH.onnx [ARGS]",
+                   help="a graph runtime.cam can take with --model, optionally followed by more runtime.cam "
+                        "arguments (e.g. 'skip=engines/webcam_480p.onnx --backend openvino --load-policy skip'); "
+                        "repeat to compare")
     p.add_argument("--corpus", type=Path, default=Path("data/corpus"))
     p.add_argument("--split", default="test", choices=("train", "val", "test"))
     p.add_argument("--limit", type=int, default=6, help="photos (spread over the split; default: %(default)s)")
@@ -185,10 +187,11 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     models = {}
     for spec in args.model:
-        label, sep, path = spec.partition("=")
+        label, sep, rest = spec.partition("=")
+        path, *extra = rest.split() or [""]
         if not sep or not Path(path).exists():
-            p.error(f"--model takes LABEL=GRAPH.onnx of an existing file, not {spec!r}")
-        models[label] = Path(path).resolve()
+            p.error(f"--model takes LABEL=GRAPH.onnx [ARGS] of an existing file, not {spec!r}")
+        models[label] = (Path(path).resolve(), tuple(extra))
     if not models:
         p.error("give at least one --model LABEL=GRAPH.onnx")
     if args.frames <= SETTLE or args.limit < 1:
@@ -199,7 +202,7 @@ def main(argv: list[str] | None = None) -> None:
         rows, examples = measure(models, photos, Path(tmp), args.frames)
     command = "python -m benchmarks.stability " + " ".join(argv if argv is not None else sys.argv[1:])
     summary = write_markdown(rows, args.out.with_suffix(".md"), f"{args.split} split, {len(photos)} photos", command)
-    args.out.with_suffix(".json").write_text(json.dumps({"models": {k: str(v) for k, v in models.items()},
+    args.out.with_suffix(".json").write_text(json.dumps({"models": {k: " ".join([str(v[0]), *v[1]]) for k, v in models.items()},
                                                          "summary": summary, "rows": rows}, indent=1))
     plot_numbers(summary, args.out.with_suffix(".png"))
     plot_frames(examples, args.out.with_name(args.out.name + "_frames.png"))

@@ -75,11 +75,12 @@ class OnnxBackend:
 
     device "auto": CUDA when onnxruntime-gpu finds a GPU, else the CPU; "cpu" or "cuda" to insist.
     `threads`: CPU intra-op threads (0: ORT's choice). `spinning`: whether idle ORT threads busy-wait for
-    work (ORT's default); off, they yield the core to capture and output (no difference measured on 2 cores:
-    benchmarks/results/ort_options.md).
+    work (ORT's default is on). Off here: the frame rate is the same within 1-2%
+    (benchmarks/results/ort_options.md) and a camera-paced run stops burning a core between frames
+    (benchmarks/results/cpu_cost.md), which the video-call app needs.
     """
 
-    def __init__(self, path: Path, threads: int = 0, device: str = "auto", spinning: bool = True,
+    def __init__(self, path: Path, threads: int = 0, device: str = "auto", spinning: bool = False,
                  strength: float = DEFAULT_STRENGTH) -> None:
         ort = _onnxruntime()
         if not Path(path).exists():

@@ -23,6 +23,7 @@ import json
 import sys
 from pathlib import Path
 
+from runtime.adaptive import POLICIES, AdaptiveBackend
 from runtime.backends import strength_arg
 from runtime.errors import SharpcamError
 from runtime.graph_io import DEFAULT_STRENGTH
@@ -81,6 +82,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="inference engine: auto picks TensorRT (an engine and a GPU), else OpenVINO (installed), "
                         "else ONNX Runtime (default: %(default)s)")
     p.add_argument("--threads", type=int, default=0, help="CPU inference threads (0: all cores)")
+    p.add_argument("--load-policy", choices=POLICIES, default="auto",
+                   help="when the model is slower than the camera: auto steps the model's size down (scale75, "
+                        "scale50: the model on a 75%%/50%% frame, its correction scaled up) and back up as the "
+                        "CPU allows; skip re-shows the last output for frames that barely changed; full never "
+                        "adapts. Needs a backend that takes any frame size (OpenVINO, the any-size ONNX graph) "
+                        "(default: %(default)s)")
     p.add_argument("--strength", type=strength_arg, default=DEFAULT_STRENGTH,
                    help="how much of the correction to show: 0 = the camera as it is, 1 = full; the window "
                         "sink steps it with + and - (default: %(default)s)")
@@ -103,6 +110,11 @@ def run(args: argparse.Namespace) -> dict:
         if backend.size and tuple(backend.size) != tuple(source.size):
             print(f"note: the model runs at {backend.size[0]}x{backend.size[1]}; frames are resized in and out",
                   file=sys.stderr)
+        if backend.size is None:
+            backend = AdaptiveBackend(backend, args.load_policy, source.fps, realtime=source.live or args.pace)
+        elif args.load_policy not in ("auto", "full"):
+            raise SharpcamError(f"--load-policy {args.load_policy} needs a backend that takes any frame size; "
+                                f"{backend.name} is built for {backend.size[0]}x{backend.size[1]}")
         controls = Controls(strength=args.strength)
         # issue 13: a file's progress bar (with ETA) replaces the periodic status lines on a terminal
         known = [n for n in (getattr(source, "frame_count", None), args.frames) if n]
@@ -116,6 +128,8 @@ def run(args: argparse.Namespace) -> dict:
                              in_flight=getattr(backend, "in_flight", 1), controls=controls)
         with sink:
             pipeline = Pipeline(source, backend, sink, cfg)
+            if isinstance(backend, AdaptiveBackend):
+                pipeline.stats.describe("policy", lambda: backend.label)
             try:
                 summary = pipeline.run()
             except KeyboardInterrupt:  # re-raised by run() after its threads stopped
@@ -126,6 +140,8 @@ def run(args: argparse.Namespace) -> dict:
             backend.close()
         source.close()
     summary.update(backend=why, source=spec, sink=args.sink)
+    if isinstance(backend, AdaptiveBackend):
+        summary.update(load_policy=backend.label, skipped=backend.skipped)
     print(pipeline.stats.line(), file=sys.stderr)
     if args.stats:
         args.stats.parent.mkdir(parents=True, exist_ok=True)

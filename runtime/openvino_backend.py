@@ -86,17 +86,17 @@ class OpenVinoBackend:
         self.precision = precision
         self._config = {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY",
                         "NUM_STREAMS": 1}
-        if threads:
-            self._config["INFERENCE_NUM_THREADS"] = int(threads)
+        self.threads = int(threads)  # may change between frames (the adaptive load policy does)
+        self._compiled: dict[tuple[int, int, int], tuple] = {}  # (height, width, threads) -> (request, state)
         self._request, self._state_var = None, None
-        self._shape: tuple[int, int] | None = None  # (height, width) the request was compiled for
+        self._key: tuple[int, int, int] | None = None  # what the current request was compiled for
         self._needs_reset = True
         self.strength = check_strength(strength)
         self.size = None  # any frame size: compiled for each new one
         self.name = f"openvino-cpu-{precision} ({Path(path).name})"
 
-    def _compile(self, height: int, width: int) -> None:
-        """Reshape the graph to this (padded) size, keep the state inside, compile. Once per frame size."""
+    def _compile(self, height: int, width: int, threads: int) -> None:
+        """Reshape the graph to this (padded) size, keep the state inside, compile (~0.1-0.5 s)."""
         from openvino import passes
         model = self._model.clone()
         model.reshape({FRAME_INPUT: [height, width, 3], STATE_INPUT: [1, 3, height, width]})
@@ -104,18 +104,19 @@ class OpenVinoBackend:
         manager.register_pass(passes.MakeStateful({STATE_INPUT: STATE_OUTPUT}))
         manager.run_passes(model)
         try:
-            compiled = self._core.compile_model(model, "CPU", self._config)
+            config = {**self._config, **({"INFERENCE_NUM_THREADS": threads} if threads else {})}
+            compiled = self._core.compile_model(model, "CPU", config)
         except Exception as err:
             raise SharpcamError(f"OpenVINO cannot compile the graph for {width}x{height}: {err}") from err
-        self._request = compiled.create_infer_request()
-        (self._state_var,) = self._request.query_state()
-        self._shape, self._needs_reset = (height, width), True
+        request = compiled.create_infer_request()
+        (state_var,) = request.query_state()
+        self._compiled[(height, width, threads)] = (request, state_var)
 
     def reset(self) -> None:
         self._needs_reset = True
 
     def _reset_now(self) -> None:
-        height, width = self._shape
+        height, width, _ = self._key
         self._state_var.state = self._ov.Tensor(reset_state((1, 3, height, width), np.float32))
         self._needs_reset = False
 
@@ -126,8 +127,14 @@ class OpenVinoBackend:
             return frame_bgr, {"infer": 0.0}
         height, width = frame_bgr.shape[:2]
         padded_h, padded_w = height + -height % self.multiple, width + -width % self.multiple
-        if self._shape != (padded_h, padded_w):
-            self._compile(padded_h, padded_w)
+        key = (padded_h, padded_w, self.threads)
+        if self._key != key:
+            # kept per size and thread count: the adaptive load policy moves between a few and must not
+            # stall to recompile; a new request starts from a reset state
+            if key not in self._compiled:
+                self._compile(*key)
+            self._request, self._state_var = self._compiled[key]
+            self._key, self._needs_reset = key, True
         if self._needs_reset:
             self._reset_now()
         frame = np.ascontiguousarray(_pad(frame_bgr, padded_h, padded_w))
@@ -140,4 +147,5 @@ class OpenVinoBackend:
         return handle
 
     def close(self) -> None:
+        self._compiled.clear()
         self._request = self._state_var = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from typing import Callable
 
 import numpy as np
 
@@ -20,6 +21,7 @@ class LatencyStats:
         self._window = window
         self.frames = 0
         self._drop_counters: list = []  # objects with a live `dropped` count (the pipeline's queues)
+        self._descriptions: dict[str, Callable[[], str]] = {}  # live labels for the status line
         # CPU time of the whole process (every thread, user + sys) since the stats began, so the cost per
         # frame and the share of the machine are measured, not estimated.
         self._cpu0, self._wall0 = time.process_time(), time.perf_counter()
@@ -28,6 +30,10 @@ class LatencyStats:
         """Count drops from these objects' `dropped` attributes, read live: a status line in the middle of a
         run must show the drops so far, not a total copied in at the end."""
         self._drop_counters.extend(counters)
+
+    def describe(self, key: str, read: Callable[[], str]) -> None:
+        """Show `key value` in the status line, the value read when the line is drawn (e.g. the load policy)."""
+        self._descriptions[key] = read
 
     @property
     def dropped(self) -> int:
@@ -72,6 +78,7 @@ class LatencyStats:
         s = self.summary()
         order = [k for k in (*STAGES, "end_to_end") if k in s["stages"]]
         parts = [f"{k} {s['stages'][k]['p50_ms']:.1f}/{s['stages'][k]['p95_ms']:.1f}" for k in order]
-        return (f"{s['fps']:.1f} fps, {s['frames']} frames, {s['dropped']} dropped, "
+        labels = "".join(f", {key} {read()}" for key, read in self._descriptions.items())
+        return (f"{s['fps']:.1f} fps, {s['frames']} frames, {s['dropped']} dropped{labels}, "
                 f"cpu {s['cpu']['ms_per_frame']:.1f} ms/frame ({s['cpu']['cores']:.2f} cores) | p50/p95 ms: "
                 + ", ".join(parts))

@@ -1,0 +1,91 @@
+"""What the CPU engines and the load policies cost in quality: the same student, every way the runtime runs it.
+
+    python -m benchmarks.cpu_quality --out runs/cpu_quality            # test split, 4 conditions
+    python -m benchmarks.cpu_quality --limit 5 --out runs/cpu_quality-quick
+
+Columns: the degraded input; the default student through ONNX Runtime (its any-size float graph, as
+`runtime.sharpen` runs it); through OpenVINO in float32 and in bf16 (its frame graph reshaped to each
+image); and OpenVINO (the precision `auto` picks here) under the `scale75` and `scale50` load policies
+(runtime/adaptive.py: the model on a shrunk frame, its correction scaled up). Every image starts a fresh
+stream (reset temporal state). SSIM/PSNR to the clean image, webcam conditions of train/webcam.py.
+The `skip` policy needs a sequence: its cost is in benchmarks/stability.py (`make stability`).
+Writes OUT.md, OUT.json, OUT.png.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.machine import describe  # noqa: E402
+from benchmarks.webcam_quality import Method, evaluate, markdown, plot, summarize  # noqa: E402
+from runtime.adaptive import AdaptiveBackend  # noqa: E402
+from runtime.backends import Backend, OnnxBackend  # noqa: E402
+from runtime.errors import SharpcamError  # noqa: E402
+from runtime.select import DEFAULT_STUDENT, STUDENTS, graph_path  # noqa: E402
+from train.webcam import CONDITIONS  # noqa: E402
+
+
+def backend_method(backend: Backend) -> Method:
+    def run(rgb: np.ndarray, _sha: str, _params: dict) -> np.ndarray:
+        backend.reset()  # each image is a stream of its own
+        out, _ = backend.collect(backend.submit(np.ascontiguousarray(rgb[..., ::-1])))
+        return out[..., ::-1]
+    return run
+
+
+def methods_for(student: str, threads: int) -> tuple[dict[str, Method], dict[str, str]]:
+    """(methods, {label: what it runs})."""
+    from runtime.openvino_backend import OpenVinoBackend
+    frame_graph, any_size = graph_path(student, "480p"), graph_path(student)
+    backends: dict[str, Backend] = {"onnxruntime": OnnxBackend(any_size, threads, device="cpu")}
+    for precision in ("f32", "bf16"):
+        backends[f"openvino {precision}"] = OpenVinoBackend(frame_graph, threads, precision=precision)
+    auto = OpenVinoBackend(frame_graph, threads)
+    for policy in ("scale75", "scale50"):
+        backends[f"openvino {auto.precision} {policy}"] = AdaptiveBackend(
+            OpenVinoBackend(frame_graph, threads), policy)
+    methods: dict[str, Method] = {"input": lambda rgb, _s, _p: rgb}
+    methods.update({label: backend_method(b) for label, b in backends.items()})
+    return methods, {label: b.name for label, b in backends.items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--student", choices=STUDENTS, default=DEFAULT_STUDENT, help="(default: %(default)s)")
+    p.add_argument("--corpus", type=Path, default=Path("data/corpus"))
+    p.add_argument("--split", default="test", choices=("train", "val", "test"))
+    p.add_argument("--limit", type=int, help="only the first N images (a quick look)")
+    p.add_argument("--threads", type=int, default=0, help="inference threads (0: one per core)")
+    p.add_argument("--out", type=Path, default=Path("runs/cpu_quality"),
+                   help="writes OUT.md, OUT.json, OUT.png (default: %(default)s)")
+    args = p.parse_args(argv)
+    if args.limit is not None and args.limit < 1:
+        p.error("--limit must be at least 1")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    methods, names = methods_for(args.student, args.threads)
+    rows = evaluate(args.corpus, args.split, list(CONDITIONS), methods, args.limit)
+    summary = summarize(rows)
+    command = "python -m benchmarks.cpu_quality " + " ".join(argv if argv is not None else sys.argv[1:])
+    text = markdown(summary, f"Quality per CPU engine and load policy ({args.student} student, {args.split} split)")
+    text += ("\n## How each column ran\n\n" + "\n".join(f"- {label}: {name}" for label, name in names.items())
+             + f"\n\nCommand: `{command}`. Machine: {describe()}.\n")
+    print(text)
+    args.out.with_suffix(".md").write_text(text)
+    args.out.with_suffix(".json").write_text(json.dumps({"columns": names, "summary": summary, "images": rows},
+                                                        indent=1))
+    plot(summary, args.out.with_suffix(".png"))
+    print(f"wrote {args.out}.md/.json/.png")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except SharpcamError as err:
+        raise SystemExit(f"error: {err}")

@@ -1,0 +1,107 @@
+"""CPU time of each step a frame takes through runtime.cam, one step at a time, per frame size.
+
+    python -m benchmarks.stage_cpu --out runs/stage_cpu
+    python -m benchmarks.stage_cpu --sizes 720p --repeats 50
+
+The pipeline's threads overlap, so its status line gives wall-clock latency per stage but cannot say which
+stage burns the CPU (the inference engine's own threads do most of it). Here each step runs alone, many
+times, on a frame of the built-in clip, and the process CPU time (user+sys, every thread) per call is
+recorded: what a webcam's MJPG decode costs, what the model costs per engine, what the load policies add
+around it, and what the virtual camera's colour conversion costs. Medians over --rounds rounds, the
+steps interleaved. Writes OUT.md and OUT.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.machine import describe  # noqa: E402
+from runtime.adaptive import AdaptiveBackend, _thumbnail  # noqa: E402
+from runtime.backends import OnnxBackend  # noqa: E402
+from runtime.select import DEFAULT_STUDENT, RESOLUTIONS, graph_path  # noqa: E402
+from runtime.sources import BuiltinClip  # noqa: E402
+
+
+def steps_for(frame: np.ndarray, student: str, threads: int) -> dict[str, Callable[[], object]]:
+    """Name -> one call of that step on `frame` (BGR)."""
+    res = next(name for name, size in RESOLUTIONS.items() if size == (frame.shape[1], frame.shape[0]))
+    jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 90])[1]
+    steps: dict[str, Callable[[], object]] = {
+        "capture: MJPG decode": lambda: cv2.imdecode(jpeg, cv2.IMREAD_COLOR),
+        "policy skip: thumbnail": lambda: _thumbnail(frame, 8),
+        "vcam: BGR -> I420": lambda: cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420),
+    }
+    ort = OnnxBackend(graph_path(student, res), threads, device="cpu")
+    steps["model: onnxruntime"] = lambda: ort.submit(frame)
+    try:
+        from runtime.openvino_backend import OpenVinoBackend
+    except ImportError:
+        return steps
+    for t in sorted({threads, 1}):
+        ov = OpenVinoBackend(graph_path(student, "480p"), t)
+        steps[f"model: openvino {ov.precision}, {t or 'all'} thread{'s' if t != 1 else ''}"] = \
+            (lambda b=ov: b.submit(frame))
+    for policy in ("scale75", "scale50"):
+        wrapped = AdaptiveBackend(OpenVinoBackend(graph_path(student, "480p"), threads), policy)
+        steps[f"model + policy {policy}: openvino"] = (lambda b=wrapped: b.submit(frame))
+    return steps
+
+
+def cpu_ms(step: Callable[[], object], repeats: int) -> float:
+    start = time.process_time()
+    for _ in range(repeats):
+        step()
+    return 1000 * (time.process_time() - start) / repeats
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", default=",".join(RESOLUTIONS), help="comma-separated (default: %(default)s)")
+    p.add_argument("--student", default=DEFAULT_STUDENT, help="(default: %(default)s)")
+    p.add_argument("--threads", type=int, default=0, help="engine threads (0: one per core; default: %(default)s)")
+    p.add_argument("--repeats", type=int, default=20, help="calls per step per round (default: %(default)s)")
+    p.add_argument("--rounds", type=int, default=3, help="(default: %(default)s)")
+    p.add_argument("--out", type=Path, default=Path("runs/stage_cpu"), help="OUT.md and OUT.json")
+    args = p.parse_args(argv)
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    if any(s not in RESOLUTIONS for s in sizes) or args.repeats < 1 or args.rounds < 1:
+        p.error(f"--sizes among {', '.join(RESOLUTIONS)}; --repeats and --rounds at least 1")
+    results: dict[str, dict[str, float]] = {}
+    for size in sizes:
+        frame = BuiltinClip(RESOLUTIONS[size]).read()
+        steps = steps_for(frame, args.student, args.threads)
+        for step in steps.values():  # warm up: first calls compile and allocate
+            step(), step()
+        samples: dict[str, list[float]] = {name: [] for name in steps}
+        for _ in range(args.rounds):
+            for name, step in steps.items():
+                samples[name].append(cpu_ms(step, args.repeats))
+        results[size] = {name: round(statistics.median(v), 2) for name, v in samples.items()}
+        print(size, results[size], file=sys.stderr)
+    names = list(dict.fromkeys(n for r in results.values() for n in r))
+    command = "python -m benchmarks.stage_cpu " + " ".join(argv if argv is not None else sys.argv[1:])
+    lines = ["# CPU time per frame of each step, alone", "", f"Command: `{command}`. Machine: {describe()}.", "",
+             "Process CPU ms (user+sys, all threads) per call, median of rounds; 33.3 ms = one core at 30 FPS.", "",
+             "| step | " + " | ".join(sizes) + " |", "|---|" + "---|" * len(sizes)]
+    for n in names:
+        lines.append(f"| {n} | " + " | ".join(f"{results[s].get(n, float('nan')):.2f}" for s in sizes) + " |")
+    text = "\n".join(lines) + "\n"
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".md").write_text(text)
+    args.out.with_suffix(".json").write_text(json.dumps({"machine": describe(), "ms": results}, indent=1))
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+"""Adaptive load: keep a call fluid when the model cannot keep up with the camera (the report's section 7.3).
+
+Without a policy, a model slower than the camera makes the drop-oldest queues show fewer frames: the
+picture stutters. The policies trade a little quality for time instead, and are named so a user can pin
+one (`--load-policy`) and the status line can say which is running:
+
+- `full`: the model at the frame's size.
+- `scale75`, `scale50`: the model runs on the frame shrunk to 75% or 50% of its width and height; its
+  correction (output minus its input, at the small size) is scaled up and added to the full-size frame.
+  The frame keeps its own detail; only the correction is coarser. About 0.56x and 0.25x of the model's time.
+- `skip`: the model is skipped on frames that barely changed since the last one it ran on (a still
+  scene), and that frame's output is shown again: a still picture stays still and costs nothing. "Barely
+  changed" is judged on a 1/8-size thumbnail, where sensor noise averages out and motion does not.
+- `auto` (the default): a ladder from cheapest to fastest, `1 thread` (the model on one core: the least
+  CPU per frame, where it keeps up) -> `full` (all cores) -> `scale75` -> `scale50`. It starts at the top
+  and steps down when the time the model takes per frame exceeds the frame budget (1 / camera FPS, with
+  headroom for capture and output), and back up when there is room again. The `1 thread` rung exists
+  only where the engine can change its thread count (OpenVINO) and --threads was left at 0. Moves are limited to one every second so it does not oscillate;
+  each move resets the temporal filter (the model's size changed). Only where frames would otherwise be
+  dropped (a camera, a paced file): a file converted frame by frame keeps every frame at full size.
+
+The policies wrap a backend that takes any frame size (OpenVINO, or ONNX Runtime's any-size graph): a
+backend compiled for one size (a TensorRT engine, a fixed-size ONNX graph) runs as it is.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from runtime.backends import Backend
+from runtime.sources import opencv
+
+SCALES = {"1 thread": 1.0, "full": 1.0, "scale75": 0.75, "scale50": 0.5}  # the auto ladder, top first
+POLICIES = ("auto", "full", "scale75", "scale50", "skip")
+SPEEDUP_OF_ALL_CORES = 1.7  # measured 1 -> 2 threads on the model (benchmarks/results/stage_cpu.md)
+
+
+@dataclass(frozen=True)
+class AutoConfig:
+    headroom: float = 0.8  # the model may use this share of the frame budget; the rest is capture/output
+    step_up_below: float = 0.45  # go back up when the model would fit in this share at the next size up
+    min_seconds_between_moves: float = 1.0
+    window: int = 15  # frames whose median model time decides
+
+
+@dataclass(frozen=True)
+class SkipConfig:
+    thumbnail_divisor: int = 8  # 1280x720 -> 160x90: noise averages over 64 pixels
+    max_change: float = 3.0  # 8-bit levels of the largest thumbnail change that still counts as "still"
+
+
+def _thumbnail(frame: np.ndarray, divisor: int) -> np.ndarray:
+    cv2 = opencv()
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    size = (max(1, gray.shape[1] // divisor), max(1, gray.shape[0] // divisor))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA).astype(np.int16)
+
+
+class AdaptiveBackend:
+    """A Backend that applies a load policy around another (CPU) backend that takes any frame size."""
+
+    def __init__(self, inner: Backend, policy: str = "auto", camera_fps: float = 30.0, realtime: bool = True,
+                 auto: AutoConfig = AutoConfig(), skip: SkipConfig = SkipConfig()) -> None:
+        if policy not in POLICIES:
+            raise ValueError(f"unknown load policy {policy!r}")
+        self.inner, self.policy, self.auto_cfg, self.skip_cfg = inner, policy, auto, skip
+        self.realtime = realtime  # frames arrive on a clock (camera, paced file); else auto stays at full
+        self.budget = 1.0 / camera_fps
+        # the `1 thread` rung: an engine whose thread count can change and was left to us (0)
+        self._ladder = list(SCALES) if getattr(inner, "threads", None) == 0 else list(SCALES)[1:]
+        self._all_threads = getattr(inner, "threads", 0)
+        self.level = "full"
+        if policy == "auto":
+            self._set_level(self._ladder[0] if realtime else "full")
+        else:
+            self._set_level("full" if policy == "skip" else policy)
+        self.size = None
+        self.name = inner.name
+        self.skipped = 0  # frames shown again instead of run (policy skip)
+        self._model_times: deque[float] = deque(maxlen=auto.window)
+        self._last_move = time.perf_counter()
+        self._last_thumb: np.ndarray | None = None
+        self._last_out: np.ndarray | None = None
+
+    @property
+    def strength(self) -> float:
+        return self.inner.strength
+
+    @strength.setter
+    def strength(self, value: float) -> None:
+        if value != self.inner.strength:
+            self._last_out = None  # a shown-again frame must not keep the old strength
+        self.inner.strength = value
+
+    @property
+    def label(self) -> str:
+        """What the status line shows: the policy and, for auto, the scale it chose."""
+        if self.policy == "auto":
+            return f"auto:{self.level}"
+        return f"skip ({self.skipped} shown again)" if self.policy == "skip" else self.policy
+
+    def reset(self) -> None:
+        self._last_thumb = self._last_out = None
+        self.inner.reset()
+
+    def submit(self, frame: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+        if self.policy == "skip":
+            return self._skip_or_run(frame)
+        start = time.perf_counter()
+        out, timings = self._run_at(frame, SCALES[self.level])
+        if self.policy == "auto" and self.realtime:
+            self._adapt(time.perf_counter() - start)
+        return out, timings
+
+    def collect(self, handle: tuple[np.ndarray, dict[str, float]]) -> tuple[np.ndarray, dict[str, float]]:
+        return handle
+
+    def close(self) -> None:
+        self.inner.close()
+
+    # scale -----------------------------------------------------------------------------------------
+    def _run_at(self, frame: np.ndarray, scale: float) -> tuple[np.ndarray, dict[str, float]]:
+        if scale >= 1.0:
+            return self.inner.collect(self.inner.submit(frame))
+        cv2 = opencv()
+        height, width = frame.shape[:2]
+        start = time.perf_counter()
+        small = cv2.resize(frame, (max(2, round(width * scale)), max(2, round(height * scale))),
+                           interpolation=cv2.INTER_AREA)
+        resized = time.perf_counter()
+        out_small, timings = self.inner.collect(self.inner.submit(small))
+        inferred = time.perf_counter()
+        correction = cv2.subtract(out_small, small, dtype=cv2.CV_16S)
+        correction = cv2.resize(correction, (width, height), interpolation=cv2.INTER_LINEAR)
+        out = cv2.add(frame, correction, dtype=cv2.CV_8U)  # saturates at 0 and 255
+        timings = dict(timings)
+        timings["preprocess"] = timings.get("preprocess", 0.0) + resized - start
+        timings["postprocess"] = timings.get("postprocess", 0.0) + time.perf_counter() - inferred
+        return out, timings
+
+    def _adapt(self, model_seconds: float) -> None:
+        """Step the scale down when the model overruns its share of the budget, up when there is room."""
+        self._model_times.append(model_seconds)
+        now = time.perf_counter()
+        if len(self._model_times) < self._model_times.maxlen or now - self._last_move < \
+                self.auto_cfg.min_seconds_between_moves:
+            return
+        typical, levels = float(np.median(self._model_times)), self._ladder
+        index = levels.index(self.level)
+        allowed = self.auto_cfg.headroom * self.budget
+        if typical > allowed and index + 1 < len(levels):
+            self._move(levels[index + 1], now)
+        elif index > 0:
+            # the model's time grows with the pixel count: would the next size up fit comfortably?
+            up = levels[index - 1]
+            ratio = SPEEDUP_OF_ALL_CORES if up == "1 thread" else (SCALES[up] / SCALES[self.level]) ** 2
+            if typical * ratio < self.auto_cfg.step_up_below * self.budget / self.auto_cfg.headroom:
+                self._move(up, now)
+
+    def _move(self, level: str, now: float) -> None:
+        self._set_level(level)
+        self._last_move = now
+        self._model_times.clear()
+        self.inner.reset()
+
+    def _set_level(self, level: str) -> None:
+        self.level = level
+        if hasattr(self.inner, "threads"):
+            self.inner.threads = 1 if level == "1 thread" else self._all_threads
+
+    # skip ------------------------------------------------------------------------------------------
+    def _skip_or_run(self, frame: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+        start = time.perf_counter()
+        thumb = _thumbnail(frame, self.skip_cfg.thumbnail_divisor)
+        still = (self._last_thumb is not None and self._last_out is not None
+                 and self._last_out.shape == frame.shape and thumb.shape == self._last_thumb.shape
+                 and int(np.abs(thumb - self._last_thumb).max()) <= self.skip_cfg.max_change)
+        if still:
+            self.skipped += 1
+            return self._last_out, {"preprocess": time.perf_counter() - start, "infer": 0.0}
+        judged = time.perf_counter() - start
+        out, timings = self.inner.collect(self.inner.submit(frame))
+        self._last_thumb, self._last_out = thumb, out
+        timings = dict(timings)
+        timings["preprocess"] = timings.get("preprocess", 0.0) + judged
+        return out, timings

@@ -1,0 +1,97 @@
+"""Adaptive load policies: scale the model's size, skip still frames, and the auto ladder's moves."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from runtime.adaptive import AdaptiveBackend, AutoConfig
+
+
+class Brighten:
+    """A stand-in engine: adds 10 levels, takes `seconds_per_megapixel` (times 1.7 slower on 1 thread)."""
+
+    def __init__(self, seconds_per_megapixel: float = 0.0, with_threads: bool = True) -> None:
+        self.name, self.size, self.strength = "brighten", None, 1.0
+        self.seconds_per_megapixel, self.calls, self.resets, self.sizes = seconds_per_megapixel, 0, 0, []
+        if with_threads:
+            self.threads = 0
+
+    def submit(self, frame):
+        self.calls += 1
+        self.sizes.append(frame.shape[:2])
+        slow = 1.7 if getattr(self, "threads", 0) == 1 else 1.0
+        time.sleep(self.seconds_per_megapixel * slow * frame.shape[0] * frame.shape[1] / 1e6)
+        return np.clip(frame.astype(int) + 10, 0, 255).astype(np.uint8), {"infer": 0.0}
+
+    def collect(self, handle):
+        return handle
+
+    def reset(self):
+        self.resets += 1
+
+    def close(self):
+        pass
+
+
+def _frame(value: int = 100, size=(96, 128)) -> np.ndarray:
+    rng = np.random.default_rng(value)
+    return rng.integers(0, 200, (*size, 3)).astype(np.uint8)
+
+
+@pytest.mark.parametrize("policy,model_size", [("scale75", (72, 96)), ("scale50", (48, 64))])
+def test_scale_policies_run_small_and_add_the_correction_at_full_size(policy, model_size):
+    inner = Brighten()
+    backend = AdaptiveBackend(inner, policy)
+    frame = _frame()
+    out, _ = backend.collect(backend.submit(frame))
+    assert inner.sizes == [model_size] and out.shape == frame.shape
+    # a flat +10 correction survives the scaling exactly; the frame's own detail is kept
+    assert np.array_equal(out.astype(int), np.clip(frame.astype(int) + 10, 0, 255))
+
+
+def test_skip_shows_the_last_output_again_while_the_scene_is_still():
+    inner = Brighten()
+    backend = AdaptiveBackend(inner, "skip")
+    still = _frame()
+    noisy = np.clip(still.astype(int) + np.random.default_rng(1).integers(-2, 3, still.shape), 0, 255).astype(np.uint8)
+    first, _ = backend.submit(still)
+    again, _ = backend.submit(noisy)  # sensor-like noise only: averaged out in the thumbnail
+    assert inner.calls == 1 and again is first and backend.skipped == 1
+    moved = np.roll(still, 9, axis=1)
+    backend.submit(moved)
+    assert inner.calls == 2 and "1 shown again" in backend.label
+    backend.strength = 0.5  # a frame shown again must not keep the old strength
+    backend.submit(moved)
+    assert inner.calls == 3
+
+
+def test_auto_steps_down_when_the_model_overruns_the_budget_and_back_up_when_it_fits():
+    inner = Brighten(seconds_per_megapixel=0.4)  # 96x128 frame: ~5 ms on all cores, ~8 ms on one
+    cfg = AutoConfig(window=3, min_seconds_between_moves=0.0)
+    backend = AdaptiveBackend(inner, "auto", camera_fps=200.0, auto=cfg)  # a 5 ms budget, 4 ms for the model
+    assert backend.label == "auto:1 thread" and inner.threads == 1
+    for _ in range(12):
+        backend.submit(_frame())
+    assert backend.level in ("scale75", "scale50") and inner.threads == 0 and inner.resets >= 2
+    inner.seconds_per_megapixel = 0.0  # the CPU is free again: it climbs back to the cheapest rung
+    for _ in range(20):
+        backend.submit(_frame())
+    assert backend.level == "1 thread" and inner.threads == 1
+
+
+def test_auto_without_a_clock_or_thread_control_stays_put():
+    inner = Brighten(seconds_per_megapixel=5.0, with_threads=False)
+    backend = AdaptiveBackend(inner, "auto", camera_fps=30.0, realtime=False,
+                              auto=AutoConfig(window=2, min_seconds_between_moves=0.0))
+    for _ in range(4):
+        backend.submit(_frame())
+    assert backend.label == "auto:full"  # a file converted frame by frame keeps every frame at full size
+    fixed = AdaptiveBackend(Brighten(with_threads=False), "auto")
+    assert fixed.level == "full"  # no `1 thread` rung for an engine that cannot change its threads
+
+
+def test_unknown_policy_is_refused():
+    with pytest.raises(ValueError, match="unknown load policy"):
+        AdaptiveBackend(Brighten(), "fastest")
