@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from runtime import models
 from runtime.backends import Backend, OnnxBackend
 from runtime.errors import SharpcamError
 from runtime.graph_io import DEFAULT_STRENGTH
@@ -70,9 +71,9 @@ def _openvino(student: str, threads: int, strength: float, tried: list[str]) -> 
     if not openvino_available():
         tried.append("OpenVINO (not installed: pip install 'sharpcam[openvino]')")
         return None
-    graph = graph_path(student, "480p")  # any frame graph: OpenVINO reshapes it to the frame's size
-    if not graph.exists():
-        tried.append(f"OpenVINO with {graph} (missing)")
+    graph = models.find_graph(student, "480p")  # any frame graph: OpenVINO reshapes it to the frame's size
+    if graph is None:  # issue 13: looked up by name (runtime/models.py)
+        tried.append(f"OpenVINO with {models.graph_name(student, '480p')} (missing)")
         return None
     chosen = OpenVinoBackend(graph, threads, strength=strength)
     return chosen, f"{chosen.name}: any frame size, the lowest CPU cost; tried first: {'; '.join(tried)}"
@@ -89,22 +90,23 @@ def _auto(size: tuple[int, int], threads: int, student: str, strength: float,
         return found
     if backend in ("auto", "tensorrt") and tensorrt_available():
         nearest = res or "480p"
-        plan = plan_path(student, nearest)
-        if plan.exists():
+        plan = models.find_plan(student, nearest)  # issue 13: looked up by name (runtime/models.py)
+        if plan is not None:
             from runtime.trt_backend import TensorRTBackend
             return TensorRTBackend(plan, strength), f"TensorRT engine {plan} (TensorRT and a GPU are present)"
-        tried.append(f"{plan} (not built: run 'make engines')")
+        tried.append(f"{models.plan_name(student, nearest)} (not built: run 'sharpcam export')")
     else:
         tried.append("TensorRT (not installed or no GPU)")
     if backend == "tensorrt":
         raise SharpcamError("--backend tensorrt: " + "; ".join(tried))
     if backend == "auto" and (found := _openvino(student, threads, strength, tried)) is not None:
         return found
-    candidates = ([graph_path(student, res)] if res else []) + [graph_path(student)]
-    for path in candidates:
-        if path.exists():
+    for name in ([models.graph_name(student, res)] if res else []) + [models.graph_name(student)]:
+        path = models.find(name)  # issue 13: looked up by name (runtime/models.py)
+        if path is not None:
             backend = OnnxBackend(path, threads, strength=strength)
             why = "matches the frame size" if res and res in path.name else "takes any frame size"
             return backend, f"{backend.name}: {why}; tried first: {'; '.join(tried)}"
-        tried.append(f"{path} (missing)")
-    raise SharpcamError("no model found; tried " + "; ".join(tried) + ". Run 'make engines' to export them")
+        tried.append(f"{name} (missing)")
+    raise SharpcamError("no model found; tried " + "; ".join(tried) + f" in {models.folders_text()}. "
+                        "Run 'sharpcam export' (or 'make engines' in a checkout) to build them")
