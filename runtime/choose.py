@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from runtime import models
 from runtime.backends import Backend, OnnxBackend
-from runtime.contract import (DEFAULT_STRENGTH, DEFAULT_STUDENT, ENGINES, RESOLUTION_NAMES, STUDENTS, graph_path,
-                              plan_path)
+from runtime.contract import DEFAULT_STRENGTH, DEFAULT_STUDENT, RESOLUTION_NAMES, STUDENTS
 from runtime.errors import SharpcamError
+from runtime.models import graph_name, plan_name
 
 
 @dataclass(frozen=True)
@@ -24,13 +25,19 @@ class Request:
     student: str = DEFAULT_STUDENT
     threads: int = 0
     strength: float = DEFAULT_STRENGTH
-    folder: Path = ENGINES
+    folder: Path | None = None  # None: runtime/models.py's search folders (checkout, user cache, package)
     backend: str = "auto"  # a family from BACKENDS: only its candidates are tried
 
     @property
     def resolution(self) -> str | None:
         """The engines' name for this size (480p...), or None when no fixed-size file is built for it."""
         return RESOLUTION_NAMES.get(tuple(self.size)) if self.size is not None else None
+
+    def find(self, name: str) -> Path | None:
+        """A graph or engine file by name: in `folder`, or wherever runtime/models.py looks."""
+        if self.folder is None:
+            return models.find(name)
+        return self.folder / name if (self.folder / name).is_file() else None
 
 
 class Unavailable(Exception):
@@ -59,9 +66,10 @@ def tensorrt_plan(req: Request) -> tuple[Backend, str]:
     from runtime.cuda_device import gpu_stack_problem
     if req.resolution is None:
         raise Unavailable(f"TensorRT engine (none is built for {_size_text(req.size)}; engines are fixed-size)")
-    plan = plan_path(req.student, req.resolution, req.folder)
-    if not plan.exists():
-        raise Unavailable(f"TensorRT engine {plan} (not built: run 'make engines' on the GPU machine)")
+    plan = req.find(plan_name(req.student, req.resolution))
+    if plan is None:
+        raise Unavailable(f"TensorRT engine {plan_name(req.student, req.resolution)} (not built: run "
+                          "'sharpcam export' or 'make engines' on the GPU machine)")
     problem = gpu_stack_problem()
     if problem:
         raise Unavailable(f"TensorRT engine {plan} ({problem})")
@@ -76,25 +84,25 @@ def openvino_graph(req: Request) -> tuple[Backend, str]:
     from runtime.openvino_backend import OpenVinoBackend, openvino_available
     if not openvino_available():
         raise Unavailable("OpenVINO (not installed: pip install 'sharpcam[openvino]')")
-    graph = graph_path(req.student, "480p", folder=req.folder)
-    if not graph.exists():
-        raise Unavailable(f"OpenVINO with {graph} (missing)")
+    graph = req.find(graph_name(req.student, "480p"))
+    if graph is None:
+        raise Unavailable(f"OpenVINO with {graph_name(req.student, '480p')} (missing)")
     return OpenVinoBackend(graph, req.threads, strength=req.strength), "any frame size, the lowest CPU cost"
 
 
 def onnx_frame_graph(req: Request) -> tuple[Backend, str]:
     if req.resolution is None:
         raise Unavailable(f"fixed-size ONNX graph (none is exported for {_size_text(req.size)})")
-    path = graph_path(req.student, req.resolution, folder=req.folder)
-    if not path.exists():
-        raise Unavailable(f"{path} (missing)")
+    path = req.find(graph_name(req.student, req.resolution))
+    if path is None:
+        raise Unavailable(f"{graph_name(req.student, req.resolution)} (missing)")
     return OnnxBackend(path, req.threads, strength=req.strength), "matches the frame size"
 
 
 def onnx_any_size(req: Request) -> tuple[Backend, str]:
-    path = graph_path(req.student, folder=req.folder)
-    if not path.exists():
-        raise Unavailable(f"{path} (missing)")
+    path = req.find(graph_name(req.student))
+    if path is None:
+        raise Unavailable(f"{graph_name(req.student)} (missing)")
     return OnnxBackend(path, req.threads, strength=req.strength), "takes any frame size"
 
 
@@ -120,7 +128,9 @@ def choose(req: Request, candidates: list[Candidate] | None = None) -> tuple[Bac
         return backend, f"{backend.name}: {why}" + (f"; tried first: {'; '.join(tried)}" if tried else "")
     if req.backend != "auto":
         raise SharpcamError(f"--backend {req.backend}: " + "; ".join(tried))
-    raise SharpcamError("no model found; tried " + "; ".join(tried) + ". Run 'make engines' to export them")
+    where = req.folder if req.folder is not None else models.folders_text()
+    raise SharpcamError(f"no model found; tried {'; '.join(tried)} in {where}. Run 'sharpcam export' (or "
+                        "'make engines' in a checkout) to build them")
 
 
 def open_backend(engine: Path | None, model: Path | None, size: tuple[int, int] | None, threads: int = 0,

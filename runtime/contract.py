@@ -24,7 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-ENGINES = Path(__file__).resolve().parent.parent / "engines"
+from runtime.models import CHECKOUT_ENGINES, graph_name, plan_name
+
+ENGINES = CHECKOUT_ENGINES  # a checkout's engines/: where export writes and the shipped students live
 # The sizes frame graphs and engines are built for, (width, height).
 RESOLUTIONS: dict[str, tuple[int, int]] = {"480p": (640, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
 RESOLUTION_NAMES = {size: name for name, size in RESOLUTIONS.items()}
@@ -59,14 +61,13 @@ def checkpoint_path(student: str, folder: Path = ENGINES) -> Path:
 
 
 def graph_path(student: str, resolution: str | None = None, fp16: bool = False, folder: Path = ENGINES) -> Path:
-    """engines/fast.onnx (float, any size) or engines/fast_480p[_fp16].onnx (uint8 frames, fixed size)."""
-    if resolution is None:
-        return folder / f"{student}.onnx"
-    return folder / f"{student}_{resolution}{'_fp16' if fp16 else ''}.onnx"
+    """engines/fast.onnx (float, any size) or engines/fast_480p[_fp16].onnx (uint8 frames, fixed size); the
+    names are runtime/models.py's, which also finds them in the user cache and the installed package."""
+    return folder / graph_name(student, resolution, fp16)
 
 
 def plan_path(student: str, resolution: str, folder: Path = ENGINES) -> Path:
-    return folder / f"{student}_{resolution}.plan"
+    return folder / plan_name(student, resolution)
 
 
 def sidecar_path(engine: Path) -> Path:

@@ -28,7 +28,7 @@ import numpy as np
 from runtime.backends import Backend
 from runtime.errors import SharpcamError
 from runtime.queues import Closed, DropOldestQueue
-from runtime.sinks import NullSink
+from runtime.sinks import Sink
 from runtime.sources import FrameSource, opencv
 from runtime.stats import LatencyStats
 
@@ -63,7 +63,7 @@ class PipelineConfig:
 
 
 class Pipeline:
-    def __init__(self, source: FrameSource, backend: Backend, sink: NullSink, cfg: PipelineConfig | None = None,
+    def __init__(self, source: FrameSource, backend: Backend, sink: Sink, cfg: PipelineConfig | None = None,
                  stats: LatencyStats | None = None) -> None:
         self.source, self.backend, self.sink = source, backend, sink
         self.cfg = cfg or PipelineConfig()

@@ -1,47 +1,69 @@
-"""Sharpen image files, keeping their names, and the report's Python API.
+"""Sharpen image files and folders, keeping their names, and the report's Python API.
 
-    python -m runtime.sharpen photo.jpg scans/*.png -o sharpened/
-    python -m runtime.sharpen photo.jpg -o out/ --model engines/seed.onnx
-    python -m runtime.sharpen photo.jpg -o out/ --engine engines/webcam_480p.plan
+    python -m runtime.sharpen photo.jpg scans/ -o sharpened/       # files, and the images of a folder
+    python -m runtime.sharpen photos/ -o out/ --recursive           # subfolders too, their layout kept
+    python -m runtime.sharpen photo.jpg -o out/ --model seed        # a name (or a path) of a graph
+    python -m runtime.sharpen photo.jpg -o out/ --engine webcam_480p
     python -m runtime.sharpen photo.jpg -o out/ --strength 0.5
 
     from runtime.sharpen import RealTimeSharpener
-    RealTimeSharpener().sharpen_image('in.jpg', 'out.jpg')             # the default student, engines/webcam.onnx
-    RealTimeSharpener('engines/fast.onnx', strength=0.7).sharpen_image('in.jpg', 'out.jpg')
+    RealTimeSharpener().sharpen_image('in.jpg', 'out.jpg')             # the default student (webcam.onnx)
+    RealTimeSharpener('fast', strength=0.7).sharpen_image('in.jpg', 'out.jpg')
 
 Any size: the dynamic float graph takes whole images, and large ones are processed in overlapping tiles
-so memory stays bounded; a fixed-size frame graph or engine sets the tile size, edge tiles padded to it. Grayscale stays grayscale; an alpha channel is kept as it was.
+so memory stays bounded; a fixed-size frame graph or engine sets the tile size, edge tiles padded to it.
+Grayscale stays grayscale; an alpha channel is kept as it was. 16-bit images stay 16-bit: the model is
+8-bit, so it runs on the image rounded to 8 bits and its correction (output - input, in 8-bit units, x257)
+is added to the 16-bit data, which keeps the fine gradations the model leaves alone.
+Each output is written under a temporary name in its folder, then renamed: a killed run never leaves a
+truncated image under a final name. A file that cannot be read or written is reported and skipped; the
+exit status is 1 when any was.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from runtime import models
 from runtime.backends import OnnxBackend, strength_arg
 from runtime.errors import SharpcamError
 from runtime.graph_io import DEFAULT_STRENGTH
-from runtime.select import DEFAULT_STUDENT, graph_path
-from runtime.sources import opencv
+from runtime.select import DEFAULT_STUDENT
+from runtime.sources import IMAGE_SUFFIXES, opencv
+
+DEFAULT_TILE, DEFAULT_OVERLAP = 512, 16
+
+
+def default_graph() -> Path:
+    found = models.find_graph(DEFAULT_STUDENT)
+    if found is None:
+        raise SharpcamError(f"the default model {models.graph_name(DEFAULT_STUDENT)} is in none of "
+                            f"{models.folders_text()}; reinstall sharpcam, or give a model path")
+    return found
 
 
 class RealTimeSharpener:
-    """Sharpen uint8 images: the any-size ONNX graph (default engines/webcam.onnx), or a fixed-size frame
-    graph or TensorRT engine, whose size then sets the tile (edge tiles are padded to it)."""
+    """Sharpen uint8 images: the any-size ONNX graph (default webcam.onnx, found by runtime.models), or a
+    fixed-size frame graph or TensorRT engine, whose size then sets the tile (edge tiles are padded to it).
+    `model` and `engine` take a path or a name ('fast', 'webcam_480p')."""
 
-    def __init__(self, model: str | Path | None = None, tile: int = 512, overlap: int = 16, threads: int = 0,
-                 engine: str | Path | None = None, strength: float = DEFAULT_STRENGTH) -> None:
+    def __init__(self, model: str | Path | None = None, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
+                 threads: int = 0, engine: str | Path | None = None, strength: float = DEFAULT_STRENGTH) -> None:
         if engine is not None:
             from runtime.trt_backend import TensorRTBackend
-            self.backend = TensorRTBackend(Path(engine), strength)
+            self.backend = TensorRTBackend(models.resolve_model(engine), strength)
         else:
-            self.backend = OnnxBackend(Path(model) if model else graph_path(DEFAULT_STUDENT), threads,
+            self.backend = OnnxBackend(models.resolve_model(model) if model else default_graph(), threads,
                                        strength=strength)
         self.fixed = self.backend.size  # (width, height) or None
         if self.fixed is not None and min(self.fixed) <= 2 * overlap:
             raise SharpcamError(f"the model's {self.fixed} frame is too small to tile with overlap {overlap}")
+        if self.fixed is None:
+            check_tile(tile, overlap, getattr(self.backend, "multiple", 1))
         self.tile, self.overlap = tile, overlap
 
     def sharpen(self, image: np.ndarray) -> np.ndarray:
@@ -86,39 +108,133 @@ class RealTimeSharpener:
                                                                           x - x0:x - x0 + min(step_x, w - x)]
         return out
 
+    def sharpen_any_depth(self, image: np.ndarray) -> np.ndarray:
+        """sharpen(), and 16-bit images too: the 8-bit correction applied to the 16-bit data."""
+        if image.dtype != np.uint16:
+            return self.sharpen(image)
+        low = ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)
+        correction = self.sharpen(low).astype(np.int32) - low
+        if image.ndim == 3 and image.shape[2] == 4:
+            correction[..., 3] = 0  # alpha is kept as it was
+        return np.clip(image + correction * 257, 0, 65535).astype(np.uint16)
+
     def sharpen_image(self, src: str | Path, dst: str | Path) -> None:
+        """One file to another, written atomically (temporary file in dst's folder, then renamed)."""
         cv2 = opencv()
         image = cv2.imread(str(src), cv2.IMREAD_UNCHANGED)
         if image is None:
             raise SharpcamError(f"cannot read image {src}")
-        if image.dtype == np.uint16:
-            image = (image // 257).astype(np.uint8)
-        Path(dst).parent.mkdir(parents=True, exist_ok=True)
-        if not cv2.imwrite(str(dst), self.sharpen(image)):
-            raise SharpcamError(f"cannot write {dst}; check the folder and the file extension")
+        dst = Path(dst)
+        ok, data = cv2.imencode(dst.suffix, self.sharpen_any_depth(image))
+        if not ok:
+            raise SharpcamError(f"cannot encode {dst}: unknown or unsuitable file extension")
+        write_atomically(dst, data.tobytes())
+
+
+def write_atomically(dst: Path, data: bytes) -> None:
+    tmp = dst.parent / f".{dst.name}.{os.getpid()}.tmp"
+    try:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        os.replace(tmp, dst)
+    except BaseException as err:  # Ctrl-C or a full disk: leave no temporary file behind
+        tmp.unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise SharpcamError(f"cannot write {dst} ({err.strerror or err})") from err
+        raise
+
+
+def check_tile(tile: int, overlap: int = DEFAULT_OVERLAP, multiple: int = 1) -> int:
+    """A tile keeps 2*overlap of context; the model needs sides in multiples of its pixel-unshuffle scale."""
+    if tile <= 2 * overlap or tile % max(multiple, 1):
+        raise SharpcamError(f"--tile must be larger than {2 * overlap} (twice the overlap) and a multiple of "
+                            f"{multiple}; got {tile}")
+    return tile
+
+
+def tile_arg(text: str) -> int:
+    """argparse type for --tile (the model's own multiple is checked again once it is loaded)."""
+    try:
+        return check_tile(int(text), DEFAULT_OVERLAP, multiple=8)
+    except (ValueError, SharpcamError) as err:
+        raise argparse.ArgumentTypeError(f"tile must be a whole number above {2 * DEFAULT_OVERLAP} and a "
+                                         f"multiple of 8, not {text!r}") from err
+
+
+def collect_jobs(inputs: list[Path], out: Path, recursive: bool) -> list[tuple[Path, Path]]:
+    """(source, destination) pairs: a file goes to out/NAME, a folder's images to out/RELATIVE/PATH."""
+    jobs = []
+    for src in inputs:
+        if src.is_dir():
+            pattern = "**/*" if recursive else "*"
+            found = sorted(p for p in src.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+                           and not p.name.startswith("."))
+            jobs += [(p, out / p.relative_to(src)) for p in found]
+        else:
+            jobs.append((src, out / src.name))
+    for src, dst in jobs:
+        if dst.resolve() == src.resolve():
+            raise SharpcamError(f"{dst} would overwrite its input; choose another --out folder")
+    return jobs
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="sharpcam sharpen", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="+", type=Path, help="image files and folders of images")
+    p.add_argument("-o", "--out", type=Path, required=True, help="output folder (file names are kept)")
+    p.add_argument("-r", "--recursive", action="store_true",
+                   help="also take the images of a folder's subfolders, keeping their layout (default: only "
+                        "the folder's own images)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--student", default=DEFAULT_STUDENT,
+                       help="which student's any-size graph, as in 'sharpcam cam' (default: %(default)s)")
+    group.add_argument("--model", type=models.model_arg,
+                       help="ONNX graph: a path or a name such as 'fast' or 'webcam_480p' "
+                            f"(default: the any-size {models.graph_name(DEFAULT_STUDENT)})")
+    group.add_argument("--engine", type=models.model_arg,
+                       help="TensorRT engine (path or name); images are tiled to its frame size")
+    p.add_argument("--tile", type=tile_arg, default=DEFAULT_TILE,
+                   help="tile side for large images, above twice the 16-pixel overlap and a multiple of 8 "
+                        "(default: %(default)s)")
+    p.add_argument("--threads", type=int, default=0, help="ONNX Runtime CPU threads (0: all cores) "
+                                                          "(default: %(default)s)")
+    p.add_argument("--strength", type=strength_arg, default=DEFAULT_STRENGTH,
+                   help="0 = the image as it is, 1 = the full correction (default: %(default)s)")
+    return p.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Sharpen every job; returns how many failed (each reported on stderr as it happens)."""
+    from tqdm import tqdm
+    jobs = collect_jobs(args.inputs, args.out, args.recursive)
+    if not jobs:
+        raise SharpcamError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {', '.join(map(str, args.inputs))}")
+    model = args.model or (models.resolve_model(args.student) if args.engine is None else None)
+    sharpener = RealTimeSharpener(model, tile=args.tile, threads=args.threads, engine=args.engine,
+                                  strength=args.strength)
+    failed = 0
+    with tqdm(jobs, unit="image", disable=len(jobs) < 2 or None, file=sys.stderr) as bar:
+        for src, dst in bar:
+            try:
+                sharpener.sharpen_image(src, dst)
+                bar.write(f"{src} -> {dst}", file=sys.stdout)
+            except SharpcamError as err:
+                failed += 1
+                bar.write(f"error: {err}; skipped", file=sys.stderr)
+    if failed:
+        print(f"{failed} of {len(jobs)} images failed (listed above)", file=sys.stderr)
+    return failed
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("inputs", nargs="+", type=Path, help="image files")
-    p.add_argument("-o", "--out", type=Path, required=True, help="output folder (file names are kept)")
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--model", type=Path, help="ONNX graph (default: the any-size engines/webcam.onnx)")
-    group.add_argument("--engine", type=Path, help="TensorRT engine; images are tiled to its frame size")
-    p.add_argument("--tile", type=int, default=512, help="tile side for large images (default: %(default)s)")
-    p.add_argument("--strength", type=strength_arg, default=DEFAULT_STRENGTH,
-                   help="0 = the image as it is, 1 = the full correction (default: %(default)s)")
-    args = p.parse_args(argv)
+    args = parse_args(argv)
     try:
-        sharpener = RealTimeSharpener(args.model, tile=args.tile, engine=args.engine, strength=args.strength)
-        for src in args.inputs:
-            dst = args.out / src.name
-            if dst.resolve() == src.resolve():
-                raise SharpcamError(f"{dst} would overwrite its input; choose another --out folder")
-            sharpener.sharpen_image(src, dst)
-            print(f"{src} -> {dst}")
+        failed = run(args)
     except SharpcamError as err:
         sys.exit(f"error: {err}")
+    if failed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

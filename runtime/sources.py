@@ -30,6 +30,7 @@ class FrameSource(Protocol):
     size: tuple[int, int]  # (width, height)
     fps: float
     live: bool  # a camera: frames come at their own pace and old ones are worthless
+    frame_count: int | None  # frames a finite source holds, where it can tell (a progress bar's total)
     # Optional, read with getattr: last_name, the file name of the frame read() last returned (FolderSource),
     # which a folder sink keeps as the output's stem; generation, a count of discontinuities (a camera
     # that reconnected), on which the pipeline resets the temporal filter.
@@ -55,6 +56,7 @@ class BuiltinClip:
         if any(s is None for s in self._stills):
             raise SharpcamError(f"built-in clip images missing from {ASSETS}; reinstall sharpcam")
         self._total = int(seconds * fps)
+        self.frame_count = self._total
         self._index = 0
 
     def read(self) -> np.ndarray | None:
@@ -86,6 +88,7 @@ class FolderSource:
             raise SharpcamError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {folder}")
         first = self._load(self._files[0])
         self.size, self.fps = (first.shape[1], first.shape[0]), fps
+        self.frame_count = len(self._files)
         self._index = 0
 
     def _load(self, path: Path) -> np.ndarray:
@@ -124,6 +127,8 @@ class VideoSource:
         self._cap = self._open()
         self.size = (int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
         self.fps = float(self._cap.get(cv2.CAP_PROP_FPS)) or 30.0
+        count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))  # a container's estimate; 0 or less: unknown
+        self.frame_count = count if count > 0 and not self.live else None
 
     def _open(self):
         cv2 = opencv()

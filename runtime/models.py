@@ -1,0 +1,125 @@
+"""Where models live, and finding one by name.
+
+A model is asked for by student name (`webcam`), by file name (`webcam_480p.onnx`, `webcam_480p`), or by path.
+Names are looked up in these folders, first match wins (`search_folders()`):
+
+1. `$SHARPCAM_ENGINES`, a folder the user names (engines built elsewhere, a shared team folder);
+2. the checkout's `engines/` when running from a source checkout (the developer's location);
+3. the user cache, where `sharpcam export` / `make engines` from an installed wheel put what they build:
+   `$XDG_CACHE_HOME/sharpcam/engines` (default `~/.cache/...`) on Linux, `~/Library/Caches/sharpcam/engines`
+   on macOS, `%LOCALAPPDATA%\\sharpcam\\engines` on Windows;
+4. the graphs inside the installed package (`runtime/graphs/`): the default student's any-size float graph and
+   its 480p/720p/1080p uint8 frame graphs (FP32 and FP16), copied there from `engines/` when the wheel is built.
+
+Pure standard library (setup.py imports it to know which graphs to package).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from runtime.errors import SharpcamError
+
+ENV_FOLDER = "SHARPCAM_ENGINES"
+CHECKOUT_ENGINES = Path(__file__).resolve().parent.parent / "engines"
+PACKAGED = Path(__file__).resolve().parent / "graphs"
+# Students whose graphs travel inside the wheel; the others (fast, seed) are found once exported.
+PACKAGED_STUDENTS = ("webcam",)
+GRAPH_SUFFIX, PLAN_SUFFIX = ".onnx", ".plan"
+
+
+def graph_name(student: str, resolution: str | None = None, fp16: bool = False) -> str:
+    """webcam.onnx (float, any size) or webcam_480p[_fp16].onnx (uint8 frames, fixed size)."""
+    if resolution is None:
+        return f"{student}{GRAPH_SUFFIX}"
+    return f"{student}_{resolution}{'_fp16' if fp16 else ''}{GRAPH_SUFFIX}"
+
+
+def plan_name(student: str, resolution: str) -> str:
+    return f"{student}_{resolution}{PLAN_SUFFIX}"
+
+
+def is_packaged(file_name: str) -> bool:
+    """Whether setup.py copies this engines/ file into the wheel: a packaged student's ONNX graphs."""
+    return file_name.endswith(GRAPH_SUFFIX) and any(
+        file_name == graph_name(s) or file_name.startswith(f"{s}_") for s in PACKAGED_STUDENTS)
+
+
+def user_cache() -> Path:
+    """The per-user folder for engines built after installation (created by whoever writes there)."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "sharpcam" / "engines"
+
+
+def in_checkout() -> bool:
+    """Running from a source checkout (editable install or the repository root), not an installed wheel."""
+    return CHECKOUT_ENGINES.is_dir() and (CHECKOUT_ENGINES.parent / "pyproject.toml").is_file()
+
+
+def search_folders() -> list[Path]:
+    """Where names are looked up, first match wins (module docstring)."""
+    folders = [Path(os.environ[ENV_FOLDER]).expanduser()] if os.environ.get(ENV_FOLDER) else []
+    if in_checkout():
+        folders.append(CHECKOUT_ENGINES)
+    return folders + [user_cache(), PACKAGED]
+
+
+def output_folder() -> Path:
+    """Where newly built graphs and engines go by default: the named folder, the checkout's engines/ or the
+    user cache. Always one of search_folders(), so what is built is found."""
+    if os.environ.get(ENV_FOLDER):
+        return Path(os.environ[ENV_FOLDER]).expanduser()
+    return CHECKOUT_ENGINES if in_checkout() else user_cache()
+
+
+def find(file_name: str) -> Path | None:
+    for folder in search_folders():
+        if (folder / file_name).is_file():
+            return folder / file_name
+    return None
+
+
+def find_graph(student: str, resolution: str | None = None, fp16: bool = False) -> Path | None:
+    return find(graph_name(student, resolution, fp16))
+
+
+def find_plan(student: str, resolution: str) -> Path | None:
+    return find(plan_name(student, resolution))
+
+
+def folders_text() -> str:
+    return ", ".join(str(f) for f in search_folders())
+
+
+def resolve_model(spec: str | Path) -> Path:
+    """A path that exists, else a name looked up in search_folders(): 'webcam' (its any-size graph),
+    'webcam_480p' or 'webcam_480p.onnx' / '.plan'."""
+    path = Path(spec).expanduser()
+    if path.is_file():
+        return path
+    text = str(spec)
+    if os.sep in text or "/" in text:
+        raise SharpcamError(f"model file {text} not found; give an existing .onnx/.plan path or a name such as "
+                            f"'webcam' or 'webcam_480p' (looked up in {folders_text()})")
+    names = [text] if path.suffix in (GRAPH_SUFFIX, PLAN_SUFFIX) else [text + GRAPH_SUFFIX, text + PLAN_SUFFIX]
+    for name in names:
+        found = find(name)
+        if found is not None:
+            return found
+    raise SharpcamError(f"no model named {text!r} in {folders_text()}; build it with 'sharpcam export' "
+                        f"(or 'make engines' in a checkout), or give a file path")
+
+
+def model_arg(text: str) -> Path:
+    """argparse type for --model/--engine: a path or a name, resolved when the command line is parsed."""
+    try:
+        return resolve_model(text)
+    except SharpcamError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err

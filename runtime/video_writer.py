@@ -1,0 +1,164 @@
+"""Video files through PyAV: .mp4 is H.264 that browsers play, that survives a hard kill, with the source's
+audio; .avi is MJPEG that keeps any size exactly.
+
+- H.264 (libx264 through PyAV), yuv420p, High profile: what every browser decodes.
+- Fragmented MP4 (`frag_keyframe+empty_moov+default_base_moof`): the index (moov) is written first and each
+  second of video is a self-contained fragment, so a SIGKILL or a power cut loses at most the last second
+  instead of the whole file (a classic MP4 is unplayable until its index is written at the end). With the
+  index first the file also streams as `+faststart` would make it; browsers play fragmented MP4 natively.
+- Size: H.264 in 4:2:0 needs even sizes. An odd width or height is padded by one column or row repeating the
+  last one, and the writer says so (`padded`); frames are never rescaled. `.avi` (MJPEG in 4:4:4, no
+  chroma subsampling) or a folder of PNGs keep odd sizes exactly (OpenCV's own writers silently cut 641x479
+  to 640x478). .avi keeps no audio.
+- Audio: when the source is a file with an audio track, its packets are interleaved with the video as it is
+  written (AAC, MP3 and Opus copied as they are, anything else re-encoded to AAC), up to the last video frame.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from runtime.errors import SharpcamError
+
+FRAGMENTED = "frag_keyframe+empty_moov+default_base_moof"
+COPY_AUDIO = {"aac", "mp3", "opus"}  # codecs MP4 carries as they are
+CRF = "18"  # visually lossless: this file shows the model's output, not the codec's
+
+
+@dataclass(frozen=True)
+class Format:
+    container: str
+    codec: str
+    pix_fmt: str
+    even: bool  # the codec needs even sizes (4:2:0)
+    audio: bool  # the source's audio is kept
+    container_options: tuple[tuple[str, str], ...] = ()
+    codec_options: tuple[tuple[str, str], ...] = ()
+
+
+# flush_packets: each finished fragment reaches the file at once, not when a 32 KB buffer fills.
+FORMATS = {
+    ".mp4": Format("mp4", "libx264", "yuv420p", even=True, audio=True,
+                   container_options=(("movflags", FRAGMENTED), ("flush_packets", "1")),
+                   codec_options=(("crf", CRF), ("preset", "veryfast"))),
+    ".avi": Format("avi", "mjpeg", "yuvj444p", even=False, audio=False, codec_options=(("qscale", "2"),)),
+}
+
+
+def _av():
+    try:
+        import av
+    except ImportError as err:
+        raise SharpcamError("writing .mp4 needs PyAV: pip install av (or write .avi / DIR/ instead)") from err
+    return av
+
+
+def even_size(size: tuple[int, int]) -> tuple[int, int]:
+    return size[0] + size[0] % 2, size[1] + size[1] % 2
+
+
+def pad_to(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Repeat the last column/row so the frame is `size` (width, height); a no-op when it already is."""
+    pad_w, pad_h = size[0] - frame.shape[1], size[1] - frame.shape[0]
+    return np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge") if pad_w or pad_h else frame
+
+
+class _AudioCopy:
+    """The source file's first audio track, fed into the output up to a given time."""
+
+    def __init__(self, av, source: Path, output) -> None:
+        self._input = av.open(str(source))
+        self._in = self._input.streams.audio[0]
+        self.copy = self._in.codec_context.name in COPY_AUDIO
+        if self.copy:
+            self._out = output.add_stream_from_template(self._in)
+        else:
+            self._out = output.add_stream("aac", rate=self._in.codec_context.sample_rate or 48000)
+        self._packets = self._input.demux(self._in)
+        self.description = f"{self._in.codec_context.name} audio " + ("copied" if self.copy else "re-encoded to AAC")
+
+    def feed(self, output, until: float | None) -> None:
+        """Mux source audio packets whose time is before `until` seconds (None: all that are left)."""
+        for packet in self._packets:
+            if packet.dts is None:  # the demuxer's final flush packet
+                continue
+            if self.copy:
+                packet.stream = self._out
+                output.mux(packet)
+            else:
+                for frame in packet.decode():
+                    frame.pts = None  # the encoder counts samples itself
+                    output.mux(self._out.encode(frame))
+            if until is not None and packet.pts is not None and float(packet.pts * packet.time_base) >= until:
+                return
+
+    def close(self, output) -> None:
+        if not self.copy:
+            output.mux(self._out.encode(None))
+        self._input.close()
+
+
+class VideoWriter:
+    """Frames (uint8 BGR HxWx3 of `size`) -> a .mp4 or .avi file (FORMATS); close() is idempotent."""
+
+    def __init__(self, path: Path, size: tuple[int, int], fps: float, audio_from: Path | None = None) -> None:
+        av = _av()
+        fmt = FORMATS.get(path.suffix.lower())
+        if fmt is None:
+            raise SharpcamError(f"cannot write {path}: video files are {' or '.join(FORMATS)}")
+        self.size, self.coded = size, even_size(size) if fmt.even else size
+        self.padded = self.coded != size
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._out = av.open(str(path), "w", format=fmt.container, options=dict(fmt.container_options))
+        except (OSError, av.error.FFmpegError) as err:
+            raise SharpcamError(f"cannot write video {path} ({err}); give a .mp4 name in a writable folder") from err
+        rate = Fraction(fps).limit_denominator(1001) if fps > 0 else Fraction(30)
+        self._video = self._out.add_stream(fmt.codec, rate=rate)
+        self._video.width, self._video.height = self.coded
+        self._video.pix_fmt = fmt.pix_fmt
+        # A keyframe (and so a fragment) every second bounds what a hard kill can lose.
+        self._video.options = {**dict(fmt.codec_options), "g": str(max(round(float(rate)), 1))}
+        self._rate = rate
+        self._audio = self._open_audio(av, audio_from) if fmt.audio else None
+        self.frames = 0
+
+    def _open_audio(self, av, source: Path | None) -> _AudioCopy | None:
+        if source is None or not source.is_file():
+            return None
+        try:
+            with av.open(str(source)) as probe:
+                if not probe.streams.audio:
+                    return None
+            return _AudioCopy(av, source, self._out)
+        except av.error.FFmpegError:
+            return None  # not something FFmpeg reads: OpenCV read the video, there is no audio to keep
+
+    @property
+    def audio(self) -> str:
+        return self._audio.description if self._audio else "no audio"
+
+    def write(self, frame: np.ndarray) -> None:
+        av = _av()
+        picture = av.VideoFrame.from_ndarray(pad_to(frame, self.coded), format="bgr24")
+        picture.pts = self.frames
+        picture.time_base = 1 / self._rate
+        self._out.mux(self._video.encode(picture))
+        self.frames += 1
+        if self._audio is not None:
+            self._audio.feed(self._out, until=float(self.frames / self._rate))
+
+    def close(self) -> None:
+        if self._out is None:
+            return
+        out, self._out = self._out, None
+        try:
+            out.mux(self._video.encode(None))
+            if self._audio is not None:
+                self._audio.feed(out, until=float(self.frames / self._rate))
+                self._audio.close(out)
+        finally:
+            out.close()
