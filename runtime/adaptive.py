@@ -47,7 +47,7 @@ class AutoConfig:
     headroom: float = 0.8  # the model may use this share of the frame budget; the rest is capture/output
     step_up_below: float = 0.45  # go back up when the model would fit in this share at the next size up
     min_seconds_between_moves: float = 1.0
-    window: int = 15  # frames whose median model time decides
+    window: int = 15  # at most this many recent frames' median model time decides
 
 
 @dataclass(frozen=True)
@@ -157,8 +157,9 @@ class AdaptiveBackend:
         """Step the scale down when the model overruns its share of the budget, up when there is room."""
         self._model_times.append(model_seconds)
         now = self._clock()
-        if len(self._model_times) < self._model_times.maxlen or now - self._last_move < \
-                self.auto_cfg.min_seconds_between_moves:
+        # decide on at least 3 frames and a second since the last move: at 30 FPS that is 15+ frames, and a
+        # model far too slow (1 frame every 150 ms) is not left running for 15 of them
+        if len(self._model_times) < 3 or now - self._last_move < self.auto_cfg.min_seconds_between_moves:
             return
         typical, levels = float(np.median(self._model_times)), self._ladder
         self._seen[self.level] = typical
