@@ -104,12 +104,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="comma-separated of " + ", ".join(RESOLUTIONS) + " (default: all)")
     p.add_argument("--modes", type=lambda t: _names(t, MODES, "modes"), default=list(MODES),
                    help="comma-separated of " + ", ".join(MODES) + " (default: all)")
-    p.add_argument("--frames", type=int, default=150, help="frames per run (default: %(default)s)")
+    p.add_argument("--frames", type=int, default=300,
+                   help="frames per paced or busy run: 10 s at 30 FPS, so `auto` settles and is then judged "
+                        "(default: %(default)s)")
+    p.add_argument("--free-frames", type=int, default=120, help="frames per free run (default: %(default)s)")
     p.add_argument("--rounds", type=int, default=3, help="medians over this many rounds (default: %(default)s)")
     p.add_argument("--out", type=Path, default=Path("runs/cam_speed"), help="OUT.md/.json/.png")
     args = p.parse_args(argv)
-    if args.frames < 30 or args.rounds < 1:
-        p.error("--frames must be at least 30 and --rounds at least 1")
+    if min(args.frames, args.free_frames) < 30 or args.rounds < 1:
+        p.error("--frames and --free-frames must be at least 30 and --rounds at least 1")
     args.variant = args.variant or [_variant(v) for v in DEFAULT_VARIANTS]
     return args
 
@@ -121,7 +124,8 @@ def measure(args: argparse.Namespace, work: Path) -> dict:
         for size in args.sizes:
             for mode in args.modes:
                 for label, cam_args in args.variant:
-                    row = run_once(cam_args, clips[size], mode, args.frames, work / "stats.json")
+                    frames = args.free_frames if mode == "free" else args.frames
+                    row = run_once(cam_args, clips[size], mode, frames, work / "stats.json")
                     runs.setdefault((size, mode, label), []).append(row)
                     print(f"round {r + 1} {size} {mode} {label}: {row}", file=sys.stderr, flush=True)
     return runs

@@ -15,7 +15,9 @@ one (`--load-policy`) and the status line can say which is running:
   CPU per frame, where it keeps up) -> `full` (all cores) -> `scale75` -> `scale50`. It starts at the top
   and steps down when the time the model takes per frame exceeds the frame budget (1 / camera FPS, with
   headroom for capture and output), and back up when there is room again. The `1 thread` rung exists
-  only where the engine can change its thread count (OpenVINO) and --threads was left at 0. Moves are limited to one every second so it does not oscillate;
+  only where the engine can change its thread count (OpenVINO) and --threads was left at 0. When all
+  cores turned out no faster than one (another app is using the other core), the smaller sizes run on
+  one thread too: the same frame rate for less CPU. Moves are limited to one every second so it does not oscillate;
   each move resets the temporal filter (the model's size changed). Only where frames would otherwise be
   dropped (a camera, a paced file): a file converted frame by frame keeps every frame at full size.
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +39,7 @@ from runtime.sources import opencv
 SCALES = {"1 thread": 1.0, "full": 1.0, "scale75": 0.75, "scale50": 0.5}  # the auto ladder, top first
 POLICIES = ("auto", "full", "scale75", "scale50", "skip")
 SPEEDUP_OF_ALL_CORES = 1.7  # measured 1 -> 2 threads on the model (benchmarks/results/stage_cpu.md)
+THREADS_MUST_GAIN = 1.3  # all cores must be this much faster than one to be worth their CPU
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ class AutoConfig:
     headroom: float = 0.8  # the model may use this share of the frame budget; the rest is capture/output
     step_up_below: float = 0.45  # go back up when the model would fit in this share at the next size up
     min_seconds_between_moves: float = 1.0
-    window: int = 15  # frames whose median model time decides
+    window: int = 15  # at most this many recent frames' median model time decides
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,8 @@ class AdaptiveBackend:
     """A Backend that applies a load policy around another (CPU) backend that takes any frame size."""
 
     def __init__(self, inner: Backend, policy: str = "auto", camera_fps: float = 30.0, realtime: bool = True,
-                 auto: AutoConfig = AutoConfig(), skip: SkipConfig = SkipConfig()) -> None:
+                 auto: AutoConfig = AutoConfig(), skip: SkipConfig = SkipConfig(),
+                 clock: Callable[[], float] = time.perf_counter) -> None:
         if policy not in POLICIES:
             raise ValueError(f"unknown load policy {policy!r}")
         self.inner, self.policy, self.auto_cfg, self.skip_cfg = inner, policy, auto, skip
@@ -76,6 +81,7 @@ class AdaptiveBackend:
         # the `1 thread` rung: an engine whose thread count can change and was left to us (0)
         self._ladder = list(SCALES) if getattr(inner, "threads", None) == 0 else list(SCALES)[1:]
         self._all_threads = getattr(inner, "threads", 0)
+        self._seen: dict[str, float] = {}  # median model seconds per frame last measured on each rung
         self.level = "full"
         if policy == "auto":
             self._set_level(self._ladder[0] if realtime else "full")
@@ -85,7 +91,8 @@ class AdaptiveBackend:
         self.name = inner.name
         self.skipped = 0  # frames shown again instead of run (policy skip)
         self._model_times: deque[float] = deque(maxlen=auto.window)
-        self._last_move = time.perf_counter()
+        self._clock = clock  # what the auto policy times the model with (tests pass a simulated one)
+        self._last_move = clock()
         self._last_thumb: np.ndarray | None = None
         self._last_out: np.ndarray | None = None
 
@@ -101,9 +108,10 @@ class AdaptiveBackend:
 
     @property
     def label(self) -> str:
-        """What the status line shows: the policy and, for auto, the scale it chose."""
+        """What the status line shows: the policy and, for auto, the rung it chose."""
         if self.policy == "auto":
-            return f"auto:{self.level}"
+            one = self.level != "1 thread" and getattr(self.inner, "threads", 0) == 1
+            return f"auto:{self.level}{' (1 thread)' if one else ''}"
         return f"skip ({self.skipped} shown again)" if self.policy == "skip" else self.policy
 
     def reset(self) -> None:
@@ -113,10 +121,10 @@ class AdaptiveBackend:
     def submit(self, frame: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
         if self.policy == "skip":
             return self._skip_or_run(frame)
-        start = time.perf_counter()
+        start = self._clock()
         out, timings = self._run_at(frame, SCALES[self.level])
         if self.policy == "auto" and self.realtime:
-            self._adapt(time.perf_counter() - start)
+            self._adapt(self._clock() - start)
         return out, timings
 
     def collect(self, handle: tuple[np.ndarray, dict[str, float]]) -> tuple[np.ndarray, dict[str, float]]:
@@ -148,11 +156,13 @@ class AdaptiveBackend:
     def _adapt(self, model_seconds: float) -> None:
         """Step the scale down when the model overruns its share of the budget, up when there is room."""
         self._model_times.append(model_seconds)
-        now = time.perf_counter()
-        if len(self._model_times) < self._model_times.maxlen or now - self._last_move < \
-                self.auto_cfg.min_seconds_between_moves:
+        now = self._clock()
+        # decide on at least 3 frames and a second since the last move: at 30 FPS that is 15+ frames, and a
+        # model far too slow (1 frame every 150 ms) is not left running for 15 of them
+        if len(self._model_times) < 3 or now - self._last_move < self.auto_cfg.min_seconds_between_moves:
             return
         typical, levels = float(np.median(self._model_times)), self._ladder
+        self._seen[self.level] = typical
         index = levels.index(self.level)
         allowed = self.auto_cfg.headroom * self.budget
         if typical > allowed and index + 1 < len(levels):
@@ -173,7 +183,15 @@ class AdaptiveBackend:
     def _set_level(self, level: str) -> None:
         self.level = level
         if hasattr(self.inner, "threads"):
-            self.inner.threads = 1 if level == "1 thread" else self._all_threads
+            self.inner.threads = self._threads_for(level)
+
+    def _threads_for(self, level: str) -> int:
+        if level == "1 thread":
+            return 1
+        one, every = self._seen.get("1 thread"), self._seen.get("full")
+        if level != "full" and one is not None and every is not None and every * THREADS_MUST_GAIN > one:
+            return 1  # the other cores are busy elsewhere: more threads bought no speed, only CPU
+        return self._all_threads
 
     # skip ------------------------------------------------------------------------------------------
     def _skip_or_run(self, frame: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:

@@ -1,19 +1,29 @@
 """Adaptive load policies: scale the model's size, skip still frames, and the auto ladder's moves."""
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
 from runtime.adaptive import AdaptiveBackend, AutoConfig
 
 
+class Clock:
+    """Simulated time: the stand-in engines advance it by what their work would take."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class Brighten:
-    """A stand-in engine: adds 10 levels, takes `seconds_per_megapixel` (times 1.7 slower on 1 thread)."""
+    """A stand-in engine: adds 10 levels, takes `seconds_per_megapixel` of simulated time (1.7x that on one
+    thread: two cores help)."""
+    one_thread_slowdown = 1.7
 
     def __init__(self, seconds_per_megapixel: float = 0.0, with_threads: bool = True) -> None:
-        self.name, self.size, self.strength = "brighten", None, 1.0
+        self.name, self.size, self.strength, self.clock = "brighten", None, 1.0, Clock()
         self.seconds_per_megapixel, self.calls, self.resets, self.sizes = seconds_per_megapixel, 0, 0, []
         if with_threads:
             self.threads = 0
@@ -21,8 +31,8 @@ class Brighten:
     def submit(self, frame):
         self.calls += 1
         self.sizes.append(frame.shape[:2])
-        slow = 1.7 if getattr(self, "threads", 0) == 1 else 1.0
-        time.sleep(self.seconds_per_megapixel * slow * frame.shape[0] * frame.shape[1] / 1e6)
+        slow = self.one_thread_slowdown if getattr(self, "threads", 0) == 1 else 1.0
+        self.clock.now += self.seconds_per_megapixel * slow * frame.shape[0] * frame.shape[1] / 1e6
         return np.clip(frame.astype(int) + 10, 0, 255).astype(np.uint8), {"infer": 0.0}
 
     def collect(self, handle):
@@ -70,7 +80,7 @@ def test_skip_shows_the_last_output_again_while_the_scene_is_still():
 def test_auto_steps_down_when_the_model_overruns_the_budget_and_back_up_when_it_fits():
     inner = Brighten(seconds_per_megapixel=0.4)  # 96x128 frame: ~5 ms on all cores, ~8 ms on one
     cfg = AutoConfig(window=3, min_seconds_between_moves=0.0)
-    backend = AdaptiveBackend(inner, "auto", camera_fps=200.0, auto=cfg)  # a 5 ms budget, 4 ms for the model
+    backend = AdaptiveBackend(inner, "auto", camera_fps=200.0, auto=cfg, clock=inner.clock)  # 4 of 5 ms
     assert backend.label == "auto:1 thread" and inner.threads == 1
     for _ in range(12):
         backend.submit(_frame())
@@ -84,7 +94,7 @@ def test_auto_steps_down_when_the_model_overruns_the_budget_and_back_up_when_it_
 def test_auto_without_a_clock_or_thread_control_stays_put():
     inner = Brighten(seconds_per_megapixel=5.0, with_threads=False)
     backend = AdaptiveBackend(inner, "auto", camera_fps=30.0, realtime=False,
-                              auto=AutoConfig(window=2, min_seconds_between_moves=0.0))
+                              auto=AutoConfig(window=2, min_seconds_between_moves=0.0), clock=inner.clock)
     for _ in range(4):
         backend.submit(_frame())
     assert backend.label == "auto:full"  # a file converted frame by frame keeps every frame at full size
@@ -95,3 +105,18 @@ def test_auto_without_a_clock_or_thread_control_stays_put():
 def test_unknown_policy_is_refused():
     with pytest.raises(ValueError, match="unknown load policy"):
         AdaptiveBackend(Brighten(), "fastest")
+
+
+class Contended(Brighten):
+    """All cores no faster than one: another app holds the second core."""
+    one_thread_slowdown = 1.0
+
+
+def test_auto_keeps_one_thread_for_smaller_sizes_when_all_cores_were_no_faster():
+    inner = Contended(seconds_per_megapixel=0.5)  # 96x128: ~6 ms on any thread count, 4 ms allowed
+    backend = AdaptiveBackend(inner, "auto", camera_fps=200.0, auto=AutoConfig(window=3, min_seconds_between_moves=0.0),
+                              clock=inner.clock)
+    for _ in range(12):
+        backend.submit(_frame())
+    assert backend.level in ("scale75", "scale50") and inner.threads == 1
+    assert backend.label.endswith("(1 thread)")
