@@ -58,7 +58,9 @@ def make_clip(path: Path, size: tuple[int, int], frames: int = 300) -> Path:
 @contextmanager
 def busy_core(on: bool):
     """Another process spinning on one core for the duration (nothing when `on` is False)."""
-    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if on else None
+    # it spins only while this process lives: a benchmark killed midway leaves no core busy behind it
+    spin = "import os\nparent = os.getppid()\nwhile os.getppid() == parent: pass"
+    hog = subprocess.Popen([sys.executable, "-c", spin]) if on else None
     try:
         yield
     finally:

@@ -72,7 +72,8 @@ class AdaptiveBackend:
 
     def __init__(self, inner: Backend, policy: str = "auto", camera_fps: float = 30.0, realtime: bool = True,
                  auto: AutoConfig = AutoConfig(), skip: SkipConfig = SkipConfig(),
-                 clock: Callable[[], float] = time.perf_counter) -> None:
+                 clock: Callable[[], float] = time.perf_counter,
+                 log: Callable[[str], None] | None = None) -> None:
         if policy not in POLICIES:
             raise ValueError(f"unknown load policy {policy!r}")
         self.inner, self.policy, self.auto_cfg, self.skip_cfg = inner, policy, auto, skip
@@ -92,6 +93,7 @@ class AdaptiveBackend:
         self.skipped = 0  # frames shown again instead of run (policy skip)
         self._model_times: deque[float] = deque(maxlen=auto.window)
         self._clock = clock  # what the auto policy times the model with (tests pass a simulated one)
+        self._log = log  # told of each move, with the times that decided it
         self._last_move = clock()
         self._last_thumb: np.ndarray | None = None
         self._last_out: np.ndarray | None = None
@@ -175,6 +177,10 @@ class AdaptiveBackend:
                 self._move(up, now)
 
     def _move(self, level: str, now: float) -> None:
+        if self._log is not None:
+            typical = 1000 * float(np.median(self._model_times))
+            self._log(f"load policy: {self.level} -> {level} (the model took {typical:.1f} ms per frame; "
+                      f"{1000 * self.auto_cfg.headroom * self.budget:.1f} ms allowed at {1 / self.budget:.0f} FPS)")
         self._set_level(level)
         self._last_move = now
         self._model_times.clear()

@@ -145,7 +145,9 @@ def cli(args: argparse.Namespace) -> dict:
             print(f"note: the model runs at {backend.size[0]}x{backend.size[1]}; frames are resized in and out",
                   file=sys.stderr)
         if backend.size is None:
-            backend = AdaptiveBackend(backend, args.load_policy, source.fps, realtime=source.live or args.pace)
+            log = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+            backend = AdaptiveBackend(backend, args.load_policy, source.fps, realtime=source.live or args.pace,
+                                      log=log)
         elif args.load_policy not in ("auto", "full"):
             raise SharpcamError(f"--load-policy {args.load_policy} needs a backend that takes any frame size; "
                                 f"{backend.name} is built for {backend.size[0]}x{backend.size[1]}")

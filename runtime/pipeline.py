@@ -157,9 +157,12 @@ class Pipeline:
             self._failed(frame, err)
             return
         self._failed_in_a_row = 0
-        for stage, seconds in {"resize_in": resize_in, **timings, "resize_out": resize_out}.items():
+        stages = dict(timings)  # a backend may resize too (a load policy's smaller model): both count
+        for stage, seconds in (("resize_in", resize_in), ("resize_out", resize_out)):
             if seconds is not None:
-                self.stats.add(stage, seconds)
+                stages[stage] = stages.get(stage, 0.0) + seconds
+        for stage, seconds in stages.items():
+            self.stats.add(stage, seconds)
         self.q_out.put((frame, out))
 
     def _failed(self, frame: Frame, err: Exception) -> None:

@@ -120,3 +120,21 @@ def test_auto_keeps_one_thread_for_smaller_sizes_when_all_cores_were_no_faster()
         backend.submit(_frame())
     assert backend.level in ("scale75", "scale50") and inner.threads == 1
     assert backend.label.endswith("(1 thread)")
+
+
+def test_a_scaled_model_in_the_pipeline_reports_both_resizes_and_keeps_the_frame_size():
+    from runtime.pipeline import Pipeline, PipelineConfig
+    from runtime.sinks import NullSink
+    from runtime.sources import BuiltinClip
+
+    shapes = []
+
+    class Collect(NullSink):
+        def write(self, frame, original=None, status="", name=None):
+            shapes.append(frame.shape)
+            return True
+
+    source = BuiltinClip((160, 120), seconds=0.1)
+    summary = Pipeline(source, AdaptiveBackend(Brighten(), "scale50"), Collect(), PipelineConfig(print_every=0)).run()
+    assert shapes == [(120, 160, 3)] * 3
+    assert summary["stages"]["resize_in"]["n"] == summary["stages"]["resize_out"]["n"] == 3
