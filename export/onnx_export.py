@@ -109,7 +109,7 @@ def ort_session(path: Path):
     try:
         import onnxruntime as ort
     except ImportError as err:
-        raise SharpcamError("onnxruntime is needed to verify graphs: pip install -e '.[cpu]'") from err
+        raise SharpcamError("onnxruntime is needed to verify graphs: pip install onnxruntime (part of every sharpcam install)") from err
     options = ort.SessionOptions()
     options.log_severity_level = 3
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

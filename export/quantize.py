@@ -22,7 +22,7 @@ def _quantization():
     try:
         from onnxruntime import quantization
     except ImportError as err:
-        raise SharpcamError("INT8 export needs ONNX Runtime: pip install -e '.[cpu]'") from err
+        raise SharpcamError("INT8 export needs ONNX Runtime: pip install onnxruntime (part of every sharpcam install)") from err
     return quantization
 
 

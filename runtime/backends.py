@@ -59,8 +59,8 @@ def _onnxruntime():
     try:
         import onnxruntime
     except ImportError as err:
-        raise SharpcamError("ONNX Runtime is not installed: pip install -e '.[cpu]' "
-                            "(or '.[gpu]' for onnxruntime-gpu on an NVIDIA machine)") from err
+        raise SharpcamError("ONNX Runtime is not installed: pip install onnxruntime "
+                            "(or onnxruntime-gpu instead of it on an NVIDIA machine)") from err
     return onnxruntime
 
 

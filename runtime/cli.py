@@ -16,6 +16,7 @@ import importlib
 import sys
 from dataclasses import dataclass
 
+from runtime.entry import ending
 from runtime.errors import SharpcamError
 
 # Modules of the [train] extra: a subcommand that needs one of them says how to get it, in one line.
@@ -88,10 +89,7 @@ def run(command: str, argv: list[str]) -> object:
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    try:
-        result = run(args.command, args.args)
-    except SharpcamError as err:
-        sys.exit(f"error: {err}")
+    result = ending(lambda: run(args.command, args.args))
     if isinstance(result, int) and not isinstance(result, bool):
         sys.exit(result)  # export returns its exit status
 

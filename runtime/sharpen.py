@@ -30,9 +30,9 @@ import numpy as np
 
 from runtime import models
 from runtime.backends import OnnxBackend, strength_arg
+from runtime.entry import ending
 from runtime.errors import SharpcamError
-from runtime.graph_io import DEFAULT_STRENGTH
-from runtime.select import DEFAULT_STUDENT
+from runtime.contract import DEFAULT_STRENGTH, DEFAULT_STUDENT
 from runtime.sources import IMAGE_SUFFIXES, opencv
 
 DEFAULT_TILE, DEFAULT_OVERLAP = 512, 16
@@ -229,12 +229,9 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    try:
-        failed = run(args)
-    except SharpcamError as err:
-        sys.exit(f"error: {err}")
+    failed = ending(lambda: run(args))  # a user error: one line, exit 2
     if failed:
-        sys.exit(1)
+        sys.exit(1)  # some images could not be done; the rest were written
 
 
 if __name__ == "__main__":

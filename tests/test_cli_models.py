@@ -14,7 +14,7 @@ import pytest
 from runtime import cli, devices, models
 from runtime.cam import main as cam_main
 from runtime.errors import SharpcamError
-from runtime.select import DEFAULT_STUDENT
+from runtime.contract import DEFAULT_STUDENT
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,7 +86,7 @@ def test_train_without_torch_is_one_line_saying_which_extra():
     blocked = "import sys; sys.modules['torch'] = None\nfrom runtime.cli import main\nmain(['train', '--help'])"
     proc = subprocess.run([sys.executable, "-c", blocked], cwd=ROOT, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # a user error: the one CLI ending (runtime/entry.py)
     assert proc.stderr.count("\n") == 1 and "pip install 'sharpcam[train]'" in proc.stderr, proc.stderr
 
 
