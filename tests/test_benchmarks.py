@@ -32,11 +32,14 @@ def test_quick_benchmark_writes_a_report(tmp_path):
     assert result["model_only"]["fps"] > 0 and result["end_to_end"]["frames"] == 3
     assert result["end_to_end"]["stages"]["infer"]["n"] == 3
     assert result["peak_rss_mb"] > 0
+    # CPU: measured per frame, and the paced run held the camera's rate while using some share of the machine
+    assert result["model_only"]["cpu_ms"] > 0 and result["end_to_end"]["cpu"]["ms_per_frame"] > 0
+    assert result["paced"]["frames"] + result["paced"]["dropped"] == 30 and 0 < result["paced"]["cpu"]["cores"] <= 2.5
     assert result["gmac_per_frame"] == pytest.approx(conv_macs(graph_path("webcam"), 640, 480) / 1e9, abs=0.01)
     for name in ("fps.md", "fps.json", "fps.png", "raw.json"):
         assert (tmp_path / name).stat().st_size > 0
     text = (tmp_path / "fps.md").read_text()
-    assert "quoted" in text and "31.4" in text and "cores" in text
+    assert "quoted" in text and "31.4" in text and "cores at 30 FPS" in text
     assert json.loads((tmp_path / "raw.json").read_text())["results"][0]["backend"] == "ort-cpu"
 
 
@@ -106,3 +109,13 @@ def test_torch_reference_backend_carries_the_graph_state():
     assert first.shape == frame.shape and first.dtype == np.uint8 and backend._state is not None
     backend.reset()
     assert np.array_equal(backend.collect(backend.submit(frame))[0], first)
+
+
+def test_openvino_is_measured_beside_onnx_runtime(tmp_path):
+    pytest.importorskip("openvino", reason="OpenVINO is not installed (pip install 'sharpcam[openvino]')")
+    report = main(["--backends", "ov-cpu", "--resolutions", "480p", "--students", "webcam", "--repeats", "2",
+                   "--frames", "3", "--paced-frames", "30", "--out", str(tmp_path)])
+    (result,) = report["results"]
+    assert "error" not in result, result
+    assert result["name"].startswith("openvino-cpu") and result["end_to_end"]["frames"] == 3
+    assert "ov-cpu" in (tmp_path / "fps.md").read_text()
