@@ -36,7 +36,7 @@ demo-train: $(VENV) ## smoke-size distillation + evaluation on images scikit-ima
 	$(PY) -m train.corpus --out runs/demo/corpus --no-debian --text-pages 0
 	$(PY) -m train.distill --preset smoke --corpus runs/demo/corpus --run-dir runs/demo --fresh
 	$(PY) -m train.evaluate --corpus runs/demo/corpus --split test --no-teacher \
-		--student demo=runs/demo/best.pt --student shipped-fast=engines/fast.pt --out runs/demo/quality
+		--model demo=runs/demo/best.pt --model shipped-fast=engines/fast.pt --out runs/demo/quality
 
 test: $(VENV) ## the test suite (what CI runs)
 	$(PY) -m pytest -q
@@ -67,14 +67,14 @@ train-seed: $(VENV) $(CORPUS) ## train the report's architecture (~1 h on 2 core
 	$(MAKE) evaluate
 
 evaluate: $(VENV) $(CORPUS) ## per-category quality of the shipped students -> runs/results/quality.*
-	$(PY) -m train.evaluate --student webcam=engines/webcam.pt --student fast=engines/fast.pt \
-		--student seed=engines/seed.pt --out $(RESULTS)/quality
+	$(PY) -m train.evaluate --model webcam=engines/webcam.pt --model fast=engines/fast.pt \
+		--model seed=engines/seed.pt --out $(RESULTS)/quality
 
 # The teacher column takes ~35 min the first time (cached after); QUALITY_ARGS=--no-teacher skips it.
 OUT_QUALITY ?= $(RESULTS)/webcam_quality
 quality: $(VENV) $(CORPUS) ## webcam conditions x every method, test split -> runs/results/webcam_quality.*
-	$(PY) -m benchmarks.webcam_quality --student webcam=engines/webcam.onnx --student fast=engines/fast.onnx \
-		--student seed=engines/seed.onnx --out $(OUT_QUALITY) $(QUALITY_ARGS)
+	$(PY) -m benchmarks.webcam_quality --model webcam=engines/webcam.onnx --model fast=engines/fast.onnx \
+		--model seed=engines/seed.onnx --out $(OUT_QUALITY) $(QUALITY_ARGS)
 
 OUT_STABILITY ?= $(RESULTS)/stability
 stability: $(VENV) $(CORPUS) ## temporal stability through runtime.cam, test split -> runs/results/stability.*

@@ -1,6 +1,6 @@
 """Quality under webcam conditions: every method side by side, per condition and per category.
 
-    python -m benchmarks.webcam_quality --student webcam=engines/webcam.onnx --student fast=engines/fast.onnx
+    python -m benchmarks.webcam_quality --model webcam=engines/webcam.onnx --model fast=engines/fast.onnx
     python -m benchmarks.webcam_quality --no-teacher --out runs/quality-quick --limit 6
 
 Conditions (train/webcam.py CONDITIONS, fixed per test image): the report's benchmark blur, office light,
@@ -175,7 +175,7 @@ def _student(spec: str) -> tuple[str, Path]:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--student", type=_student, action="append", default=[], metavar="LABEL=PATH",
+    p.add_argument("--model", type=_student, action="append", default=[], metavar="LABEL=PATH",
                    help="a student's .onnx graph (the deployed path) or .pt checkpoint; repeat for several")
     p.add_argument("--corpus", type=Path, default=Path("data/corpus"))
     p.add_argument("--split", default="test", choices=("train", "val", "test"))
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         p.error(f"unknown condition(s) {unknown}; choose from {list(CONDITIONS)}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    methods = methods_for(args.student, not args.no_teacher, args.cache, args.strengths)
+    methods = methods_for(args.model, not args.no_teacher, args.cache, args.strengths)
     rows = evaluate(args.corpus, args.split, conditions, methods, args.limit)
     summary = summarize(rows)
     text = markdown(summary, f"Quality under webcam conditions, {args.split} split ({args.corpus})")

@@ -127,13 +127,13 @@ def test_missing_checkpoint_and_corpus_are_clear(tmp_path):
 
 
 def test_cli_builds_the_fast_preset_and_merges_architecture_arguments():
-    cfg, _ = parse_args(["--preset", "fast", "--student-args", '{"channels": 32}', "--variants", "8",
+    cfg, _ = parse_args(["--preset", "fast", "--arch-args", '{"channels": 32}', "--variants", "8",
                          "--crop", "128", "--alpha", "1"])
     assert cfg.student == "fast" and cfg.student_args == {**FAST_ARGS, "channels": 32}
     assert cfg.bank.variants == 8 and cfg.crop == 128 and cfg.alpha == 1.0
-    cfg, _ = parse_args(["--student", "seed"])  # the default preset already is the seed
+    cfg, _ = parse_args(["--arch", "seed"])  # the default preset already is the seed
     assert cfg.student == "seed" and cfg.student_args == {"residual": True}
-    cfg, _ = parse_args(["--preset", "fast", "--student", "seed"])  # another architecture drops the preset's args
+    cfg, _ = parse_args(["--preset", "fast", "--arch", "seed"])  # another architecture drops the preset's args
     assert cfg.student == "seed" and cfg.student_args == {}
 
 

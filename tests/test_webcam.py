@@ -127,7 +127,7 @@ def tiny_graph(tmp_path_factory):
 def test_quality_suite_smoke(mini_corpus, tiny_graph, tmp_path):
     from benchmarks.webcam_quality import main
     out = tmp_path / "quality"
-    main(["--corpus", str(mini_corpus), "--no-teacher", "--student", f"tiny={tiny_graph}", "--out", str(out)])
+    main(["--corpus", str(mini_corpus), "--no-teacher", "--model", f"tiny={tiny_graph}", "--out", str(out)])
     data = json.loads(out.with_suffix(".json").read_text())
     assert set(data["summary"]) == set(CONDITIONS)
     assert set(data["summary"]["office"]) == {"input", "unsharp", "cas", "nlm+unsharp", "tiny"}

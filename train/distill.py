@@ -223,8 +223,9 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     parser.add_argument("--preset", default="default", choices=PRESETS,
                         help="default: the seed student; fast: the CPU real-time student (clean blur); webcam: the "
                              "default student, trained on the webcam model (noise, codecs); smoke: a test run")
-    parser.add_argument("--student", choices=sorted(STUDENTS), help="student architecture (overrides the preset)")
-    parser.add_argument("--student-args", type=json.loads, metavar="JSON",
+    # --arch, not --student: everywhere else --student names a shipped, trained student (webcam, fast, seed)
+    parser.add_argument("--arch", choices=sorted(STUDENTS), help="student architecture (overrides the preset)")
+    parser.add_argument("--arch-args", type=json.loads, metavar="JSON",
                         help='architecture arguments merged into the preset\'s, e.g. \'{"channels": 48}\'')
     parser.add_argument("--lr", type=positive_float, help="Adam learning rate (above 0)")
     parser.add_argument("--batch", type=positive_int, help="patches per step")
@@ -253,10 +254,10 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     parser.add_argument("--ship", type=Path, help="copy the best checkpoint (without optimizer state) here")
     args = parser.parse_args(argv)
     cfg = preset(args.preset)
-    if args.student is not None and args.student != cfg.student:
-        cfg.student, cfg.student_args = args.student, {}
-    if args.student_args:
-        cfg.student_args = {**cfg.student_args, **args.student_args}
+    if args.arch is not None and args.arch != cfg.student:
+        cfg.student, cfg.student_args = args.arch, {}
+    if args.arch_args:
+        cfg.student_args = {**cfg.student_args, **args.arch_args}
     for name in ("corpus", "run_dir", "alpha", "epochs", "steps_per_epoch", "teacher", "threads", "lr", "batch", "crop",
                  "ssim_weight", "init"):
         if getattr(args, name) is not None:

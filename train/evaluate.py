@@ -1,7 +1,7 @@
 """Evaluate students against the teacher, the blurred input and unsharp mask, per category.
 
-    python -m train.evaluate --student engines/fast.pt
-    python -m train.evaluate --student distilled=runs/default/best.pt --student l1-only=runs/alpha1/best.pt
+    python -m train.evaluate --model engines/fast.pt
+    python -m train.evaluate --model distilled=runs/default/best.pt --model l1-only=runs/alpha1/best.pt
 
 Every image of the split gets the report's benchmark blur (seeded by its id); SSIM is computed as the
 report does (RGB in [0,1], scikit-image defaults). Prints a table like the report's Table 5.2 and writes
@@ -112,16 +112,17 @@ def _parse_student(spec: str) -> tuple[str, Path]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--student", type=_parse_student, action="append", default=[],
-                        metavar="[LABEL=]PATH", help="student checkpoint; repeat to compare several")
+    parser.add_argument("--model", type=_parse_student, action="append", default=[],
+                        metavar="[LABEL=]PATH", help="a student checkpoint (.pt); repeat to compare several")
     parser.add_argument("--corpus", type=Path, default=Path("data/corpus"))
     parser.add_argument("--split", default="test", choices=("train", "val", "test"))
     parser.add_argument("--no-teacher", action="store_true", help="skip the (slow) teacher column")
     parser.add_argument("--teacher", help="teacher weights (default: the offline ncnn Real-ESRGAN x4plus)")
     parser.add_argument("--teacher-mode", default="down2")
     parser.add_argument("--cache", type=Path, default=Path("data/cache/teacher-eval"))
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/quality"),
-                        help="writes OUT.md and OUT.json")
+    parser.add_argument("--out", type=Path, default=Path("runs/results/quality"),
+                        help="writes OUT.md and OUT.json ('make results' promotes runs/results) "
+                             "(default: %(default)s)")
     args = parser.parse_args(argv)
     ending(lambda: run(args))
 
@@ -132,7 +133,7 @@ def run(args: argparse.Namespace) -> None:
                                   "unsharp mask": lambda b, _s, _p: unsharp_baseline(b)}
     if not args.no_teacher:
         methods["teacher (RRDB)"] = teacher_method(args.teacher, args.teacher_mode, args.cache)
-    for label, path in args.student:
+    for label, path in args.model:
         methods[label] = student_method(path)
     rows = evaluate(args.corpus, args.split, methods)
     summary = summarize(rows)
