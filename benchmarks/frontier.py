@@ -144,7 +144,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--budget-s", type=float, default=4.0, help="model-only timing stops after this long")
     p.add_argument("--e2e-seconds", type=float, default=4.0, help="end-to-end frames: about this many seconds")
     p.add_argument("--work", type=Path, default=ROOT / "runs" / "frontier", help="exported graphs go here")
-    p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results", help="report folder")
+    p.add_argument("--out", type=Path, default=ROOT / "runs" / "results",
+                   help="report folder; 'make results' promotes runs/results (default: %(default)s)")
     p.add_argument("--keep", action="store_true", help="keep earlier rows of frontier.json (other labels)")
     p.add_argument("--timeout", type=float, default=900, help="seconds per speed measurement")
     return p.parse_args(argv)

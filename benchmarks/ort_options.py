@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--frames", type=int, default=150, help="end-to-end frames per measurement")
-    p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "ort_options.md")
+    p.add_argument("--out", type=Path, default=ROOT / "runs" / "results" / "ort_options.md",
+                   help="(default: %(default)s)")
     args = p.parse_args(argv)
     combos = list(itertools.product(("480p", "720p"), (1, 2), (True, False)))
     runs: dict[tuple, list[tuple[float, float]]] = {c: [] for c in combos}
