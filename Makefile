@@ -11,7 +11,7 @@ RESULTS ?= runs/results
 ENGINES_OUT ?= $(shell $(PY) -c "from runtime.models import user_cache; print(user_cache())" 2>/dev/null)
 
 .PHONY: help setup demo demo-train test wheel wheel-check corpus train train-fast train-seed evaluate quality \
-	stability temporal-tune engines bench bench-quick frontier results mos-demo clean gpu-check
+	stability temporal-tune engines bench bench-quick cpu-cost frontier results mos-demo clean gpu-check
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -98,6 +98,13 @@ bench: $(VENV) ## speed, latency and quality report -> runs/results/fps.{md,json
 
 bench-quick: $(VENV) ## the same, ONNX Runtime CPU at 480p only -> runs/bench-quick
 	$(PY) benchmarks/fps.py --quick --out runs/bench-quick
+
+# What the CPU pays (issue 12): runtime.cam per engine x size x free/paced/one core busy, each step's CPU
+# alone, and the quality per engine and load policy (~25 min on 2 cores; run it on a quiet machine).
+cpu-cost: $(VENV) $(CORPUS) ## CPU share, FPS under load, per-step CPU, quality per engine/policy -> runs/results/
+	$(PY) -m benchmarks.cam_speed --rounds 3 --out $(RESULTS)/cpu_cost
+	$(PY) -m benchmarks.stage_cpu --out $(RESULTS)/stage_cpu
+	$(PY) -m benchmarks.cpu_quality --out $(RESULTS)/cpu_quality
 
 OUT_FRONTIER ?= $(RESULTS)
 frontier: $(VENV) $(CORPUS) ## FPS at 480p/720p against test SSIM of the shipped students -> runs/results/frontier.*
