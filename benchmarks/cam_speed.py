@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import describe  # noqa: E402
 from runtime.contract import RESOLUTIONS  # noqa: E402
+from runtime.entry import names_from  # noqa: E402
 from runtime.sources import BuiltinClip  # noqa: E402
 
 MODES = ("free", "paced", "busy")
@@ -90,21 +91,13 @@ def _variant(spec: str) -> tuple[str, list[str]]:
     return label, args.split()
 
 
-def _names(text: str, allowed, what: str) -> list[str]:
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    bad = [n for n in names if n not in allowed]
-    if bad or not names:
-        raise argparse.ArgumentTypeError(f"{what} must be among {', '.join(allowed)}; got {text!r}")
-    return names
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--variant", type=_variant, action="append", metavar="LABEL=ARGS",
                    help="runtime.cam arguments to compare; repeat (default: " + "; ".join(DEFAULT_VARIANTS) + ")")
-    p.add_argument("--sizes", type=lambda t: _names(t, RESOLUTIONS, "sizes"), default=list(RESOLUTIONS),
+    p.add_argument("--sizes", type=names_from(RESOLUTIONS, "size"), default=list(RESOLUTIONS),
                    help="comma-separated of " + ", ".join(RESOLUTIONS) + " (default: all)")
-    p.add_argument("--modes", type=lambda t: _names(t, MODES, "modes"), default=list(MODES),
+    p.add_argument("--modes", type=names_from(MODES, "mode"), default=list(MODES),
                    help="comma-separated of " + ", ".join(MODES) + " (default: all)")
     p.add_argument("--frames", type=int, default=300,
                    help="frames per paced or busy run: 10 s at 30 FPS, so `auto` settles and is then judged "
@@ -144,7 +137,7 @@ def summarize(runs: dict) -> list[dict]:
 
 
 def markdown(rows: list[dict], command: str, machine: dict, rounds: int) -> str:
-    lines = [f"# runtime.cam speed and CPU cost", "", f"Machine: {machine}. Load when it started: "
+    lines = ["# runtime.cam speed and CPU cost", "", f"Machine: {machine}. Load when it started: "
              f"{os.getloadavg()[0]:.2f} (1-min load average, 2 cores).", "",
              f"Command: `{command}`. MJPG clip, null sink, medians of {rounds} interleaved rounds. free: as fast "
              "as it goes; paced: 30 FPS like a camera; busy: paced, with another process spinning on one core. "

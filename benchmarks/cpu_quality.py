@@ -14,7 +14,6 @@ Writes OUT.md, OUT.json, OUT.png.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -24,10 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import describe  # noqa: E402
-from benchmarks.webcam_quality import Method, evaluate, markdown, plot, summarize  # noqa: E402
+from benchmarks.webcam_quality import Method, evaluate, markdown, summarize, write_outputs  # noqa: E402
 from runtime.adaptive import AdaptiveBackend  # noqa: E402
 from runtime.backends import Backend, OnnxBackend  # noqa: E402
-from runtime.errors import SharpcamError  # noqa: E402
+from runtime.entry import ending  # noqa: E402
 from runtime.contract import DEFAULT_STUDENT, STUDENTS, graph_path  # noqa: E402
 from train.webcam import CONDITIONS  # noqa: E402
 
@@ -76,16 +75,8 @@ def main(argv: list[str] | None = None) -> None:
     text = markdown(summary, f"Quality per CPU engine and load policy ({args.student} student, {args.split} split)")
     text += ("\n## How each column ran\n\n" + "\n".join(f"- {label}: {name}" for label, name in names.items())
              + f"\n\nCommand: `{command}`. Machine: {describe()}.\n")
-    print(text)
-    args.out.with_suffix(".md").write_text(text)
-    args.out.with_suffix(".json").write_text(json.dumps({"columns": names, "summary": summary, "images": rows},
-                                                        indent=1))
-    plot(summary, args.out.with_suffix(".png"))
-    print(f"wrote {args.out}.md/.json/.png")
+    write_outputs(args.out, text, summary, {"columns": names, "summary": summary, "images": rows})
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except SharpcamError as err:
-        raise SystemExit(f"error: {err}")
+    ending(main)

@@ -29,7 +29,7 @@ from benchmarks.flops import conv_macs  # noqa: E402
 from benchmarks.machine import describe  # noqa: E402
 from benchmarks.report import write_report  # noqa: E402
 from runtime.contract import DEFAULT_STUDENT, RESOLUTIONS, STUDENTS, graph_path, plan_path  # noqa: E402
-from runtime.entry import (check_writable_dir, check_writable_file, ending, int_at_least, positive_float,  # noqa: E402
+from runtime.entry import (check_writable_dir, check_writable_file, ending, int_at_least, names_from, positive_float,  # noqa: E402
                            positive_int, resolutions, write_text_atomic)
 
 BACKENDS = ("trt", "ort-cuda", "ov-cpu", "ort-cpu", "torch-cuda", "torch-cpu")
@@ -108,18 +108,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.paced_frames = min(args.paced_frames, 30)
         args.students = [DEFAULT_STUDENT]
     return args
-
-
-def names_from(allowed: tuple[str, ...]):
-    """argparse type: a comma-separated list of names from `allowed`."""
-    def parse(text: str) -> list[str]:
-        names = [n.strip() for n in text.split(",") if n.strip()]
-        unknown = [n for n in names if n not in allowed]
-        if unknown or not names:
-            raise argparse.ArgumentTypeError(f"unknown {', '.join(unknown) or repr(text)}; "
-                                             f"choose from {', '.join(allowed)}")
-        return names
-    return parse
 
 
 def main(argv: list[str] | None = None) -> dict:

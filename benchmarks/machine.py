@@ -41,7 +41,8 @@ def _version(package: str) -> str | None:
 
 
 def describe() -> dict:
-    packages = ("onnxruntime", "onnxruntime-gpu", "torch", "tensorrt", "numpy", "opencv-python", "cuda-python")
+    packages = ("onnxruntime", "onnxruntime-gpu", "openvino", "torch", "tensorrt", "numpy", "opencv-python",
+                "cuda-python")
     return {"cpu": _cpu_model(), "cores": os.cpu_count(), "memory_gb": _memory_gb(), "gpu": _gpu(),
             "python": platform.python_version(), "os": platform.platform(),
             "libraries": {p: v for p in packages if (v := _version(p))}}

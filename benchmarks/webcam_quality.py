@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `python benchmarks/webcam_quality.py` from a checkout
 
 from benchmarks.baselines import BASELINES  # noqa: E402
+from runtime.entry import ending  # noqa: E402
 from runtime.errors import SharpcamError  # noqa: E402
 from train.corpus import CATEGORIES, load_manifest  # noqa: E402
 from train.images import LoadReport, read_rgb  # noqa: E402
@@ -197,16 +198,18 @@ def main(argv: list[str] | None = None) -> None:
     rows = evaluate(args.corpus, args.split, conditions, methods, args.limit)
     summary = summarize(rows)
     text = markdown(summary, f"Quality under webcam conditions, {args.split} split ({args.corpus})")
+    write_outputs(args.out, text, summary, {"conditions": {c: CONDITION_NOTES[c] for c in conditions},
+                                            "summary": summary, "images": rows})
+
+
+def write_outputs(out: Path, text: str, summary: dict, payload: dict) -> None:
+    """OUT.md (printed too), OUT.json and OUT.png."""
     print(text)
-    args.out.with_suffix(".md").write_text(text)
-    args.out.with_suffix(".json").write_text(json.dumps({"conditions": {c: CONDITION_NOTES[c] for c in conditions},
-                                                         "summary": summary, "images": rows}, indent=1))
-    plot(summary, args.out.with_suffix(".png"))
-    print(f"wrote {args.out}.md/.json/.png")
+    out.with_suffix(".md").write_text(text)
+    out.with_suffix(".json").write_text(json.dumps(payload, indent=1))
+    plot(summary, out.with_suffix(".png"))
+    print(f"wrote {out}.md/.json/.png")
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except SharpcamError as err:
-        raise SystemExit(f"error: {err}")
+    ending(main)

@@ -63,24 +63,22 @@ def int_between(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
-def positive_float(text: str) -> float:
+def _float_where(text: str, ok: Callable[[float], bool], wanted: str) -> float:
     try:
         value = float(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from err
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number above 0, not {text}")
+    if not (ok(value) and value < float("inf")):  # NaN fails every comparison
+        raise argparse.ArgumentTypeError(f"must be a finite number {wanted}, not {text}")
     return value
+
+
+def positive_float(text: str) -> float:
+    return _float_where(text, lambda v: v > 0, "above 0")
 
 
 def non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from err
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number of at least 0, not {text}")
-    return value
+    return _float_where(text, lambda v: v >= 0, "of at least 0")
 
 
 def unit_float(text: str) -> float:
@@ -100,14 +98,19 @@ def threads(text: str) -> int:
     return int_between(0, 4 * (os.cpu_count() or 1))(text)
 
 
-def resolutions(text: str) -> list[str]:
-    """A comma-separated list of known resolution names (480p,720p,1080p)."""
-    names = [r.strip() for r in text.split(",") if r.strip()]
-    unknown = [r for r in names if r not in RESOLUTIONS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(f"unknown resolution(s) {', '.join(unknown) or repr(text)}; "
-                                         f"choose from {', '.join(RESOLUTIONS)}")
-    return names
+def names_from(allowed, what: str = "name") -> Callable[[str], list[str]]:
+    """argparse type: a comma-separated list of names from `allowed`."""
+    def parse(text: str) -> list[str]:
+        names = [n.strip() for n in text.split(",") if n.strip()]
+        unknown = [n for n in names if n not in allowed]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(f"unknown {what}(s) {', '.join(unknown) or repr(text)}; "
+                                             f"choose from {', '.join(allowed)}")
+        return names
+    return parse
+
+
+resolutions = names_from(RESOLUTIONS, "resolution")  # 480p,720p,1080p
 
 
 # output paths ------------------------------------------------------------------------------------------------
