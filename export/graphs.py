@@ -131,9 +131,9 @@ def state_as_rgb(state: torch.Tensor, lean: bool) -> torch.Tensor:
 
 
 def frame_graph(student: nn.Module, dtype: torch.dtype = torch.float32,
-                temporal: TemporalConfig = TemporalConfig()) -> nn.Module:
-    """The frame graph to export for this student: the lean layout where it applies."""
-    return (LeanFrameGraph if lean_graph_fits(student) else FrameGraph)(student, dtype, temporal)
+                temporal: TemporalConfig = TemporalConfig(), lean: bool = True) -> nn.Module:
+    """The frame graph to export for this student: the lean layout where it applies (and `lean`)."""
+    return (LeanFrameGraph if lean and lean_graph_fits(student) else FrameGraph)(student, dtype, temporal)
 
 
 def graph_inputs(example: torch.Tensor, dtype: torch.dtype = torch.float32) -> tuple:

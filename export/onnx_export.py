@@ -48,15 +48,16 @@ def export_float(student: nn.Module, path: Path, temporal: TemporalConfig = Temp
 
 
 def export_frame(student: nn.Module, path: Path, size: tuple[int, int], fp16: bool,
-                 temporal: TemporalConfig = TemporalConfig()) -> Path:
-    """A static (height, width, 3) uint8 graph, with its state (1, 3, height, width).
+                 temporal: TemporalConfig = TemporalConfig(), lean: bool = True) -> Path:
+    """A static (height, width, 3) uint8 graph, with its state (1, 3, height, width); `lean=False` keeps the
+    generic layout even for a student the lean one fits (benchmarks/lean_graph.py compares them).
 
     Traced on a small frame with symbolic height and width, then pinned to the target size: tracing runs
     the model once, and FP16 convolutions at 1080p take minutes on a CPU.
     """
     width, height = size
     dtype = torch.float16 if fp16 else torch.float32
-    graph = frame_graph(_copy(student), dtype, temporal)
+    graph = frame_graph(_copy(student), dtype, temporal, lean)
     example = graph_inputs(torch.zeros(64, 64, 3, dtype=torch.uint8), dtype)
     frame_axes, state_axes = {0: "height", 1: "width"}, {2: "height", 3: "width"}
     _export(graph, example, path, [FRAME_INPUT, STATE_INPUT, STRENGTH_INPUT], [FRAME_OUTPUT, STATE_OUTPUT],

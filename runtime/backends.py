@@ -87,9 +87,8 @@ class OnnxBackend:
 
     device "auto": CUDA when onnxruntime-gpu finds a GPU, else the CPU; "cpu" or "cuda" to insist.
     `threads`: CPU intra-op threads (0: ORT's choice). `spinning`: whether idle ORT threads busy-wait for
-    work (ORT's default is on). Off here: the frame rate is the same within 1-2%
-    (benchmarks/results/ort_options.md) and a camera-paced run stops burning a core between frames
-    (benchmarks/results/cpu_cost.md), which the video-call app needs.
+    work (ORT's default is on). Off here: 3% fewer FPS free-running, 18% less CPU paced at 30 FPS (480p, 2
+    threads: 1.45 instead of 1.77 cores; benchmarks/results/ort_options.md), which the video call needs.
     """
 
     def __init__(self, path: Path, threads: int = 0, device: str = "auto", spinning: bool = False,

@@ -1,0 +1,72 @@
+"""The lean frame graph against the generic one: same pictures, CPU time per frame through OpenVINO.
+
+    python -m benchmarks.lean_graph --out runs/lean_graph.md
+
+Exports the default student's checkpoint both ways (export/graphs.py: `FrameGraph`, `LeanFrameGraph`) into a
+temporary folder, reports the largest 8-bit difference between their frames (through bf16 where `auto` picks
+it, the two orders of operations round differently by a few levels; in float32 they agree to 1 level, tested),
+then times both through the OpenVINO backend (one thread), interleaved over rounds, at each size: process CPU
+ms per frame.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.machine import describe  # noqa: E402
+from export.onnx_export import export_frame  # noqa: E402
+from runtime.contract import DEFAULT_STUDENT, RESOLUTIONS, checkpoint_path  # noqa: E402
+from runtime.openvino_backend import OpenVinoBackend  # noqa: E402
+from runtime.sources import BuiltinClip  # noqa: E402
+from train.checkpoint import student_from_checkpoint  # noqa: E402
+
+
+def cpu_ms(backend: OpenVinoBackend, frame: np.ndarray, repeats: int) -> float:
+    start = time.process_time()
+    for _ in range(repeats):
+        backend.submit(frame)
+    return 1000 * (time.process_time() - start) / repeats
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rounds", type=int, default=5, help="(default: %(default)s)")
+    p.add_argument("--repeats", type=int, default=5, help="frames per round (default: %(default)s)")
+    p.add_argument("--out", type=Path, default=Path("runs/lean_graph.md"), help="(default: %(default)s)")
+    args = p.parse_args(argv)
+    student, _ = student_from_checkpoint(checkpoint_path(DEFAULT_STUDENT))
+    lines = ["# Lean frame graph vs generic, OpenVINO, one thread", "", f"Machine: {describe()}.", "",
+             "| size | generic CPU ms/frame | lean CPU ms/frame | lean/generic | max 8-bit difference |",
+             "|---|---|---|---|---|"]
+    with tempfile.TemporaryDirectory() as tmp:
+        graphs = {kind: export_frame(student, Path(tmp) / f"{kind}.onnx", (640, 480), fp16=False, lean=kind == "lean")
+                  for kind in ("generic", "lean")}
+        for res, size in RESOLUTIONS.items():
+            frame = BuiltinClip(size).read()
+            backends = {k: OpenVinoBackend(g, threads=1) for k, g in graphs.items()}
+            outs = {k: b.submit(frame)[0] for k, b in backends.items()}  # also compiles for this size
+            diff = int(np.abs(outs["lean"].astype(int) - outs["generic"].astype(int)).max())
+            samples: dict[str, list[float]] = {k: [] for k in backends}
+            for _ in range(args.rounds):
+                for k, b in backends.items():
+                    samples[k].append(cpu_ms(b, frame, args.repeats))
+            generic, lean = (statistics.median(samples[k]) for k in ("generic", "lean"))
+            lines.append(f"| {res} | {generic:.1f} | {lean:.1f} | {lean / generic:.2f} | {diff} |")
+            print(lines[-1], file=sys.stderr)
+    command = "python -m benchmarks.lean_graph " + " ".join(argv if argv is not None else sys.argv[1:])
+    text = "\n".join(lines) + f"\n\nCommand: `{command}`; medians of {args.rounds} interleaved rounds.\n"
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
