@@ -82,10 +82,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--vcam-device", help="vcam sink: which virtual camera, e.g. /dev/video10 ('sharpcam devices' "
                                          "lists them) (default: the first free one)")
     p.add_argument("--mirror", action="store_true", help="window and vcam sinks: flip left-right (a selfie view)")
-    p.add_argument("--size", type=_size, default=None, help="camera resolution to ask for, e.g. 1280x720")
-    p.add_argument("--fps", type=positive_float, default=None, help="camera frame rate to ask for")
-    p.add_argument("--frames", type=positive_int, default=None, help="stop after N frames (N >= 1)")
-    p.add_argument("--stats", type=Path, help="write the latency summary (JSON) here at exit")
+    p.add_argument("--size", type=_size, default=None, help="camera resolution to ask for, e.g. 1280x720 (default: the camera's own)")
+    p.add_argument("--fps", type=positive_float, default=None, help="camera frame rate to ask for (default: the camera's own)")
+    p.add_argument("--frames", type=positive_int, default=None, help="stop after N frames, N >= 1 (default: run to the end of the source, or until Ctrl-C)")
+    p.add_argument("--stats", type=Path, help="write the latency summary (JSON) here at exit (default: none)")
     p.add_argument("--side-by-side", action="store_true", help="window sink: original | sharpened")
     p.add_argument("--pace", action="store_true", help="play files at their frame rate, dropping late frames")
     p.add_argument("--loop", action="store_true",
@@ -94,7 +94,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="inference engine: auto picks TensorRT (an engine and a GPU), else OpenVINO (installed), "
                         "else ONNX Runtime (default: %(default)s)")
     p.add_argument("--threads", type=threads, default=0,
-                   help="CPU inference threads, 0 to 4 per core (default: %(default)s, all cores)")
+                   help="CPU inference threads, 0 to 4 per core; 0: all cores, and for OpenVINO under --load-policy "
+                        "auto one thread until the camera's frame rate needs all (default: %(default)s)")
     p.add_argument("--load-policy", choices=POLICIES, default="auto",
                    help="when the model is slower than the camera: auto steps the model's size down (scale75, "
                         "scale50: the model on a 75%%/50%% frame, its correction scaled up) and back up as the "
