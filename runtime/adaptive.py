@@ -17,9 +17,10 @@ one (`--load-policy`) and the status line can say which is running:
   headroom for capture and output), and back up when there is room again. The `1 thread` rung exists
   only where the engine can change its thread count (OpenVINO) and --threads was left at 0. When all
   cores turned out no faster than one (another app is using the other core), the smaller sizes run on
-  one thread too: the same frame rate for less CPU. Moves are limited to one every second so it does not oscillate;
-  each move resets the temporal filter (the model's size changed). Only where frames would otherwise be
-  dropped (a camera, a paced file): a file converted frame by frame keeps every frame at full size.
+  one thread too: the same frame rate for less CPU. Moves are limited to one every second so it does not
+  oscillate; each move resets the temporal filter (the model's size or request changed). Only where frames
+  would otherwise be dropped (a camera, a paced file): a file converted frame by frame keeps every frame
+  at full size.
 
 The policies wrap a backend that takes any frame size (OpenVINO, or ONNX Runtime's any-size graph): a
 backend compiled for one size (a TensorRT engine, a fixed-size ONNX graph) runs as it is.
@@ -38,7 +39,7 @@ from runtime.sources import opencv
 
 SCALES = {"1 thread": 1.0, "full": 1.0, "scale75": 0.75, "scale50": 0.5}  # the auto ladder, top first
 POLICIES = ("auto", "full", "scale75", "scale50", "skip")
-SPEEDUP_OF_ALL_CORES = 1.7  # measured 1 -> 2 threads on the model (benchmarks/results/stage_cpu.md)
+SPEEDUP_OF_ALL_CORES = 1.7  # 1 -> 2 threads at 720p/1080p, free-running (benchmarks/results/cpu_cost.md)
 THREADS_MUST_GAIN = 1.3  # all cores must be this much faster than one to be worth their CPU
 
 
