@@ -117,7 +117,8 @@ class OpenVinoBackend:
 
     def _reset_now(self) -> None:
         height, width, _ = self._key
-        self._state_var.state = self._ov.Tensor(reset_state((1, 3, height, width), np.float32))
+        dtype = self._state_var.state.data.dtype  # float32, or float16 for an _fp16 graph
+        self._state_var.state = self._ov.Tensor(reset_state((1, 3, height, width), dtype))
         self._needs_reset = False
 
     def submit(self, frame_bgr: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:

@@ -98,3 +98,16 @@ def test_the_automatic_choice_prefers_openvino_on_a_cpu():
     backend, _ = open_backend(None, Path(FRAME_GRAPH), (640, 480), backend="openvino")
     assert backend.name.startswith("openvino")
     backend.close()
+
+
+def test_a_float16_graph_keeps_its_float16_state():
+    """The _fp16 graphs' state is float16: the reset written into OpenVINO's variable must match it."""
+    fp16 = graph_path("webcam", "480p", fp16=True)
+    ov = OpenVinoBackend(fp16, threads=1, precision="f32")
+    ort = OnnxBackend(fp16, threads=1, device="cpu")
+    for frame in _noisy_still(3, (480, 640)):
+        a, _ = ov.submit(frame)
+        b, _ = ort.submit(frame)
+        assert np.abs(a.astype(int) - b.astype(int)).max() <= 2
+    ov.reset()
+    assert ov.submit(frame)[0].shape == frame.shape
