@@ -45,7 +45,7 @@ class Unavailable(Exception):
 
 
 # --backend choices. auto: TensorRT where an engine and a GPU are present, else OpenVINO where installed
-# (half the CPU time of ONNX Runtime: benchmarks/results/cpu_cost.md), else ONNX Runtime.
+# (0.35-0.45x the CPU time of ONNX Runtime per frame: benchmarks/results/cpu_cost.md), else ONNX Runtime.
 BACKENDS = ("auto", "tensorrt", "openvino", "onnxruntime")
 
 
