@@ -5,13 +5,14 @@
   inside the graph so the runtime moves one byte per channel each way and does no per-pixel work in
   Python. TensorRT allows UINT8 only at network inputs/outputs and only cast to/from FLOAT/HALF, so the
   graph casts first (then reorders), and on the way out clips, adds 0.5 (Cast truncates) and casts last.
-- `LeanFrameGraph`: FrameGraph's math for the pixel-unshuffle students (FastStudent), laid out for CPUs.
-  What it saves (OpenVINO, 1280x720, one thread: 64 -> see benchmarks/results/cpu_cost.md): the generic
-  graph spends more time outside the network than in it, on full-size 3-channel NCHW tensors that CPU
-  plugins pad to 16 channels, and on BGR<->RGB gathers and layout transposes. Here every full-size tensor
-  stays H x W x 3 (or H x W), the BGR/RGB flip and the 1/255 and 255 scales are folded into the first and
-  last convolutions' weights, and pixel (un)shuffle reads and writes H x W x 3 directly: one transpose each
-  way, at the network's half resolution. The temporal filter's state is H x W x 3 BGR in [0,1], stored in
+- `LeanFrameGraph`: FrameGraph's math for the pixel-unshuffle students (FastStudent), laid out for CPUs
+  (-10% CPU per frame at 480p, -19% at 1080p through OpenVINO: benchmarks/results/lean_graph.md). The
+  generic graph spends more time outside the network than in it, on full-size 3-channel NCHW tensors that
+  CPU plugins pad to 16 channels, and on BGR<->RGB gathers and layout transposes. Here every full-size tensor
+  stays H x W x 3 (or H x W), the BGR/RGB flip and the 255 scale are folded into the first and last
+  convolutions' weights (and the 1/255 too in float32; in float16 a sixth of the first conv's weights
+  would turn subnormal, so the input is scaled instead), and pixel (un)shuffle reads and writes H x W x 3
+  directly: one transpose each way, at the network's half resolution. The temporal filter's state is H x W x 3 BGR in [0,1], stored in
   the contract's 1 x 3 x H x W buffer (the runtime never looks inside a state; a reset still resets).
 Both carry the temporal filter's state in and out and the strength knob (train/temporal.py).
 """
@@ -75,8 +76,11 @@ class LeanFrameGraph(nn.Module):
         flip = torch.tensor([(2 - c) * planes + dy * s + dx for dy in range(s) for dx in range(s) for c in range(3)])
         self.head = nn.Conv2d(3 * planes, student.head.out_channels, 3, padding=1)
         self.tail = nn.Conv2d(student.tail.in_channels, 3 * planes, 3, padding=1)
+        # 8-bit levels in: folded into the weights in float32; float16 scales the input (weights / 255 fall
+        # below float16's normal range)
+        self.input_scale = 1.0 if dtype == torch.float32 else 1.0 / 255.0
         with torch.no_grad():
-            self.head.weight.copy_(student.head.weight[:, flip] / 255.0)  # 8-bit levels in
+            self.head.weight.copy_(student.head.weight[:, flip] / 255.0 / self.input_scale)
             self.head.bias.copy_(student.head.bias)
             self.tail.weight.copy_(student.tail.weight[flip] * 255.0)  # 8-bit levels out
             self.tail.bias.copy_(student.tail.bias[flip] * 255.0)
@@ -92,6 +96,8 @@ class LeanFrameGraph(nn.Module):
         # pixel unshuffle as a swap of (dy) and (w) that moves whole runs of s*3 values; the last permute to
         # NCHW is what a CPU convolution reads as channels-last for free
         unshuffled = x.reshape(h, s, w, s * 3).permute(0, 2, 1, 3).reshape(1, h, w, 3 * s * s).permute(0, 3, 1, 2)
+        if self.input_scale != 1.0:
+            unshuffled = unshuffled * self.input_scale
         z = self.tail(self.body(self.head(unshuffled))).permute(0, 2, 3, 1)  # 1 x h x w x (s*s*3)
         correction = z.reshape(h, w, s, s * 3).permute(0, 2, 1, 3).reshape(height, width, 3)
         y = (x + correction).clamp(0.0, 255.0)  # the student's output, in levels
