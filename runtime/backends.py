@@ -64,8 +64,9 @@ def _onnxruntime():
     return onnxruntime
 
 
-def _pad_to_multiple(image: np.ndarray, multiple: int) -> np.ndarray:
-    """Edge-replicate the bottom and right so height and width are multiples of `multiple`."""
+def pad_to_multiple(image: np.ndarray, multiple: int) -> np.ndarray:
+    """Edge-replicate the bottom and right so height and width are multiples of `multiple` (the image itself
+    when they already are): what pixel-unshuffle students and 4:2:0 video need."""
     pad_h, pad_w = -image.shape[0] % multiple, -image.shape[1] % multiple
     return np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge") if pad_h or pad_w else image
 
@@ -161,7 +162,7 @@ class OnnxBackend:
                 out = blend(frame_bgr, out, self.strength)
             return out, {"infer": time.perf_counter() - start}
         height, width = frame_bgr.shape[:2]
-        padded = _pad_to_multiple(frame_bgr, self.multiple)
+        padded = pad_to_multiple(frame_bgr, self.multiple)
         x = np.ascontiguousarray(padded[..., ::-1].transpose(2, 0, 1)[None], dtype=np.float32) * (1 / 255)
         converted = time.perf_counter()
         y = self._run(x, state_shape(x.shape))[0, :, :height, :width]

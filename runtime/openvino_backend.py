@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from runtime.backends import check_strength, pad_to_multiple
 from runtime.errors import SharpcamError
 from runtime.contract import (DEFAULT_STRENGTH, FRAME_INPUT, SIZE_MULTIPLE, STATE_INPUT, STATE_OUTPUT,
                               STRENGTH_INPUT, reset_state)
@@ -49,11 +50,6 @@ def native_bf16(core=None) -> bool:
     return "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
-def _pad(frame: np.ndarray, height: int, width: int) -> np.ndarray:
-    pad_h, pad_w = height - frame.shape[0], width - frame.shape[1]
-    return np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge") if pad_h or pad_w else frame
-
-
 class OpenVinoBackend:
     """A uint8 frame graph (`NAME_<res>.onnx`, any of its sizes) through OpenVINO's CPU plugin.
 
@@ -63,7 +59,6 @@ class OpenVinoBackend:
 
     def __init__(self, path: Path, threads: int = 0, precision: str = "auto",
                  strength: float = DEFAULT_STRENGTH) -> None:
-        from runtime.backends import check_strength
         ov = _openvino()
         if precision not in PRECISIONS:
             raise SharpcamError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
@@ -127,8 +122,8 @@ class OpenVinoBackend:
             self._needs_reset = True
             return frame_bgr, {"infer": 0.0}
         height, width = frame_bgr.shape[:2]
-        padded_h, padded_w = height + -height % self.multiple, width + -width % self.multiple
-        key = (padded_h, padded_w, self.threads)
+        frame = np.ascontiguousarray(pad_to_multiple(frame_bgr, self.multiple))
+        key = (*frame.shape[:2], self.threads)
         if self._key != key:
             # kept per size and thread count: the adaptive load policy moves between a few and must not
             # stall to recompile; a new request starts from a reset state
@@ -138,7 +133,6 @@ class OpenVinoBackend:
             self._key, self._needs_reset = key, True
         if self._needs_reset:
             self._reset_now()
-        frame = np.ascontiguousarray(_pad(frame_bgr, padded_h, padded_w))
         self._request.infer({FRAME_INPUT: frame, STRENGTH_INPUT: np.array([self.strength], np.float32)})
         # the output tensor's memory belongs to the request and is rewritten by the next frame: copy it out
         out = self._request.get_output_tensor(0).data[:height, :width].copy()

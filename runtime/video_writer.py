@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from runtime.backends import pad_to_multiple
 from runtime.errors import SharpcamError
 
 FRAGMENTED = "frag_keyframe+empty_moov+default_base_moof"
@@ -58,12 +59,6 @@ def _av():
 
 def even_size(size: tuple[int, int]) -> tuple[int, int]:
     return size[0] + size[0] % 2, size[1] + size[1] % 2
-
-
-def pad_to(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Repeat the last column/row so the frame is `size` (width, height); a no-op when it already is."""
-    pad_w, pad_h = size[0] - frame.shape[1], size[1] - frame.shape[0]
-    return np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge") if pad_w or pad_h else frame
 
 
 class _AudioCopy:
@@ -143,7 +138,7 @@ class VideoWriter:
 
     def write(self, frame: np.ndarray) -> None:
         av = _av()
-        picture = av.VideoFrame.from_ndarray(pad_to(frame, self.coded), format="bgr24")
+        picture = av.VideoFrame.from_ndarray(pad_to_multiple(frame, 2 if self.padded else 1), format="bgr24")
         picture.pts = self.frames
         picture.time_base = 1 / self._rate
         self._out.mux(self._video.encode(picture))
