@@ -22,7 +22,6 @@ exit status is 1 when any was.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -30,7 +29,7 @@ import numpy as np
 
 from runtime import models
 from runtime.backends import OnnxBackend, strength_arg
-from runtime.entry import ending
+from runtime.entry import ending, write_bytes_atomic
 from runtime.errors import SharpcamError
 from runtime.contract import DEFAULT_STRENGTH, DEFAULT_STUDENT
 from runtime.sources import IMAGE_SUFFIXES, opencv
@@ -128,20 +127,7 @@ class RealTimeSharpener:
         ok, data = cv2.imencode(dst.suffix, self.sharpen_any_depth(image))
         if not ok:
             raise SharpcamError(f"cannot encode {dst}: unknown or unsuitable file extension")
-        write_atomically(dst, data.tobytes())
-
-
-def write_atomically(dst: Path, data: bytes) -> None:
-    tmp = dst.parent / f".{dst.name}.{os.getpid()}.tmp"
-    try:
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
-        os.replace(tmp, dst)
-    except BaseException as err:  # Ctrl-C or a full disk: leave no temporary file behind
-        tmp.unlink(missing_ok=True)
-        if isinstance(err, OSError):
-            raise SharpcamError(f"cannot write {dst} ({err.strerror or err})") from err
-        raise
+        write_bytes_atomic(dst, data.tobytes())
 
 
 def check_tile(tile: int, overlap: int = DEFAULT_OVERLAP, multiple: int = 1) -> int:

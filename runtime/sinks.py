@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
+from runtime.entry import write_bytes_atomic
 from runtime.errors import SharpcamError
 from runtime.sources import opencv
 from runtime.video_writer import FORMATS as VIDEO_FORMATS
@@ -223,17 +224,8 @@ class FolderSink(NullSink):
         ok, data = self.opencv.imencode(".png", frame)  # imwrite would pick the format from a .tmp suffix
         if not ok:
             raise SharpcamError(f"cannot encode a {frame.shape} {frame.dtype} frame as PNG")
-        target = self._target(name)
-        tmp = self.folder / f".{target}.tmp"
-        try:
-            tmp.write_bytes(data.tobytes())
-            os.replace(tmp, self.folder / target)
-        except BaseException as err:  # Ctrl-C or a full disk: leave no temporary file behind
-            tmp.unlink(missing_ok=True)
-            if isinstance(err, OSError):
-                raise SharpcamError(f"cannot write {self.folder / target} ({err.strerror or err}); "
-                                    "free some space or give another folder") from err
-            raise
+        write_bytes_atomic(self.folder / self._target(name), data.tobytes(),
+                           "; free some space or give another folder")
         self.frames += 1
         return True
 
