@@ -49,13 +49,6 @@ TEMPORAL = "temporal"  # JSON of the temporal filter's settings
 DEFAULT_STRENGTH = 1.0
 
 
-def resolution_name(text: str) -> str:
-    """A known resolution name, or a ValueError that lists them (argparse types wrap it)."""
-    if text not in RESOLUTIONS:
-        raise ValueError(f"unknown resolution {text!r}; choose from {', '.join(RESOLUTIONS)}")
-    return text
-
-
 def checkpoint_path(student: str, folder: Path = ENGINES) -> Path:
     return folder / f"{student}.pt"
 

@@ -89,7 +89,7 @@ def unit_float(text: str) -> float:
 
 
 positive_int = int_at_least(1)
-port = int_between(1, 65535)
+port = int_between(0, 65535)  # 0: any free port
 
 
 def threads(text: str) -> int:

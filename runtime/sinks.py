@@ -313,14 +313,14 @@ SINK_HELP = ("vcam, window, null, an output .mp4 (H.264) / .avi (MJPEG), or DIR/
              "(an image folder source keeps its file names)")
 
 
-def open_sink(spec: str, size: tuple[int, int], fps: float, side_by_side: bool = False,
-              controls: "Controls | None" = None, options: SinkOptions | None = None) -> Sink:
+def open_sink(spec: str, size: tuple[int, int], fps: float, controls: "Controls | None" = None,
+              options: SinkOptions | None = None) -> Sink:
     """vcam, window, null, a folder for PNGs (DIR/), or a video file path (SINK_HELP)."""
-    opts = options or SinkOptions(side_by_side=side_by_side)
+    opts = options or SinkOptions()
     if spec == "null":
         return NullSink()
     if spec == "window":
-        return WindowSink(side_by_side=opts.side_by_side or side_by_side, controls=controls, mirror=opts.mirror)
+        return WindowSink(side_by_side=opts.side_by_side, controls=controls, mirror=opts.mirror)
     if spec == "vcam":
         return VirtualCamSink(size, fps, opts.vcam_device, opts.mirror)
     if is_folder_spec(spec):  # before the suffix test: Path("out.mp4/").suffix is ".mp4"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from runtime.entry import check_writable_dir, ending, int_at_least, int_between
+from runtime.entry import check_writable_dir, ending, int_at_least, int_between, port
 
 
 def _prepare_args(sub: argparse._SubParsersAction) -> None:
@@ -55,7 +55,7 @@ def _build_parser() -> argparse.ArgumentParser:
                                    "their id; keys 1-5, arrows, A/B/N and Enter. Every answer is appended to "
                                    "STUDY/answers.jsonl and fsync'd before the next pair shows.")
     s.add_argument("study", type=Path, help="study directory (or its study.json)")
-    s.add_argument("--port", type=int_between(0, 65535), default=8765,
+    s.add_argument("--port", type=port, default=8765,
                    help="port on 127.0.0.1, 1..65535 (default: 8765; 0: any free port)")
     s.add_argument("--open", action="store_true", help="open the page in this machine's web browser")
     s.add_argument("--verbose", action="store_true", help="log every request")
