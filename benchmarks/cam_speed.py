@@ -31,9 +31,9 @@ import cv2
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.machine import describe  # noqa: E402
+from benchmarks.machine import command_line, describe  # noqa: E402
 from runtime.contract import RESOLUTIONS  # noqa: E402
-from runtime.entry import names_from  # noqa: E402
+from runtime.entry import int_at_least, names_from, positive_int, write_text_atomic  # noqa: E402
 from runtime.sources import BuiltinClip  # noqa: E402
 
 MODES = ("free", "paced", "busy")
@@ -99,15 +99,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="comma-separated of " + ", ".join(RESOLUTIONS) + " (default: all)")
     p.add_argument("--modes", type=names_from(MODES, "mode"), default=list(MODES),
                    help="comma-separated of " + ", ".join(MODES) + " (default: all)")
-    p.add_argument("--frames", type=int, default=300,
+    p.add_argument("--frames", type=int_at_least(30), default=300,
                    help="frames per paced or busy run: 10 s at 30 FPS, so `auto` settles and is then judged "
                         "(default: %(default)s)")
-    p.add_argument("--free-frames", type=int, default=120, help="frames per free run (default: %(default)s)")
-    p.add_argument("--rounds", type=int, default=3, help="medians over this many rounds (default: %(default)s)")
+    p.add_argument("--free-frames", type=int_at_least(30), default=120, help="frames per free run (default: %(default)s)")
+    p.add_argument("--rounds", type=positive_int, default=3, help="medians over this many rounds (default: %(default)s)")
     p.add_argument("--out", type=Path, default=Path("runs/cam_speed"), help="OUT.md/.json/.png")
     args = p.parse_args(argv)
-    if min(args.frames, args.free_frames) < 30 or args.rounds < 1:
-        p.error("--frames and --free-frames must be at least 30 and --rounds at least 1")
     args.variant = args.variant or [_variant(v) for v in DEFAULT_VARIANTS]
     return args
 
@@ -136,9 +134,9 @@ def summarize(runs: dict) -> list[dict]:
     return rows
 
 
-def markdown(rows: list[dict], command: str, machine: dict, rounds: int) -> str:
+def markdown(rows: list[dict], command: str, machine: dict, rounds: int, load: float) -> str:
     lines = ["# runtime.cam speed and CPU cost", "", f"Machine: {machine}. Load when it started: "
-             f"{os.getloadavg()[0]:.2f} (1-min load average, 2 cores).", "",
+             f"{load:.2f} (1-min load average, {machine['cores']} cores).", "",
              f"Command: `{command}`. MJPG clip, null sink, medians of {rounds} interleaved rounds. free: as fast "
              "as it goes; paced: 30 FPS like a camera; busy: paced, with another process spinning on one core. "
              "CPU: process user+sys time per frame; cores: CPU time over wall time.", "",
@@ -179,15 +177,16 @@ def plot(rows: list[dict], path: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    machine = describe()
+    machine, load = describe(), os.getloadavg()[0]  # before the runs, not after
     with tempfile.TemporaryDirectory() as tmp:
         runs = measure(args, Path(tmp))
     rows = summarize(runs)
-    command = "python -m benchmarks.cam_speed " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = markdown(rows, command, machine, args.rounds)
-    args.out.with_suffix(".md").write_text(text)
-    args.out.with_suffix(".json").write_text(json.dumps(
-        {"machine": machine, "rows": rows, "runs": {"/".join(k): v for k, v in runs.items()}}, indent=1))
+    command = command_line("benchmarks.cam_speed", argv)
+    text = markdown(rows, command, machine, args.rounds, load)
+    write_text_atomic(args.out.with_suffix(".md"), text)
+    write_text_atomic(args.out.with_suffix(".json"), json.dumps(
+        {"machine": machine, "load_at_start": load, "rows": rows,
+         "runs": {"/".join(k): v for k, v in runs.items()}}, indent=1))
     plot(rows, args.out.with_suffix(".png"))
     print(text)
 

@@ -22,11 +22,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.machine import describe  # noqa: E402
+from benchmarks.machine import command_line, describe  # noqa: E402
 from benchmarks.webcam_quality import Method, evaluate, markdown, summarize, write_outputs  # noqa: E402
 from runtime.adaptive import AdaptiveBackend  # noqa: E402
 from runtime.backends import Backend, OnnxBackend  # noqa: E402
-from runtime.entry import ending  # noqa: E402
+from runtime.entry import ending, positive_int, threads  # noqa: E402
 from runtime.contract import DEFAULT_STUDENT, STUDENTS, graph_path  # noqa: E402
 from train.webcam import CONDITIONS  # noqa: E402
 
@@ -41,14 +41,14 @@ def backend_method(backend: Backend) -> Method:
 
 def methods_for(student: str, threads: int) -> tuple[dict[str, Method], dict[str, str]]:
     """(methods, {label: what it runs})."""
-    from runtime.openvino_backend import OpenVinoBackend
+    from runtime.openvino_backend import OpenVinoBackend, native_bf16
     frame_graph, any_size = graph_path(student, "480p"), graph_path(student)
     backends: dict[str, Backend] = {"onnxruntime": OnnxBackend(any_size, threads, device="cpu")}
     for precision in ("f32", "bf16"):
         backends[f"openvino {precision}"] = OpenVinoBackend(frame_graph, threads, precision=precision)
-    auto = OpenVinoBackend(frame_graph, threads)
+    auto = "bf16" if native_bf16() else "f32"  # what the policies' default engine computes in here
     for policy in ("scale75", "scale50"):
-        backends[f"openvino {auto.precision} {policy}"] = AdaptiveBackend(
+        backends[f"openvino {auto} {policy}"] = AdaptiveBackend(
             OpenVinoBackend(frame_graph, threads), policy)
     methods: dict[str, Method] = {"input": lambda rgb, _s, _p: rgb}
     methods.update({label: backend_method(b) for label, b in backends.items()})
@@ -60,18 +60,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--student", choices=STUDENTS, default=DEFAULT_STUDENT, help="(default: %(default)s)")
     p.add_argument("--corpus", type=Path, default=Path("data/corpus"))
     p.add_argument("--split", default="test", choices=("train", "val", "test"))
-    p.add_argument("--limit", type=int, help="only the first N images (a quick look)")
-    p.add_argument("--threads", type=int, default=0, help="inference threads (0: one per core)")
+    p.add_argument("--limit", type=positive_int, help="only the first N images (a quick look)")
+    p.add_argument("--threads", type=threads, default=0, help="inference threads (0: one per core)")
     p.add_argument("--out", type=Path, default=Path("runs/cpu_quality"),
                    help="writes OUT.md, OUT.json, OUT.png (default: %(default)s)")
     args = p.parse_args(argv)
-    if args.limit is not None and args.limit < 1:
-        p.error("--limit must be at least 1")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     methods, names = methods_for(args.student, args.threads)
     rows = evaluate(args.corpus, args.split, list(CONDITIONS), methods, args.limit)
     summary = summarize(rows)
-    command = "python -m benchmarks.cpu_quality " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = command_line("benchmarks.cpu_quality", argv)
     text = markdown(summary, f"Quality per CPU engine and load policy ({args.student} student, {args.split} split)")
     text += ("\n## How each column ran\n\n" + "\n".join(f"- {label}: {name}" for label, name in names.items())
              + f"\n\nCommand: `{command}`. Machine: {describe()}.\n")

@@ -14,32 +14,26 @@ import argparse
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.machine import describe  # noqa: E402
+from benchmarks.machine import command_line, describe  # noqa: E402
+from benchmarks.stage_cpu import cpu_ms  # noqa: E402
 from export.onnx_export import export_frame  # noqa: E402
 from runtime.contract import DEFAULT_STUDENT, RESOLUTIONS, checkpoint_path  # noqa: E402
+from runtime.entry import positive_int, write_text_atomic  # noqa: E402
 from runtime.openvino_backend import OpenVinoBackend  # noqa: E402
 from runtime.sources import BuiltinClip  # noqa: E402
 from train.checkpoint import student_from_checkpoint  # noqa: E402
 
 
-def cpu_ms(backend: OpenVinoBackend, frame: np.ndarray, repeats: int) -> float:
-    start = time.process_time()
-    for _ in range(repeats):
-        backend.submit(frame)
-    return 1000 * (time.process_time() - start) / repeats
-
-
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--rounds", type=int, default=5, help="(default: %(default)s)")
-    p.add_argument("--repeats", type=int, default=5, help="frames per round (default: %(default)s)")
+    p.add_argument("--rounds", type=positive_int, default=5, help="(default: %(default)s)")
+    p.add_argument("--repeats", type=positive_int, default=5, help="frames per round (default: %(default)s)")
     p.add_argument("--out", type=Path, default=Path("runs/lean_graph.md"), help="(default: %(default)s)")
     args = p.parse_args(argv)
     student, _ = student_from_checkpoint(checkpoint_path(DEFAULT_STUDENT))
@@ -49,22 +43,21 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         graphs = {kind: export_frame(student, Path(tmp) / f"{kind}.onnx", (640, 480), fp16=False, lean=kind == "lean")
                   for kind in ("generic", "lean")}
+        backends = {k: OpenVinoBackend(g, threads=1) for k, g in graphs.items()}  # each compiles once per size
         for res, size in RESOLUTIONS.items():
             frame = BuiltinClip(size).read()
-            backends = {k: OpenVinoBackend(g, threads=1) for k, g in graphs.items()}
             outs = {k: b.submit(frame)[0] for k, b in backends.items()}  # also compiles for this size
             diff = int(np.abs(outs["lean"].astype(int) - outs["generic"].astype(int)).max())
             samples: dict[str, list[float]] = {k: [] for k in backends}
             for _ in range(args.rounds):
                 for k, b in backends.items():
-                    samples[k].append(cpu_ms(b, frame, args.repeats))
+                    samples[k].append(cpu_ms(lambda b=b: b.submit(frame), args.repeats))
             generic, lean = (statistics.median(samples[k]) for k in ("generic", "lean"))
             lines.append(f"| {res} | {generic:.1f} | {lean:.1f} | {lean / generic:.2f} | {diff} |")
             print(lines[-1], file=sys.stderr)
-    command = "python -m benchmarks.lean_graph " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = command_line("benchmarks.lean_graph", argv)
     text = "\n".join(lines) + f"\n\nCommand: `{command}`; medians of {args.rounds} interleaved rounds.\n"
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    write_text_atomic(args.out, text)
     print(text)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+import sys
 from importlib import metadata
 
 
@@ -46,3 +47,8 @@ def describe() -> dict:
     return {"cpu": _cpu_model(), "cores": os.cpu_count(), "memory_gb": _memory_gb(), "gpu": _gpu(),
             "python": platform.python_version(), "os": platform.platform(),
             "libraries": {p: v for p in packages if (v := _version(p))}}
+
+
+def command_line(module: str, argv: list[str] | None) -> str:
+    """How a benchmark was run, for its report: `python -m MODULE ARGS` (argv None: this process's own)."""
+    return " ".join(["python -m", module, *(sys.argv[1:] if argv is None else argv)])

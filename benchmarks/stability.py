@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.stability_report import plot_frames, plot_numbers, write_markdown  # noqa: E402
+from benchmarks.machine import command_line  # noqa: E402
 from runtime.errors import SharpcamError  # noqa: E402
 from train.corpus import load_manifest  # noqa: E402
 from train.images import LoadReport, read_rgb  # noqa: E402
@@ -200,7 +201,7 @@ def main(argv: list[str] | None = None) -> None:
     photos = spread_photos(args.corpus, args.split, args.limit)
     with tempfile.TemporaryDirectory() as tmp:
         rows, examples = measure(models, photos, Path(tmp), args.frames)
-    command = "python -m benchmarks.stability " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = command_line("benchmarks.stability", argv)
     summary = write_markdown(rows, args.out.with_suffix(".md"), f"{args.split} split, {len(photos)} photos", command)
     args.out.with_suffix(".json").write_text(json.dumps({"models": {k: " ".join([str(v[0]), *v[1]]) for k, v in models.items()},
                                                          "summary": summary, "rows": rows}, indent=1))

@@ -26,20 +26,21 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.machine import describe  # noqa: E402
-from runtime.adaptive import AdaptiveBackend, _thumbnail  # noqa: E402
+from benchmarks.machine import command_line, describe  # noqa: E402
+from runtime.adaptive import AdaptiveBackend, SkipConfig, thumbnail  # noqa: E402
+from runtime.entry import positive_int, resolutions, threads, write_text_atomic  # noqa: E402
 from runtime.backends import OnnxBackend  # noqa: E402
-from runtime.contract import DEFAULT_STUDENT, RESOLUTIONS, graph_path  # noqa: E402
+from runtime.contract import DEFAULT_STUDENT, RESOLUTION_NAMES, RESOLUTIONS, graph_path  # noqa: E402
 from runtime.sources import BuiltinClip  # noqa: E402
 
 
 def steps_for(frame: np.ndarray, student: str, threads: int) -> dict[str, Callable[[], object]]:
     """Name -> one call of that step on `frame` (BGR)."""
-    res = next(name for name, size in RESOLUTIONS.items() if size == (frame.shape[1], frame.shape[0]))
+    res = RESOLUTION_NAMES[(frame.shape[1], frame.shape[0])]
     jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 90])[1]
     steps: dict[str, Callable[[], object]] = {
         "capture: MJPG decode": lambda: cv2.imdecode(jpeg, cv2.IMREAD_COLOR),
-        "policy skip: thumbnail": lambda: _thumbnail(frame, 8),
+        "policy skip: thumbnail": lambda: thumbnail(frame, SkipConfig().thumbnail_divisor),
         "vcam: BGR -> I420": lambda: cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420),
     }
     ort = OnnxBackend(graph_path(student, res), threads, device="cpu")
@@ -67,16 +68,15 @@ def cpu_ms(step: Callable[[], object], repeats: int) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sizes", default=",".join(RESOLUTIONS), help="comma-separated (default: %(default)s)")
+    p.add_argument("--sizes", type=resolutions, default=list(RESOLUTIONS),
+                   help="comma-separated of " + ", ".join(RESOLUTIONS) + " (default: all)")
     p.add_argument("--student", default=DEFAULT_STUDENT, help="(default: %(default)s)")
-    p.add_argument("--threads", type=int, default=0, help="engine threads (0: one per core; default: %(default)s)")
-    p.add_argument("--repeats", type=int, default=20, help="calls per step per round (default: %(default)s)")
-    p.add_argument("--rounds", type=int, default=3, help="(default: %(default)s)")
+    p.add_argument("--threads", type=threads, default=0, help="engine threads (0: one per core; default: %(default)s)")
+    p.add_argument("--repeats", type=positive_int, default=20, help="calls per step per round (default: %(default)s)")
+    p.add_argument("--rounds", type=positive_int, default=3, help="(default: %(default)s)")
     p.add_argument("--out", type=Path, default=Path("runs/stage_cpu"), help="OUT.md and OUT.json")
     args = p.parse_args(argv)
-    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
-    if any(s not in RESOLUTIONS for s in sizes) or args.repeats < 1 or args.rounds < 1:
-        p.error(f"--sizes among {', '.join(RESOLUTIONS)}; --repeats and --rounds at least 1")
+    sizes = args.sizes
     results: dict[str, dict[str, float]] = {}
     for size in sizes:
         frame = BuiltinClip(RESOLUTIONS[size]).read()
@@ -90,16 +90,17 @@ def main(argv: list[str] | None = None) -> None:
         results[size] = {name: round(statistics.median(v), 2) for name, v in samples.items()}
         print(size, results[size], file=sys.stderr)
     names = list(dict.fromkeys(n for r in results.values() for n in r))
-    command = "python -m benchmarks.stage_cpu " + " ".join(argv if argv is not None else sys.argv[1:])
-    lines = ["# CPU time per frame of each step, alone", "", f"Command: `{command}`. Machine: {describe()}.", "",
+    command = command_line("benchmarks.stage_cpu", argv)
+    machine = describe()  # once: it may ask nvidia-smi
+    lines = ["# CPU time per frame of each step, alone", "", f"Command: `{command}`. Machine: {machine}.", "",
              "Process CPU ms (user+sys, all threads) per call, median of rounds; 33.3 ms = one core at 30 FPS.", "",
              "| step | " + " | ".join(sizes) + " |", "|---|" + "---|" * len(sizes)]
     for n in names:
         lines.append(f"| {n} | " + " | ".join(f"{results[s].get(n, float('nan')):.2f}" for s in sizes) + " |")
     text = "\n".join(lines) + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".md").write_text(text)
-    args.out.with_suffix(".json").write_text(json.dumps({"machine": describe(), "ms": results}, indent=1))
+    write_text_atomic(args.out.with_suffix(".md"), text)
+    write_text_atomic(args.out.with_suffix(".json"), json.dumps({"machine": machine, "ms": results}, indent=1))
     print(text)
 
 

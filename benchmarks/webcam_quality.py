@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `python benchmarks/webcam_quality.py` from a checkout
 
 from benchmarks.baselines import BASELINES  # noqa: E402
-from runtime.entry import ending  # noqa: E402
+from runtime.entry import ending, write_text_atomic  # noqa: E402
 from runtime.errors import SharpcamError  # noqa: E402
 from train.corpus import CATEGORIES, load_manifest  # noqa: E402
 from train.images import LoadReport, read_rgb  # noqa: E402
@@ -205,8 +205,8 @@ def main(argv: list[str] | None = None) -> None:
 def write_outputs(out: Path, text: str, summary: dict, payload: dict) -> None:
     """OUT.md (printed too), OUT.json and OUT.png."""
     print(text)
-    out.with_suffix(".md").write_text(text)
-    out.with_suffix(".json").write_text(json.dumps(payload, indent=1))
+    write_text_atomic(out.with_suffix(".md"), text)
+    write_text_atomic(out.with_suffix(".json"), json.dumps(payload, indent=1))
     plot(summary, out.with_suffix(".png"))
     print(f"wrote {out}.md/.json/.png")
 

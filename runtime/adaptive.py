@@ -61,7 +61,8 @@ class SkipConfig:
     max_change: float = 10.0  # and of the largest change: one moving object in a still room runs the model
 
 
-def _thumbnail(frame: np.ndarray, divisor: int) -> np.ndarray:
+def thumbnail(frame: np.ndarray, divisor: int) -> np.ndarray:
+    """The skip policy's view of a frame: gray, 1/divisor of the size, int16 for differences."""
     cv2 = opencv()
     gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     size = (max(1, gray.shape[1] // divisor), max(1, gray.shape[0] // divisor))
@@ -203,7 +204,7 @@ class AdaptiveBackend:
     # skip ------------------------------------------------------------------------------------------
     def _skip_or_run(self, frame: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
         start = time.perf_counter()
-        thumb = _thumbnail(frame, self.skip_cfg.thumbnail_divisor)
+        thumb = thumbnail(frame, self.skip_cfg.thumbnail_divisor)
         still = False
         if self._last_thumb is not None and self._last_out is not None and self._last_out.shape == frame.shape:
             change = np.abs(thumb - self._last_thumb)
