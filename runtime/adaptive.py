@@ -170,18 +170,17 @@ class AdaptiveBackend:
         index = levels.index(self.level)
         allowed = self.auto_cfg.headroom * self.budget
         if typical > allowed and index + 1 < len(levels):
-            self._move(levels[index + 1], now)
+            self._move(levels[index + 1], now, typical)
         elif index > 0:
             # the model's time grows with the pixel count: would the next size up fit comfortably?
             up = levels[index - 1]
             ratio = SPEEDUP_OF_ALL_CORES if up == "1 thread" else (SCALES[up] / SCALES[self.level]) ** 2
             if typical * ratio < self.auto_cfg.step_up_below * self.budget / self.auto_cfg.headroom:
-                self._move(up, now)
+                self._move(up, now, typical)
 
-    def _move(self, level: str, now: float) -> None:
+    def _move(self, level: str, now: float, typical: float) -> None:
         if self._log is not None:
-            typical = 1000 * float(np.median(self._model_times))
-            self._log(f"load policy: {self.level} -> {level} (the model took {typical:.1f} ms per frame; "
+            self._log(f"load policy: {self.level} -> {level} (the model took {1000 * typical:.1f} ms per frame; "
                       f"{1000 * self.auto_cfg.headroom * self.budget:.1f} ms allowed at {1 / self.budget:.0f} FPS)")
         self._set_level(level)
         self._last_move = now

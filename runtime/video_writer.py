@@ -100,7 +100,7 @@ class VideoWriter:
     """Frames (uint8 BGR HxWx3 of `size`) -> a .mp4 or .avi file (FORMATS); close() is idempotent."""
 
     def __init__(self, path: Path, size: tuple[int, int], fps: float, audio_from: Path | None = None) -> None:
-        av = _av()
+        self._av = av = _av()
         fmt = FORMATS.get(path.suffix.lower())
         if fmt is None:
             raise SharpcamError(f"cannot write {path}: video files are {' or '.join(FORMATS)}")
@@ -117,7 +117,7 @@ class VideoWriter:
         self._video.pix_fmt = fmt.pix_fmt
         # A keyframe (and so a fragment) every second bounds what a hard kill can lose.
         self._video.options = {**dict(fmt.codec_options), "g": str(max(round(float(rate)), 1))}
-        self._rate = rate
+        self._rate, self._time_base = rate, 1 / rate
         self._audio = self._open_audio(av, audio_from) if fmt.audio else None
         self.frames = 0
 
@@ -137,10 +137,9 @@ class VideoWriter:
         return self._audio.description if self._audio else "no audio"
 
     def write(self, frame: np.ndarray) -> None:
-        av = _av()
-        picture = av.VideoFrame.from_ndarray(pad_to_multiple(frame, 2 if self.padded else 1), format="bgr24")
+        picture = self._av.VideoFrame.from_ndarray(pad_to_multiple(frame, 2 if self.padded else 1), format="bgr24")
         picture.pts = self.frames
-        picture.time_base = 1 / self._rate
+        picture.time_base = self._time_base
         self._out.mux(self._video.encode(picture))
         self.frames += 1
         if self._audio is not None:
