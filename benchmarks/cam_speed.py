@@ -26,12 +26,12 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-import cv2
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import command_line, describe  # noqa: E402
+from benchmarks.worker import frames_of, write_mjpg  # noqa: E402
 from runtime.contract import RESOLUTIONS  # noqa: E402
 from runtime.entry import int_at_least, names_from, positive_int, write_text_atomic  # noqa: E402
 from runtime.sources import BuiltinClip  # noqa: E402
@@ -45,15 +45,9 @@ METRICS = ("fps", "dropped", "frames", "infer_p50_ms", "e2e_p50_ms", "cpu_ms_per
 
 
 def make_clip(path: Path, size: tuple[int, int], frames: int = 300) -> Path:
-    clip, writer = BuiltinClip(size), cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, size)
-    stills = []
-    while (f := clip.read()) is not None:
-        stills.append(f)
-    for i in range(frames):  # the 90-frame clip, forwards then backwards, so there is no cut
-        k = i % (2 * len(stills))
-        writer.write(stills[k if k < len(stills) else 2 * len(stills) - 1 - k])
-    writer.release()
-    return path
+    stills = list(frames_of(BuiltinClip(size)))
+    bounce = stills + stills[::-1]  # the 90-frame clip, forwards then backwards, so there is no cut
+    return write_mjpg(path, (bounce[i % len(bounce)] for i in range(frames)), size)
 
 
 @contextmanager

@@ -17,6 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -99,15 +100,27 @@ def model_only(backend, frame: np.ndarray, warmup: int, repeats: int, budget_s: 
             "cpu_ms": round(1000 * (time.process_time() - cpu_start) / len(times), 2)}
 
 
+def frames_of(source) -> Iterator[np.ndarray]:
+    """Every frame of a finite source (read() until it gives None)."""
+    while (frame := source.read()) is not None:
+        yield frame
+
+
+def write_mjpg(path: Path, frames: Iterable[np.ndarray], size: tuple[int, int], fps: float = 30.0) -> Path:
+    """BGR frames as an MJPG .avi: a webcam's usual stream, decoded by the capture stage as a camera's would be."""
+    cv2 = opencv()
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
 def end_to_end(backend, size: tuple[int, int], frames: int, pace: bool = False) -> dict:
     """The pipeline over a `frames`-long MJPG clip; `pace`: played at 30 FPS like a camera (late frames dropped)."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "clip.avi"
-        cv2, clip = opencv(), BuiltinClip(size, seconds=frames / 30)
-        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, size)
-        while (frame := clip.read()) is not None:
-            writer.write(frame)
-        writer.release()
+        clip = BuiltinClip(size, seconds=frames / 30)
+        path = write_mjpg(Path(tmp) / "clip.avi", frames_of(clip), size)
         source = VideoSource(str(path))
         cfg = PipelineConfig(print_every=0, in_flight=getattr(backend, "in_flight", 1), pace=pace)
         summary = Pipeline(source, backend, NullSink(), cfg).run()

@@ -29,7 +29,7 @@ import numpy as np
 
 from runtime import models
 from runtime.backends import OnnxBackend, strength_arg
-from runtime.entry import ending, write_bytes_atomic
+from runtime.entry import ending, threads, write_bytes_atomic
 from runtime.errors import SharpcamError
 from runtime.contract import DEFAULT_STRENGTH, DEFAULT_STUDENT
 from runtime.sources import IMAGE_SUFFIXES, opencv
@@ -183,7 +183,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--tile", type=tile_arg, default=DEFAULT_TILE,
                    help="tile side for large images, above twice the 16-pixel overlap and a multiple of 8 "
                         "(default: %(default)s)")
-    p.add_argument("--threads", type=int, default=0, help="ONNX Runtime CPU threads (0: all cores) "
+    p.add_argument("--threads", type=threads, default=0, help="ONNX Runtime CPU threads (0: all cores) "
                                                           "(default: %(default)s)")
     p.add_argument("--strength", type=strength_arg, default=DEFAULT_STRENGTH,
                    help="0 = the image as it is, 1 = the full correction (default: %(default)s)")
