@@ -11,9 +11,10 @@
   CPU plugins pad to 16 channels, and on BGR<->RGB gathers and layout transposes. Here every full-size tensor
   stays H x W x 3 (or H x W), the BGR/RGB flip and the 255 scale are folded into the first and last
   convolutions' weights (and the 1/255 too in float32; in float16 a sixth of the first conv's weights
-  would turn subnormal, so the input is scaled instead), and pixel (un)shuffle reads and writes H x W x 3
-  directly: one transpose each way, at the network's half resolution. The temporal filter's state is H x W x 3 BGR in [0,1], stored in
-  the contract's 1 x 3 x H x W buffer (the runtime never looks inside a state; a reset still resets).
+  would turn subnormal, benchmarks/results/cpu_probes.md, so the input is scaled instead), and pixel
+  (un)shuffle reads and writes H x W x 3 directly: one transpose each way, at the network's half
+  resolution. The temporal filter's state is H x W x 3 BGR in [0,1], stored in the contract's 1 x 3 x H x W
+  buffer (the runtime never looks inside a state; a reset still resets).
 Both carry the temporal filter's state in and out and the strength knob (train/temporal.py).
 """
 from __future__ import annotations

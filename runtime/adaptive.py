@@ -53,9 +53,10 @@ class AutoConfig:
 
 @dataclass(frozen=True)
 class SkipConfig:
-    """Measured on the stability clips' 1/8 thumbnails (test split): a still scene under office light changes
-    by 0.7-1.2 levels on average (max 4-8), under low light by 1.8-2.3 (max 8-13); a 3 px/frame pan by
-    1.2-8.4 (max 5-73). Both limits must hold, so low-light noise and textured motion always run the model."""
+    """Chosen from a probe of the stability clips' 1/8 thumbnails (4 test photos; the probe was not kept): a
+    still scene under office light changed by 0.7-1.2 levels on average (max 4-8), under low light by 1.8-2.3
+    (max 8-13); a 3 px/frame pan by 1.2-8.4 (max 5-73). Both limits must hold, so low-light noise and textured
+    motion run the model. What it then skips: benchmarks/results/cpu_probes.md (`benchmarks.cpu_probes`)."""
     thumbnail_divisor: int = 8  # 1280x720 -> 160x90: noise averages over 64 pixels
     mean_change: float = 1.2  # 8-bit levels of mean thumbnail change that still counts as "still"
     max_change: float = 10.0  # and of the largest change: one moving object in a still room runs the model
