@@ -1,7 +1,8 @@
 """OpenVINO on the CPU: the cheapest way to run a student on a machine without an NVIDIA GPU.
 
 Three things make it cheaper than ONNX Runtime here (benchmarks/results/cpu_cost.md):
-- bf16 compute where the CPU has it natively (AMX or AVX512_BF16): about half the CPU time of float32 for
+- bf16 compute where the CPU has it natively (AMX or AVX512_BF16): about half the CPU time of float32 (a
+  probe, not kept: 17.5 vs 33.3 ms per 480p frame on one thread) for
   the same pictures (SSIM on the test split in the same report); float32 elsewhere, since emulated bf16 is
   slower, not faster.
 - The temporal filter's state stays inside the infer request (OpenVINO's MakeStateful: `state` input and
