@@ -2,7 +2,10 @@
 
     python -m train.distill                       # the shipped configuration (~1 h on a 2-core CPU)
     python -m train.distill --preset smoke        # under a minute, for tests
-    torchrun --nproc_per_node=4 -m train.distill  # several GPUs (DistributedDataParallel)
+    torchrun --nproc_per_node=4 -m train.distill  # several GPUs (DistributedDataParallel; gloo on CPUs)
+
+Under torchrun --batch is per worker: N workers step on one global batch of N x --batch, drawn once and
+sharded, so the loss curve matches one process with N x --batch (tests/test_ddp.py checks it on 2 CPU ranks).
 
 Loss: alpha * L1(student, sharp) + (1 - alpha) * MSE(student, teacher), alpha 0.7 (the report's).
 Adam, reduce-on-plateau on validation SSIM, random crops and the 8 flips/rotations. Every epoch writes
@@ -39,14 +42,23 @@ from train.validate import Validator
 from train.webcam import WebcamConfig
 
 
-def sample_batch(bank: Bank, cfg: TrainConfig, gen: torch.Generator, device: torch.device):
-    """Random patches, random crops inside them, random flips/rotations; returns float tensors in [0,1]."""
-    idx = torch.randint(len(bank), (cfg.batch,), generator=gen)
+def sample_batch(bank: Bank, cfg: TrainConfig, gen: torch.Generator, device: torch.device, rank: int = 0,
+                 world: int = 1):
+    """Random patches, random crops inside them, random flips/rotations; returns float tensors in [0,1].
+
+    Under DDP every rank draws the same global batch of `cfg.batch * world` (one generator, seeded alike on
+    every rank) and keeps its own shard: the averaged gradients then equal a single process's on the whole
+    global batch, so a run on N workers follows the same loss curve as one worker with N times the batch.
+    With one worker this is the draw it always was."""
+    idx = torch.randint(len(bank), (cfg.batch * world,), generator=gen)
     side, crop = bank.lq.shape[-1], cfg.crop
     outs: list[list[torch.Tensor]] = [[], [], []]
-    for i in idx.tolist():
+    mine = range(rank * cfg.batch, (rank + 1) * cfg.batch)
+    for n, i in enumerate(idx.tolist()):
         y, x = torch.randint(side - crop + 1, (2,), generator=gen).tolist()
         k, flip = torch.randint(4, (1,), generator=gen).item(), torch.rand(1, generator=gen).item() < 0.5
+        if n not in mine:  # another rank's sample: drawn only to keep the generator in step
+            continue
         sources = (bank.lq, bank.hq, bank.teacher)
         for out, src in zip(outs, sources):
             if src is None:
@@ -97,7 +109,7 @@ def train(cfg: TrainConfig, fresh: bool = False, ship_to: Path | None = None) ->
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=cfg.plateau_factor,
                                                        patience=cfg.plateau_patience)
-    gen = torch.Generator().manual_seed(cfg.seed + 1000 * rank)
+    gen = torch.Generator().manual_seed(cfg.seed)  # alike on every rank: sample_batch shards one draw
     if cfg.init:  # fine-tuning: the weights only; a resumed run's last.pt overrides them below
         model.load_state_dict(student_from_checkpoint(cfg.init)[0].state_dict())
     history, start_epoch, best = _resume(run / "last.pt", cfg, fresh, model, opt, sched, gen)
@@ -116,7 +128,8 @@ def train(cfg: TrainConfig, fresh: bool = False, ship_to: Path | None = None) ->
     for epoch in range(start_epoch, cfg.epochs):
         start = time.perf_counter()
         sums = _train_epoch(net, model, bank, cfg, gen, device, opt, scaler, amp_dtype if use_amp else None,
-                            desc=f"epoch {epoch + 1}/{cfg.epochs}", quiet=rank != 0)
+                            desc=f"epoch {epoch + 1}/{cfg.epochs}", rank=rank, world=world)
+        weight_gap = _ranks_weight_gap(model) if world > 1 else None
         val_ssim = _validate(validator, model, device, world)
         sched.step(val_ssim)
         if rank != 0:
@@ -127,6 +140,8 @@ def train(cfg: TrainConfig, fresh: bool = False, ship_to: Path | None = None) ->
                "val_ssim": val_ssim, "val_psnr": validator.last_psnr,
                "val_ssim_blurred": validator.blurred_ssim, "val_ssim_unsharp": validator.unsharp_ssim,
                "lr": opt.param_groups[0]["lr"], "seconds": time.perf_counter() - start}
+        if world > 1:  # DDP keeps replicas identical; a gap here means the ranks diverged (a bug, not noise)
+            row.update(world=world, ranks_max_weight_gap=weight_gap)
         history.append(row)
         print(f"epoch {epoch + 1}: loss {row['loss']:.4f}, val SSIM {val_ssim:.4f} "
               f"(blurred {validator.blurred_ssim:.4f}, unsharp {validator.unsharp_ssim:.4f}), {row['seconds']:.0f}s")
@@ -140,13 +155,15 @@ def train(cfg: TrainConfig, fresh: bool = False, ship_to: Path | None = None) ->
 
 
 def _train_epoch(net, model, bank: Bank, cfg: TrainConfig, gen: torch.Generator, device: torch.device, opt,
-                 scaler, amp_dtype: torch.dtype | None, desc: str, quiet: bool) -> dict[str, float]:
-    """`steps_per_epoch` optimizer steps; returns the summed loss terms."""
+                 scaler, amp_dtype: torch.dtype | None, desc: str, rank: int = 0,
+                 world: int = 1) -> dict[str, float]:
+    """`steps_per_epoch` optimizer steps; returns the loss terms summed over steps, each the mean over the
+    global batch (every rank's shard averaged), so the curve does not depend on the number of workers."""
     net.train()
     sums = {"loss": 0.0, "l1": 0.0, "teacher_mse": 0.0}
-    bar = tqdm(range(cfg.steps_per_epoch), desc=desc, disable=quiet)
+    bar = tqdm(range(cfg.steps_per_epoch), desc=desc, disable=rank != 0)
     for _ in bar:
-        lq, hq, tq = sample_batch(bank, cfg, gen, device)
+        lq, hq, tq = sample_batch(bank, cfg, gen, device, rank, world)
         with torch.autocast(device.type, dtype=amp_dtype or torch.bfloat16, enabled=amp_dtype is not None):
             out = net(lq)
         loss, l1, mse = distill_loss(out.float(), hq, tq, cfg.alpha)
@@ -158,11 +175,25 @@ def _train_epoch(net, model, bank: Bank, cfg: TrainConfig, gen: torch.Generator,
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         scaler.step(opt)
         scaler.update()
-        sums["loss"] += loss.item()
-        sums["l1"] += l1
-        sums["teacher_mse"] += mse or 0.0
-        bar.set_postfix(loss=f"{loss.item():.4f}")
+        terms = (loss.item(), l1, mse or 0.0)
+        if world > 1:  # the shards' means averaged: the global batch's mean (equal shard sizes)
+            reduced = torch.tensor(terms, dtype=torch.float64, device=device)
+            dist.all_reduce(reduced)
+            terms = tuple((reduced / world).tolist())
+        for key, value in zip(("loss", "l1", "teacher_mse"), terms):
+            sums[key] += value
+        bar.set_postfix(loss=f"{terms[0]:.4f}")
     return sums
+
+
+def _ranks_weight_gap(model: torch.nn.Module) -> float:
+    """The largest difference between any rank's weights and rank 0's (0.0 when DDP kept them in step)."""
+    flat = torch.cat([p.detach().reshape(-1).double() for p in model.parameters()])
+    reference = flat.clone()
+    dist.broadcast(reference, src=0)
+    gap = (flat - reference).abs().max().reshape(1)
+    dist.all_reduce(gap, op=dist.ReduceOp.MAX)
+    return float(gap.item())
 
 
 def _validate(validator: Validator | None, model: torch.nn.Module, device: torch.device, world: int) -> float:
@@ -228,7 +259,7 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     parser.add_argument("--arch-args", type=json.loads, metavar="JSON",
                         help='architecture arguments merged into the preset\'s, e.g. \'{"channels": 48}\'')
     parser.add_argument("--lr", type=positive_float, help="Adam learning rate (above 0)")
-    parser.add_argument("--batch", type=positive_int, help="patches per step")
+    parser.add_argument("--batch", type=positive_int, help="patches per step (per worker under torchrun)")
     parser.add_argument("--crop", type=positive_int, help="training crop side, at most the bank's patch side")
     parser.add_argument("--variants", type=positive_int,
                         help="degraded variants per training image in the patch bank (each costs a teacher run "
