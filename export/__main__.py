@@ -1,4 +1,4 @@
-"""`make engines`: student checkpoint -> ONNX graphs (checked, compared with PyTorch) -> FP16 TensorRT engines.
+"""`make engines`: student checkpoint -> ONNX graphs (checked, compared with PyTorch) -> FP16 GPU engines.
 
     python -m export                                   # engines/{webcam,fast,seed}.pt -> engines/
     python -m export --students seed --resolutions 480p
@@ -7,7 +7,10 @@
 For each student NAME: NAME.onnx (float, dynamic), NAME_<res>.onnx and NAME_<res>_fp16.onnx (uint8 BGR frames
 in and out) and NAME_onnx_report.json. With TensorRT and a CUDA GPU it then builds
 NAME_<res>.plan from the FP16 graphs (one shared timing cache, a .json sidecar per engine) and compares
-each engine with ONNX Runtime on real frames. Without them it stops after the ONNX graphs and says what is
+each engine with ONNX Runtime on real frames. With PyTorch and a CUDA GPU it builds NAME_<res>.pt2, an
+ahead-of-time compiled FP16 PyTorch engine (AOTInductor; export/aot_build.py) with a NAME_<res>.pt2.json
+sidecar: the GPU engine where TensorRT cannot be installed. `--aot cpu` builds CPU packages instead (tests,
+CPU machines with a C++ compiler). With no GPU engine built it stops after the ONNX graphs and says what is
 missing (exit status 3). Engine and ONNX files are code-like: load only trusted ones.
 """
 from __future__ import annotations
@@ -28,7 +31,7 @@ from export.tensorrt_build import INSTALL_HELP, build_engine, compare_with_onnxr
 from runtime.engine_meta import sha256_file
 from runtime.entry import check_writable_dir, ending, resolutions
 from runtime.errors import SharpcamError
-from runtime.contract import STUDENTS, checkpoint_path, graph_path, onnx_report_path, plan_path
+from runtime.contract import STUDENTS, aot_path, checkpoint_path, graph_path, onnx_report_path, plan_path
 from train.checkpoint import student_from_checkpoint
 from train.temporal import TemporalConfig
 
@@ -103,6 +106,18 @@ def build_engines(out: Path, resolutions: list[str], name: str) -> None:
               f"max difference to ONNX Runtime (FP32) {worst:.0f} levels")
 
 
+def build_aot_engines(out: Path, resolutions: list[str], name: str, checkpoint: Path, device: str) -> None:
+    from export.aot_build import build_aot_engine
+    student, _ = student_from_checkpoint(checkpoint)
+    images = sample_rgb()
+    for res in resolutions:
+        engine = aot_path(name, res, folder=out)
+        meta = build_aot_engine(student, sha256_file(checkpoint), engine, RESOLUTIONS[res],
+                                [as_frame(im, RESOLUTIONS[res]) for im in images], device)
+        print(f"{engine}: PyTorch {meta.torch_version} AOTInductor, {meta.precision} on "
+              f"{meta.gpu_name or 'the CPU'}; max difference to the eager graph {meta.parity_max_levels} levels")
+
+
 def _temporal_text(cfg: TemporalConfig = TemporalConfig()) -> str:
     return f"{cfg.hold:g},{cfg.low:g},{cfg.high:g}"
 
@@ -127,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resolutions", type=resolutions, default="480p,720p,1080p",
                         help="comma-separated from %s (default: %%(default)s)" % ",".join(RESOLUTIONS))
     parser.add_argument("--onnx-only", action="store_true", help="stop after the ONNX graphs")
+    parser.add_argument("--aot", choices=("auto", "cuda", "cpu", "no"), default="auto",
+                        help="ahead-of-time compiled PyTorch engines (NAME_<res>.pt2): auto builds them for the CUDA "
+                             "GPU where PyTorch has one; cuda insists; cpu builds CPU packages (~15-30 s each); no "
+                             "skips them (default: %(default)s)")
     parser.add_argument("--int8", action="store_true",
                         help="also write NAME_<res>_int8.onnx: convolutions quantized for ONNX Runtime on CPUs "
                              "(calibrated on scikit-image's photos; measure its quality before using it)")
@@ -157,13 +176,32 @@ def run(args: argparse.Namespace) -> int:
             write_int8(args.out, resolutions, name)
     if args.onnx_only:
         return 0
+    aot_device = _aot_device(args.aot)
+    for name, checkpoint in jobs if aot_device else []:
+        build_aot_engines(args.out, resolutions, name, checkpoint, aot_device)
     missing = missing_gpu_stack()
     if missing:
-        print(f"ONNX graphs written to {args.out}/. No TensorRT engines: {missing}.\n{INSTALL_HELP}", file=sys.stderr)
-        return 3
+        print(f"No TensorRT engines: {missing}.\n{INSTALL_HELP}", file=sys.stderr)
+        return 0 if aot_device else 3
     for name, _ in jobs:
         build_engines(args.out, resolutions, name)
     return 0
+
+
+def _aot_device(choice: str) -> str | None:
+    """Where --aot builds engines (cuda, cpu), or None (skipped, said why)."""
+    if choice == "no":
+        return None
+    if choice == "cpu":
+        return "cpu"
+    from export.aot_build import aot_available
+    problem = aot_available()
+    if problem is None:
+        return "cuda"
+    if choice == "cuda":
+        raise SharpcamError(f"--aot cuda: {problem}")
+    print(f"No PyTorch GPU engines (.pt2): {problem}.", file=sys.stderr)
+    return None
 
 
 def student_names(text: str) -> list[str]:

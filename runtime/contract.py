@@ -6,7 +6,8 @@ Written once here (torch-free, no project imports) and imported by export/, runt
 Artifacts, for a student NAME in engines/ (or an export's --out folder):
 - NAME.pt: the checkpoint; NAME.onnx: the float graph; NAME_<res>.onnx, NAME_<res>_fp16.onnx: frame graphs;
   NAME_<res>.plan: a TensorRT engine built from the fp16 graph, with its sidecar NAME_<res>.json
-  (runtime/engine_meta.py); NAME_onnx_report.json: export's parity report.
+  (runtime/engine_meta.py); NAME_<res>.pt2: an ahead-of-time compiled PyTorch engine, with its sidecar
+  NAME_<res>.pt2.json (runtime/aot_meta.py); NAME_onnx_report.json: export's parity report.
 
 Every graph takes (picture, state, strength) and gives (picture, state):
 - float graph `NAME.onnx`: `image` N x 3 x H x W RGB float32 in [0,1], any size (a multiple of the
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.models import CHECKOUT_ENGINES, graph_name, plan_name
+from runtime.models import CHECKOUT_ENGINES, aot_name, graph_name, plan_name
 
 ENGINES = CHECKOUT_ENGINES  # a checkout's engines/: where export writes and the shipped students live
 # The sizes frame graphs and engines are built for, (width, height).
@@ -61,6 +62,11 @@ def graph_path(student: str, resolution: str | None = None, fp16: bool = False, 
 
 def plan_path(student: str, resolution: str, folder: Path = ENGINES) -> Path:
     return folder / plan_name(student, resolution)
+
+
+def aot_path(student: str, resolution: str, folder: Path = ENGINES) -> Path:
+    """An ahead-of-time compiled PyTorch engine (export/aot_build.py), sidecar NAME_<res>.pt2.json beside it."""
+    return folder / aot_name(student, resolution)
 
 
 def sidecar_path(engine: Path) -> Path:

@@ -27,7 +27,7 @@ CHECKOUT_ENGINES = Path(__file__).resolve().parent.parent / "engines"
 PACKAGED = Path(__file__).resolve().parent / "graphs"
 # Students whose graphs travel inside the wheel; the others (fast, seed) are found once exported.
 PACKAGED_STUDENTS = ("webcam",)
-GRAPH_SUFFIX, PLAN_SUFFIX = ".onnx", ".plan"
+GRAPH_SUFFIX, PLAN_SUFFIX, AOT_SUFFIX = ".onnx", ".plan", ".pt2"
 
 
 def graph_name(student: str, resolution: str | None = None, fp16: bool = False) -> str:
@@ -39,6 +39,10 @@ def graph_name(student: str, resolution: str | None = None, fp16: bool = False) 
 
 def plan_name(student: str, resolution: str) -> str:
     return f"{student}_{resolution}{PLAN_SUFFIX}"
+
+
+def aot_name(student: str, resolution: str) -> str:
+    return f"{student}_{resolution}{AOT_SUFFIX}"
 
 
 def is_packaged(file_name: str) -> bool:
@@ -108,7 +112,8 @@ def resolve_model(spec: str | Path) -> Path:
     if os.sep in text or "/" in text:
         raise SharpcamError(f"model file {text} not found; give an existing .onnx/.plan path or a name such as "
                             f"'webcam' or 'webcam_480p' (looked up in {folders_text()})")
-    names = [text] if path.suffix in (GRAPH_SUFFIX, PLAN_SUFFIX) else [text + GRAPH_SUFFIX, text + PLAN_SUFFIX]
+    suffixes = (GRAPH_SUFFIX, PLAN_SUFFIX, AOT_SUFFIX)
+    names = [text] if path.suffix in suffixes else [text + suffix for suffix in suffixes]
     for name in names:
         found = find(name)
         if found is not None:

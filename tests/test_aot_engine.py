@@ -1,0 +1,143 @@
+"""Ahead-of-time compiled PyTorch engines (.pt2): built, checked, refused when foreign, run through the double
+buffer. On this CPU the package is compiled for the CPU (the same export and the same backend code as on a
+GPU, with `TorchDevice("cpu")` as the device); `make gpu-check` runs the CUDA build."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from export.__main__ import as_frame, sample_rgb
+from export.aot_build import build_aot_engine
+from runtime.aot_meta import AotMeta, Here, aot_sidecar_path, check_aot_engine
+from runtime.backends import OnnxBackend
+from runtime.engine_meta import sha256_file
+from runtime.errors import SharpcamError
+from runtime.torch_engine import TorchAotBackend, torch_here
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECKPOINT = ROOT / "engines" / "webcam.pt"
+SIZE = (64, 48)  # a multiple of the student's unshuffle factor; small, so compiling takes seconds
+
+pytestmark = pytest.mark.slow
+
+
+def clip(n: int = 6) -> list[np.ndarray]:
+    """Real photographs framed at SIZE, each shown for a few frames: a still scene, then cuts."""
+    stills = [as_frame(im, SIZE) for im in sample_rgb()]
+    return [stills[i * len(stills) // n] for i in range(n)]
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory) -> Path:
+    from train.checkpoint import student_from_checkpoint
+    path = tmp_path_factory.mktemp("aot") / "webcam_test.pt2"
+    student, _ = student_from_checkpoint(CHECKPOINT)
+    build_aot_engine(student, sha256_file(CHECKPOINT), path, SIZE, clip(), device="cpu")
+    return path
+
+
+def run(backend, frames: list[np.ndarray]) -> list[np.ndarray]:
+    return [backend.collect(backend.submit(f))[0] for f in frames]
+
+
+def test_sidecar_records_the_build(engine):
+    meta = AotMeta.load(aot_sidecar_path(engine))
+    assert (meta.device, meta.precision, meta.size, meta.torch_version) == ("cpu", "fp32", SIZE, torch.__version__)
+    assert meta.engine_sha256 == sha256_file(engine) and meta.checkpoint_sha256 == sha256_file(CHECKPOINT)
+    assert meta.parity_within >= 0.999
+
+
+def test_engine_matches_the_onnx_graph_over_a_sequence(engine):
+    """The same student through ONNX Runtime's any-size graph: state carried frame to frame in both."""
+    frames = clip()
+    aot, onnx = TorchAotBackend(engine), OnnxBackend(ROOT / "engines" / "webcam.onnx")
+    try:
+        for got, want in zip(run(aot, frames), run(onnx, frames)):
+            diff = np.abs(got.astype(np.int16) - want)
+            assert got.dtype == np.uint8 and got.shape == want.shape
+            assert diff.max() <= 1 and (diff == 0).mean() > 0.999
+    finally:
+        aot.close()
+        onnx.close()
+
+
+def test_state_is_carried_and_reset_forgets_it(engine):
+    frames = clip()
+    backend = TorchAotBackend(engine)
+    try:
+        first = run(backend, frames[:1])[0]
+        noisy = np.clip(frames[0].astype(np.int16) + np.random.default_rng(0).integers(-6, 7, frames[0].shape),
+                        0, 255).astype(np.uint8)
+        carried = run(backend, [noisy])[0]  # the still scene's memory holds part of the previous output
+        backend.reset()
+        fresh = run(backend, [noisy])[0]
+        assert not np.array_equal(carried, fresh)
+        backend.reset()
+        assert np.array_equal(run(backend, frames[:1])[0], first)
+    finally:
+        backend.close()
+
+
+def test_strength_zero_returns_the_input_exactly(engine):
+    backend = TorchAotBackend(engine, strength=0.0)
+    try:
+        frames = clip(3)
+        assert all(np.array_equal(out, f) for out, f in zip(run(backend, frames), frames))
+        backend.strength = 1.0
+        assert not np.array_equal(run(backend, frames[:1])[0], frames[0])
+    finally:
+        backend.close()
+
+
+def test_two_frames_in_flight_give_the_sequential_result(engine):
+    """The double buffer with the real model: submit N+1 before collecting N, as the pipeline does."""
+    frames = clip()
+    sequential, overlapped = TorchAotBackend(engine), TorchAotBackend(engine)
+    try:
+        assert overlapped.in_flight == 2
+        want = run(sequential, frames)
+        got, pending = [], []
+        for frame in frames:
+            pending.append(overlapped.submit(frame))
+            if len(pending) == overlapped.in_flight:
+                got.append(overlapped.collect(pending.pop(0))[0])
+        got += [overlapped.collect(h)[0] for h in pending]
+        assert all(np.array_equal(a, b) for a, b in zip(got, want))
+        _, timings = overlapped.collect(overlapped.submit(frames[0]))
+        assert {"copy_in", "upload", "infer", "download", "copy_out"} <= set(timings) and timings["infer"] > 0
+    finally:
+        sequential.close()
+        overlapped.close()
+        overlapped.close()  # idempotent
+
+
+def _here(**changes) -> Here:
+    return dataclasses.replace(torch_here(), **changes)
+
+
+def test_foreign_or_altered_engines_are_refused_with_advice(engine, tmp_path):
+    copy = tmp_path / engine.name
+    copy.write_bytes(engine.read_bytes())
+    sidecar = json.loads(aot_sidecar_path(engine).read_text())
+    aot_sidecar_path(copy).write_text(json.dumps(sidecar))
+    assert check_aot_engine(copy, torch_here()).size == SIZE
+    with pytest.raises(SharpcamError, match="built with PyTorch .*rebuild it on this machine"):
+        check_aot_engine(copy, _here(torch_version="9.9.9"))
+    aot_sidecar_path(copy).write_text(json.dumps({**sidecar, "device": "cuda", "gpu_name": "NVIDIA H200",
+                                                  "compute_capability": "9.0", "cuda_version": "13.0"}))
+    with pytest.raises(SharpcamError, match="built for a CUDA GPU .* has none usable"):
+        check_aot_engine(copy, _here(gpu_name=None, compute_capability=None))
+    with pytest.raises(SharpcamError, match=r"built for NVIDIA H200 \(sm 9.0\), this GPU is NVIDIA L4"):
+        check_aot_engine(copy, _here(gpu_name="NVIDIA L4", compute_capability="8.9", cuda_version="13.0"))
+    aot_sidecar_path(copy).write_text(json.dumps(sidecar))
+    copy.write_bytes(engine.read_bytes() + b"x")
+    with pytest.raises(SharpcamError, match="does not match its sidecar's sha256"):
+        TorchAotBackend(copy)
+    aot_sidecar_path(copy).unlink()
+    with pytest.raises(SharpcamError, match="sidecar .* is missing"):
+        TorchAotBackend(copy)
