@@ -41,17 +41,27 @@ def aot_available() -> str | None:
 
 
 def build_aot_engine(student: nn.Module, checkpoint_sha256: str, engine: Path, size: tuple[int, int],
-                     frames_bgr: list[np.ndarray], device: str = "cuda", precision: str | None = None) -> AotMeta:
+                     frames_bgr: list[np.ndarray], device: str = "cuda", precision: str | None = None,
+                     batch: int | None = None) -> AotMeta:
     """Compile `student`'s frame graph for (width, height) frames into `engine`; check it against the eager
-    graph over `frames_bgr` (a sequence, state carried) and write the sidecar. Returns the sidecar."""
+    graph over `frames_bgr` (a sequence, state carried) and write the sidecar. Returns the sidecar.
+
+    `batch`: an engine for up to that many independent streams per call (N x H x W x 3 frames, N states, N
+    strengths; any N from 1 to `batch`), in the generic layout (the lean graph takes one frame)."""
     precision = precision or ("fp16" if device == "cuda" else "fp32")
     dtype = torch.float16 if precision == "fp16" else torch.float32
-    lean = device == "cpu"
+    lean = device == "cpu" and batch is None
     graph = frame_graph(_copy(student), dtype, lean=lean).to(device).eval()
     width, height = size
     example = tuple(t.to(device) for t in graph_inputs(torch.zeros(height, width, 3, dtype=torch.uint8), dtype))
+    dynamic = None
+    if batch is not None:  # traced with two streams, so the batch size is not specialised to 1
+        example = (example[0].expand(2, -1, -1, -1).contiguous(), example[1].expand(2, -1, -1, -1).contiguous(),
+                   example[2].expand(2).contiguous())
+        streams = torch.export.Dim("streams", min=1, max=max(batch, 2))
+        dynamic = ({0: streams}, {0: streams}, {0: streams})
     with torch.no_grad():
-        program = torch.export.export(graph, example)
+        program = torch.export.export(graph, example, dynamic_shapes=dynamic)
         partial = engine.with_name(f".{engine.stem}.{os.getpid()}.partial.pt2")  # AOTInductor wants .pt2
         try:
             torch._inductor.aoti_compile_and_package(program, package_path=str(partial))
@@ -63,7 +73,7 @@ def build_aot_engine(student: nn.Module, checkpoint_sha256: str, engine: Path, s
     meta = AotMeta(torch_version=here.torch_version, cuda_version=here.cuda_version if device == "cuda" else None,
                    device=device, gpu_name=here.gpu_name if device == "cuda" else None,
                    compute_capability=here.compute_capability if device == "cuda" else None,
-                   precision=precision, width=width, height=height, batch=None,
+                   precision=precision, width=width, height=height, batch=batch,
                    layout="lean" if lean and type(graph).__name__ == "LeanFrameGraph" else "generic",
                    state_dtype=str(example[1].dtype).removeprefix("torch."), checkpoint_sha256=checkpoint_sha256,
                    engine_sha256=sha256_file(engine), parity_max_levels=worst, parity_within=within)
@@ -85,6 +95,8 @@ def parity_levels(engine: Path, graph: nn.Module, example: tuple, frames_bgr: li
     with torch.no_grad():
         for frame in frames_bgr:
             x = torch.from_numpy(np.ascontiguousarray(frame)).to(device)
+            if x.dim() < example[0].dim():  # a batched engine: the frame as each of the example's streams
+                x = x.expand(*example[0].shape).contiguous()
             got, state_a = runner(x, state_a, strength)
             want, state_b = graph(x, state_b, strength)
             diffs.append((got.int() - want.int()).abs().flatten().cpu())

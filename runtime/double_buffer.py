@@ -89,6 +89,14 @@ class DoubleBuffer:
         """Frames that may be submitted before the first must be collected: one per slot."""
         return len(self.slots)
 
+    def next_input(self) -> np.ndarray:
+        """The pinned input of the slot the next submit() uses, free to be written: a source that decodes
+        straight into it (and passes it to submit) saves the one host copy per frame."""
+        slot = self.slots[self._next]
+        if slot.busy:  # its previous frame was never collected: finish it before reuse (its handle goes stale)
+            self.device.synchronize(slot.events["done"])
+        return slot.host_in.array
+
     def submit(self, frame: np.ndarray) -> Handle:
         slot = self.slots[self._next]
         self._next = (self._next + 1) % len(self.slots)
@@ -96,7 +104,8 @@ class DoubleBuffer:
             self.device.synchronize(slot.events["done"])
         ev, st, dev = slot.events, self.streams, self.device
         start = time.perf_counter()
-        np.copyto(slot.host_in.array, frame)  # the one host copy: camera frame -> pinned memory
+        if frame is not slot.host_in.array:  # written in place through next_input(): nothing to copy
+            np.copyto(slot.host_in.array, frame)  # the one host copy: camera frame -> pinned memory
         copy_in = time.perf_counter() - start
         dev.record(ev["start"], st["h2d"])
         dev.h2d(slot.dev_in, slot.host_in, st["h2d"])
@@ -113,9 +122,10 @@ class DoubleBuffer:
         slot.busy = True
         return Handle(slot.index, slot.generation, copy_in)
 
-    def collect(self, handle: Handle) -> tuple[np.ndarray, dict[str, float]]:
-        """Wait for the handle's download; return a copy of its frame (the slot is reused) and stage times:
-        the host copies into and out of pinned memory, and the device's upload, compute and download."""
+    def collect(self, handle: Handle, copy: bool = True) -> tuple[np.ndarray, dict[str, float]]:
+        """Wait for the handle's download; return its frame and stage times: the host copies into and out of
+        pinned memory, and the device's upload, compute and download. `copy=False` returns the slot's pinned
+        output itself, valid only until `len(slots)` more submits (a sink that reads it at once saves a copy)."""
         slot = self.slots[handle.slot]
         if handle.generation != slot.generation or not slot.busy:
             why = "was already collected" if handle.generation == slot.generation else "was reused by a later submit"
@@ -128,7 +138,7 @@ class DoubleBuffer:
                    "infer": ms(ev["computing"], ev["inferred"]) / 1000,
                    "download": ms(ev["downloading"], ev["done"]) / 1000}
         start = time.perf_counter()
-        out = slot.host_out.array.copy()
+        out = slot.host_out.array.copy() if copy else slot.host_out.array
         timings["copy_out"] = time.perf_counter() - start
         return out, timings
 

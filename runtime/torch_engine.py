@@ -119,11 +119,20 @@ class TorchDevice:
 
 
 class TorchAotBackend:
-    """`submit`/`collect` through two slots; `in_flight` 2 lets the pipeline overlap upload and compute."""
+    """`submit`/`collect` through two slots; `in_flight` 2 lets the pipeline overlap upload and compute.
 
-    def __init__(self, engine: Path, strength: float = DEFAULT_STRENGTH, cuda_graphs: bool = True) -> None:
+    `streams`: with a batched engine (export/aot_build.py `batch`), that many independent streams per call:
+    submit takes N x H x W x 3 frames, each stream keeps its own state row and strength
+    (`set_stream_strength`, `reset_stream`). None: one H x W x 3 frame per call, as the pipeline uses it."""
+
+    def __init__(self, engine: Path, strength: float = DEFAULT_STRENGTH, cuda_graphs: bool = True,
+                 streams: int | None = None) -> None:
         engine = Path(engine)
         self.meta: AotMeta = check_aot_engine(engine, torch_here())
+        if streams is not None and not 1 <= streams <= (self.meta.batch or 0):
+            raise SharpcamError(f"{engine} takes {self.meta.batch or 'one frame, not batches of'} streams per call, "
+                                f"not {streams}; build a batched engine with export/aot_build.py's batch")
+        self.streams = streams
         self._owner, self._buffers, self._graphs = Resources(), None, {}
         try:
             self._open(engine, strength, cuda_graphs)
@@ -143,12 +152,14 @@ class TorchAotBackend:
         own = self._owner.own
         self._device = own(TorchDevice(meta.device), lambda d: d.close(), "PyTorch device")  # released last
         width, height = meta.size
-        self._state = own(self._device.device_buffer(3 * height * width * (2 if meta.state_dtype == "float16" else 4)),
-                          _free, "temporal state")
-        self._state_view = self._state.tensor.view(getattr(torch, meta.state_dtype)).view(1, 3, height, width)
-        self._strength_host = own(self._device.host_buffer((1,), np.dtype(np.float32)), _free, "strength (host)")
-        self._strength_dev = own(self._device.device_buffer(4), _free, "strength (device)")
-        frame = (height, width, 3)
+        rows = self.streams or 1
+        self._frame_shape = (height, width, 3) if self.streams is None else (rows, height, width, 3)
+        state_bytes = rows * 3 * height * width * (2 if meta.state_dtype == "float16" else 4)
+        self._state = own(self._device.device_buffer(state_bytes), _free, "temporal state")
+        self._state_view = self._state.tensor.view(getattr(torch, meta.state_dtype)).view(rows, 3, height, width)
+        self._strength_host = own(self._device.host_buffer((rows,), np.dtype(np.float32)), _free, "strength (host)")
+        self._strength_dev = own(self._device.device_buffer(4 * rows), _free, "strength (device)")
+        frame = self._frame_shape
         self._buffers = own(DoubleBuffer(self._device, self._launch, frame, frame, np.dtype(np.uint8)),
                             lambda b: b.free(), "frame buffers")  # released first: waits for frames in flight
         self.strength = strength
@@ -158,11 +169,10 @@ class TorchAotBackend:
     # the model on the compute stream ------------------------------------------------------------------
     def _compute(self, slot: Slot) -> None:
         """The package on slot's input; its frame and state copied into the slot's output and the state."""
-        width, height = self.size
         strength = self._strength_dev.tensor.view(torch.float32)
         with torch.no_grad():
-            out, state = self._runner(slot.dev_in.tensor.view(height, width, 3), self._state_view, strength)
-            slot.dev_out.tensor.view(height, width, 3).copy_(out)
+            out, state = self._runner(slot.dev_in.tensor.view(self._frame_shape), self._state_view, strength)
+            slot.dev_out.tensor.view(self._frame_shape).copy_(out)
             self._state_view.copy_(state)
 
     def _launch(self, slot: Slot, stream: Any) -> None:
@@ -202,21 +212,35 @@ class TorchAotBackend:
     @strength.setter
     def strength(self, value: float) -> None:
         # enqueued on the compute stream: frames launched after this call see the new value
-        self._strength_host.array[0] = check_strength(value)
+        self._strength_host.array[:] = check_strength(value)
+        self._device.h2d(self._strength_dev, self._strength_host, self._buffers.streams["compute"])
+
+    def set_stream_strength(self, stream: int, value: float) -> None:
+        self._strength_host.array[stream] = check_strength(value)
         self._device.h2d(self._strength_dev, self._strength_host, self._buffers.streams["compute"])
 
     def reset(self) -> None:
         self._device.memset(self._state, RESET_BYTE, self._buffers.streams["compute"])
 
+    def reset_stream(self, stream: int) -> None:
+        """Forget one stream's temporal state (its source cut or reconnected); the others keep theirs."""
+        with self._device.on(self._buffers.streams["compute"]):
+            self._state_view[stream].view(torch.uint8).fill_(RESET_BYTE)
+
     @property
     def in_flight(self) -> int:
         return self._buffers.in_flight
 
+    def next_input(self) -> np.ndarray:
+        """The pinned input the next submit() reads: decode into it and pass it to submit (no host copy)."""
+        return self._buffers.next_input()
+
     def submit(self, frame_bgr: np.ndarray) -> Handle:
         return self._buffers.submit(frame_bgr)
 
-    def collect(self, handle: Handle) -> tuple[np.ndarray, dict[str, float]]:
-        return self._buffers.collect(handle)
+    def collect(self, handle: Handle, copy: bool = True) -> tuple[np.ndarray, dict[str, float]]:
+        """copy=False: the pinned output itself, valid until `in_flight` more submits."""
+        return self._buffers.collect(handle, copy)
 
     def close(self) -> None:
         """Idempotent: wait for frames in flight, drop the graphs, free every buffer, then the package."""
