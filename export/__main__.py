@@ -29,7 +29,7 @@ from export.onnx_export import (check_float_graph, check_frame_graph, export_flo
 from export.quantize import quantize_int8
 from export.tensorrt_build import INSTALL_HELP, build_engine, compare_with_onnxruntime, missing_gpu_stack
 from runtime.engine_meta import sha256_file
-from runtime.entry import check_writable_dir, ending, resolutions
+from runtime.entry import check_writable_dir, ending, positive_int, resolutions
 from runtime.errors import SharpcamError
 from runtime.contract import STUDENTS, aot_path, checkpoint_path, graph_path, onnx_report_path, plan_path
 from train.checkpoint import student_from_checkpoint
@@ -106,16 +106,19 @@ def build_engines(out: Path, resolutions: list[str], name: str) -> None:
               f"max difference to ONNX Runtime (FP32) {worst:.0f} levels")
 
 
-def build_aot_engines(out: Path, resolutions: list[str], name: str, checkpoint: Path, device: str) -> None:
+def build_aot_engines(out: Path, resolutions: list[str], name: str, checkpoint: Path, device: str,
+                      batch: int | None = None) -> None:
+    """NAME_<res>.pt2 per resolution, and NAME_<res>_b<batch>.pt2 (up to `batch` streams per call) if asked."""
     from export.aot_build import build_aot_engine
     student, _ = student_from_checkpoint(checkpoint)
     images = sample_rgb()
     for res in resolutions:
-        engine = aot_path(name, res, folder=out)
-        meta = build_aot_engine(student, sha256_file(checkpoint), engine, RESOLUTIONS[res],
-                                [as_frame(im, RESOLUTIONS[res]) for im in images], device)
-        print(f"{engine}: PyTorch {meta.torch_version} AOTInductor, {meta.precision} on "
-              f"{meta.gpu_name or 'the CPU'}; max difference to the eager graph {meta.parity_max_levels} levels")
+        for streams in (None, batch) if batch else (None,):
+            engine = aot_path(name, res, folder=out, batch=streams)
+            meta = build_aot_engine(student, sha256_file(checkpoint), engine, RESOLUTIONS[res],
+                                    [as_frame(im, RESOLUTIONS[res]) for im in images], device, batch=streams)
+            print(f"{engine}: PyTorch {meta.torch_version} AOTInductor, {meta.precision} on "
+                  f"{meta.gpu_name or 'the CPU'}; max difference to the eager graph {meta.parity_max_levels} levels")
 
 
 def _temporal_text(cfg: TemporalConfig = TemporalConfig()) -> str:
@@ -146,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="ahead-of-time compiled PyTorch engines (NAME_<res>.pt2): auto builds them for the CUDA "
                              "GPU where PyTorch has one; cuda insists; cpu builds CPU packages (~15-30 s each); no "
                              "skips them (default: %(default)s)")
+    parser.add_argument("--aot-batch", type=positive_int, metavar="N",
+                        help="also build NAME_<res>_bN.pt2, taking up to N independent streams per call "
+                             "(python -m benchmarks.streams)")
     parser.add_argument("--int8", action="store_true",
                         help="also write NAME_<res>_int8.onnx: convolutions quantized for ONNX Runtime on CPUs "
                              "(calibrated on scikit-image's photos; measure its quality before using it)")
@@ -178,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     aot_device = _aot_device(args.aot)
     for name, checkpoint in jobs if aot_device else []:
-        build_aot_engines(args.out, resolutions, name, checkpoint, aot_device)
+        build_aot_engines(args.out, resolutions, name, checkpoint, aot_device, args.aot_batch)
     missing = missing_gpu_stack()
     if missing:
         print(f"No TensorRT engines: {missing}.\n{INSTALL_HELP}", file=sys.stderr)

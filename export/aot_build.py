@@ -98,6 +98,9 @@ def parity_levels(engine: Path, graph: nn.Module, example: tuple, frames_bgr: li
             if x.dim() < example[0].dim():  # a batched engine: the frame as each of the example's streams
                 x = x.expand(*example[0].shape).contiguous()
             got, state_a = runner(x, state_a, strength)
+            # the package takes inputs with the strides it was traced with, and may return its state in another
+            # layout (channels-last from a convolution): fed back as it comes, it would be read wrongly
+            state_a = state_a.contiguous()
             want, state_b = graph(x, state_b, strength)
             diffs.append((got.int() - want.int()).abs().flatten().cpu())
     d = torch.cat(diffs)

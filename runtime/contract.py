@@ -64,9 +64,10 @@ def plan_path(student: str, resolution: str, folder: Path = ENGINES) -> Path:
     return folder / plan_name(student, resolution)
 
 
-def aot_path(student: str, resolution: str, folder: Path = ENGINES) -> Path:
-    """An ahead-of-time compiled PyTorch engine (export/aot_build.py), sidecar NAME_<res>.pt2.json beside it."""
-    return folder / aot_name(student, resolution)
+def aot_path(student: str, resolution: str, folder: Path = ENGINES, batch: int | None = None) -> Path:
+    """An ahead-of-time compiled PyTorch engine (export/aot_build.py), sidecar NAME_<res>.pt2.json beside it;
+    `batch`: the engine for up to that many streams per call (benchmarks/streams.py)."""
+    return folder / aot_name(student, resolution, batch)
 
 
 def sidecar_path(engine: Path) -> Path:

@@ -41,8 +41,9 @@ def plan_name(student: str, resolution: str) -> str:
     return f"{student}_{resolution}{PLAN_SUFFIX}"
 
 
-def aot_name(student: str, resolution: str) -> str:
-    return f"{student}_{resolution}{AOT_SUFFIX}"
+def aot_name(student: str, resolution: str, batch: int | None = None) -> str:
+    """webcam_720p.pt2, or webcam_720p_b64.pt2 for an engine taking up to 64 streams per call."""
+    return f"{student}_{resolution}{f'_b{batch}' if batch else ''}{AOT_SUFFIX}"
 
 
 def is_packaged(file_name: str) -> bool:

@@ -173,6 +173,8 @@ class TorchAotBackend:
         with torch.no_grad():
             out, state = self._runner(slot.dev_in.tensor.view(self._frame_shape), self._state_view, strength)
             slot.dev_out.tensor.view(self._frame_shape).copy_(out)
+            # copied, never fed back as returned: the package may hand its state back channels-last, and it
+            # reads every input with the (contiguous) strides it was traced with
             self._state_view.copy_(state)
 
     def _launch(self, slot: Slot, stream: Any) -> None:

@@ -32,12 +32,16 @@ def clip(n: int = 6) -> list[np.ndarray]:
     return [stills[i * len(stills) // n] for i in range(n)]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def engine(tmp_path_factory) -> Path:
+    return build_cpu_engine(tmp_path_factory.mktemp("aot") / "webcam_test.pt2")
+
+
+def build_cpu_engine(path: Path, batch: int | None = None) -> Path:
+    """The shipped webcam student compiled for the CPU at SIZE (~15-25 s here)."""
     from train.checkpoint import student_from_checkpoint
-    path = tmp_path_factory.mktemp("aot") / "webcam_test.pt2"
     student, _ = student_from_checkpoint(CHECKPOINT)
-    build_aot_engine(student, sha256_file(CHECKPOINT), path, SIZE, clip(), device="cpu")
+    build_aot_engine(student, sha256_file(CHECKPOINT), path, SIZE, clip(), device="cpu", batch=batch)
     return path
 
 
