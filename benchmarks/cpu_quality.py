@@ -7,7 +7,7 @@ Columns: the degraded input; the default student through ONNX Runtime (its any-s
 `runtime.sharpen` runs it); through OpenVINO in float32 and in bf16 (its frame graph reshaped to each
 image); and OpenVINO (the precision `auto` picks here) under the `scale75` and `scale50` load policies
 (runtime/adaptive.py: the model on a shrunk frame, its correction scaled up). Every image starts a fresh
-stream (reset temporal state). SSIM/PSNR to the clean image, webcam conditions of train/webcam.py.
+stream (reset temporal state). SSIM/PSNR to the clean image, webcam conditions of train/conditions.py.
 The `skip` policy needs a sequence: its cost is in benchmarks/stability.py (`make stability`).
 Writes OUT.md, OUT.json, OUT.png.
 """
@@ -28,7 +28,7 @@ from runtime.adaptive import AdaptiveBackend  # noqa: E402
 from runtime.backends import Backend, OnnxBackend  # noqa: E402
 from runtime.entry import ending, positive_int, threads  # noqa: E402
 from runtime.contract import DEFAULT_STUDENT, STUDENTS, graph_path  # noqa: E402
-from train.webcam import CONDITIONS  # noqa: E402
+from train.conditions import CONDITIONS  # noqa: E402
 
 
 def backend_method(backend: Backend) -> Method:

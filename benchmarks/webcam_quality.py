@@ -3,7 +3,7 @@
     python -m benchmarks.webcam_quality --model webcam=engines/webcam.onnx --model fast=engines/fast.onnx
     python -m benchmarks.webcam_quality --no-teacher --out runs/quality-quick --limit 6
 
-Conditions (train/webcam.py CONDITIONS, fixed per test image): the report's benchmark blur, office light,
+Conditions (train/conditions.py CONDITIONS, fixed per test image): the report's benchmark blur, office light,
 low light, starved bitrate. Methods: the degraded input, unsharp mask, AMD CAS (a port of ffmpeg's `cas`,
 strength 0.8), OpenCV fastNlMeans + mild unsharp, the RRDB teacher (down2; ~20 s per 640x480 image on a
 2-core CPU, cached under --cache), and each student: an .onnx graph runs through the runtime's ONNX
@@ -32,7 +32,8 @@ from runtime.errors import SharpcamError  # noqa: E402
 from train.corpus import CATEGORIES, load_manifest  # noqa: E402
 from train.images import LoadReport, read_rgb  # noqa: E402
 from train.metrics import psnr, ssim  # noqa: E402
-from train.webcam import CONDITION_NOTES, CONDITIONS, apply_webcam, condition_params  # noqa: E402
+from train.conditions import CONDITION_NOTES, CONDITIONS, condition_params  # noqa: E402
+from train.degrade import apply  # noqa: E402
 
 Method = Callable[[np.ndarray, str, dict], np.ndarray]  # (degraded RGB, image sha, params) -> RGB
 
@@ -86,7 +87,7 @@ def evaluate(corpus: Path, split: str, conditions: list[str], methods: dict[str,
         sha = hashlib.sha256(img.tobytes()).hexdigest()
         for condition in conditions:
             params = condition_params(condition, e.id)
-            degraded = apply_webcam(img, params)
+            degraded = apply(img, params)
             for name, method in methods.items():
                 out = method(degraded, sha, params)
                 rows.append({"image": e.id, "category": e.category, "condition": condition, "method": name,

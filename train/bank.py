@@ -19,9 +19,9 @@ import torch
 from tqdm import tqdm
 
 from train.corpus import Entry
-from train.degrade import DegradeConfig, apply, sample_params, seed_for
-from train.webcam import WebcamConfig, apply_webcam, sample_webcam
+from train.degrade import DegradeConfig
 from train.images import LoadReport, read_rgb
+from train.seeds import seed_for
 from train.teacher import sharpen_same_size
 from train.tensors import to_tensor
 
@@ -48,7 +48,7 @@ class Bank:
         return self.lq.shape[0]
 
 
-def build_bank(entries: list[Entry], corpus: Path, degrade: DegradeConfig | WebcamConfig, cfg: BankConfig,
+def build_bank(entries: list[Entry], corpus: Path, degrade: DegradeConfig, cfg: BankConfig,
                teacher: torch.nn.Module | None, teacher_sha: str, cache: Path) -> Bank:
     cache.mkdir(parents=True, exist_ok=True)
     report = LoadReport()
@@ -75,28 +75,22 @@ def build_bank(entries: list[Entry], corpus: Path, degrade: DegradeConfig | Webc
     return Bank(stack(lq), stack(hq), stack(tq) if tq else None)
 
 
-# Webcam degradations run on the crop plus this border (not the whole image: 64 variants of 126 images
-# would cost minutes), so blur, noise correlation and codec blocks near the crop's edge see real pixels.
-WEBCAM_BORDER = 16
-
-
-def _degraded_patch(img: np.ndarray, image_id: str, variant: int, degrade: DegradeConfig | WebcamConfig,
+def _degraded_patch(img: np.ndarray, image_id: str, variant: int, degrade: DegradeConfig,
                     cfg: BankConfig) -> tuple[np.ndarray, np.ndarray, list[int], dict]:
     rng = np.random.default_rng(seed_for("bank", cfg.seed, image_id, variant))
-    webcam = isinstance(degrade, WebcamConfig)
-    params = sample_webcam(degrade, rng) if webcam else sample_params(degrade, rng)
+    params = degrade.sample(rng)
     side = cfg.patch + 2 * cfg.margin
     h, w = img.shape[:2]
     if h < side or w < side:
         raise ValueError(f"{image_id}: {w}x{h} is smaller than a {side}px training patch")
     y, x = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
-    if not webcam:
-        low = apply(img, params)[y:y + side, x:x + side]
+    if degrade.context is None:
+        low = degrade.apply(img, params)[y:y + side, x:x + side]
         return low, img[y:y + side, x:x + side], [y, x, side], params
-    b = WEBCAM_BORDER
+    b = degrade.context
     y0, x0 = max(y - b, 0), max(x - b, 0)
     region = img[y0:min(y + side + b, h), x0:min(x + side + b, w)]
-    low = apply_webcam(region, params)[y - y0:y - y0 + side, x - x0:x - x0 + side]
+    low = degrade.apply(region, params)[y - y0:y - y0 + side, x - x0:x - x0 + side]
     return np.ascontiguousarray(low), img[y:y + side, x:x + side], [y, x, side], params
 
 

@@ -30,13 +30,12 @@ from train.bank import Bank, build_bank
 from train.checkpoint import FORMAT, load_checkpoint, save_atomic, ship, student_from_checkpoint
 from train.config import PRESETS, TrainConfig, preset
 from train.corpus import load_manifest
-from train.degrade import DegradeConfig
+from train.blur import BlurConfig
 from train.losses import distill_loss, ssim_loss
 from train.plots import plot_curves
 from train.student import STUDENTS, build_student, count_parameters
 from train.teacher_weights import load_teacher
 from train.validate import Validator
-from train.webcam import WebcamConfig
 
 
 def sample_batch(bank: Bank, cfg: TrainConfig, gen: torch.Generator, device: torch.device):
@@ -186,7 +185,8 @@ def _resume(path: Path, cfg: TrainConfig, fresh: bool, model, opt, sched, gen) -
         best = path.with_name("best.pt")
         fallback = f", or resume from the best epoch: cp {best} {path}" if best.exists() else ""
         raise SharpcamError(f"{err}; it cannot be resumed: pass --fresh to start over{fallback}") from err
-    if ckpt.get("config") != cfg.to_dict():
+    stored = ckpt.get("config")
+    if stored is None or TrainConfig.from_dict(stored) != cfg:  # from_dict: a config stored before `kind`
         raise SharpcamError(f"{path} was written with a different configuration; "
                             "pass --fresh to start over or choose another --run-dir")
     model.load_state_dict(ckpt["state_dict"])
@@ -269,11 +269,11 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     if args.patience is not None:
         cfg.plateau_patience = args.patience
     if args.benchmark_share is not None:
-        if not isinstance(cfg.degrade, WebcamConfig) or not 0 <= args.benchmark_share <= 1:
+        if cfg.degrade.kind != "camera" or not 0 <= args.benchmark_share <= 1:
             raise SharpcamError("--benchmark-share takes 0..1 and applies to the webcam preset")
         cfg.degrade = replace(cfg.degrade, benchmark_prob=args.benchmark_share)
     if args.video_mix:
-        cfg.degrade = DegradeConfig(rescale_prob=0.3, noise_prob=0.3, jpeg_prob=0.3)
+        cfg.degrade = BlurConfig(rescale_prob=0.3, noise_prob=0.3, jpeg_prob=0.3)
     if args.no_residual:
         if cfg.student != "seed":
             raise SharpcamError("--no-residual applies to the seed student only")

@@ -23,7 +23,7 @@ from runtime.entry import check_writable_file, ending, write_text_atomic
 from runtime.errors import SharpcamError
 from train.checkpoint import student_from_checkpoint
 from train.corpus import CATEGORIES, load_manifest
-from train.degrade import benchmark_degrade
+from train.blur import benchmark_degrade
 from train.images import LoadReport, read_rgb
 from train.metrics import psnr, ssim, unsharp_baseline
 from train.teacher import sharpen_same_size

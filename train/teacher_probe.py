@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from train.corpus import load_manifest
-from train.degrade import benchmark_degrade
+from train.blur import benchmark_degrade
 from train.images import LoadReport, read_rgb
 from train.metrics import ssim, unsharp_baseline
 from train.teacher import TEACHER_MODES, sharpen_same_size
