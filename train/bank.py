@@ -9,9 +9,8 @@ the teacher weights and this file's format version.
 from __future__ import annotations
 
 import hashlib
-import os
-import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -23,9 +22,10 @@ from train.degrade import DegradeConfig
 from train.images import LoadReport, read_rgb
 from train.seeds import seed_for
 from train.teacher import sharpen_same_size
+from train.teacher_cache import TeacherCache
 from train.tensors import to_tensor
 
-CACHE_VERSION = 2  # 2: webcam degradations (VP8 with a fixed quantizer)
+CACHE_VERSION = 2  # the teacher cache key's tag; 2: camera degradations (VP8 with a fixed quantizer)
 
 
 @dataclass
@@ -50,7 +50,7 @@ class Bank:
 
 def build_bank(entries: list[Entry], corpus: Path, degrade: DegradeConfig, cfg: BankConfig,
                teacher: torch.nn.Module | None, teacher_sha: str, cache: Path) -> Bank:
-    cache.mkdir(parents=True, exist_ok=True)
+    teacher_cache = TeacherCache(cache)
     report = LoadReport()
     lq, hq, tq = [], [], []
     jobs = [(e, v) for e in entries for v in range(cfg.variants)]
@@ -66,8 +66,8 @@ def build_bank(entries: list[Entry], corpus: Path, degrade: DegradeConfig, cfg: 
         lq.append(_center(low, cfg.margin))
         hq.append(_center(high, cfg.margin))
         if teacher is not None:
-            key = json.dumps([CACHE_VERSION, img_sha, params, box, cfg.teacher_mode, teacher_sha])
-            tq.append(_teacher_patch(teacher, low, cfg, cache / f"{hashlib.sha256(key.encode()).hexdigest()}.npy"))
+            key = [CACHE_VERSION, img_sha, params, box, cfg.teacher_mode, teacher_sha]
+            tq.append(teacher_cache.get(key, partial(_teacher_patch, teacher, low, cfg)))
     report.warn()
     if not lq:
         raise ValueError("no training patches: the training split is empty or unreadable")
@@ -98,15 +98,6 @@ def _center(a: np.ndarray, margin: int) -> np.ndarray:
     return np.ascontiguousarray(a[margin:a.shape[0] - margin, margin:a.shape[1] - margin])
 
 
-def _teacher_patch(teacher: torch.nn.Module, low: np.ndarray, cfg: BankConfig, path: Path) -> np.ndarray:
-    if path.exists():
-        try:
-            return np.load(path)
-        except (OSError, ValueError):
-            path.unlink()  # a torn write from a killed run: recompute
+def _teacher_patch(teacher: torch.nn.Module, low: np.ndarray, cfg: BankConfig) -> np.ndarray:
     out = sharpen_same_size(teacher, to_tensor(low), cfg.teacher_mode)
-    patch = _center(out[0].permute(1, 2, 0).mul(255).round().byte().numpy(), cfg.margin)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")  # ranks of a torchrun job may race here
-    np.save(tmp, patch)
-    tmp.replace(path)
-    return patch
+    return _center(out[0].permute(1, 2, 0).mul(255).round().byte().numpy(), cfg.margin)
