@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import os
 import time
@@ -209,11 +210,12 @@ def _save_epoch(run: Path, cfg: TrainConfig, model, opt, sched, gen, history: li
     if improved:
         save_atomic(ckpt, run / "best.pt")
     save_atomic(ckpt, run / "last.pt")  # last, so a kill between the two never loses the best
-    (run / "metrics.json").write_text(json.dumps(history, indent=1))
-    with open(run / "metrics.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(latest))
-        writer.writeheader()
-        writer.writerows(history)
+    write_text_atomic(run / "metrics.json", json.dumps(history, indent=1))
+    table = io.StringIO()
+    writer = csv.DictWriter(table, fieldnames=list(latest))
+    writer.writeheader()
+    writer.writerows(history)
+    write_text_atomic(run / "metrics.csv", table.getvalue())
     plot_curves(history, run / "curves.png", f"{cfg.student} {cfg.student_args}, alpha {cfg.alpha}")
     return best
 
