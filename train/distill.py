@@ -34,7 +34,7 @@ from train.corpus import load_manifest
 from train.blur import BlurConfig
 from train.losses import distill_loss, ssim_loss
 from train.plots import plot_curves
-from train.student import STUDENTS, build_student, count_parameters
+from train.student import ARCHITECTURES, build_student, count_parameters
 from train.teacher_weights import load_teacher
 from train.validate import Validator
 
@@ -226,7 +226,7 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
                         help="default: the seed student; fast: the CPU real-time student (clean blur); webcam: the "
                              "default student, trained on the webcam model (noise, codecs); smoke: a test run")
     # --arch, not --student: everywhere else --student names a shipped, trained student (webcam, fast, seed)
-    parser.add_argument("--arch", choices=sorted(STUDENTS), help="student architecture (overrides the preset)")
+    parser.add_argument("--arch", choices=sorted(ARCHITECTURES), help="student architecture (overrides the preset)")
     parser.add_argument("--arch-args", type=json.loads, metavar="JSON",
                         help='architecture arguments merged into the preset\'s, e.g. \'{"channels": 48}\'')
     parser.add_argument("--lr", type=positive_float, help="Adam learning rate (above 0)")
