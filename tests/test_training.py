@@ -104,6 +104,7 @@ def test_resume_continues_exactly(mini_corpus, tmp_path):
     resumed_cfg = _smoke(mini_corpus, tmp_path / "b", epochs=2, steps_per_epoch=4, alpha=1.0)
     first = load_checkpoint(tmp_path / "b" / "last.pt")
     first["config"] = resumed_cfg.to_dict()  # the longer run's config: same run, more epochs
+    del first["config"]["degrade"]["kind"]  # as a run folder written before degradations had a kind
     torch.save(first, tmp_path / "b" / "last.pt")
     resumed = train(resumed_cfg)
     assert len(resumed) == 2

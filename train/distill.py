@@ -224,7 +224,7 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="default", choices=PRESETS,
                         help="default: the seed student; fast: the CPU real-time student (clean blur); webcam: the "
-                             "default student, trained on the webcam model (noise, codecs); smoke: a test run")
+                             "default student, trained on the camera degradation (noise, codecs); smoke: a test run")
     # --arch, not --student: everywhere else --student names a shipped, trained student (webcam, fast, seed)
     parser.add_argument("--arch", choices=sorted(ARCHITECTURES), help="student architecture (overrides the preset)")
     parser.add_argument("--arch-args", type=json.loads, metavar="JSON",
@@ -252,7 +252,8 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     parser.add_argument("--fresh", action="store_true", help="ignore an existing last.pt and start over")
     parser.add_argument("--init", help="start from this checkpoint's weights (fine-tuning; same student)")
     parser.add_argument("--benchmark-share", type=unit_float,
-                        help="webcam preset: the share of training samples given the benchmark blur instead")
+                        help="the camera degradation (--preset webcam): the share of training samples given the "
+                             "benchmark blur instead")
     parser.add_argument("--ship", type=Path, help="copy the best checkpoint (without optimizer state) here")
     args = parser.parse_args(argv)
     cfg = preset(args.preset)
@@ -272,7 +273,7 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
         cfg.plateau_patience = args.patience
     if args.benchmark_share is not None:
         if cfg.degrade.kind != "camera" or not 0 <= args.benchmark_share <= 1:
-            raise SharpcamError("--benchmark-share takes 0..1 and applies to the webcam preset")
+            raise SharpcamError("--benchmark-share takes 0..1 and applies to the camera degradation (--preset webcam)")
         cfg.degrade = replace(cfg.degrade, benchmark_prob=args.benchmark_share)
     if args.video_mix:
         cfg.degrade = BlurConfig(rescale_prob=0.3, noise_prob=0.3, jpeg_prob=0.3)
