@@ -36,7 +36,8 @@ from runtime.adaptive import AdaptiveBackend  # noqa: E402
 from runtime.contract import DEFAULT_STUDENT, checkpoint_path, graph_path, reset_state  # noqa: E402
 from runtime.entry import write_text_atomic  # noqa: E402
 from runtime.sources import BuiltinClip  # noqa: E402
-from train.webcam import condition_params, degrade_clip  # noqa: E402
+from train.conditions import condition_params  # noqa: E402
+from train.degrade import apply_clip  # noqa: E402
 
 
 class _Same:
@@ -60,9 +61,9 @@ def skip_shares(corpus: Path, photos: int) -> dict[str, float]:
     shares: dict[str, list[float]] = {}
     for ident, photo in spread_photos(corpus, "test", photos):
         still = cover(photo, STILL_SIZE)
-        clips = {c: degrade_clip([still] * FRAMES, condition_params(c, f"{ident}/still")) for c in ("office", "lowlight")}
+        clips = {c: apply_clip([still] * FRAMES, condition_params(c, f"{ident}/still")) for c in ("office", "lowlight")}
         for kind in ("pan", "zoom"):
-            clips[kind] = degrade_clip(moving_clip(still, kind, FRAMES)[0], condition_params("office", f"{ident}/{kind}"))
+            clips[kind] = apply_clip(moving_clip(still, kind, FRAMES)[0], condition_params("office", f"{ident}/{kind}"))
         for kind, clip in clips.items():
             policy = AdaptiveBackend(_Same(), "skip")
             for frame in clip:

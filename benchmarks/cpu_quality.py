@@ -7,7 +7,7 @@ Columns: the degraded input; the default student through ONNX Runtime (its any-s
 `runtime.sharpen` runs it); through OpenVINO in float32 and in bf16 (its frame graph reshaped to each
 image); and OpenVINO (the precision `auto` picks here) under the `scale75` and `scale50` load policies
 (runtime/adaptive.py: the model on a shrunk frame, its correction scaled up). Every image starts a fresh
-stream (reset temporal state). SSIM/PSNR to the clean image, webcam conditions of train/webcam.py.
+stream (reset temporal state). SSIM/PSNR to the clean image, webcam conditions of train/conditions.py.
 The `skip` policy needs a sequence: its cost is in benchmarks/stability.py (`make stability`).
 Writes OUT.md, OUT.json, OUT.png.
 """
@@ -23,12 +23,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import command_line, describe  # noqa: E402
-from benchmarks.webcam_quality import Method, evaluate, markdown, summarize, write_outputs  # noqa: E402
+from benchmarks.webcam_quality import markdown, write_outputs  # noqa: E402
 from runtime.adaptive import AdaptiveBackend  # noqa: E402
 from runtime.backends import Backend, OnnxBackend  # noqa: E402
 from runtime.entry import ending, positive_int, threads  # noqa: E402
 from runtime.contract import DEFAULT_STUDENT, STUDENTS, graph_path  # noqa: E402
-from train.webcam import CONDITIONS  # noqa: E402
+from train.conditions import CONDITIONS  # noqa: E402
+from train.evaluation import Method, evaluate, identity, summarize  # noqa: E402
 
 
 def backend_method(backend: Backend) -> Method:
@@ -50,7 +51,7 @@ def methods_for(student: str, threads: int) -> tuple[dict[str, Method], dict[str
     for policy in ("scale75", "scale50"):
         backends[f"openvino {auto} {policy}"] = AdaptiveBackend(
             OpenVinoBackend(frame_graph, threads), policy)
-    methods: dict[str, Method] = {"input": lambda rgb, _s, _p: rgb}
+    methods: dict[str, Method] = {"input": identity}
     methods.update({label: backend_method(b) for label, b in backends.items()})
     return methods, {label: b.name for label, b in backends.items()}
 
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     methods, names = methods_for(args.student, args.threads)
-    rows = evaluate(args.corpus, args.split, list(CONDITIONS), methods, args.limit)
+    rows = evaluate(args.corpus, args.split, methods, list(CONDITIONS), args.limit, desc="cpu quality")
     summary = summarize(rows)
     command = command_line("benchmarks.cpu_quality", argv)
     text = markdown(summary, f"Quality per CPU engine and load policy ({args.student} student, {args.split} split)")

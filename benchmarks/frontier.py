@@ -94,7 +94,7 @@ def export_variant(v: Variant, work: Path) -> dict[str, Path]:
 def measure_quality(graph: Path, corpus: Path, split: str) -> dict[str, float]:
     """Mean SSIM per category (and 'all') of the graph on the split, through ONNX Runtime."""
     from runtime.backends import OnnxBackend
-    from train.evaluate import evaluate, summarize
+    from train.evaluation import evaluate, summarize
 
     backend = OnnxBackend(graph, device="cpu")
 
@@ -102,7 +102,7 @@ def measure_quality(graph: Path, corpus: Path, split: str) -> dict[str, float]:
         backend.reset()  # independent photos: the temporal filter must not blend one into the next
         return backend.submit(blurred_rgb[..., ::-1])[0][..., ::-1]
 
-    summary = summarize(evaluate(corpus, split, {"graph": run}))["graph"]
+    summary = summarize(evaluate(corpus, split, {"graph": run}))["benchmark"]["graph"]
     backend.close()
     return {cat: round(s["ssim"], 4) for cat, s in summary.items()}
 

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `python benchmarks/luma_oracle.py` from a checkout
 
 from train.corpus import CATEGORIES, load_manifest  # noqa: E402
-from train.degrade import benchmark_degrade  # noqa: E402
+from train.blur import benchmark_degrade  # noqa: E402
 from train.images import LoadReport, read_rgb  # noqa: E402
 from train.metrics import ssim  # noqa: E402
 from train.student import LUMA  # noqa: E402

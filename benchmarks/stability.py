@@ -38,7 +38,8 @@ from runtime.errors import SharpcamError  # noqa: E402
 from train.corpus import load_manifest  # noqa: E402
 from train.images import LoadReport, read_rgb  # noqa: E402
 from train.metrics import ssim  # noqa: E402
-from train.webcam import condition_params, degrade_clip  # noqa: E402
+from train.conditions import condition_params  # noqa: E402
+from train.degrade import apply_clip  # noqa: E402
 
 FRAMES, SETTLE = 24, 4
 STILL_SIZE, MOVING_SIZE = (640, 480), (512, 384)
@@ -131,7 +132,7 @@ def measure(models: dict[str, tuple[Path, tuple[str, ...]]], photos: list[tuple[
     for ident, photo in tqdm(photos, desc="stability", unit="photo"):
         still = cover(photo, STILL_SIZE)
         for condition in ("office", "lowlight"):
-            noisy = degrade_clip([still] * frames, condition_params(condition, f"{ident}/still"))
+            noisy = apply_clip([still] * frames, condition_params(condition, f"{ident}/still"))
             base = temporal_std(noisy)
             rows.append(_row(ident, f"still {condition}", "input", noisy, [still] * frames, base=base))
             src = write_clip(noisy, work)
@@ -140,7 +141,7 @@ def measure(models: dict[str, tuple[Path, tuple[str, ...]]], photos: list[tuple[
                 rows.append(_row(ident, f"still {condition}", label, out, [still] * frames, base=base))
         for kind in ("pan", "zoom"):
             clean, mats = moving_clip(cover(photo, STILL_SIZE), kind, frames)
-            noisy = degrade_clip(clean, condition_params("office", f"{ident}/{kind}"))
+            noisy = apply_clip(clean, condition_params("office", f"{ident}/{kind}"))
             clean_warp = warp_error(clean, mats)
             rows.append(_row(ident, kind, "input", noisy, clean, mats=mats, clean_warp=clean_warp))
             outs, src = {}, write_clip(noisy, work)

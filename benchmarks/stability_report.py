@@ -5,19 +5,16 @@ from pathlib import Path
 
 import numpy as np
 
+from train.evaluation import nest
+
 METRICS = {"std_ratio": "temporal std / input's", "ssim": "SSIM to clean", "warp_error": "warp error (levels)"}
 
 
 def summarize(rows: list[dict]) -> dict:
-    """{scene: {method: {metric: mean over photos}}}."""
-    out: dict = {}
-    for scene in dict.fromkeys(r["scene"] for r in rows):
-        out[scene] = {}
-        for method in dict.fromkeys(r["method"] for r in rows):
-            sel = [r for r in rows if r["scene"] == scene and r["method"] == method]
-            out[scene][method] = {k: float(np.mean([r[k] for r in sel])) for k in METRICS if k in sel[0]}
-            out[scene][method]["n"] = len(sel)
-    return out
+    """{scene: {method: {metric: mean over photos, n}}}."""
+    def means(sel: list[dict]) -> dict:
+        return {**{k: float(np.mean([r[k] for r in sel])) for k in METRICS if k in sel[0]}, "n": len(sel)}
+    return nest(rows, ("scene", "method"), means)
 
 
 def write_markdown(rows: list[dict], path: Path, what: str, command: str = "") -> dict:

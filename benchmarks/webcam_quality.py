@@ -3,7 +3,7 @@
     python -m benchmarks.webcam_quality --model webcam=engines/webcam.onnx --model fast=engines/fast.onnx
     python -m benchmarks.webcam_quality --no-teacher --out runs/quality-quick --limit 6
 
-Conditions (train/webcam.py CONDITIONS, fixed per test image): the report's benchmark blur, office light,
+Conditions (train/conditions.py CONDITIONS, fixed per test image): the report's benchmark blur, office light,
 low light, starved bitrate. Methods: the degraded input, unsharp mask, AMD CAS (a port of ffmpeg's `cas`,
 strength 0.8), OpenCV fastNlMeans + mild unsharp, the RRDB teacher (down2; ~20 s per 640x480 image on a
 2-core CPU, cached under --cache), and each student: an .onnx graph runs through the runtime's ONNX
@@ -14,14 +14,11 @@ Writes OUT.md, OUT.json and OUT.png (default benchmarks/results/webcam_quality).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `python benchmarks/webcam_quality.py` from a checkout
@@ -29,12 +26,9 @@ sys.path.insert(0, str(ROOT))  # `python benchmarks/webcam_quality.py` from a ch
 from benchmarks.baselines import BASELINES  # noqa: E402
 from runtime.entry import ending, write_text_atomic  # noqa: E402
 from runtime.errors import SharpcamError  # noqa: E402
-from train.corpus import CATEGORIES, load_manifest  # noqa: E402
-from train.images import LoadReport, read_rgb  # noqa: E402
-from train.metrics import psnr, ssim  # noqa: E402
-from train.webcam import CONDITION_NOTES, CONDITIONS, apply_webcam, condition_params  # noqa: E402
-
-Method = Callable[[np.ndarray, str, dict], np.ndarray]  # (degraded RGB, image sha, params) -> RGB
+from train.conditions import CONDITION_NOTES, CONDITIONS  # noqa: E402
+from train.corpus import CATEGORIES  # noqa: E402
+from train.evaluation import Method, evaluate, identity, student_method, summarize, teacher_method  # noqa: E402
 
 
 def onnx_method(path: Path, strength: float = 1.0) -> Method:
@@ -43,72 +37,22 @@ def onnx_method(path: Path, strength: float = 1.0) -> Method:
     return lambda rgb, _sha, _p: sharpener.sharpen(np.ascontiguousarray(rgb[..., ::-1]))[..., ::-1]
 
 
-def checkpoint_method(path: Path) -> Method:
-    from train.checkpoint import student_from_checkpoint
-    from train.tensors import run_model
-    model, _ = student_from_checkpoint(path)
-    return lambda rgb, _sha, _p: run_model(model, rgb)
-
-
-def teacher_method(cache: Path) -> Method:
-    from train.evaluate import teacher_method as cached_teacher
-    return cached_teacher(None, "down2", cache)
-
-
 def methods_for(students: list[tuple[str, Path]], teacher: bool, cache: Path,
                 strengths: tuple[float, ...] = (1.0,)) -> dict[str, Method]:
-    methods: dict[str, Method] = {"input": lambda rgb, _s, _p: rgb}
+    methods: dict[str, Method] = {"input": identity}
     for name, fn in BASELINES.items():
         methods[name] = (lambda f: lambda rgb, _s, _p: f(rgb))(fn)
     if teacher:
-        methods["teacher (RRDB)"] = teacher_method(cache)
+        methods["teacher (RRDB)"] = teacher_method(None, "down2", cache)
     for label, path in students:
         if not path.exists():
             raise SharpcamError(f"student {label}: {path} not found")
         if path.suffix != ".onnx":
-            methods[label] = checkpoint_method(path)
+            methods[label] = student_method(path)
             continue
         for s in strengths:
             methods[label if s == 1.0 else f"{label} @{s:g}"] = onnx_method(path, s)
     return methods
-
-
-def evaluate(corpus: Path, split: str, conditions: list[str], methods: dict[str, Method],
-             limit: int | None = None) -> list[dict]:
-    entries = [e for e in load_manifest(corpus) if e.split == split][:limit]
-    if not entries:
-        raise SharpcamError(f"the '{split}' split of {corpus} is empty; build the corpus with 'make corpus'")
-    rows, report = [], LoadReport()
-    for e in tqdm(entries, desc=f"webcam quality ({split})", unit="img"):
-        img = read_rgb(corpus / e.file, report)
-        if img is None:
-            continue
-        sha = hashlib.sha256(img.tobytes()).hexdigest()
-        for condition in conditions:
-            params = condition_params(condition, e.id)
-            degraded = apply_webcam(img, params)
-            for name, method in methods.items():
-                out = method(degraded, sha, params)
-                rows.append({"image": e.id, "category": e.category, "condition": condition, "method": name,
-                             "ssim": ssim(out, img), "psnr": psnr(out, img)})
-    report.warn()
-    return rows
-
-
-def summarize(rows: list[dict]) -> dict:
-    """{condition: {method: {category or 'all': {n, ssim, psnr}}}}."""
-    out: dict = {}
-    for cond in dict.fromkeys(r["condition"] for r in rows):
-        out[cond] = {}
-        for method in dict.fromkeys(r["method"] for r in rows):
-            mine = [r for r in rows if r["condition"] == cond and r["method"] == method]
-            out[cond][method] = {}
-            for cat in [*CATEGORIES, "all"]:
-                sel = [r for r in mine if cat == "all" or r["category"] == cat]
-                if sel:
-                    out[cond][method][cat] = {"n": len(sel), "ssim": float(np.mean([r["ssim"] for r in sel])),
-                                              "psnr": float(np.mean([r["psnr"] for r in sel]))}
-    return out
 
 
 def markdown(summary: dict, title: str) -> str:
@@ -195,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
         p.error(f"unknown condition(s) {unknown}; choose from {list(CONDITIONS)}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     methods = methods_for(args.model, not args.no_teacher, args.cache, args.strengths)
-    rows = evaluate(args.corpus, args.split, conditions, methods, args.limit)
+    rows = evaluate(args.corpus, args.split, methods, conditions, args.limit, desc="webcam quality")
     summary = summarize(rows)
     text = markdown(summary, f"Quality under webcam conditions, {args.split} split ({args.corpus})")
     write_outputs(args.out, text, summary, {"conditions": {c: CONDITION_NOTES[c] for c in conditions},

@@ -25,7 +25,7 @@ from torch import nn
 from runtime.contract import RESOLUTIONS  # noqa: F401 - re-exported for export/
 from runtime.contract import state_shape
 from train.student import LUMA, FastStudent
-from train.temporal import TemporalConfig, TemporalFilter, reset_state
+from train.temporal import TemporalConfig, TemporalFilter, reset_state, temporal_blend
 
 
 class FloatGraph(nn.Module):
@@ -75,7 +75,7 @@ class LeanFrameGraph(nn.Module):
         if not lean_graph_fits(student):
             raise ValueError("LeanFrameGraph needs an RGB FastStudent")
         self.student, self.scale, self.dtype = student.eval(), student.scale, dtype
-        self.temporal = TemporalFilter(temporal)  # its settings; the math is written out in forward()
+        self.temporal = TemporalFilter(temporal)  # its settings; forward() runs its math in this layout
         planes = self.scale * self.scale
         # The student's unshuffled channel c*s*s + dy*s + dx holds RGB colour c at offset (dy, dx). Here channel
         # (dy*s + dx)*3 + c holds BGR colour c: the order in which an H x W x 3 frame already lies in memory.
@@ -108,11 +108,9 @@ class LeanFrameGraph(nn.Module):
         z = self.tail(self.body(self.head(unshuffled))).permute(0, 2, 3, 1)  # 1 x h x w x (s*s*3)
         correction = z.reshape(h, w, s, s * 3).permute(0, 2, 1, 3).reshape(height, width, 3)
         y = (x + correction).clamp(0.0, 255.0)  # the student's output, in levels
-        # the temporal filter (train/temporal.py) in levels, on H x W tensors
-        cfg = self.temporal.cfg
-        d = y - state.reshape(height, width, 3) * 255.0
-        moved = ((_box3_mean((d * self.luma_bgr).sum(2).abs()) - cfg.low) * (1.0 / (cfg.high - cfg.low)))
-        out = y - (cfg.hold * (1.0 - moved.clamp(0.0, 1.0))).unsqueeze(2) * d
+        # the temporal filter (train/temporal.py) in levels, on H x W x 3 BGR tensors
+        out = temporal_blend(y, state.reshape(height, width, 3) * 255.0, self.temporal.cfg, self.luma_bgr,
+                             _box3_mean, channel_dim=2, keepdim=False, levels=1.0)
         shown = x + strength.to(self.dtype).clamp(0.0, 1.0) * (out - x)
         return (shown + 0.5).clamp(0.0, 255.0).to(torch.uint8), (out * (1.0 / 255.0)).reshape(1, 3, height, width)
 

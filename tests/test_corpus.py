@@ -10,7 +10,8 @@ from PIL import Image
 
 from runtime.errors import SharpcamError
 from train.corpus import Entry, assign_splits, build_corpus, group_of, summary, views
-from train.evaluate import evaluate, markdown, summarize
+from train.evaluate import markdown
+from train.evaluation import evaluate, summarize
 from train.images import LoadReport, read_rgb
 
 
@@ -119,7 +120,7 @@ def test_evaluation_table(mini_corpus):
         truth[hashlib.sha256(img.tobytes()).hexdigest()] = img
     methods["perfect"] = perfect
     rows = evaluate(mini_corpus, "test", methods)
-    table = summarize(rows)
+    table = summarize(rows, count_above_0_9=True)["benchmark"]
     assert table["perfect"]["all"]["ssim"] == pytest.approx(1.0)
     assert table["perfect"]["all"]["above_0_9"] == table["perfect"]["all"]["n"] == 2
     assert table["blurred input"]["all"]["ssim"] < 0.99

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy.signal import convolve2d
 
-from train.degrade import (BENCHMARK, DegradeConfig, apply, benchmark_degrade, gaussian_blur_u8,
-                           gaussian_kernel, sample_params, seed_for)
+from train.blur import BENCHMARK, BlurConfig, apply_blur, benchmark_degrade, gaussian_blur_u8, gaussian_kernel
+from train.seeds import seed_for
 from train.metrics import ssim, unsharp_baseline
 
 
@@ -43,19 +43,19 @@ def test_kernel_is_normalised_and_symmetric():
 
 
 def test_video_call_degradations_keep_size_and_are_json(image):
-    cfg = DegradeConfig(rescale_prob=1.0, noise_prob=1.0, jpeg_prob=1.0)
-    params = sample_params(cfg, np.random.default_rng(3))
+    cfg = BlurConfig(rescale_prob=1.0, noise_prob=1.0, jpeg_prob=1.0)
+    params = cfg.sample(np.random.default_rng(3))
     assert {"rescale", "noise_std", "jpeg"} <= set(params)
     json.dumps(params)
-    out = apply(image, params)
+    out = apply_blur(image, params)
     assert out.shape == image.shape and out.dtype == np.uint8
-    assert np.array_equal(out, apply(image, params))
+    assert np.array_equal(out, apply_blur(image, params))
 
 
 def test_blur_lowers_ssim_and_unsharp_mask_recovers_some():
     from skimage import data
     img = data.astronaut()[100:260, 100:260]
-    blurred = apply(img, {"kernel": 9, "sigma": 2.0})
+    blurred = apply_blur(img, {"kernel": 9, "sigma": 2.0})
     s_blur = ssim(blurred, img)
     assert s_blur < 0.95
     assert ssim(unsharp_baseline(blurred), img) > s_blur

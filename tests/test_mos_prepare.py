@@ -15,7 +15,7 @@ from benchmarks.mos.__main__ import main
 from benchmarks.mos.prepare import PrepareConfig, parse_model, prepare
 from benchmarks.mos.study import load_study
 from runtime.errors import SharpcamError
-from train.degrade import benchmark_degrade
+from train.blur import benchmark_degrade
 from train.metrics import unsharp_baseline
 
 SK = Path(skimage.__file__).parent / "data"

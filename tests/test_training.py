@@ -14,7 +14,7 @@ from train.bank import BankConfig, build_bank
 from train.checkpoint import load_checkpoint, ship, student_from_checkpoint
 from train.config import TrainConfig, preset
 from train.corpus import load_manifest
-from train.degrade import DegradeConfig
+from train.blur import BlurConfig
 from train.config import FAST_ARGS
 from train.distill import parse_args, train
 from train.losses import distill_loss, ssim_loss
@@ -49,13 +49,13 @@ def test_teacher_outputs_are_cached_and_keyed_by_weights(mini_corpus, tmp_path):
     entries = [e for e in load_manifest(mini_corpus) if e.split == "train"]
     cfg = BankConfig(patch=32, margin=4, variants=2)
     teacher = CountingTeacher()
-    bank = build_bank(entries, mini_corpus, DegradeConfig(), cfg, teacher, "sha-a", tmp_path)
+    bank = build_bank(entries, mini_corpus, BlurConfig(), cfg, teacher, "sha-a", tmp_path)
     assert len(bank) == 2 * len(entries) and teacher.calls == len(bank)
     assert bank.lq.shape == bank.hq.shape == bank.teacher.shape == (len(bank), 3, 32, 32)
-    again = build_bank(entries, mini_corpus, DegradeConfig(), cfg, teacher, "sha-a", tmp_path)
+    again = build_bank(entries, mini_corpus, BlurConfig(), cfg, teacher, "sha-a", tmp_path)
     assert teacher.calls == len(bank)  # all from the cache
     assert torch.equal(again.teacher, bank.teacher) and torch.equal(again.lq, bank.lq)
-    build_bank(entries, mini_corpus, DegradeConfig(), cfg, teacher, "sha-b", tmp_path)
+    build_bank(entries, mini_corpus, BlurConfig(), cfg, teacher, "sha-b", tmp_path)
     assert teacher.calls == 2 * len(bank)  # other weights, other keys
 
 
@@ -104,6 +104,7 @@ def test_resume_continues_exactly(mini_corpus, tmp_path):
     resumed_cfg = _smoke(mini_corpus, tmp_path / "b", epochs=2, steps_per_epoch=4, alpha=1.0)
     first = load_checkpoint(tmp_path / "b" / "last.pt")
     first["config"] = resumed_cfg.to_dict()  # the longer run's config: same run, more epochs
+    del first["config"]["degrade"]["kind"]  # as a run folder written before degradations had a kind
     torch.save(first, tmp_path / "b" / "last.pt")
     resumed = train(resumed_cfg)
     assert len(resumed) == 2

@@ -1,4 +1,4 @@
-"""The webcam degradation model, its real codecs, and the training bank built from it."""
+"""The camera degradation model, its real codecs, and the training bank built from it."""
 from __future__ import annotations
 
 import json
@@ -12,30 +12,31 @@ from train.bank import BankConfig, build_bank
 from train.codecs import encode_decode_video
 from train.config import TrainConfig, preset
 from train.corpus import load_manifest
-from train.degrade import benchmark_degrade
+from train.blur import benchmark_degrade
 from train.metrics import psnr
-from train.webcam import (CONDITIONS, WEBCAM, WebcamConfig, apply_webcam, condition_params, degrade_clip,
-                          sample_webcam)
+from train.camera import CAMERA, CameraConfig
+from train.conditions import CONDITIONS, condition_params
+from train.degrade import apply, apply_clip
 
 PHOTO = np.ascontiguousarray(skimage.data.astronaut()[100:292, 150:406])  # 256x192, a face
 
 
 def test_sampled_parameters_are_deterministic_json_and_in_range():
-    a = [sample_webcam(WEBCAM, np.random.default_rng(s)) for s in range(300)]
-    b = [sample_webcam(WEBCAM, np.random.default_rng(s)) for s in range(300)]
+    a = [CAMERA.sample(np.random.default_rng(s)) for s in range(300)]
+    b = [CAMERA.sample(np.random.default_rng(s)) for s in range(300)]
     assert a == b
     assert json.loads(json.dumps(a)) == a  # a cache key must survive JSON
     for p in a:
         if p.get("blur", [None])[0] == "gauss":
-            assert WEBCAM.sigma[0] <= min(p["blur"][1:3]) and max(p["blur"][1:3]) <= WEBCAM.aniso_sigma[1]
+            assert CAMERA.sigma[0] <= min(p["blur"][1:3]) and max(p["blur"][1:3]) <= CAMERA.aniso_sigma[1]
         if "noise" in p:
-            assert WEBCAM.shot[0] <= p["noise"]["shot"] <= WEBCAM.shot[1]
-            assert WEBCAM.read[0] <= p["noise"]["read"] <= WEBCAM.read[1]
-        assert WEBCAM.exposure[0] <= p["exposure"] <= 1.0
+            assert CAMERA.shot[0] <= p["noise"]["shot"] <= CAMERA.shot[1]
+            assert CAMERA.read[0] <= p["noise"]["read"] <= CAMERA.read[1]
+        assert CAMERA.exposure[0] <= p["exposure"] <= 1.0
         if "jpeg" in p:
-            assert WEBCAM.jpeg_quality[0] <= p["jpeg"] <= WEBCAM.jpeg_quality[1]
+            assert CAMERA.jpeg_quality[0] <= p["jpeg"] <= CAMERA.jpeg_quality[1]
         if "video" in p:
-            assert p["video"][0] in ("h264", "vp8") and WEBCAM.crf[0] <= p["video"][1] <= WEBCAM.crf[1]
+            assert p["video"][0] in ("h264", "vp8") and CAMERA.crf[0] <= p["video"][1] <= CAMERA.crf[1]
     kinds = {p["video"][0] for p in a if "video" in p}
     assert kinds == {"h264", "vp8"}, "both codecs are sampled"
     assert any(p["exposure"] < 1 for p in a) and any("isp_sharpen" in p for p in a)
@@ -43,10 +44,10 @@ def test_sampled_parameters_are_deterministic_json_and_in_range():
 
 def test_same_parameters_same_pixels_and_fresh_noise_per_frame():
     params = condition_params("office", "img-1")
-    first = apply_webcam(PHOTO, params)
-    assert np.array_equal(first, apply_webcam(PHOTO, params))
+    first = apply(PHOTO, params)
+    assert np.array_equal(first, apply(PHOTO, params))
     assert first.shape == PHOTO.shape and first.dtype == np.uint8
-    assert not np.array_equal(first, apply_webcam(PHOTO, params, frame=1)), "each frame is a new exposure"
+    assert not np.array_equal(first, apply(PHOTO, params, frame=1)), "each frame is a new exposure"
     assert condition_params("office", "img-1") == params
     assert condition_params("office", "img-2") != params
 
@@ -57,7 +58,7 @@ def test_sensor_noise_levels_at_mid_grey_match_the_documented_ranges(condition, 
     params.pop("jpeg")
     params.pop("blur")
     grey = np.full((160, 160, 3), 128, np.uint8)
-    out = apply_webcam(grey, params).astype(np.float64)
+    out = apply(grey, params).astype(np.float64)
     assert low <= out.std() <= high
     assert abs(out.mean() - 128) < 1.5  # noise, not a brightness change
 
@@ -66,7 +67,7 @@ def test_benchmark_condition_is_the_reports_blur_exactly():
     params = condition_params("benchmark", "img-7")
     blurred, expected = benchmark_degrade(PHOTO, "img-7")
     assert params == expected
-    assert np.array_equal(apply_webcam(PHOTO, params), blurred)
+    assert np.array_equal(apply(PHOTO, params), blurred)
 
 
 @pytest.mark.parametrize("codec", ["h264", "vp8"])
@@ -83,22 +84,22 @@ def test_video_codec_round_trip_is_real_lossy_and_deterministic(codec):
 def test_starved_condition_goes_through_h264_and_clips_keep_their_length():
     params = condition_params("starved", "img-3")
     assert params["video"][0] == "h264"
-    clip = degrade_clip([PHOTO] * 5, params)
+    clip = apply_clip([PHOTO] * 5, params)
     assert len(clip) == 5 and all(f.shape == PHOTO.shape for f in clip)
     assert psnr(clip[-1], PHOTO) < 35
 
 
 def test_every_condition_degrades():
     for condition in CONDITIONS:
-        out = apply_webcam(PHOTO, condition_params(condition, "x"))
+        out = apply(PHOTO, condition_params(condition, "x"))
         assert 15 < psnr(out, PHOTO) < 40, condition
 
 
 def test_webcam_bank_is_deterministic(mini_corpus, tmp_path):
     entries = [e for e in load_manifest(mini_corpus) if e.split == "train"]
     cfg = BankConfig(patch=64, margin=8, variants=3)
-    a = build_bank(entries, mini_corpus, WebcamConfig(), cfg, None, "", tmp_path)
-    b = build_bank(entries, mini_corpus, WebcamConfig(), cfg, None, "", tmp_path)
+    a = build_bank(entries, mini_corpus, CameraConfig(), cfg, None, "", tmp_path)
+    b = build_bank(entries, mini_corpus, CameraConfig(), cfg, None, "", tmp_path)
     assert a.lq.shape == (3 * len(entries), 3, 64, 64) and a.teacher is None
     assert np.array_equal(a.lq.numpy(), b.lq.numpy())
     assert not np.array_equal(a.lq.numpy(), a.hq.numpy())
@@ -106,10 +107,10 @@ def test_webcam_bank_is_deterministic(mini_corpus, tmp_path):
 
 def test_webcam_preset_round_trips_through_its_config_dict():
     cfg = preset("webcam")
-    assert isinstance(cfg.degrade, WebcamConfig) and cfg.val_conditions == tuple(CONDITIONS)
+    assert isinstance(cfg.degrade, CameraConfig) and cfg.val_conditions == tuple(CONDITIONS)
     again = TrainConfig.from_dict(cfg.to_dict())
     assert again.to_dict() == cfg.to_dict()
-    assert {f.name for f in fields(WebcamConfig)} <= set(cfg.to_dict()["degrade"])
+    assert {f.name for f in fields(CameraConfig)} <= set(cfg.to_dict()["degrade"])
 
 
 # --- the benchmark suites, smoke-sized --------------------------------------------------------------

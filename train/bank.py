@@ -9,9 +9,8 @@ the teacher weights and this file's format version.
 from __future__ import annotations
 
 import hashlib
-import os
-import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -19,13 +18,14 @@ import torch
 from tqdm import tqdm
 
 from train.corpus import Entry
-from train.degrade import DegradeConfig, apply, sample_params, seed_for
-from train.webcam import WebcamConfig, apply_webcam, sample_webcam
+from train.degrade import DegradeConfig
 from train.images import LoadReport, read_rgb
+from train.seeds import seed_for
 from train.teacher import sharpen_same_size
+from train.teacher_cache import TeacherCache
 from train.tensors import to_tensor
 
-CACHE_VERSION = 2  # 2: webcam degradations (VP8 with a fixed quantizer)
+CACHE_VERSION = 2  # the teacher cache key's tag; 2: camera degradations (VP8 with a fixed quantizer)
 
 
 @dataclass
@@ -48,9 +48,9 @@ class Bank:
         return self.lq.shape[0]
 
 
-def build_bank(entries: list[Entry], corpus: Path, degrade: DegradeConfig | WebcamConfig, cfg: BankConfig,
+def build_bank(entries: list[Entry], corpus: Path, degrade: DegradeConfig, cfg: BankConfig,
                teacher: torch.nn.Module | None, teacher_sha: str, cache: Path) -> Bank:
-    cache.mkdir(parents=True, exist_ok=True)
+    teacher_cache = TeacherCache(cache)
     report = LoadReport()
     lq, hq, tq = [], [], []
     jobs = [(e, v) for e in entries for v in range(cfg.variants)]
@@ -66,8 +66,8 @@ def build_bank(entries: list[Entry], corpus: Path, degrade: DegradeConfig | Webc
         lq.append(_center(low, cfg.margin))
         hq.append(_center(high, cfg.margin))
         if teacher is not None:
-            key = json.dumps([CACHE_VERSION, img_sha, params, box, cfg.teacher_mode, teacher_sha])
-            tq.append(_teacher_patch(teacher, low, cfg, cache / f"{hashlib.sha256(key.encode()).hexdigest()}.npy"))
+            key = [CACHE_VERSION, img_sha, params, box, cfg.teacher_mode, teacher_sha]
+            tq.append(teacher_cache.get(key, partial(_teacher_patch, teacher, low, cfg)))
     report.warn()
     if not lq:
         raise ValueError("no training patches: the training split is empty or unreadable")
@@ -75,28 +75,22 @@ def build_bank(entries: list[Entry], corpus: Path, degrade: DegradeConfig | Webc
     return Bank(stack(lq), stack(hq), stack(tq) if tq else None)
 
 
-# Webcam degradations run on the crop plus this border (not the whole image: 64 variants of 126 images
-# would cost minutes), so blur, noise correlation and codec blocks near the crop's edge see real pixels.
-WEBCAM_BORDER = 16
-
-
-def _degraded_patch(img: np.ndarray, image_id: str, variant: int, degrade: DegradeConfig | WebcamConfig,
+def _degraded_patch(img: np.ndarray, image_id: str, variant: int, degrade: DegradeConfig,
                     cfg: BankConfig) -> tuple[np.ndarray, np.ndarray, list[int], dict]:
     rng = np.random.default_rng(seed_for("bank", cfg.seed, image_id, variant))
-    webcam = isinstance(degrade, WebcamConfig)
-    params = sample_webcam(degrade, rng) if webcam else sample_params(degrade, rng)
+    params = degrade.sample(rng)
     side = cfg.patch + 2 * cfg.margin
     h, w = img.shape[:2]
     if h < side or w < side:
         raise ValueError(f"{image_id}: {w}x{h} is smaller than a {side}px training patch")
     y, x = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
-    if not webcam:
-        low = apply(img, params)[y:y + side, x:x + side]
+    if degrade.context is None:
+        low = degrade.apply(img, params)[y:y + side, x:x + side]
         return low, img[y:y + side, x:x + side], [y, x, side], params
-    b = WEBCAM_BORDER
+    b = degrade.context
     y0, x0 = max(y - b, 0), max(x - b, 0)
     region = img[y0:min(y + side + b, h), x0:min(x + side + b, w)]
-    low = apply_webcam(region, params)[y - y0:y - y0 + side, x - x0:x - x0 + side]
+    low = degrade.apply(region, params)[y - y0:y - y0 + side, x - x0:x - x0 + side]
     return np.ascontiguousarray(low), img[y:y + side, x:x + side], [y, x, side], params
 
 
@@ -104,15 +98,6 @@ def _center(a: np.ndarray, margin: int) -> np.ndarray:
     return np.ascontiguousarray(a[margin:a.shape[0] - margin, margin:a.shape[1] - margin])
 
 
-def _teacher_patch(teacher: torch.nn.Module, low: np.ndarray, cfg: BankConfig, path: Path) -> np.ndarray:
-    if path.exists():
-        try:
-            return np.load(path)
-        except (OSError, ValueError):
-            path.unlink()  # a torn write from a killed run: recompute
+def _teacher_patch(teacher: torch.nn.Module, low: np.ndarray, cfg: BankConfig) -> np.ndarray:
     out = sharpen_same_size(teacher, to_tensor(low), cfg.teacher_mode)
-    patch = _center(out[0].permute(1, 2, 0).mul(255).round().byte().numpy(), cfg.margin)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")  # ranks of a torchrun job may race here
-    np.save(tmp, patch)
-    tmp.replace(path)
-    return patch
+    return _center(out[0].permute(1, 2, 0).mul(255).round().byte().numpy(), cfg.margin)

@@ -1,13 +1,14 @@
 """Checkpoints that carry their model arguments, written atomically, loaded with weights_only=True."""
 from __future__ import annotations
 
-import os
+import io
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from runtime.entry import write_bytes_atomic
 from runtime.errors import SharpcamError
 from train.student import build_student
 
@@ -15,11 +16,10 @@ FORMAT = "sharpcam-student-v1"
 
 
 def save_atomic(obj: dict[str, Any], path: Path) -> None:
-    """Write to a temporary file in the same folder, then rename: a kill never leaves a torn file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    """torch.save through runtime's atomic writer: a kill never leaves a torn checkpoint."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    write_bytes_atomic(path, buffer.getvalue(), "; free disk space or choose another --run-dir")
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:

@@ -5,8 +5,9 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from train.bank import BankConfig
-from train.degrade import DegradeConfig
-from train.webcam import WebcamConfig
+from train.blur import BlurConfig
+from train.camera import CameraConfig
+from train.degrade import DegradeConfig, config_from_dict
 
 
 @dataclass
@@ -33,9 +34,9 @@ class TrainConfig:
     seed: int = 0
     threads: int = 0  # 0: torch's default
     bank: BankConfig = field(default_factory=BankConfig)
-    # DegradeConfig: the report's blur (plus optional extras); WebcamConfig: the webcam model (train/webcam.py)
-    degrade: DegradeConfig | WebcamConfig = field(default_factory=DegradeConfig)
-    # Evaluation conditions (train.webcam.CONDITIONS) the validation crops are degraded with; val SSIM is
+    # the training degradation, of the kind its `kind` field names (train/degrade.py)
+    degrade: DegradeConfig = field(default_factory=BlurConfig)
+    # Evaluation conditions (train.conditions.CONDITIONS) the validation crops are degraded with; val SSIM is
     # their mean, so best.pt is chosen for what the student is trained for.
     val_conditions: tuple[str, ...] = ("benchmark",)
 
@@ -45,15 +46,10 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
         d = dict(d)
-        bank, raw = BankConfig(**d.pop("bank")), _tuples(d.pop("degrade"))
-        degrade = WebcamConfig(**raw) if "blur_prob" in raw else DegradeConfig(**raw)
+        bank, degrade = BankConfig(**d.pop("bank")), config_from_dict(d.pop("degrade"))
         d["val_conditions"] = tuple(d.get("val_conditions", ("benchmark",)))
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known}, bank=bank, degrade=degrade)
-
-
-def _tuples(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
 
 
 # The CPU real-time student (issue 6): luma only, pixel-unshuffle by 2, 16 channels, 3 blocks (15,092
@@ -79,7 +75,7 @@ def preset(name: str) -> TrainConfig:
     if name == "webcam":
         return TrainConfig(run_dir="runs/webcam", student="fast", student_args=dict(WEBCAM_ARGS), alpha=1.0,
                            ssim_weight=1.0, lr=1e-3, batch=16, crop=128, epochs=100, plateau_patience=5,
-                           bank=BankConfig(variants=48), degrade=WebcamConfig(benchmark_prob=0.25),
+                           bank=BankConfig(variants=48), degrade=CameraConfig(benchmark_prob=0.25),
                            val_conditions=VAL_CONDITIONS)
     if name == "smoke":  # under a minute on a 2-core CPU, teacher included
         return TrainConfig(run_dir="runs/smoke", epochs=2, steps_per_epoch=6, batch=4, crop=48,

@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from runtime.entry import check_writable_dir, ending, int_at_least
+from runtime.entry import check_writable_dir, ending, int_at_least, write_text_atomic
 from runtime.errors import SharpcamError
 from train.images import LoadReport, list_images, read_rgb
 from train.textpages import PageRenderer, font_table
@@ -184,7 +184,7 @@ def build_corpus(out: Path, cache: Path, text_pages: int = 36, debian: bool = Tr
         raise SharpcamError("the corpus is empty: no readable image of at least 160 px was found")
     assign_splits(entries)
     manifest = {"version": 1, "categories": list(CATEGORIES), "entries": [asdict(e) for e in entries]}
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=1))
     return entries
 
 
@@ -222,7 +222,7 @@ def write_sample_corpus(root: Path, items: list[tuple[str, str, str]] = SAMPLE_I
         Image.fromarray(img[y:y + size, x:x + size]).save(root / "images" / f"{ident}.png")
         entries.append({"id": ident, "file": f"images/{ident}.png", "category": cat, "group": ident,
                         "source": "scikit-image", "split": split})
-    (root / "manifest.json").write_text(json.dumps({"version": 1, "entries": entries}))
+    write_text_atomic(root / "manifest.json", json.dumps({"version": 1, "entries": entries}))
     return root
 
 

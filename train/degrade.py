@@ -1,91 +1,66 @@
-"""Degradations: the report's benchmark blur, and optional video-call artefacts.
+"""The degradation interface: what turns a sharp image into the picture a student learns to fix.
 
-The benchmark (always reported): Gaussian blur of the 8-bit RGB image, kernel 5, 7 or 9, sigma uniform
-in [1.0, 2.5], border reflect-101 (OpenCV's default), rounded back to 8 bits.
-Optional, off by default until measured: down-up scaling, sensor noise and JPEG compression.
+Two kinds, each a config dataclass that is also the degradation, chosen by its `kind` field (stored in
+every run's config.json and checkpoint):
+- "blur" (train/blur.py `BlurConfig`): the report's benchmark blur, optionally with video-call artefacts;
+- "camera" (train/camera.py `CameraConfig`): a camera's capture chain (optics, sensor noise, in-camera
+  processing, codecs), what the `webcam` preset trains on.
 
-Every degradation is a JSON-serialisable parameter dict sampled from a seeded generator, so the same
-(image, variant) always gives the same pixels, and the parameters can key a cache.
+A degradation samples a JSON-serialisable parameter dict from a seeded generator (`sample`) and turns it
+into pixels (`apply`, `apply_clip`): the same parameters always give the same pixels, so the dict can key a
+cache. The parameters say which kind drew them, so `apply` here needs no config: validation and the
+quality benchmarks apply the fixed conditions of train/conditions.py with it.
 """
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
-from PIL import Image
-from scipy.ndimage import correlate1d
 
-from train.codecs import encode_decode_jpeg
-
-
-@dataclass
-class DegradeConfig:
-    kernel_sizes: tuple[int, ...] = (5, 7, 9)
-    sigma: tuple[float, float] = (1.0, 2.5)
-    rescale_prob: float = 0.0
-    rescale: tuple[float, float] = (0.5, 0.85)
-    noise_prob: float = 0.0
-    noise_std: tuple[float, float] = (1.0, 6.0)  # in 8-bit levels
-    jpeg_prob: float = 0.0
-    jpeg_quality: tuple[int, int] = (35, 90)
+from runtime.errors import SharpcamError
+from train.blur import BENCHMARK, BlurConfig
+from train.camera import CAMERA, CameraConfig, is_camera_params
 
 
-BENCHMARK = DegradeConfig()
+class Degradation(Protocol):
+    kind: str
+    # Pixels of real surroundings a crop needs to be degraded on its own; None: degrade the whole image.
+    context: int | None
+
+    def sample(self, rng: np.random.Generator) -> dict: ...
+
+    def apply(self, img: np.ndarray, params: dict, frame: int = 0) -> np.ndarray: ...
+
+    def apply_clip(self, frames: list[np.ndarray], params: dict, first: int = 0) -> list[np.ndarray]: ...
 
 
-def seed_for(*parts: object) -> int:
-    """A stable 63-bit seed from any parts (Python's hash() changes between runs)."""
-    return int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:8], "little") >> 1
+DegradeConfig = BlurConfig | CameraConfig
+KINDS: dict[str, type[BlurConfig] | type[CameraConfig]] = {"blur": BlurConfig, "camera": CameraConfig}
 
 
-def sample_params(cfg: DegradeConfig, rng: np.random.Generator) -> dict:
-    params: dict = {
-        "kernel": int(rng.choice(cfg.kernel_sizes)),
-        "sigma": round(float(rng.uniform(*cfg.sigma)), 4),
-    }
-    if rng.random() < cfg.rescale_prob:
-        params["rescale"] = round(float(rng.uniform(*cfg.rescale)), 4)
-    if rng.random() < cfg.noise_prob:
-        params["noise_std"] = round(float(rng.uniform(*cfg.noise_std)), 3)
-        params["noise_seed"] = int(rng.integers(2**31))
-    if rng.random() < cfg.jpeg_prob:
-        params["jpeg"] = int(rng.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1))
-    return params
+def config_from_dict(raw: dict[str, Any]) -> DegradeConfig:
+    """The degradation of a stored config (JSON lists become tuples)."""
+    raw = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    kind = raw.pop("kind", None)
+    if kind is None:
+        # Stored before degradations had a kind (run folders' config.json, checkpoints such as the shipped
+        # engines/*.pt): of the two configs, only the camera model's has `blur_prob`.
+        kind = "camera" if "blur_prob" in raw else "blur"
+    if kind not in KINDS:
+        raise SharpcamError(f"unknown degradation kind {kind!r} in a stored config; known: {', '.join(KINDS)}")
+    return KINDS[kind](**raw)
 
 
-def gaussian_kernel(size: int, sigma: float) -> np.ndarray:
-    x = np.arange(size, dtype=np.float64) - (size - 1) / 2
-    k = np.exp(-(x * x) / (2 * sigma * sigma))
-    return k / k.sum()
+def for_params(params: dict) -> Degradation:
+    """The degradation that applies `params` (whichever config drew them: applying needs no config)."""
+    return CAMERA if is_camera_params(params) else BENCHMARK
 
 
-def gaussian_blur_u8(img: np.ndarray, size: int, sigma: float) -> np.ndarray:
-    """Separable Gaussian blur of an HxWx3 uint8 image, reflect-101 border, rounded to uint8."""
-    k = gaussian_kernel(size, sigma)
-    out = correlate1d(img.astype(np.float64), k, axis=0, mode="mirror")
-    out = correlate1d(out, k, axis=1, mode="mirror")
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+def apply(img: np.ndarray, params: dict, frame: int = 0) -> np.ndarray:
+    """Degrade an HxWx3 uint8 RGB image with parameters of either kind; same size out."""
+    return for_params(params).apply(img, params, frame)
 
 
-def apply(img: np.ndarray, params: dict) -> np.ndarray:
-    """Degrade an HxWx3 uint8 image; the output has the input's size."""
-    out = gaussian_blur_u8(img, params["kernel"], params["sigma"])
-    h, w = img.shape[:2]
-    if "rescale" in params:
-        small = (max(8, round(w * params["rescale"])), max(8, round(h * params["rescale"])))
-        out = np.asarray(Image.fromarray(out).resize(small, Image.Resampling.BILINEAR))
-    if "noise_std" in params:
-        noise = np.random.default_rng(params["noise_seed"]).normal(0, params["noise_std"], out.shape)
-        out = np.clip(np.rint(out + noise), 0, 255).astype(np.uint8)
-    if "jpeg" in params:
-        out = encode_decode_jpeg(out, params["jpeg"])
-    if out.shape[:2] != (h, w):
-        out = np.asarray(Image.fromarray(out).resize((w, h), Image.Resampling.BICUBIC))
-    return np.ascontiguousarray(out)
-
-
-def benchmark_degrade(img: np.ndarray, image_id: str) -> tuple[np.ndarray, dict]:
-    """The evaluation degradation for one image: the report's blur, seeded by the image's id."""
-    params = sample_params(BENCHMARK, np.random.default_rng(seed_for("benchmark", image_id)))
-    return apply(img, params), params
+def apply_clip(frames: list[np.ndarray], params: dict, first: int = 0) -> list[np.ndarray]:
+    """A clip through one degradation: fresh sensor noise per frame where the kind has any."""
+    return for_params(params).apply_clip(frames, params, first)

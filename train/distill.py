@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import os
 import time
@@ -33,13 +34,12 @@ from train.bank import Bank, build_bank
 from train.checkpoint import FORMAT, load_checkpoint, save_atomic, ship, student_from_checkpoint
 from train.config import PRESETS, TrainConfig, preset
 from train.corpus import load_manifest
-from train.degrade import DegradeConfig
+from train.blur import BlurConfig
 from train.losses import distill_loss, ssim_loss
 from train.plots import plot_curves
-from train.student import STUDENTS, build_student, count_parameters
+from train.student import ARCHITECTURES, build_student, count_parameters
 from train.teacher_weights import load_teacher
 from train.validate import Validator
-from train.webcam import WebcamConfig
 
 
 def sample_batch(bank: Bank, cfg: TrainConfig, gen: torch.Generator, device: torch.device, rank: int = 0,
@@ -217,7 +217,8 @@ def _resume(path: Path, cfg: TrainConfig, fresh: bool, model, opt, sched, gen) -
         best = path.with_name("best.pt")
         fallback = f", or resume from the best epoch: cp {best} {path}" if best.exists() else ""
         raise SharpcamError(f"{err}; it cannot be resumed: pass --fresh to start over{fallback}") from err
-    if ckpt.get("config") != cfg.to_dict():
+    stored = ckpt.get("config")
+    if stored is None or TrainConfig.from_dict(stored) != cfg:  # from_dict: a config stored before `kind`
         raise SharpcamError(f"{path} was written with a different configuration; "
                             "pass --fresh to start over or choose another --run-dir")
     model.load_state_dict(ckpt["state_dict"])
@@ -240,11 +241,12 @@ def _save_epoch(run: Path, cfg: TrainConfig, model, opt, sched, gen, history: li
     if improved:
         save_atomic(ckpt, run / "best.pt")
     save_atomic(ckpt, run / "last.pt")  # last, so a kill between the two never loses the best
-    (run / "metrics.json").write_text(json.dumps(history, indent=1))
-    with open(run / "metrics.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(latest))
-        writer.writeheader()
-        writer.writerows(history)
+    write_text_atomic(run / "metrics.json", json.dumps(history, indent=1))
+    table = io.StringIO()
+    writer = csv.DictWriter(table, fieldnames=list(latest))
+    writer.writeheader()
+    writer.writerows(history)
+    write_text_atomic(run / "metrics.csv", table.getvalue())
     plot_curves(history, run / "curves.png", f"{cfg.student} {cfg.student_args}, alpha {cfg.alpha}")
     return best
 
@@ -253,9 +255,9 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="default", choices=PRESETS,
                         help="default: the seed student; fast: the CPU real-time student (clean blur); webcam: the "
-                             "default student, trained on the webcam model (noise, codecs); smoke: a test run")
+                             "default student, trained on the camera degradation (noise, codecs); smoke: a test run")
     # --arch, not --student: everywhere else --student names a shipped, trained student (webcam, fast, seed)
-    parser.add_argument("--arch", choices=sorted(STUDENTS), help="student architecture (overrides the preset)")
+    parser.add_argument("--arch", choices=sorted(ARCHITECTURES), help="student architecture (overrides the preset)")
     parser.add_argument("--arch-args", type=json.loads, metavar="JSON",
                         help='architecture arguments merged into the preset\'s, e.g. \'{"channels": 48}\'')
     parser.add_argument("--lr", type=positive_float, help="Adam learning rate (above 0)")
@@ -281,7 +283,8 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     parser.add_argument("--fresh", action="store_true", help="ignore an existing last.pt and start over")
     parser.add_argument("--init", help="start from this checkpoint's weights (fine-tuning; same student)")
     parser.add_argument("--benchmark-share", type=unit_float,
-                        help="webcam preset: the share of training samples given the benchmark blur instead")
+                        help="the camera degradation (--preset webcam): the share of training samples given the "
+                             "benchmark blur instead")
     parser.add_argument("--ship", type=Path, help="copy the best checkpoint (without optimizer state) here")
     args = parser.parse_args(argv)
     cfg = preset(args.preset)
@@ -300,11 +303,11 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     if args.patience is not None:
         cfg.plateau_patience = args.patience
     if args.benchmark_share is not None:
-        if not isinstance(cfg.degrade, WebcamConfig) or not 0 <= args.benchmark_share <= 1:
-            raise SharpcamError("--benchmark-share takes 0..1 and applies to the webcam preset")
+        if cfg.degrade.kind != "camera" or not 0 <= args.benchmark_share <= 1:
+            raise SharpcamError("--benchmark-share takes 0..1 and applies to the camera degradation (--preset webcam)")
         cfg.degrade = replace(cfg.degrade, benchmark_prob=args.benchmark_share)
     if args.video_mix:
-        cfg.degrade = DegradeConfig(rescale_prob=0.3, noise_prob=0.3, jpeg_prob=0.3)
+        cfg.degrade = BlurConfig(rescale_prob=0.3, noise_prob=0.3, jpeg_prob=0.3)
     if args.no_residual:
         if cfg.student != "seed":
             raise SharpcamError("--no-residual applies to the seed student only")

@@ -10,84 +10,15 @@ it as Markdown and JSON. Teacher outputs are cached (they take ~20 s per 640x480
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import torch
-from tqdm import tqdm
 
 from runtime.entry import check_writable_file, ending, write_text_atomic
-from runtime.errors import SharpcamError
-from train.checkpoint import student_from_checkpoint
-from train.corpus import CATEGORIES, load_manifest
-from train.degrade import benchmark_degrade
-from train.images import LoadReport, read_rgb
-from train.metrics import psnr, ssim, unsharp_baseline
-from train.teacher import sharpen_same_size
-from train.teacher_weights import load_teacher
-from train.tensors import run_model, to_image, to_tensor
-
-Method = Callable[[np.ndarray, str, dict], np.ndarray]
-
-
-def teacher_method(weights: str | None, mode: str, cache: Path) -> Method:
-    teacher, sha = load_teacher(weights)
-    cache.mkdir(parents=True, exist_ok=True)
-
-    def run(blurred: np.ndarray, image_sha: str, params: dict) -> np.ndarray:
-        key = hashlib.sha256(json.dumps(["eval", image_sha, params, mode, sha]).encode()).hexdigest()
-        path = cache / f"{key}.npy"
-        if path.exists():
-            return np.load(path)
-        with torch.no_grad():
-            out = to_image(sharpen_same_size(teacher, to_tensor(blurred), mode))
-        np.save(path, out)
-        return out
-
-    return run
-
-
-def student_method(path: Path) -> Method:
-    model, _ = student_from_checkpoint(path)
-    return lambda blurred, _sha, _params: run_model(model, blurred)
-
-
-def evaluate(corpus: Path, split: str, methods: dict[str, Method]) -> list[dict]:
-    """One row per (image, method): ssim, psnr."""
-    entries = [e for e in load_manifest(corpus) if e.split == split]
-    if not entries:
-        raise SharpcamError(f"the '{split}' split of {corpus} is empty")
-    rows, report = [], LoadReport()
-    for e in tqdm(entries, desc=f"evaluating {split}", unit="img"):
-        img = read_rgb(corpus / e.file, report)
-        if img is None:
-            continue
-        blurred, params = benchmark_degrade(img, e.id)
-        sha = hashlib.sha256(img.tobytes()).hexdigest()
-        for name, method in methods.items():
-            out = method(blurred, sha, params)
-            rows.append({"image": e.id, "category": e.category, "method": name,
-                         "ssim": ssim(out, img), "psnr": psnr(out, img)})
-    report.warn()
-    return rows
-
-
-def summarize(rows: list[dict]) -> dict[str, dict[str, dict]]:
-    """{method: {category or 'all': {n, ssim, above_0_9, psnr}}}."""
-    out: dict[str, dict[str, dict]] = {}
-    for method in dict.fromkeys(r["method"] for r in rows):
-        mine = [r for r in rows if r["method"] == method]
-        out[method] = {}
-        for cat in [*CATEGORIES, "all"]:
-            sel = [r for r in mine if cat == "all" or r["category"] == cat]
-            if sel:
-                out[method][cat] = {"n": len(sel), "ssim": float(np.mean([r["ssim"] for r in sel])),
-                                    "above_0_9": sum(r["ssim"] > 0.9 for r in sel),
-                                    "psnr": float(np.mean([r["psnr"] for r in sel]))}
-    return out
+from train.corpus import CATEGORIES
+from train.evaluation import Method, evaluate, identity, student_method, summarize, teacher_method
+from train.metrics import unsharp_baseline
 
 
 def markdown(summary: dict[str, dict[str, dict]], title: str) -> str:
@@ -129,18 +60,18 @@ def main(argv: list[str] | None = None) -> None:
 
 def run(args: argparse.Namespace) -> None:
     check_writable_file(args.out.with_suffix(".md"), "--out")  # before the (long) evaluation
-    methods: dict[str, Method] = {"blurred input": lambda b, _s, _p: b,
-                                  "unsharp mask": lambda b, _s, _p: unsharp_baseline(b)}
+    methods: dict[str, Method] = {"blurred input": identity, "unsharp mask": lambda b, _s, _p: unsharp_baseline(b)}
     if not args.no_teacher:
         methods["teacher (RRDB)"] = teacher_method(args.teacher, args.teacher_mode, args.cache)
     for label, path in args.model:
         methods[label] = student_method(path)
-    rows = evaluate(args.corpus, args.split, methods)
-    summary = summarize(rows)
+    rows = evaluate(args.corpus, args.split, methods)  # the benchmark blur only
+    summary = summarize(rows, count_above_0_9=True)["benchmark"]
+    images = [{k: v for k, v in row.items() if k != "condition"} for row in rows]
     text = markdown(summary, f"Quality on the {args.split} split ({args.corpus}), benchmark blur")
     print(text)
     write_text_atomic(args.out.with_suffix(".md"), text)
-    write_text_atomic(args.out.with_suffix(".json"), json.dumps({"summary": summary, "images": rows}, indent=1))
+    write_text_atomic(args.out.with_suffix(".json"), json.dumps({"summary": summary, "images": images}, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,12 +1,15 @@
 """Training curves as PNG, like the report's figures 1-2: loss terms and validation SSIM per epoch."""
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+from runtime.entry import write_bytes_atomic  # noqa: E402
 
 
 def plot_curves(history: list[dict], out: Path, title: str) -> None:
@@ -26,8 +29,7 @@ def plot_curves(history: list[dict], out: Path, title: str) -> None:
     ax_ssim.legend()
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    save_png(fig, out)
 
 
 def plot_comparison(runs: dict[str, list[dict]], out: Path, title: str) -> None:
@@ -41,8 +43,15 @@ def plot_comparison(runs: dict[str, list[dict]], out: Path, title: str) -> None:
     ax.set(xlabel="epoch", ylabel="validation SSIM", title=title)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
+    save_png(fig, out)
+
+
+def save_png(fig: plt.Figure, out: Path) -> None:
+    """The figure as PNG through runtime's atomic writer (a reader never sees half a picture); then closed."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
+    write_bytes_atomic(out, buffer.getvalue())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -140,14 +140,16 @@ class FastStudent(nn.Module):
         return self
 
 
-STUDENTS: dict[str, type[nn.Module]] = {"seed": SeedStudent, "fast": FastStudent}
+# Student architectures by name (`--arch`, a checkpoint's "model" entry). Not the shipped students
+# (webcam, fast, seed: runtime.contract.STUDENTS), which are trained instances of these.
+ARCHITECTURES: dict[str, type[nn.Module]] = {"seed": SeedStudent, "fast": FastStudent}
 
 
 def build_student(name: str, args: dict[str, Any] | None = None) -> nn.Module:
-    """Build a student by registry name; checkpoints store (name, args) so they rebuild themselves."""
-    if name not in STUDENTS:
-        raise SharpcamError(f"unknown student '{name}'; known: {', '.join(sorted(STUDENTS))}")
-    return STUDENTS[name](**(args or {}))
+    """Build a student of architecture `name`; checkpoints store (name, args) so they rebuild themselves."""
+    if name not in ARCHITECTURES:
+        raise SharpcamError(f"unknown student architecture '{name}'; known: {', '.join(sorted(ARCHITECTURES))}")
+    return ARCHITECTURES[name](**(args or {}))
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from runtime.entry import write_text_atomic
+from train.blur import benchmark_degrade
 from train.corpus import load_manifest
-from train.degrade import benchmark_degrade
 from train.images import LoadReport, read_rgb
 from train.metrics import ssim, unsharp_baseline
 from train.teacher import TEACHER_MODES, sharpen_same_size
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
         lines.append(f"| {name} | {np.mean(vals):.4f} | {per} |")
     lines += ["", "Per crop: " + ", ".join(f"{e.id} ({e.category})" for e in entries)]
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines) + "\n")
+    write_text_atomic(args.out, "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

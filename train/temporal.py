@@ -16,6 +16,8 @@ fine texture (+ and - side by side) and would blend it with the previous frame: 
 runtime (state in, state out) and kept on the GPU by the TensorRT backend. A state whose every byte is
 0xC0 (negative in float32 and float16 alike: -6.0 and -2.4) makes every pixel "moved", which resets the
 filter: new stream, scene cut, or a single image. Settings chosen by measurement on validation clips.
+`temporal_blend` is this math, written once: `TemporalFilter` runs it on N x 3 x H x W RGB in [0,1] (PyTorch
+and the generic graphs), export/graphs.py's LeanFrameGraph on H x W x 3 BGR in 8-bit levels.
 
 The strength knob is applied last, in 8-bit units so that strength 0 returns the input exactly:
     shown = input + strength * (out - input)
@@ -23,6 +25,7 @@ The state keeps the full-strength output, so turning the knob never disturbs the
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -46,22 +49,43 @@ class TemporalConfig:
         return asdict(self)
 
 
+def temporal_blend(current: torch.Tensor, previous: torch.Tensor, cfg: TemporalConfig, luma: torch.Tensor,
+                   box_mean: Callable[[torch.Tensor], torch.Tensor], channel_dim: int, keepdim: bool,
+                   levels: float) -> torch.Tensor:
+    """The filter's math (the formula above), written once for every layout that runs it.
+
+    current, previous: the frame and the last output in one layout whose colour axis is `channel_dim`;
+    luma: the colour weights in that axis's colour order, shaped to broadcast along it; box_mean: the 3x3
+    mean (count_include_pad=False) of the luma change, taken with that axis kept (`keepdim`) or removed;
+    levels: 8-bit levels per unit of the tensors (255 for [0,1], 1 for levels). The exported graphs trace
+    exactly these operations, so their arguments pick the layout, never the math.
+    """
+    d = current - previous
+    change = box_mean((d * luma).sum(channel_dim, keepdim=keepdim).abs())
+    low, high = cfg.low / levels, cfg.high / levels
+    moved = ((change - low) * (1.0 / (high - low))).clamp(0.0, 1.0)
+    keep = cfg.hold * (1.0 - moved)
+    return current - (keep if keepdim else keep.unsqueeze(channel_dim)) * d
+
+
 class TemporalFilter(nn.Module):
+    """The filter on N x 3 x H x W RGB in [0,1]: the training side, and the generic exported graphs."""
+
     def __init__(self, cfg: TemporalConfig = TemporalConfig()) -> None:
         super().__init__()
         self.cfg = cfg
         self.register_buffer("luma", torch.tensor(LUMA).view(1, 3, 1, 1), persistent=False)
 
     def forward(self, current: torch.Tensor, previous: torch.Tensor) -> torch.Tensor:
-        """N x 3 x H x W in [0,1] (previous: the last output, or a reset state); returns the blended frame."""
+        """previous: the last output, or a reset state; returns the blended frame."""
         if self.cfg.hold <= 0:
             return current
-        d = current - previous
-        y = (d * self.luma.to(d.dtype)).sum(1, keepdim=True)
-        m = F.avg_pool2d(y.abs(), 3, stride=1, padding=1, count_include_pad=False)
-        low, high = self.cfg.low / 255, self.cfg.high / 255
-        moved = ((m - low) * (1 / (high - low))).clamp(0.0, 1.0)
-        return current - (self.cfg.hold * (1.0 - moved)) * d
+        return temporal_blend(current, previous, self.cfg, self.luma.to(current.dtype), _avg_pool3,
+                              channel_dim=1, keepdim=True, levels=255)
+
+
+def _avg_pool3(a: torch.Tensor) -> torch.Tensor:
+    return F.avg_pool2d(a, 3, stride=1, padding=1, count_include_pad=False)
 
 
 def reset_state(shape: tuple[int, ...], dtype: torch.dtype = torch.float32) -> torch.Tensor:

@@ -7,15 +7,16 @@ import numpy as np
 import torch
 
 from runtime.errors import SharpcamError
+from train.conditions import condition_params
 from train.corpus import Entry
+from train.degrade import apply
 from train.images import LoadReport, read_rgb
 from train.metrics import psnr, ssim, unsharp_baseline
 from train.tensors import run_model
-from train.webcam import apply_webcam, condition_params
 
 
 class Validator:
-    """Centre crops of the validation split under each of `conditions` (train.webcam.CONDITIONS; the report's
+    """Centre crops of the validation split under each of `conditions` (train.conditions.CONDITIONS; the report's
     benchmark blur by default); baselines computed once."""
 
     def __init__(self, entries: list[Entry], corpus: Path, size: int, limit: int,
@@ -29,7 +30,7 @@ class Validator:
             th, tw = min(h, size) // 4 * 4, min(w, size) // 4 * 4
             y, x = (h - th) // 2, (w - tw) // 2
             for condition in conditions:
-                degraded = apply_webcam(img, condition_params(condition, e.id))
+                degraded = apply(img, condition_params(condition, e.id))
                 self.pairs.append((degraded[y:y + th, x:x + tw], img[y:y + th, x:x + tw]))
         if not self.pairs:
             raise SharpcamError("the validation split is empty: rebuild the corpus with more images")

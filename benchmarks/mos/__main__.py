@@ -22,7 +22,7 @@ from runtime.entry import check_writable_dir, ending, int_at_least, int_between,
 
 def _prepare_args(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("prepare", help="build a study from a folder of sharp pictures",
-                       description="Degrade each picture as the benchmark does (train/degrade.py), run the "
+                       description="Degrade each picture as the benchmark does (train/blur.py), run the "
                                    "model(s) on it, and write STUDY/images/<version>/<id>.png and STUDY/study.json. "
                                    "Categories come from SOURCE/manifest.json (a corpus) or subfolder names.")
     p.add_argument("source", type=Path, help="folder of sharp pictures, or a corpus folder with manifest.json")

@@ -1,7 +1,7 @@
 """`mos prepare`: a study directory from a folder of sharp pictures.
 
 Each picture is (optionally) shrunk to fit --max-side, degraded exactly as the benchmark does
-(train.degrade.benchmark_degrade: the report's blur, parameters seeded by the image id), then passed
+(train.blur.benchmark_degrade: the report's blur, parameters seeded by the image id), then passed
 through each model (ONNX, through runtime.sharpen.RealTimeSharpener). Versions: "blurred" (the
 degraded input), one per model, and optionally "unsharp" (train.metrics.unsharp_baseline on the blurred
 input) and "original" (the sharp picture, as a hidden reference).
@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from runtime.errors import SharpcamError
 from train.corpus import load_manifest
-from train.degrade import benchmark_degrade
+from train.blur import benchmark_degrade
 from train.images import LoadReport, list_images, read_rgb
 from train.metrics import unsharp_baseline
 
@@ -161,7 +161,7 @@ def prepare(cfg: PrepareConfig) -> Path:
              "versions": versions, "comparisons": _comparisons(versions, cfg.compare), "layout": DEFAULT_LAYOUT,
              "images": entries,
              "prepared": {"source": str(cfg.source), "max_side": cfg.max_side,
-                          "degradation": "train.degrade.benchmark_degrade, seeded by image id",
+                          "degradation": "train.blur.benchmark_degrade, seeded by image id",
                           "models": {label: _provenance(path, models[label]) for label, path in cfg.models}}}
     (cfg.out / STUDY_FILE).write_text(json.dumps(study, indent=1), encoding="utf-8")
     return cfg.out / STUDY_FILE

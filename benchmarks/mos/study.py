@@ -24,7 +24,7 @@ from functools import cached_property
 from pathlib import Path
 
 from runtime.errors import SharpcamError
-from train.degrade import seed_for
+from train.seeds import seed_for
 
 STUDY_FILE = "study.json"
 ANSWERS_FILE = "answers.jsonl"

@@ -1,4 +1,5 @@
-"""A webcam degradation model: what a real laptop or USB camera does to a frame before sharpcam sees it.
+"""The "camera" degradation: what a real laptop or USB camera does to a frame before sharpcam sees it
+(the model the `webcam` preset and student are trained on).
 
 The chain follows the camera, in order (each step optional, each parameter range with its reason):
 
@@ -27,23 +28,35 @@ With probability `benchmark_prob` a training sample is the report's benchmark bl
 without it a student trained on the webcam chain alone lost SSIM on the benchmark (0.916 vs the input's
 0.930 on validation after 31 epochs).
 
-Every degradation is a JSON-serialisable parameter dict sampled from a seeded generator, so the same
-(image, variant) always gives the same pixels and the dict can key a cache. `CONDITIONS` are the fixed
-evaluation conditions (benchmark blur, office light, low light, starved bitrate).
+One implementation of the degradation interface (train/degrade.py): `CameraConfig.sample` draws a
+JSON-serialisable parameter dict from a seeded generator, `CameraConfig.apply` turns it into pixels, so the
+same (image, variant) always gives the same pixels and the dict can key a cache. The fixed evaluation
+conditions built from it are in train/conditions.py.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import cv2
 import numpy as np
 
+from train.blur import BENCHMARK
 from train.codecs import encode_decode_jpeg, encode_decode_video
-from train.degrade import BENCHMARK, apply as benchmark_apply, sample_params as benchmark_params, seed_for
+from train.seeds import seed_for
+
+# Camera parameters carry this entry; blur parameters carry none. Its value predates the model's name:
+# teacher caches are keyed on the parameters, so renaming it would orphan them.
+TAG = ("chain", "webcam")
+
+
+def is_camera_params(params: dict) -> bool:
+    return params.get(TAG[0]) == TAG[1]
 
 
 @dataclass(frozen=True)
-class WebcamConfig:
+class CameraConfig:
+    kind: str = field(default="camera", init=False)  # stored with the config: train/degrade.py reads it back
     benchmark_prob: float = 0.0
     blur_prob: float = 0.85
     blur_kinds: tuple[float, float, float] = (0.5, 0.3, 0.2)  # isotropic, anisotropic, defocus disc
@@ -67,20 +80,49 @@ class WebcamConfig:
     h264_prob: float = 0.35
     vp8_prob: float = 0.1
     crf: tuple[int, int] = (23, 40)
+    # A training crop is degraded with this border of real pixels around it (not the whole image: 64
+    # variants of 126 images would cost minutes), so blur, noise correlation and codec blocks near the
+    # crop's edge see real pixels.
+    context: ClassVar[int | None] = 16
+
+    def sample(self, rng: np.random.Generator) -> dict:
+        """One random camera (or, with `benchmark_prob`, the benchmark blur): a parameter dict for `apply`."""
+        if self.benchmark_prob and rng.random() < self.benchmark_prob:
+            return BENCHMARK.sample(rng)
+        return _sample_camera(self, rng)
+
+    def apply(self, img: np.ndarray, params: dict, frame: int = 0) -> np.ndarray:
+        """Degrade an HxWx3 uint8 RGB image; same size out. `frame` picks fresh noise (another exposure of the
+        same scene). With a video codec, three exposures are encoded and the last (a P-frame) is returned."""
+        if not is_camera_params(params):  # a `benchmark_prob` draw
+            return BENCHMARK.apply(img, params, frame)
+        if "video" in params:
+            return self.apply_clip([img] * 3, params, first=3 * frame)[-1]
+        return _expose(_optics(img, params), params, frame)
+
+    def apply_clip(self, frames: list[np.ndarray], params: dict, first: int = 0) -> list[np.ndarray]:
+        """A clip through one camera: fresh noise per frame (exposure `first + i`), the codec across the clip."""
+        if not is_camera_params(params):
+            return BENCHMARK.apply_clip(frames, params, first)
+        optics: dict[int, np.ndarray] = {}  # a still scene repeats one frame object: blur it once
+        for f in frames:
+            if id(f) not in optics:
+                optics[id(f)] = _optics(f, params)
+        out = [_expose(optics[id(f)], params, first + i) for i, f in enumerate(frames)]
+        if "video" in params:
+            out = encode_decode_video(out, *params["video"])
+        return out
 
 
-WEBCAM = WebcamConfig()
+CAMERA = CameraConfig()
 
 
 def _log_uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
     return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
 
 
-def sample_webcam(cfg: WebcamConfig, rng: np.random.Generator) -> dict:
-    """One random camera (or, with `benchmark_prob`, the benchmark blur): a parameter dict for `apply_webcam`."""
-    if cfg.benchmark_prob and rng.random() < cfg.benchmark_prob:
-        return benchmark_params(BENCHMARK, rng)
-    p: dict = {"chain": "webcam"}
+def _sample_camera(cfg: CameraConfig, rng: np.random.Generator) -> dict:
+    p: dict = {TAG[0]: TAG[1]}
     if rng.random() < cfg.blur_prob:
         kind = int(rng.choice(3, p=np.array(cfg.blur_kinds) / sum(cfg.blur_kinds)))
         if kind == 0:
@@ -156,30 +198,6 @@ def _to_u8(x: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(x * 255), 0, 255).astype(np.uint8)
 
 
-def apply_webcam(img: np.ndarray, params: dict, frame: int = 0) -> np.ndarray:
-    """Degrade an HxWx3 uint8 RGB image; same size out. `frame` picks fresh noise (another exposure of the
-    same scene). With a video codec, three exposures are encoded and the last (a P-frame) is returned."""
-    if params.get("chain") != "webcam":
-        return benchmark_apply(img, params)
-    if "video" in params:
-        return degrade_clip([img] * 3, params, first=3 * frame)[-1]
-    return _expose(_optics(img, params), params, frame)
-
-
-def degrade_clip(frames: list[np.ndarray], params: dict, first: int = 0) -> list[np.ndarray]:
-    """A clip through one camera: fresh noise per frame (exposure `first + i`), the codec across the clip."""
-    if params.get("chain") != "webcam":
-        return [benchmark_apply(f, params) for f in frames]
-    optics: dict[int, np.ndarray] = {}  # a still scene repeats one frame object: blur it once
-    for f in frames:
-        if id(f) not in optics:
-            optics[id(f)] = _optics(f, params)
-    out = [_expose(optics[id(f)], params, first + i) for i, f in enumerate(frames)]
-    if "video" in params:
-        out = encode_decode_video(out, *params["video"])
-    return out
-
-
 def _optics(img: np.ndarray, params: dict) -> np.ndarray:
     x = img.astype(np.float32) * (1 / 255)
     return _blur(x, params["blur"]) if "blur" in params else x
@@ -188,6 +206,7 @@ def _optics(img: np.ndarray, params: dict) -> np.ndarray:
 def _expose(x: np.ndarray, params: dict, frame: int) -> np.ndarray:
     """One exposure: sensor noise, in-camera processing, scaling and MJPG; uint8 RGB."""
     h, w = x.shape[:2]
+    # the label predates the model's name; another would change every degraded pixel
     rng = np.random.default_rng(seed_for("webcam-noise", params["seed"], frame))
     if "noise" in params:
         x = sensor_noise(x, params["exposure"], params["noise"], rng)
@@ -204,51 +223,3 @@ def _expose(x: np.ndarray, params: dict, frame: int) -> np.ndarray:
     if "jpeg" in params:
         out = encode_decode_jpeg(out, params["jpeg"])
     return out
-
-
-# --- fixed evaluation conditions --------------------------------------------------------------------
-
-def _office(rng: np.random.Generator) -> dict:
-    """Office light: mild blur sigma 0.8-1.6, sensor noise ~3-5 levels at mid-grey, MJPG q70-85."""
-    return {"chain": "webcam", "blur": ["gauss", *[round(float(rng.uniform(0.8, 1.6)), 3)] * 2, 0.0],
-            "exposure": 1.0, "noise": {"shot": float(rng.uniform(2.5e-4, 6e-4)), "read": 2e-5, "blur": 0.5,
-                                       "chroma": 0.5},
-            "jpeg": int(rng.integers(70, 86)), "seed": int(rng.integers(2**31))}
-
-
-def _lowlight(rng: np.random.Generator) -> dict:
-    """Low light: a quarter of the light gained 4x (~8-10 levels of noise at mid-grey), MJPG q75."""
-    p = _office(rng)
-    p.update(exposure=0.25, jpeg=75, noise={"shot": float(rng.uniform(3e-4, 4.5e-4)), "read": 3e-5,
-                                            "blur": 0.5, "chroma": 0.5})
-    return p
-
-
-def _starved(rng: np.random.Generator) -> dict:
-    """Starved bitrate: blur sigma 1-2, light noise, H.264 at CRF 36-40 (a phone-as-webcam on bad Wi-Fi)."""
-    s = round(float(rng.uniform(1.0, 2.0)), 3)
-    return {"chain": "webcam", "blur": ["gauss", s, s, 0.0], "exposure": 1.0,
-            "noise": {"shot": 1e-4, "read": 1e-5, "blur": 0.5, "chroma": 0.3},
-            "video": ["h264", int(rng.integers(36, 41))], "seed": int(rng.integers(2**31))}
-
-
-CONDITION_NOTES = {
-    "benchmark": "the report's Gaussian blur (kernel 5/7/9, sigma 1.0-2.5), nothing else",
-    "office": _office.__doc__.split(": ", 1)[1],
-    "lowlight": _lowlight.__doc__.split(": ", 1)[1],
-    "starved": _starved.__doc__.split(": ", 1)[1],
-}
-
-CONDITIONS = {
-    "benchmark": lambda rng: benchmark_params(BENCHMARK, rng),
-    "office": _office,
-    "lowlight": _lowlight,
-    "starved": _starved,
-}
-
-
-def condition_params(condition: str, image_id: str) -> dict:
-    """The fixed parameters of `condition` for one test image (seeded by its id, as the benchmark is)."""
-    rng = np.random.default_rng(seed_for("benchmark", image_id) if condition == "benchmark"
-                                else seed_for("condition", condition, image_id))
-    return CONDITIONS[condition](rng)
