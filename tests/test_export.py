@@ -9,7 +9,7 @@ import onnx
 import pytest
 import torch
 
-from export.__main__ import as_frame, export_all, main, sample_rgb
+from export.__main__ import export_all, main
 from export.graphs import RESOLUTIONS
 from runtime.contract import FRAME_INPUT, FRAME_OUTPUT, STATE_INPUT, STATE_OUTPUT, STRENGTH_INPUT, first_frame_feeds
 from export.tensorrt_build import missing_gpu_stack
@@ -18,6 +18,7 @@ from runtime.errors import SharpcamError
 from train.checkpoint import FORMAT, save_atomic
 from export.onnx_export import check_float_graph, export_float, export_frame, ort_session
 from export.quantize import quantize_int8
+from export.samples import as_frame, sample_rgb
 from runtime.backends import OnnxBackend
 from train.student import FastStudent, SeedStudent
 

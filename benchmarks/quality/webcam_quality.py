@@ -1,7 +1,7 @@
 """Quality under webcam conditions: every method side by side, per condition and per category.
 
-    python -m benchmarks.webcam_quality --model webcam=engines/webcam.onnx --model fast=engines/fast.onnx
-    python -m benchmarks.webcam_quality --no-teacher --out runs/quality-quick --limit 6
+    python -m benchmarks.quality.webcam_quality --model webcam=engines/webcam.onnx --model fast=engines/fast.onnx
+    python -m benchmarks.quality.webcam_quality --no-teacher --out runs/quality-quick --limit 6
 
 Conditions (train/webcam.py CONDITIONS, fixed per test image): the report's benchmark blur, office light,
 low light, starved bitrate. Methods: the degraded input, unsharp mask, AMD CAS (a port of ffmpeg's `cas`,
@@ -16,23 +16,20 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # `python benchmarks/webcam_quality.py` from a checkout
 
-from benchmarks.baselines import BASELINES  # noqa: E402
-from runtime.entry import ending, write_text_atomic  # noqa: E402
-from runtime.errors import SharpcamError  # noqa: E402
-from train.corpus import CATEGORIES, load_manifest  # noqa: E402
-from train.images import LoadReport, read_rgb  # noqa: E402
-from train.metrics import psnr, ssim  # noqa: E402
-from train.webcam import CONDITION_NOTES, CONDITIONS, apply_webcam, condition_params  # noqa: E402
+from benchmarks.quality.baselines import BASELINES
+from runtime.entry import ending, write_text_atomic
+from runtime.errors import SharpcamError
+from train.corpus import CATEGORIES, load_manifest
+from train.images import LoadReport, read_rgb
+from train.metrics import psnr, ssim
+from train.webcam import CONDITION_NOTES, CONDITIONS, apply_webcam, condition_params
 
 Method = Callable[[np.ndarray, str, dict], np.ndarray]  # (degraded RGB, image sha, params) -> RGB
 
