@@ -58,6 +58,7 @@ def test_frontier_variant_specs_are_checked(tmp_path):
             Variant.parse(bad)
 
 
+@pytest.mark.slow  # exports and times three variants (~45 s here)
 def test_frontier_measures_every_variant_and_plots(mini_corpus, tmp_path):
     """Two real students (one INT8) through export, test-split SSIM and timed runs: a real, small frontier."""
     fast = _checkpoint(tmp_path / "fast.pt", FastStudent(channels=16, blocks=1, luma=True, rep=True), "fast",
