@@ -2,7 +2,8 @@
 
     python -m benchmarks.speed.cam_speed                                   # engines x sizes x modes -> runs/cam_speed
     python -m benchmarks.speed.cam_speed --sizes 480p --modes paced,busy --rounds 5
-    python -m benchmarks.speed.cam_speed --variant "ov-1t=--backend openvino --threads 1" --variant "ort=--backend onnxruntime"
+    python -m benchmarks.speed.cam_speed --variant "ov-1t=--backend openvino --threads 1" \
+        --variant "ort=--backend onnxruntime"
 
 For each size, makes a clip (the built-in clip's stills, MJPG .avi like a webcam's stream) and runs
 `runtime.cam --source CLIP --sink null --stats ...` once per (variant, mode) and round, the variants

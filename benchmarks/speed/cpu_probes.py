@@ -147,7 +147,8 @@ def main(argv: list[str] | None = None) -> None:
                    "int8: CPU ms per 480p frame, OpenVINO": int8_vs_float(Path(tmp), args.rounds),
                    "pipeline with the model skipped (--strength 0), 480p paced": pipeline_without_model(Path(tmp)),
                    "float16: share of first-conv weights / 255 below the normal range": float16_subnormal_share()}
-    lines = ["# CPU probes", "", f"Command: `{command_line('benchmarks.speed.cpu_probes', argv)}`. Machine: {describe()}.", ""]
+    command = command_line("benchmarks.speed.cpu_probes", argv)
+    lines = ["# CPU probes", "", f"Command: `{command}`. Machine: {describe()}.", ""]
     lines += [f"- **{k}**: {json.dumps(v)}" for k, v in results.items()]
     text = "\n".join(lines) + "\n"
     write_text_atomic(args.out, text)

@@ -8,8 +8,8 @@ headline CPU figure: what a video-call app is left). Each measurement runs in it
 runs/results/fps.{md,json,png} (`make results` promotes them to benchmarks/results/),
 naming the machine; the report's own figures sit in the same table, marked as quoted.
 
-    python -m benchmarks.speed.fps                   # every available backend, 480p/720p/1080p (a few minutes on 2 cores)
-    python -m benchmarks.speed.fps --quick           # ONNX Runtime CPU at 480p only, under a minute
+    python -m benchmarks.speed.fps           # every available backend, 480p/720p/1080p (a few minutes on 2 cores)
+    python -m benchmarks.speed.fps --quick   # ONNX Runtime CPU at 480p only, under a minute
     python -m benchmarks.speed.fps --backends ort-cpu,torch-cpu --resolutions 480p,720p --repeats 5 --json raw.json
 """
 from __future__ import annotations
@@ -59,8 +59,9 @@ def available_backends() -> list[str]:
 
 
 def measure(student: str, backend: str, res: str, args: argparse.Namespace) -> dict:
-    cmd = [sys.executable, "-m", "benchmarks.speed.worker", backend, res, "--student", student, "--warmup", str(args.warmup),
-           "--repeats", str(args.repeats), "--frames", str(args.frames), "--paced-frames", str(args.paced_frames)]
+    cmd = [sys.executable, "-m", "benchmarks.speed.worker", backend, res, "--student", student,
+           "--warmup", str(args.warmup), "--repeats", str(args.repeats), "--frames", str(args.frames),
+           "--paced-frames", str(args.paced_frames)]
     start = time.perf_counter()
     row = {"student": student, "backend": backend, "resolution": res}
     try:

@@ -1,7 +1,7 @@
 """Temporal stability through the deployed path: clips made from test photos, run by `python -m runtime.cam`.
 
     python -m benchmarks.stability.stability --model webcam=engines/webcam_480p.onnx --model fast=engines/fast_480p.onnx
-    python -m benchmarks.stability.stability --split val --limit 4 --out runs/stability-val    # tuning, not the test split
+    python -m benchmarks.stability.stability --split val --limit 4 --out runs/stability-val   # tuning, not test
 
 (a) Still scenes: one photo (640x480), 24 frames, fresh sensor noise in every frame (office light and low
     light; the codec runs across the clip). Temporal std of each pixel over frames 4..23 (the first frames

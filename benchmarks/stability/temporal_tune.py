@@ -20,8 +20,8 @@ from benchmarks.stability.stability import measure, spread_photos
 from benchmarks.stability.stability_report import summarize
 from train.temporal import TemporalConfig
 
-NOTE = """Command: `python -m benchmarks.stability.temporal_tune --checkpoint engines/webcam.pt` (every setting is the same
-student exported with another filter; hold 0 is the per-frame student). Still scenes: temporal std over the
+NOTE = """Command: `python -m benchmarks.stability.temporal_tune --checkpoint engines/webcam.pt` (every setting is
+the same student exported with another filter; hold 0 is the per-frame student). Still scenes: temporal std over the
 input's (lower is calmer). Pan (3 px/frame) and zoom: SSIM to the clean clip and warping error beyond the
 clean clip's in 8-bit levels (trails or flicker raise it). 24 frames per clip, through `runtime.cam`.
 """
