@@ -39,7 +39,7 @@ demo-train: $(VENV) ## smoke-size distillation + evaluation on images scikit-ima
 		--model demo=runs/demo/best.pt --model shipped-fast=engines/fast.pt --out runs/demo/quality
 
 test: $(VENV) ## the test suite (what CI runs)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=25
 
 wheel: $(VENV) ## build the wheel into dist/ (it carries the default student's graphs)
 	$(PY) -m pip wheel -q --no-deps --no-build-isolation -w dist .
@@ -73,16 +73,16 @@ evaluate: $(VENV) $(CORPUS) ## per-category quality of the shipped students -> r
 # The teacher column takes ~35 min the first time (cached after); QUALITY_ARGS=--no-teacher skips it.
 OUT_QUALITY ?= $(RESULTS)/webcam_quality
 quality: $(VENV) $(CORPUS) ## webcam conditions x every method, test split -> runs/results/webcam_quality.*
-	$(PY) -m benchmarks.webcam_quality --model webcam=engines/webcam.onnx --model fast=engines/fast.onnx \
+	$(PY) -m benchmarks.quality.webcam_quality --model webcam=engines/webcam.onnx --model fast=engines/fast.onnx \
 		--model seed=engines/seed.onnx --out $(OUT_QUALITY) $(QUALITY_ARGS)
 
 OUT_STABILITY ?= $(RESULTS)/stability
 stability: $(VENV) $(CORPUS) ## temporal stability through runtime.cam, test split -> runs/results/stability.*
-	$(PY) -m benchmarks.stability --model webcam=engines/webcam.onnx --model fast=engines/fast.onnx \
+	$(PY) -m benchmarks.stability.stability --model webcam=engines/webcam.onnx --model fast=engines/fast.onnx \
 		--out $(OUT_STABILITY)
 
 temporal-tune: $(VENV) $(CORPUS) ## how the temporal filter's settings were chosen (val split) -> runs/temporal_tune
-	$(PY) -m benchmarks.temporal_tune --checkpoint engines/webcam.pt --out runs/temporal_tune
+	$(PY) -m benchmarks.stability.temporal_tune --checkpoint engines/webcam.pt --out runs/temporal_tune
 
 # ONNX graphs always; FP16 TensorRT engines where TensorRT and an NVIDIA GPU exist. Without them export
 # exits 3 after the graphs, which is success here: it says what it skipped.
@@ -94,21 +94,21 @@ engines: $(VENV) ## ONNX graphs, + TensorRT engines where TensorRT and a GPU exi
 
 # A few minutes on 2 cores.
 bench: $(VENV) ## speed, latency and quality report -> runs/results/fps.{md,json,png}
-	$(PY) benchmarks/fps.py --out $(RESULTS)
+	$(PY) -m benchmarks.speed.fps --out $(RESULTS)
 
 bench-quick: $(VENV) ## the same, ONNX Runtime CPU at 480p only -> runs/bench-quick
-	$(PY) benchmarks/fps.py --quick --out runs/bench-quick
+	$(PY) -m benchmarks.speed.fps --quick --out runs/bench-quick
 
 # What the CPU pays (issue 12): runtime.cam per engine x size x free/paced/one core busy, each step's CPU
 # alone, and the quality per engine and load policy (~25 min on 2 cores; run it on a quiet machine).
 cpu-cost: $(VENV) $(CORPUS) ## CPU share, FPS under load, per-step CPU, quality per engine/policy -> runs/results/
-	$(PY) -m benchmarks.cam_speed --rounds 3 --out $(RESULTS)/cpu_cost
-	$(PY) -m benchmarks.stage_cpu --out $(RESULTS)/stage_cpu
-	$(PY) -m benchmarks.cpu_quality --out $(RESULTS)/cpu_quality
+	$(PY) -m benchmarks.speed.cam_speed --rounds 3 --out $(RESULTS)/cpu_cost
+	$(PY) -m benchmarks.speed.stage_cpu --out $(RESULTS)/stage_cpu
+	$(PY) -m benchmarks.quality.cpu_quality --out $(RESULTS)/cpu_quality
 
 OUT_FRONTIER ?= $(RESULTS)
 frontier: $(VENV) $(CORPUS) ## FPS at 480p/720p against test SSIM of the shipped students -> runs/results/frontier.*
-	$(PY) benchmarks/frontier.py --variant webcam=engines/webcam.pt --variant fast=engines/fast.pt \
+	$(PY) -m benchmarks.quality.frontier --variant webcam=engines/webcam.pt --variant fast=engines/fast.pt \
 		--variant seed=engines/seed.pt --out $(OUT_FRONTIER)
 
 # Promotion is deliberate: nothing else writes into benchmarks/results/.
@@ -131,4 +131,4 @@ clean: ## remove runs/, build outputs and caches
 # CUDA tests, the double buffer on the device, students' FP16 timings, a torchrun smoke distillation.
 # Writes benchmarks/results/gpu/<device>/; without a GPU it says why and exits 0. There: make gpu-check PY=python3
 gpu-check: ## the GPU path on a CUDA machine (skips without one)
-	$(PY) -m benchmarks.gpu_check
+	$(PY) -m benchmarks.gpu.gpu_check

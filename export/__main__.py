@@ -20,13 +20,11 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
-
 from export.graphs import RESOLUTIONS
 from export.onnx_export import (check_float_graph, check_frame_graph, export_float, export_frame,
                                 frame_graph_names, reference_frames)
-from export.quantize import quantize_int8
+from export.quantize import int8_graph
+from export.samples import as_frame, sample_rgb
 from export.tensorrt_build import INSTALL_HELP, build_engine, compare_with_onnxruntime, missing_gpu_stack
 from runtime.engine_meta import sha256_file
 from runtime.entry import check_writable_dir, ending, positive_int, resolutions
@@ -35,25 +33,7 @@ from runtime.contract import STUDENTS, aot_path, checkpoint_path, graph_path, on
 from train.checkpoint import student_from_checkpoint
 from train.temporal import TemporalConfig
 
-SAMPLE_IMAGES = ("astronaut.png", "coffee.png", "chelsea.png")
 LEVELS = {"fp32": 1, "fp16": 2}  # allowed 8-bit level error on 99.9% of values
-
-
-def sample_rgb() -> list[np.ndarray]:
-    """Real photographs shipped with scikit-image (a portrait, an object, an animal)."""
-    import skimage
-    folder = Path(skimage.__file__).parent / "data"
-    return [np.asarray(Image.open(folder / name).convert("RGB")) for name in SAMPLE_IMAGES]
-
-
-def as_frame(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Cover-resize and centre-crop to (width, height), then BGR like a camera frame from OpenCV."""
-    w, h = size
-    img = Image.fromarray(rgb)
-    scale = max(w / img.width, h / img.height)
-    img = img.resize((max(w, round(img.width * scale)), max(h, round(img.height * scale))), Image.Resampling.BICUBIC)
-    x, y = (img.width - w) // 2, (img.height - h) // 2
-    return np.ascontiguousarray(np.asarray(img)[y:y + h, x:x + w, ::-1])
 
 
 def export_all(checkpoint: Path, out: Path, resolutions: list[str], name: str, frames: int = 2,
@@ -81,11 +61,6 @@ def _record(report: dict, path: Path, parity, ok: bool) -> None:
     print(f"{'ok  ' if ok else 'FAIL'} {parity}")
     report["graphs"][path.name] = {"sha256": sha256_file(path), "max_abs": parity.max_abs,
                                    "fraction_within": parity.within, "tolerance": parity.tolerance, "ok": ok}
-
-
-def int8_graph(fp32: Path, size: tuple[int, int], photos: list[np.ndarray]) -> Path:
-    """STEM_int8.onnx beside `fp32`, calibrated on the photos framed at `size` (width, height)."""
-    return quantize_int8(fp32, fp32.with_name(f"{fp32.stem}_int8.onnx"), [as_frame(p, size) for p in photos])
 
 
 def write_int8(out: Path, resolutions: list[str], name: str) -> None:
@@ -151,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
                              "skips them (default: %(default)s)")
     parser.add_argument("--aot-batch", type=positive_int, metavar="N",
                         help="also build NAME_<res>_bN.pt2, taking up to N independent streams per call "
-                             "(python -m benchmarks.streams)")
+                             "(python -m benchmarks.gpu.streams)")
     parser.add_argument("--int8", action="store_true",
                         help="also write NAME_<res>_int8.onnx: convolutions quantized for ONNX Runtime on CPUs "
                              "(calibrated on scikit-image's photos; measure its quality before using it)")

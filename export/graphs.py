@@ -52,7 +52,7 @@ class FrameGraph(nn.Module):
     def forward(self, frame_bgr: torch.Tensor, state: torch.Tensor,
                 strength: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One H x W x 3 frame (state 1 x 3 x H x W, strength (1,)), or N independent streams' frames at once
-        (N x H x W x 3, state N x 3 x H x W, strength (N,)): the batched engines of benchmarks/streams.py."""
+        (N x H x W x 3, state N x 3 x H x W, strength (N,)): the batched engines of benchmarks/gpu/streams.py."""
         single = frame_bgr.dim() == 3
         x = frame_bgr.to(self.dtype)  # Cast before any reordering (TensorRT's UINT8 rule)
         nhwc = x.unsqueeze(0) if single else x  # (ONNX's Transpose takes no negative axes: ranks spelled out)

@@ -50,7 +50,7 @@ def export_float(student: nn.Module, path: Path, temporal: TemporalConfig = Temp
 def export_frame(student: nn.Module, path: Path, size: tuple[int, int], fp16: bool,
                  temporal: TemporalConfig = TemporalConfig(), lean: bool = True) -> Path:
     """A static (height, width, 3) uint8 graph, with its state (1, 3, height, width); `lean=False` keeps the
-    generic layout even for a student the lean one fits (benchmarks/lean_graph.py compares them).
+    generic layout even for a student the lean one fits (benchmarks/speed/lean_graph.py compares them).
 
     Traced on a small frame with symbolic height and width, then pinned to the target size: tracing runs
     the model once, and FP16 convolutions at 1080p take minutes on a CPU.

@@ -4,7 +4,7 @@ Only the Conv nodes are quantized (QDQ format): weights int8 per output channel,
 tensor, ranges calibrated on real frames. The frame conversion, pixel (un)shuffle and the global skip stay in
 float, so the input passes through exactly and only the predicted correction carries quantization error.
 On CPUs with VNNI (AVX512-VNNI / AVX-VNNI) ONNX Runtime runs such convolutions with integer dot products.
-The graph's quality must be measured on the quantized graph itself (benchmarks/frontier.py does).
+The graph's quality must be measured on the quantized graph itself (benchmarks/quality/frontier.py does).
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
+from export.samples import as_frame
 from runtime.errors import SharpcamError
 from runtime.contract import STATE_INPUT, first_frame_feeds
 
@@ -72,3 +73,8 @@ def quantize_int8(fp32_graph: Path, out: Path, frames_bgr: list[np.ndarray]) -> 
     if not any(n.op_type == "QuantizeLinear" for n in model.graph.node):
         raise SharpcamError(f"{out}: the quantizer found no convolution to quantize")
     return out
+
+
+def int8_graph(fp32: Path, size: tuple[int, int], photos: list[np.ndarray]) -> Path:
+    """STEM_int8.onnx beside `fp32`, calibrated on the photos framed at `size` (width, height)."""
+    return quantize_int8(fp32, fp32.with_name(f"{fp32.stem}_int8.onnx"), [as_frame(p, size) for p in photos])

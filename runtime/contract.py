@@ -66,7 +66,7 @@ def plan_path(student: str, resolution: str, folder: Path = ENGINES) -> Path:
 
 def aot_path(student: str, resolution: str, folder: Path = ENGINES, batch: int | None = None) -> Path:
     """An ahead-of-time compiled PyTorch engine (export/aot_build.py), sidecar NAME_<res>.pt2.json beside it;
-    `batch`: the engine for up to that many streams per call (benchmarks/streams.py)."""
+    `batch`: the engine for up to that many streams per call (benchmarks/gpu/streams.py)."""
     return folder / aot_name(student, resolution, batch)
 
 

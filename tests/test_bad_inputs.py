@@ -9,8 +9,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from benchmarks.fps import main as fps_main
-from benchmarks.fps import measure, parse_args as fps_args
+from benchmarks.speed.fps import main as fps_main
+from benchmarks.speed.fps import measure, parse_args as fps_args
 from benchmarks.mos.__main__ import main as mos_main
 from export.__main__ import main as export_main
 from runtime.cam import main as cam_main
@@ -92,7 +92,7 @@ def test_a_missing_model_is_one_line(tmp_path, capsys):
                                              "--sink", "null"], capsys)
 
 
-# benchmarks/fps.py ---------------------------------------------------------------------------------------------
+# benchmarks/speed/fps.py -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("argv, says", [
     (["--resolutions", "4k"], "480p, 720p, 1080p"), (["--backends", "warp-drive"], "ort-cpu"),
     (["--timeout", "0"], "above 0"), (["--repeats", "0"], "at least 1"), (["--students", "tiny"], "webcam"),

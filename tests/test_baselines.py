@@ -9,7 +9,7 @@ import pytest
 from scipy.ndimage import gaussian_filter, laplace
 from skimage import data
 
-from benchmarks.baselines import BASELINES, cas, nlm_unsharp, unsharp
+from benchmarks.quality.baselines import BASELINES, cas, nlm_unsharp, unsharp
 
 
 def lap_var(img: np.ndarray) -> float:

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.flops import conv_macs
-from benchmarks.fps import main
+from benchmarks.speed.flops import conv_macs
+from benchmarks.speed.fps import main
 from export.onnx_export import export_float
-from benchmarks.frontier import Variant, main as frontier_main
-from benchmarks.frontier_report import meets_speed, merge, pareto
+from benchmarks.quality.frontier import Variant, main as frontier_main
+from benchmarks.quality.frontier_report import meets_speed, merge, pareto
 from runtime.errors import SharpcamError
 from runtime.contract import graph_path
 from train.checkpoint import FORMAT, save_atomic
@@ -58,6 +58,7 @@ def test_frontier_variant_specs_are_checked(tmp_path):
             Variant.parse(bad)
 
 
+@pytest.mark.slow  # exports and times three variants (~45 s here)
 def test_frontier_measures_every_variant_and_plots(mini_corpus, tmp_path):
     """Two real students (one INT8) through export, test-split SSIM and timed runs: a real, small frontier."""
     fast = _checkpoint(tmp_path / "fast.pt", FastStudent(channels=16, blocks=1, luma=True, rep=True), "fast",
@@ -101,7 +102,7 @@ def test_frontier_is_the_set_nothing_beats_on_both_axes():
 def test_torch_reference_backend_carries_the_graph_state():
     """The PyTorch reference runs the same graph as the export, state and strength included."""
     import numpy as np
-    from benchmarks.worker import open_backend as worker_backend
+    from benchmarks.speed.worker import open_backend as worker_backend
     backend = worker_backend("torch-cpu", "480p", "webcam")
     frame = np.full((48, 64, 3), 128, np.uint8)
     first, _ = backend.collect(backend.submit(frame))

@@ -7,7 +7,8 @@ import pytest
 
 pytest.importorskip("openvino", reason="OpenVINO is not installed (pip install 'sharpcam[openvino]')")
 
-from benchmarks import cam_speed, cpu_quality, stage_cpu  # noqa: E402
+from benchmarks.quality import cpu_quality  # noqa: E402
+from benchmarks.speed import cam_speed, stage_cpu  # noqa: E402
 
 
 def test_cam_speed_measures_each_variant_and_mode(tmp_path):

@@ -9,7 +9,7 @@ import onnx
 import pytest
 import torch
 
-from export.__main__ import as_frame, export_all, main, sample_rgb
+from export.__main__ import export_all, main
 from export.graphs import RESOLUTIONS
 from runtime.contract import FRAME_INPUT, FRAME_OUTPUT, STATE_INPUT, STATE_OUTPUT, STRENGTH_INPUT, first_frame_feeds
 from export.tensorrt_build import missing_gpu_stack
@@ -18,6 +18,7 @@ from runtime.errors import SharpcamError
 from train.checkpoint import FORMAT, save_atomic
 from export.onnx_export import check_float_graph, export_float, export_frame, ort_session
 from export.quantize import quantize_int8
+from export.samples import as_frame, sample_rgb
 from runtime.backends import OnnxBackend
 from train.student import FastStudent, SeedStudent
 
@@ -39,6 +40,7 @@ def exported(checkpoint, tmp_path_factory):
     return out, export_all(checkpoint, out, list(RESOLUTIONS), "tiny", frames=1)
 
 
+@pytest.mark.slow  # the module's export of every frame graph (~50 s here) falls on whichever test runs first
 def test_every_graph_passes_parity(exported):
     out, report = exported
     names = {"tiny.onnx"} | {f"tiny_{r}{s}.onnx" for r in RESOLUTIONS for s in ("", "_fp16")}
@@ -50,6 +52,7 @@ def test_every_graph_passes_parity(exported):
     assert json.loads((out / "tiny_onnx_report.json").read_text()) == report
 
 
+@pytest.mark.slow  # the module's export of every frame graph (~50 s here) falls on whichever test runs first
 @pytest.mark.parametrize("res", list(RESOLUTIONS))
 @pytest.mark.parametrize("suffix", ["", "_fp16"])
 def test_frame_graph_structure(exported, res, suffix):
@@ -77,6 +80,7 @@ def test_frame_graph_structure(exported, res, suffix):
     assert dtypes == {onnx.TensorProto.FLOAT16 if suffix else onnx.TensorProto.FLOAT}
 
 
+@pytest.mark.slow  # the module's export of every frame graph (~50 s here) falls on whichever test runs first
 def test_frame_graph_keeps_bgr_order(exported):
     """A frame with content only in the blue channel must come back blue, not red."""
     from export.onnx_export import ort_session
@@ -123,6 +127,7 @@ def test_altered_engine_or_missing_sidecar_is_refused(tmp_path):
         check_engine(engine, "10.9.0", "NVIDIA H100", "9.0")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(missing_gpu_stack() is None, reason="TensorRT and a GPU are present")
 def test_without_tensorrt_make_engines_writes_onnx_and_says_what_is_missing(checkpoint, tmp_path, capsys):
     assert main(["--checkpoint", str(checkpoint), "--name", "tiny", "--out", str(tmp_path), "--resolutions", "480p"]) == 3
@@ -131,6 +136,8 @@ def test_without_tensorrt_make_engines_writes_onnx_and_says_what_is_missing(chec
     assert "TensorRT" in err and "pip install -e '.[gpu]'" in err
 
 
+@pytest.mark.gpu
+@pytest.mark.slow
 @pytest.mark.skipif(missing_gpu_stack() is not None, reason=f"needs TensorRT and a CUDA GPU: {missing_gpu_stack()}")
 def test_tensorrt_engine_builds_and_matches_onnxruntime(exported):
     from export.tensorrt_build import build_engine, compare_with_onnxruntime
@@ -188,6 +195,7 @@ def test_int8_graph_is_quantized_close_and_keeps_metadata(fast_student, tmp_path
         quantize_int8(fp32, tmp_path / "bad.onnx", [as_frame(sample_rgb()[0], (64, 64))])
 
 
+@pytest.mark.slow
 def test_export_cli_writes_int8_graphs_on_request(checkpoint, tmp_path):
     assert main(["--checkpoint", str(checkpoint), "--name", "tiny", "--out", str(tmp_path), "--resolutions",
                  "480p", "--onnx-only", "--int8"]) == 0

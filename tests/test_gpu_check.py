@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.gpu_check import cuda_problem, folder_name, main, overlap
+from benchmarks.gpu.gpu_check import cuda_problem, folder_name, main, overlap
 
 
 def _frames(step: float, upload: float, compute: float, download: float, n: int = 4) -> list[dict]:

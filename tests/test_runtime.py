@@ -298,6 +298,7 @@ def _cuda_ready() -> str | None:
     return None
 
 
+@pytest.mark.gpu
 @pytest.mark.skipif(_cuda_ready() is not None, reason=f"needs cuda-python and a CUDA GPU: {_cuda_ready()}")
 def test_double_buffer_on_a_real_gpu():
     from cuda.bindings import runtime as cudart

@@ -1,4 +1,4 @@
-"""benchmarks/soak.py: its parsing of runtime.cam's status line, /proc sampling, the leak measure, and a
+"""benchmarks/speed/soak.py: its parsing of runtime.cam's status line, /proc sampling, the leak measure, and a
 few seconds of a real soak run (the 30-minute run is a documented command, not a test)."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from benchmarks.soak import Sample, main, parse_status, proc_memory, rss_growth_mb
+from benchmarks.speed.soak import Sample, main, parse_status, proc_memory, rss_growth_mb
 from runtime.stats import LatencyStats
 
 

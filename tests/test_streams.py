@@ -1,4 +1,4 @@
-"""benchmarks/streams.py on the CPU at N=2: every stream keeps its own state and strength, so each stream's
+"""benchmarks/gpu/streams.py on the CPU at N=2: every stream keeps its own state and strength, so each stream's
 output through the shared engine equals that stream run alone; the paced trial and its report run for real."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.streams import Batched, Concurrent, alone, main, stream_outputs
+from benchmarks.gpu.streams import Batched, Concurrent, alone, main, stream_outputs
 from test_aot_engine import SIZE, build_cpu_engine, clip, engine  # noqa: F401 - the session's CPU engine
 
 pytestmark = pytest.mark.slow

@@ -126,7 +126,7 @@ def tiny_graph(tmp_path_factory):
 
 
 def test_quality_suite_smoke(mini_corpus, tiny_graph, tmp_path):
-    from benchmarks.webcam_quality import main
+    from benchmarks.quality.webcam_quality import main
     out = tmp_path / "quality"
     main(["--corpus", str(mini_corpus), "--no-teacher", "--model", f"tiny={tiny_graph}", "--out", str(out)])
     data = json.loads(out.with_suffix(".json").read_text())
@@ -136,7 +136,7 @@ def test_quality_suite_smoke(mini_corpus, tiny_graph, tmp_path):
 
 
 def test_stability_suite_smoke_runs_the_deployed_path(mini_corpus, tiny_graph, tmp_path):
-    from benchmarks.stability import main
+    from benchmarks.stability.stability import main
     out = tmp_path / "stability"
     main(["--corpus", str(mini_corpus), "--split", "test", "--limit", "1", "--frames", "6",
           "--model", f"tiny={tiny_graph}", "--out", str(out)])
@@ -149,7 +149,7 @@ def test_stability_suite_smoke_runs_the_deployed_path(mini_corpus, tiny_graph, t
 
 
 def test_warp_error_is_zero_for_an_exact_pan_and_sees_flicker():
-    from benchmarks.stability import moving_clip, warp_error
+    from benchmarks.stability.stability import moving_clip, warp_error
     photo = np.ascontiguousarray(skimage.data.astronaut()[:480, :512])
     photo = np.pad(photo, ((0, 0), (0, 128), (0, 0)), mode="reflect")
     clean, mats = moving_clip(photo, "pan", 6)

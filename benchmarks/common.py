@@ -1,11 +1,20 @@
-"""Name the machine a benchmark ran on: CPU, cores, memory, GPU, library versions."""
+"""What every benchmark shares: where the checkout is, the machine it ran on (CPU, cores, memory, GPU,
+library versions), the command that ran it, and writing its report (Markdown + JSON, each atomically, so an
+interrupted run never leaves half a report beside a whole one)."""
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
 import sys
 from importlib import metadata
+from pathlib import Path
+
+from runtime.entry import write_text_atomic
+
+# The checkout: benchmarks read engines/ and data/ and write runs/ relative to it, wherever they are run from.
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _cpu_model() -> str:
@@ -52,3 +61,9 @@ def describe() -> dict:
 def command_line(module: str, argv: list[str] | None) -> str:
     """How a benchmark was run, for its report: `python -m MODULE ARGS` (argv None: this process's own)."""
     return " ".join(["python -m", module, *(sys.argv[1:] if argv is None else argv)])
+
+
+def write_markdown_and_json(prefix: Path, markdown: str, data: object) -> None:
+    """PREFIX.md and PREFIX.json (PREFIX's own suffix, if any, replaced: runs/results/fps -> fps.md, fps.json)."""
+    write_text_atomic(prefix.with_suffix(".md"), markdown)
+    write_text_atomic(prefix.with_suffix(".json"), json.dumps(data, indent=1))

@@ -1,8 +1,8 @@
 """Many streams on one device (server-side enhancement): N independent video streams, each with its own
 temporal state and strength, through one engine, paced at --fps each.
 
-    python -m benchmarks.streams --engine webcam_720p.pt2 --streams 1,8,32
-    python -m benchmarks.streams --engine webcam_720p.pt2 --batched webcam_720p_b256.pt2 --find-max
+    python -m benchmarks.gpu.streams --engine webcam_720p.pt2 --streams 1,8,32
+    python -m benchmarks.gpu.streams --engine webcam_720p.pt2 --batched webcam_720p_b256.pt2 --find-max
 
 Modes (`--modes`):
   concurrent  one backend per stream (its own pinned slots, CUDA streams, state and strength) over the one
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.machine import command_line, describe
+from benchmarks.common import command_line, describe
 from runtime.entry import ending, positive_float, positive_int, write_text_atomic
 from runtime.errors import SharpcamError
 from runtime.models import model_arg
@@ -244,7 +244,7 @@ def markdown(report: dict) -> str:
 def run(args: argparse.Namespace, argv: list[str] | None) -> dict:
     from runtime.aot_meta import AotMeta, aot_sidecar_path
     meta = AotMeta.load(aot_sidecar_path(args.engine))
-    report: dict = {"command": command_line("benchmarks.streams", argv), "machine": describe(),
+    report: dict = {"command": command_line("benchmarks.gpu.streams", argv), "machine": describe(),
                     "engine": args.engine.name, "engine_device": f"{meta.device} {meta.precision} {meta.width}x"
                     f"{meta.height}", "fps": args.fps, "max_latency_ms": args.max_latency_ms, "trials": []}
     for mode in args.modes:

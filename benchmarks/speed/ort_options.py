@@ -1,6 +1,6 @@
 """ONNX Runtime CPU options for the default student: intra-op threads and thread spinning.
 
-    python benchmarks/ort_options.py            # -> runs/results/ort_options.md (a few minutes)
+    python -m benchmarks.speed.ort_options            # -> runs/results/ort_options.md (a few minutes)
 
 Model-only and end-to-end FPS (the real pipeline: video file source, null sink), and the cores busy when the
 clip is paced at 30 FPS like a camera (what spinning threads cost a video call), for every combination,
@@ -11,17 +11,15 @@ from __future__ import annotations
 import argparse
 import itertools
 import statistics
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # `python benchmarks/ort_options.py` from a checkout
 
-from benchmarks.machine import describe  # noqa: E402
-from benchmarks.worker import end_to_end, model_only  # noqa: E402
-from runtime.backends import OnnxBackend  # noqa: E402
-from runtime.contract import DEFAULT_STUDENT, RESOLUTIONS, graph_path  # noqa: E402
-from runtime.sources import BuiltinClip  # noqa: E402
+from benchmarks.common import ROOT, describe
+from benchmarks.speed.worker import end_to_end, model_only
+from runtime.backends import OnnxBackend
+from runtime.contract import DEFAULT_STUDENT, RESOLUTIONS, graph_path
+from runtime.entry import write_text_atomic
+from runtime.sources import BuiltinClip
 
 
 def measure(res: str, threads: int, spinning: bool, frames: int) -> tuple[float, float, float, float]:
@@ -57,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     for (res, threads, spinning), values in runs.items():
         cells = " | ".join(f"{statistics.median(v[i] for v in values):.{2 if i == 3 else 1}f}" for i in range(4))
         lines.append(f"| {res} | {threads} | {'on' if spinning else 'off'} | {cells} |")
-    args.out.write_text("\n".join(lines) + "\n")
+    write_text_atomic(args.out, "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -1,8 +1,9 @@
 """End-to-end speed and CPU cost of `python -m runtime.cam`, as users run it, variants side by side.
 
-    python -m benchmarks.cam_speed                                   # engines x sizes x modes -> runs/cam_speed
-    python -m benchmarks.cam_speed --sizes 480p --modes paced,busy --rounds 5
-    python -m benchmarks.cam_speed --variant "ov-1t=--backend openvino --threads 1" --variant "ort=--backend onnxruntime"
+    python -m benchmarks.speed.cam_speed                                   # engines x sizes x modes -> runs/cam_speed
+    python -m benchmarks.speed.cam_speed --sizes 480p --modes paced,busy --rounds 5
+    python -m benchmarks.speed.cam_speed --variant "ov-1t=--backend openvino --threads 1" \
+        --variant "ort=--backend onnxruntime"
 
 For each size, makes a clip (the built-in clip's stills, MJPG .avi like a webcam's stream) and runs
 `runtime.cam --source CLIP --sink null --stats ...` once per (variant, mode) and round, the variants
@@ -26,15 +27,11 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.machine import command_line, describe  # noqa: E402
-from benchmarks.worker import frames_of, write_mjpg  # noqa: E402
-from runtime.contract import RESOLUTIONS  # noqa: E402
-from runtime.entry import int_at_least, names_from, positive_int, write_text_atomic  # noqa: E402
-from runtime.sources import BuiltinClip  # noqa: E402
+from benchmarks.common import ROOT, command_line, describe, write_markdown_and_json
+from benchmarks.speed.worker import frames_of, write_mjpg
+from runtime.contract import RESOLUTIONS
+from runtime.entry import int_at_least, names_from, positive_int
+from runtime.sources import BuiltinClip
 
 MODES = ("free", "paced", "busy")
 DEFAULT_VARIANTS = ("onnxruntime=--backend onnxruntime --load-policy full",
@@ -175,12 +172,10 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         runs = measure(args, Path(tmp))
     rows = summarize(runs)
-    command = command_line("benchmarks.cam_speed", argv)
+    command = command_line("benchmarks.speed.cam_speed", argv)
     text = markdown(rows, command, machine, args.rounds, load)
-    write_text_atomic(args.out.with_suffix(".md"), text)
-    write_text_atomic(args.out.with_suffix(".json"), json.dumps(
-        {"machine": machine, "load_at_start": load, "rows": rows,
-         "runs": {"/".join(k): v for k, v in runs.items()}}, indent=1))
+    write_markdown_and_json(args.out, text, {"machine": machine, "load_at_start": load, "rows": rows,
+                                             "runs": {"/".join(k): v for k, v in runs.items()}})
     plot(rows, args.out.with_suffix(".png"))
     print(text)
 

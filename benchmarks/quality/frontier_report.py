@@ -10,6 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 
+from benchmarks.common import write_markdown_and_json  # noqa: E402
+
 TARGET_FPS = {"480p": 30.0, "720p": 15.0}  # issue 6: end to end, ONNX Runtime, this 2-core CPU
 CATEGORIES = ("text", "nature", "people", "animals", "graphics")
 
@@ -104,6 +106,6 @@ def chart(rows: list[dict], machine: dict, out: Path, split: str) -> None:
 def write_frontier(rows: list[dict], machine: dict, out: Path, keep: bool, split: str, command: str = "") -> None:
     out.mkdir(parents=True, exist_ok=True)
     rows = merge(rows, out / "frontier.json", keep)
-    (out / "frontier.json").write_text(json.dumps({"machine": machine, "split": split, "variants": rows}, indent=1))
-    (out / "frontier.md").write_text(markdown(rows, machine, split, command))
+    write_markdown_and_json(out / "frontier", markdown(rows, machine, split, command),
+                            {"machine": machine, "split": split, "variants": rows})
     chart(rows, machine, out / "frontier.png", split)

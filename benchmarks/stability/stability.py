@@ -1,7 +1,7 @@
 """Temporal stability through the deployed path: clips made from test photos, run by `python -m runtime.cam`.
 
-    python -m benchmarks.stability --model webcam=engines/webcam_480p.onnx --model fast=engines/fast_480p.onnx
-    python -m benchmarks.stability --split val --limit 4 --out runs/stability-val    # tuning, not the test split
+    python -m benchmarks.stability.stability --model webcam=engines/webcam_480p.onnx --model fast=engines/fast_480p.onnx
+    python -m benchmarks.stability.stability --split val --limit 4 --out runs/stability-val   # tuning, not test
 
 (a) Still scenes: one photo (640x480), 24 frames, fresh sensor noise in every frame (office light and low
     light; the codec runs across the clip). Temporal std of each pixel over frames 4..23 (the first frames
@@ -29,17 +29,15 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from benchmarks.stability_report import plot_frames, plot_numbers, write_markdown  # noqa: E402
-from benchmarks.machine import command_line  # noqa: E402
-from runtime.errors import SharpcamError  # noqa: E402
-from train.corpus import load_manifest  # noqa: E402
-from train.images import LoadReport, read_rgb  # noqa: E402
-from train.metrics import ssim  # noqa: E402
-from train.conditions import condition_params  # noqa: E402
-from train.degrade import apply_clip  # noqa: E402
+from benchmarks.common import ROOT, command_line
+from benchmarks.stability.stability_report import plot_frames, plot_numbers, write_markdown
+from runtime.errors import SharpcamError
+from train.corpus import load_manifest
+from train.images import LoadReport, read_rgb
+from train.metrics import ssim
+from train.conditions import condition_params
+from train.degrade import apply_clip
 
 FRAMES, SETTLE = 24, 4
 STILL_SIZE, MOVING_SIZE = (640, 480), (512, 384)
@@ -202,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
     photos = spread_photos(args.corpus, args.split, args.limit)
     with tempfile.TemporaryDirectory() as tmp:
         rows, examples = measure(models, photos, Path(tmp), args.frames)
-    command = command_line("benchmarks.stability", argv)
+    command = command_line("benchmarks.stability.stability", argv)
     summary = write_markdown(rows, args.out.with_suffix(".md"), f"{args.split} split, {len(photos)} photos", command)
     args.out.with_suffix(".json").write_text(json.dumps({"models": {k: " ".join([str(v[0]), *v[1]]) for k, v in models.items()},
                                                          "summary": summary, "rows": rows}, indent=1))

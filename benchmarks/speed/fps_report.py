@@ -1,7 +1,6 @@
 """Write the benchmark report: Markdown + JSON + a PNG chart."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -9,7 +8,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from runtime.entry import write_text_atomic  # noqa: E402
+from benchmarks.common import write_markdown_and_json  # noqa: E402
 from runtime.stats import STAGES as PIPELINE_STAGES  # noqa: E402
 
 ALL_STAGES = (*PIPELINE_STAGES, "end_to_end")
@@ -100,7 +99,6 @@ def chart(report: dict, out: Path) -> None:
 
 def write_report(report: dict, out: Path, quality: Path | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out / "fps.json", json.dumps(report, indent=1))
-    write_text_atomic(out / "fps.md", markdown(report, quality))
+    write_markdown_and_json(out / "fps", markdown(report, quality), report)
     if any("error" not in r for r in report["results"]):
         chart(report, out / "fps.png")

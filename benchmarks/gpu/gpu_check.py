@@ -15,7 +15,7 @@ Writes benchmarks/results/gpu/<device name>/gpu_check.{json,md}. Exit status: 0 
 1 when one failed; without a CUDA GPU it says why and exits 0 with nothing written ("skipped").
 
     make gpu-check PY=python3          # on the GPU machine, with its own Python
-    python -m benchmarks.gpu_check --steps double_buffer,students --repeats 10
+    python -m benchmarks.gpu.gpu_check --steps double_buffer,students --repeats 10
 """
 from __future__ import annotations
 
@@ -29,15 +29,13 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from benchmarks.fps import names_from  # noqa: E402
-from runtime.entry import ending, positive_int, write_text_atomic  # noqa: E402
+from benchmarks.common import ROOT
+from benchmarks.speed.fps import names_from
+from runtime.entry import ending, positive_int
 
 STEPS = ("tests", "double_buffer", "students", "distill")
 EVENTS = ("start", "uploaded", "computing", "inferred", "downloading", "done")
-CUDA_TESTS = ["tests/test_runtime.py", "tests/test_trt_state.py", "tests/test_choose.py", "tests/test_export.py"]
 
 
 def cuda_problem() -> str | None:
@@ -75,8 +73,7 @@ def overlap(frames: list[dict[str, float]]) -> dict:
 
 
 def run_tests() -> dict:
-    cmd = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "-k",
-           "gpu or cuda or tensorrt or trt", *CUDA_TESTS]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "-m", "gpu", "tests"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     lines = proc.stdout.strip().splitlines()
     return {"ok": proc.returncode == 0, "summary": lines[-1] if lines else proc.stderr[-500:],
@@ -86,7 +83,7 @@ def run_tests() -> dict:
 def double_buffer(frames: int = 24, size: tuple[int, int] = (1920, 1080)) -> dict:
     import numpy as np
 
-    from benchmarks.gpu_standin import standin_launch
+    from benchmarks.gpu.gpu_standin import standin_launch
     from runtime.cuda_device import CudaDevice
     from runtime.double_buffer import DoubleBuffer
 
@@ -132,7 +129,7 @@ def _collect(device, buffers, handle, ref, times: list[dict]):
 def students(repeats: int) -> dict:
     import torch
 
-    from benchmarks.worker import TorchFrameBackend, model_only
+    from benchmarks.speed.worker import TorchFrameBackend, model_only
     from runtime.contract import RESOLUTIONS, STUDENTS, checkpoint_path
     from runtime.sources import BuiltinClip
 
@@ -215,8 +212,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{step}: {'ok' if steps[step]['ok'] else 'FAILED'} ({steps[step]['wall_s']} s)", file=sys.stderr)
     report = {"device": device, "when": time.strftime("%Y-%m-%d %H:%M"), "torch": torch.__version__, "steps": steps}
     out.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out / "gpu_check.json", json.dumps(report, indent=1))
-    write_text_atomic(out / "gpu_check.md", markdown(report))
+    write_markdown_and_json(out / "gpu_check", markdown(report), report)
     print(f"wrote {out}/gpu_check.json and .md", file=sys.stderr)
     return 0 if all(s["ok"] for s in steps.values()) else 1
 

@@ -1,4 +1,4 @@
-"""Tables and pictures for benchmarks/stability.py."""
+"""Tables and pictures for benchmarks/stability/stability.py."""
 from __future__ import annotations
 
 from pathlib import Path

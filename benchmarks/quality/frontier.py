@@ -1,13 +1,13 @@
 """The speed/quality frontier of students on this CPU: end-to-end FPS at 480p against test-split SSIM.
 
-    python benchmarks/frontier.py                                  # the shipped students (+ fast INT8)
-    python benchmarks/frontier.py --variant seed=engines/seed.pt --variant luma=runs/x/best.pt \\
+    python -m benchmarks.quality.frontier                                  # the shipped students (+ fast INT8)
+    python -m benchmarks.quality.frontier --variant seed=engines/seed.pt --variant luma=runs/x/best.pt \\
         --variant luma-int8=runs/x/best.pt:int8 --rounds 3
 
 For every variant LABEL=CHECKPOINT[:int8]: export its float graph and 480p/720p frame graphs into --work
 (INT8-quantized where asked, calibrated on scikit-image's sample photos); measure test-split SSIM of the
 deployed float graph through ONNX Runtime, padding and 8-bit output included (what users run); then measure
-model-only and end-to-end FPS (benchmarks.worker, one process per measurement; video file source, null
+model-only and end-to-end FPS (benchmarks.speed.worker, one process per measurement; video file source, null
 sink), variants interleaved round by round so machine noise hits all alike, medians over rounds.
 Writes benchmarks/results/frontier.{md,json,png}; the table keeps every variant tried, so later runs add
 rows (--keep) rather than erase them.
@@ -22,14 +22,12 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # `python benchmarks/frontier.py` from a checkout
 
-from benchmarks.flops import conv_macs  # noqa: E402
-from benchmarks.frontier_report import write_frontier  # noqa: E402
-from benchmarks.machine import describe  # noqa: E402
-from runtime.errors import SharpcamError  # noqa: E402
-from runtime.contract import RESOLUTIONS, checkpoint_path  # noqa: E402
+from benchmarks.common import ROOT, describe
+from benchmarks.quality.frontier_report import write_frontier
+from benchmarks.speed.flops import conv_macs
+from runtime.errors import SharpcamError
+from runtime.contract import RESOLUTIONS, checkpoint_path
 
 DEFAULT_VARIANTS = (f"seed={checkpoint_path('seed')}", f"fast={checkpoint_path('fast')}",
                     f"fast-int8={checkpoint_path('fast')}:int8")
@@ -71,8 +69,9 @@ def recipe(cfg: dict) -> str:
 
 def export_variant(v: Variant, work: Path) -> dict[str, Path]:
     """{'float': any-size graph, '480p': frame graph, ...}, INT8 where the variant asks."""
-    from export.__main__ import int8_graph, sample_rgb
     from export.onnx_export import export_float, export_frame
+    from export.quantize import int8_graph
+    from export.samples import sample_rgb
     from train.checkpoint import student_from_checkpoint
     from train.student import count_parameters
 
@@ -108,7 +107,7 @@ def measure_quality(graph: Path, corpus: Path, split: str) -> dict[str, float]:
 
 
 def measure_speed(graph: Path, res: str, args: argparse.Namespace) -> dict:
-    cmd = [sys.executable, "-m", "benchmarks.worker", "ort-cpu", res, "--graph", str(graph), "--repeats",
+    cmd = [sys.executable, "-m", "benchmarks.speed.worker", "ort-cpu", res, "--graph", str(graph), "--repeats",
            str(args.repeats), "--budget-s", str(args.budget_s), "--e2e-seconds", str(args.e2e_seconds)]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=args.timeout)
     if proc.returncode != 0:
@@ -164,7 +163,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
               f"{args.split} SSIM {v.test_ssim['all']:.4f}", file=sys.stderr)
     run_speed_rounds(variants, graphs, args)
     rows = [asdict(v) | {"checkpoint": str(v.checkpoint)} for v in variants]
-    command = " ".join(["python benchmarks/frontier.py", *(argv if argv is not None else sys.argv[1:])])
+    command = " ".join(["python -m benchmarks.quality.frontier", *(argv if argv is not None else sys.argv[1:])])
     write_frontier(rows, describe(), args.out, keep=args.keep, split=args.split, command=command)
     return rows
 

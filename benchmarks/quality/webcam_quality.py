@@ -1,7 +1,7 @@
 """Quality under webcam conditions: every method side by side, per condition and per category.
 
-    python -m benchmarks.webcam_quality --model webcam=engines/webcam.onnx --model fast=engines/fast.onnx
-    python -m benchmarks.webcam_quality --no-teacher --out runs/quality-quick --limit 6
+    python -m benchmarks.quality.webcam_quality --model webcam=engines/webcam.onnx --model fast=engines/fast.onnx
+    python -m benchmarks.quality.webcam_quality --no-teacher --out runs/quality-quick --limit 6
 
 Conditions (train/conditions.py CONDITIONS, fixed per test image): the report's benchmark blur, office light,
 low light, starved bitrate. Methods: the degraded input, unsharp mask, AMD CAS (a port of ffmpeg's `cas`,
@@ -15,20 +15,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # `python benchmarks/webcam_quality.py` from a checkout
 
-from benchmarks.baselines import BASELINES  # noqa: E402
-from runtime.entry import ending, write_text_atomic  # noqa: E402
-from runtime.errors import SharpcamError  # noqa: E402
-from train.conditions import CONDITION_NOTES, CONDITIONS  # noqa: E402
-from train.corpus import CATEGORIES  # noqa: E402
-from train.evaluation import Method, evaluate, identity, student_method, summarize, teacher_method  # noqa: E402
+from benchmarks.quality.baselines import BASELINES
+from runtime.entry import ending, write_text_atomic
+from runtime.errors import SharpcamError
+from train.conditions import CONDITION_NOTES, CONDITIONS
+from train.corpus import CATEGORIES
+from train.evaluation import Method, evaluate, identity, student_method, summarize, teacher_method
 
 
 def onnx_method(path: Path, strength: float = 1.0) -> Method:

@@ -1,9 +1,9 @@
 """Choose the temporal filter's settings by measurement, on the validation split (never the test split).
 
-    python -m benchmarks.temporal_tune --checkpoint engines/webcam.pt --out runs/temporal_tune
+    python -m benchmarks.stability.temporal_tune --checkpoint engines/webcam.pt --out runs/temporal_tune
 
 For each (hold, low, high) in the grid, export the student's any-size float graph with that filter into a
-temporary folder, and run the stability clips (benchmarks/stability.py) through
+temporary folder, and run the stability clips (benchmarks/stability/stability.py) through
 `runtime.cam`: still-scene temporal std (lower is calmer) against the moving clips' SSIM and warping error
 (trails and smearing raise it). hold 0 is the per-frame student. Writes OUT.md/.json.
 """
@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from benchmarks.stability import measure, spread_photos  # noqa: E402
-from benchmarks.stability_report import summarize  # noqa: E402
-from train.temporal import TemporalConfig  # noqa: E402
+from benchmarks.common import write_markdown_and_json
+from benchmarks.stability.stability import measure, spread_photos
+from benchmarks.stability.stability_report import summarize
+from train.temporal import TemporalConfig
 
-NOTE = """Command: `python -m benchmarks.temporal_tune --checkpoint engines/webcam.pt` (every setting is the same
-student exported with another filter; hold 0 is the per-frame student). Still scenes: temporal std over the
+NOTE = """Command: `python -m benchmarks.stability.temporal_tune --checkpoint engines/webcam.pt` (every setting is
+the same student exported with another filter; hold 0 is the per-frame student). Still scenes: temporal std over the
 input's (lower is calmer). Pan (3 px/frame) and zoom: SSIM to the clean clip and warping error beyond the
 clean clip's in 8-bit levels (trails or flicker raise it). 24 frames per clip, through `runtime.cam`.
 """
@@ -61,8 +59,7 @@ def main(argv: list[str] | None = None) -> None:
                      f"{s['pan']['ssim']:.4f} | {s['pan']['warp_error']:+.2f} | {s['zoom']['ssim']:.4f} | "
                      f"{s['zoom']['warp_error']:+.2f} |")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    args.out.with_suffix(".json").write_text(json.dumps({"summary": summary, "rows": rows}, indent=1))
+    write_markdown_and_json(args.out, "\n".join(lines) + "\n", {"summary": summary, "rows": rows})
     print("\n".join(lines))
 
 

@@ -1,7 +1,7 @@
 """CPU time of each step a frame takes through runtime.cam, one step at a time, per frame size.
 
-    python -m benchmarks.stage_cpu --out runs/stage_cpu
-    python -m benchmarks.stage_cpu --sizes 720p --repeats 50
+    python -m benchmarks.speed.stage_cpu --out runs/stage_cpu
+    python -m benchmarks.speed.stage_cpu --sizes 720p --repeats 50
 
 The pipeline's threads overlap, so its status line gives wall-clock latency per stage but cannot say which
 stage burns the CPU (the inference engine's own threads do most of it). Here each step runs alone, many
@@ -23,15 +23,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from benchmarks.machine import command_line, describe  # noqa: E402
-from runtime.adaptive import AdaptiveBackend, SkipConfig, thumbnail  # noqa: E402
-from runtime.entry import positive_int, resolutions, threads, write_text_atomic  # noqa: E402
-from runtime.backends import OnnxBackend  # noqa: E402
-from runtime.contract import DEFAULT_STUDENT, RESOLUTION_NAMES, RESOLUTIONS, graph_path  # noqa: E402
-from runtime.sources import BuiltinClip  # noqa: E402
+from benchmarks.common import command_line, describe, write_markdown_and_json
+from runtime.adaptive import AdaptiveBackend, SkipConfig, thumbnail
+from runtime.entry import positive_int, resolutions, threads
+from runtime.backends import OnnxBackend
+from runtime.contract import DEFAULT_STUDENT, RESOLUTION_NAMES, RESOLUTIONS, graph_path
+from runtime.sources import BuiltinClip
 
 
 def steps_for(frame: np.ndarray, student: str, threads: int) -> dict[str, Callable[[], object]]:
@@ -90,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
         results[size] = {name: round(statistics.median(v), 2) for name, v in samples.items()}
         print(size, results[size], file=sys.stderr)
     names = list(dict.fromkeys(n for r in results.values() for n in r))
-    command = command_line("benchmarks.stage_cpu", argv)
+    command = command_line("benchmarks.speed.stage_cpu", argv)
     machine = describe()  # once: it may ask nvidia-smi
     lines = ["# CPU time per frame of each step, alone", "", f"Command: `{command}`. Machine: {machine}.", "",
              "Process CPU ms (user+sys, all threads) per call, median of rounds; 33.3 ms = one core at 30 FPS.", "",
@@ -99,8 +97,7 @@ def main(argv: list[str] | None = None) -> None:
         lines.append(f"| {n} | " + " | ".join(f"{results[s].get(n, float('nan')):.2f}" for s in sizes) + " |")
     text = "\n".join(lines) + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(args.out.with_suffix(".md"), text)
-    write_text_atomic(args.out.with_suffix(".json"), json.dumps({"machine": machine, "ms": results}, indent=1))
+    write_markdown_and_json(args.out, text, {"machine": machine, "ms": results})
     print(text)
 
 

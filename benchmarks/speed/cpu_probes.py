@@ -1,6 +1,6 @@
 """Small measurements behind claims in README's "CPU cost" section, in one report.
 
-    python -m benchmarks.cpu_probes --out runs/results/cpu_probes.md       # ~2 minutes on 2 cores
+    python -m benchmarks.speed.cpu_probes --out runs/results/cpu_probes.md       # ~2 minutes on 2 cores
 
 - skip: the share of frames the `skip` load policy re-shows on the stability clips (test split: still scenes
   under office and low light, pans, zooms), deciding on the inputs alone, as the runtime does.
@@ -25,19 +25,17 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from benchmarks.cam_speed import make_clip  # noqa: E402
-from benchmarks.machine import command_line, describe  # noqa: E402
-from benchmarks.stability import FRAMES, STILL_SIZE, cover, moving_clip, spread_photos  # noqa: E402
-from benchmarks.stage_cpu import cpu_ms  # noqa: E402
-from runtime.adaptive import AdaptiveBackend  # noqa: E402
-from runtime.contract import DEFAULT_STUDENT, checkpoint_path, graph_path, reset_state  # noqa: E402
-from runtime.entry import write_text_atomic  # noqa: E402
-from runtime.sources import BuiltinClip  # noqa: E402
-from train.conditions import condition_params  # noqa: E402
-from train.degrade import apply_clip  # noqa: E402
+from benchmarks.common import ROOT, command_line, describe
+from benchmarks.speed.cam_speed import make_clip
+from benchmarks.speed.stage_cpu import cpu_ms
+from benchmarks.stability.stability import FRAMES, STILL_SIZE, cover, moving_clip, spread_photos
+from runtime.adaptive import AdaptiveBackend
+from runtime.contract import DEFAULT_STUDENT, checkpoint_path, graph_path, reset_state
+from runtime.entry import write_text_atomic
+from runtime.sources import BuiltinClip
+from train.conditions import condition_params
+from train.degrade import apply_clip
 
 
 class _Same:
@@ -150,7 +148,8 @@ def main(argv: list[str] | None = None) -> None:
                    "int8: CPU ms per 480p frame, OpenVINO": int8_vs_float(Path(tmp), args.rounds),
                    "pipeline with the model skipped (--strength 0), 480p paced": pipeline_without_model(Path(tmp)),
                    "float16: share of first-conv weights / 255 below the normal range": float16_subnormal_share()}
-    lines = ["# CPU probes", "", f"Command: `{command_line('benchmarks.cpu_probes', argv)}`. Machine: {describe()}.", ""]
+    command = command_line("benchmarks.speed.cpu_probes", argv)
+    lines = ["# CPU probes", "", f"Command: `{command}`. Machine: {describe()}.", ""]
     lines += [f"- **{k}**: {json.dumps(v)}" for k, v in results.items()]
     text = "\n".join(lines) + "\n"
     write_text_atomic(args.out, text)

@@ -1,6 +1,6 @@
 """The lean frame graph against the generic one: same pictures, CPU time per frame through OpenVINO.
 
-    python -m benchmarks.lean_graph --out runs/lean_graph.md
+    python -m benchmarks.speed.lean_graph --out runs/lean_graph.md
 
 Exports the default student's checkpoint both ways (export/graphs.py: `FrameGraph`, `LeanFrameGraph`) into a
 temporary folder, reports the largest 8-bit difference between their frames (through bf16 where `auto` picks
@@ -17,17 +17,15 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from benchmarks.machine import command_line, describe  # noqa: E402
-from benchmarks.stage_cpu import cpu_ms  # noqa: E402
-from export.onnx_export import export_frame  # noqa: E402
-from runtime.contract import DEFAULT_STUDENT, RESOLUTIONS, checkpoint_path  # noqa: E402
-from runtime.entry import positive_int, write_text_atomic  # noqa: E402
-from runtime.openvino_backend import OpenVinoBackend  # noqa: E402
-from runtime.sources import BuiltinClip  # noqa: E402
-from train.checkpoint import student_from_checkpoint  # noqa: E402
+from benchmarks.common import command_line, describe
+from benchmarks.speed.stage_cpu import cpu_ms
+from export.onnx_export import export_frame
+from runtime.contract import DEFAULT_STUDENT, RESOLUTIONS, checkpoint_path
+from runtime.entry import positive_int, write_text_atomic
+from runtime.openvino_backend import OpenVinoBackend
+from runtime.sources import BuiltinClip
+from train.checkpoint import student_from_checkpoint
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -55,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
             generic, lean = (statistics.median(samples[k]) for k in ("generic", "lean"))
             lines.append(f"| {res} | {generic:.1f} | {lean:.1f} | {lean / generic:.2f} | {diff} |")
             print(lines[-1], file=sys.stderr)
-    command = command_line("benchmarks.lean_graph", argv)
+    command = command_line("benchmarks.speed.lean_graph", argv)
     text = "\n".join(lines) + f"\n\nCommand: `{command}`; medians of {args.rounds} interleaved rounds.\n"
     write_text_atomic(args.out, text)
     print(text)

@@ -1,35 +1,32 @@
 """What the CPU engines and the load policies cost in quality: the same student, every way the runtime runs it.
 
-    python -m benchmarks.cpu_quality --out runs/cpu_quality            # test split, 4 conditions
-    python -m benchmarks.cpu_quality --limit 5 --out runs/cpu_quality-quick
+    python -m benchmarks.quality.cpu_quality --out runs/cpu_quality            # test split, 4 conditions
+    python -m benchmarks.quality.cpu_quality --limit 5 --out runs/cpu_quality-quick
 
 Columns: the degraded input; the default student through ONNX Runtime (its any-size float graph, as
 `runtime.sharpen` runs it); through OpenVINO in float32 and in bf16 (its frame graph reshaped to each
 image); and OpenVINO (the precision `auto` picks here) under the `scale75` and `scale50` load policies
 (runtime/adaptive.py: the model on a shrunk frame, its correction scaled up). Every image starts a fresh
 stream (reset temporal state). SSIM/PSNR to the clean image, webcam conditions of train/conditions.py.
-The `skip` policy needs a sequence: its cost is in benchmarks/stability.py (`make stability`).
+The `skip` policy needs a sequence: its cost is in benchmarks/stability/stability.py (`make stability`).
 Writes OUT.md, OUT.json, OUT.png.
 """
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from benchmarks.machine import command_line, describe  # noqa: E402
-from benchmarks.webcam_quality import markdown, write_outputs  # noqa: E402
-from runtime.adaptive import AdaptiveBackend  # noqa: E402
-from runtime.backends import Backend, OnnxBackend  # noqa: E402
-from runtime.entry import ending, positive_int, threads  # noqa: E402
-from runtime.contract import DEFAULT_STUDENT, STUDENTS, graph_path  # noqa: E402
-from train.conditions import CONDITIONS  # noqa: E402
-from train.evaluation import Method, evaluate, identity, summarize  # noqa: E402
+from benchmarks.common import command_line, describe
+from benchmarks.quality.webcam_quality import markdown, write_outputs
+from runtime.adaptive import AdaptiveBackend
+from runtime.backends import Backend, OnnxBackend
+from runtime.entry import ending, positive_int, threads
+from runtime.contract import DEFAULT_STUDENT, STUDENTS, graph_path
+from train.conditions import CONDITIONS
+from train.evaluation import Method, evaluate, identity, summarize
 
 
 def backend_method(backend: Backend) -> Method:
@@ -70,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     methods, names = methods_for(args.student, args.threads)
     rows = evaluate(args.corpus, args.split, methods, list(CONDITIONS), args.limit, desc="cpu quality")
     summary = summarize(rows)
-    command = command_line("benchmarks.cpu_quality", argv)
+    command = command_line("benchmarks.quality.cpu_quality", argv)
     text = markdown(summary, f"Quality per CPU engine and load policy ({args.student} student, {args.split} split)")
     text += ("\n## How each column ran\n\n" + "\n".join(f"- {label}: {name}" for label, name in names.items())
              + f"\n\nCommand: `{command}`. Machine: {describe()}.\n")

@@ -1,6 +1,6 @@
 """One benchmark measurement, run in its own process so its peak memory is its own.
 
-    python -m benchmarks.worker BACKEND RESOLUTION --student fast --repeats N --frames N   (prints one JSON object)
+    python -m benchmarks.speed.worker BACKEND RESOLUTION --student fast --repeats N --frames N   (prints one JSON object)
 
 BACKEND: ort-cpu, ov-cpu (OpenVINO), ort-cuda, trt, torch-cpu, torch-cuda (FP16; stands in for TensorRT where
 it is absent). Model-only: one uint8 BGR frame in, one out, transfers included, capture and output excluded;

@@ -1,25 +1,24 @@
 """How much a luma-only sharpener can give up: SSIM of a perfect luma correction on the test split.
 
-    python benchmarks/luma_oracle.py     # -> benchmarks/results/luma_oracle.md (seconds; needs `make corpus`)
+    python -m benchmarks.quality.luma_oracle     # -> benchmarks/results/luma_oracle.md (seconds; needs `make corpus`)
 
 The oracle takes each blurred test image, replaces its BT.601 luma by the sharp image's (the same
 correction added to R, G and B, as the fast student does) and keeps the blurred chroma.
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # `python benchmarks/luma_oracle.py` from a checkout
 
-from train.corpus import CATEGORIES, load_manifest  # noqa: E402
-from train.blur import benchmark_degrade  # noqa: E402
-from train.images import LoadReport, read_rgb  # noqa: E402
-from train.metrics import ssim  # noqa: E402
-from train.student import LUMA  # noqa: E402
+from benchmarks.common import ROOT
+from runtime.entry import write_text_atomic
+from train.corpus import CATEGORIES, load_manifest
+from train.blur import benchmark_degrade
+from train.images import LoadReport, read_rgb
+from train.metrics import ssim
+from train.student import LUMA
 
 
 def main(corpus: Path = ROOT / "data" / "corpus", out: Path = ROOT / "benchmarks" / "results" / "luma_oracle.md") -> None:
@@ -39,7 +38,7 @@ def main(corpus: Path = ROOT / "data" / "corpus", out: Path = ROOT / "benchmarks
         if cat in rows:
             oracle, blurred = np.mean(rows[cat], axis=0)
             lines.append(f"| {cat} | {len(rows[cat])} | {oracle:.4f} | {blurred:.4f} |")
-    out.write_text("\n".join(lines) + "\n")
+    write_text_atomic(out, "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -1,4 +1,4 @@
-"""A stand-in for the TensorRT engine in the double buffer's device check (benchmarks/gpu_check.py).
+"""A stand-in for the TensorRT engine in the double buffer's device check (benchmarks/gpu/gpu_check.py).
 
 With CuPy: an elementwise kernel with enough arithmetic per byte to outlast the host's work per frame,
 launched on the double buffer's compute stream, reading the slot's input and writing its output.

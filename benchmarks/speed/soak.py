@@ -1,8 +1,8 @@
 """Soak test: run `python -m runtime.cam` for minutes and watch for leaks and drift.
 
-    python -m benchmarks.soak                       # 30 minutes: built-in clip, looped and paced, null sink
-    python -m benchmarks.soak --minutes 5 --interval 2 --out runs/soak/short
-    python -m benchmarks.soak -- --student fast --threads 2      # arguments after -- go to runtime.cam
+    python -m benchmarks.speed.soak                       # 30 minutes: built-in clip, looped and paced, null sink
+    python -m benchmarks.speed.soak --minutes 5 --interval 2 --out runs/soak/short
+    python -m benchmarks.speed.soak -- --student fast --threads 2      # arguments after -- go to runtime.cam
 
 Every --interval seconds it samples the child's resident memory and thread count (from /proc) and its
 latest status line (FPS, frames, drops, errors, end-to-end p50/p95). At the end it stops the child with
@@ -25,10 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # `python benchmarks/soak.py` from a checkout
 
-from runtime.entry import check_writable_dir, ending, positive_float, write_text_atomic  # noqa: E402
+from benchmarks.common import ROOT
+from runtime.entry import check_writable_dir, ending, positive_float, write_text_atomic
 
 DEFAULT_CAM = ["--source", "builtin", "--loop", "--pace", "--sink", "null"]
 STATUS = re.compile(r"(?P<fps>[\d.]+) fps, (?P<frames>\d+) frames, (?P<dropped>\d+) dropped, (?P<errors>\d+) errors"
