@@ -32,8 +32,9 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import command_line, describe  # noqa: E402
 from benchmarks.worker import frames_of, write_mjpg  # noqa: E402
-from runtime.contract import RESOLUTIONS  # noqa: E402
-from runtime.entry import int_at_least, names_from, positive_int, write_text_atomic  # noqa: E402
+from runtime.artifacts import RESOLUTIONS  # noqa: E402
+from runtime.entry import int_at_least, names_from, positive_int  # noqa: E402
+from runtime.files import write_text_atomic  # noqa: E402
 from runtime.sources import BuiltinClip  # noqa: E402
 
 MODES = ("free", "paced", "busy")

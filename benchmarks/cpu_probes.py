@@ -32,9 +32,10 @@ from benchmarks.cam_speed import make_clip  # noqa: E402
 from benchmarks.machine import command_line, describe  # noqa: E402
 from benchmarks.stability import FRAMES, STILL_SIZE, cover, moving_clip, spread_photos  # noqa: E402
 from benchmarks.stage_cpu import cpu_ms  # noqa: E402
-from runtime.adaptive import AdaptiveBackend  # noqa: E402
-from runtime.contract import DEFAULT_STUDENT, checkpoint_path, graph_path, reset_state  # noqa: E402
-from runtime.entry import write_text_atomic  # noqa: E402
+from runtime.backends.adaptive import AdaptiveBackend  # noqa: E402
+from runtime.artifacts import DEFAULT_STUDENT, checkpoint_path, graph_path  # noqa: E402
+from runtime.contract import reset_state  # noqa: E402
+from runtime.files import write_text_atomic  # noqa: E402
 from runtime.sources import BuiltinClip  # noqa: E402
 from train.webcam import condition_params, degrade_clip  # noqa: E402
 

@@ -24,10 +24,11 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import command_line, describe  # noqa: E402
 from benchmarks.webcam_quality import Method, evaluate, markdown, summarize, write_outputs  # noqa: E402
-from runtime.adaptive import AdaptiveBackend  # noqa: E402
-from runtime.backends import Backend, OnnxBackend  # noqa: E402
-from runtime.entry import ending, positive_int, threads  # noqa: E402
-from runtime.contract import DEFAULT_STUDENT, STUDENTS, graph_path  # noqa: E402
+from runtime.backends.adaptive import AdaptiveBackend  # noqa: E402
+from runtime.backends.base import Backend  # noqa: E402
+from runtime.backends.onnxruntime import OnnxBackend  # noqa: E402
+from runtime.entry import exit_on_user_error, positive_int, threads  # noqa: E402
+from runtime.artifacts import DEFAULT_STUDENT, SHIPPED_STUDENTS, graph_path  # noqa: E402
 from train.webcam import CONDITIONS  # noqa: E402
 
 
@@ -41,7 +42,7 @@ def backend_method(backend: Backend) -> Method:
 
 def methods_for(student: str, threads: int) -> tuple[dict[str, Method], dict[str, str]]:
     """(methods, {label: what it runs})."""
-    from runtime.openvino_backend import OpenVinoBackend, native_bf16
+    from runtime.backends.openvino import OpenVinoBackend, native_bf16
     frame_graph, any_size = graph_path(student, "480p"), graph_path(student)
     backends: dict[str, Backend] = {"onnxruntime": OnnxBackend(any_size, threads, device="cpu")}
     for precision in ("f32", "bf16"):
@@ -57,7 +58,7 @@ def methods_for(student: str, threads: int) -> tuple[dict[str, Method], dict[str
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--student", choices=STUDENTS, default=DEFAULT_STUDENT, help="(default: %(default)s)")
+    p.add_argument("--student", choices=SHIPPED_STUDENTS, default=DEFAULT_STUDENT, help="(default: %(default)s)")
     p.add_argument("--corpus", type=Path, default=Path("data/corpus"))
     p.add_argument("--split", default="test", choices=("train", "val", "test"))
     p.add_argument("--limit", type=positive_int, help="only the first N images (a quick look)")
@@ -77,4 +78,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    ending(main)
+    exit_on_user_error(main)

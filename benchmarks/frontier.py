@@ -29,7 +29,7 @@ from benchmarks.flops import conv_macs  # noqa: E402
 from benchmarks.frontier_report import write_frontier  # noqa: E402
 from benchmarks.machine import describe  # noqa: E402
 from runtime.errors import SharpcamError  # noqa: E402
-from runtime.contract import RESOLUTIONS, checkpoint_path  # noqa: E402
+from runtime.artifacts import RESOLUTIONS, checkpoint_path  # noqa: E402
 
 DEFAULT_VARIANTS = (f"seed={checkpoint_path('seed')}", f"fast={checkpoint_path('fast')}",
                     f"fast-int8={checkpoint_path('fast')}:int8")
@@ -93,7 +93,7 @@ def export_variant(v: Variant, work: Path) -> dict[str, Path]:
 
 def measure_quality(graph: Path, corpus: Path, split: str) -> dict[str, float]:
     """Mean SSIM per category (and 'all') of the graph on the split, through ONNX Runtime."""
-    from runtime.backends import OnnxBackend
+    from runtime.backends.onnxruntime import OnnxBackend
     from train.evaluate import evaluate, summarize
 
     backend = OnnxBackend(graph, device="cpu")

@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.fps import names_from  # noqa: E402
-from runtime.entry import ending, positive_int, write_text_atomic  # noqa: E402
+from runtime.entry import exit_on_user_error, positive_int  # noqa: E402
+from runtime.files import write_text_atomic  # noqa: E402
 
 STEPS = ("tests", "double_buffer", "students", "distill")
 EVENTS = ("start", "uploaded", "computing", "inferred", "downloading", "done")
@@ -48,7 +49,7 @@ def cuda_problem() -> str | None:
         return "PyTorch is not installed"
     if not torch.cuda.is_available():
         return "PyTorch sees no CUDA GPU"
-    from runtime.cuda_device import cudart
+    from runtime.backends.cuda_device import cudart
     return None if cudart is not None else "cuda-python is not installed (pip install cuda-python)"
 
 
@@ -87,8 +88,8 @@ def double_buffer(frames: int = 24, size: tuple[int, int] = (1920, 1080)) -> dic
     import numpy as np
 
     from benchmarks.gpu_standin import standin_launch
-    from runtime.cuda_device import CudaDevice
-    from runtime.double_buffer import DoubleBuffer
+    from runtime.backends.cuda_device import CudaDevice
+    from runtime.backends.double_buffer import DoubleBuffer
 
     device = CudaDevice()
     shape = (size[1], size[0], 3)
@@ -133,11 +134,11 @@ def students(repeats: int) -> dict:
     import torch
 
     from benchmarks.worker import TorchFrameBackend, model_only
-    from runtime.contract import RESOLUTIONS, STUDENTS, checkpoint_path
+    from runtime.artifacts import RESOLUTIONS, SHIPPED_STUDENTS, checkpoint_path
     from runtime.sources import BuiltinClip
 
     rows = []
-    for student in STUDENTS:
+    for student in SHIPPED_STUDENTS:
         backend = TorchFrameBackend(checkpoint_path(student), "cuda")
         for res, size in RESOLUTIONS.items():
             backend.reset()
@@ -194,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gpu-check skipped: {problem}. Run it on a machine with an NVIDIA GPU, PyTorch with CUDA and "
               "cuda-python (CuPy for a real compute step).", file=sys.stderr)
         return 0
-    return ending(lambda: _run(args))
+    return exit_on_user_error(lambda: _run(args))
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -23,9 +23,10 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.machine import command_line, describe  # noqa: E402
 from benchmarks.stage_cpu import cpu_ms  # noqa: E402
 from export.onnx_export import export_frame  # noqa: E402
-from runtime.contract import DEFAULT_STUDENT, RESOLUTIONS, checkpoint_path  # noqa: E402
-from runtime.entry import positive_int, write_text_atomic  # noqa: E402
-from runtime.openvino_backend import OpenVinoBackend  # noqa: E402
+from runtime.artifacts import DEFAULT_STUDENT, RESOLUTIONS, checkpoint_path  # noqa: E402
+from runtime.entry import positive_int  # noqa: E402
+from runtime.files import write_text_atomic  # noqa: E402
+from runtime.backends.openvino import OpenVinoBackend  # noqa: E402
 from runtime.sources import BuiltinClip  # noqa: E402
 from train.checkpoint import student_from_checkpoint  # noqa: E402
 

@@ -19,8 +19,8 @@ sys.path.insert(0, str(ROOT))  # `python benchmarks/ort_options.py` from a check
 
 from benchmarks.machine import describe  # noqa: E402
 from benchmarks.worker import end_to_end, model_only  # noqa: E402
-from runtime.backends import OnnxBackend  # noqa: E402
-from runtime.contract import DEFAULT_STUDENT, RESOLUTIONS, graph_path  # noqa: E402
+from runtime.backends.onnxruntime import OnnxBackend  # noqa: E402
+from runtime.artifacts import DEFAULT_STUDENT, RESOLUTIONS, graph_path  # noqa: E402
 from runtime.sources import BuiltinClip  # noqa: E402
 
 

@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from runtime.entry import write_text_atomic  # noqa: E402
+from runtime.files import write_text_atomic  # noqa: E402
 from runtime.stats import STAGES as PIPELINE_STAGES  # noqa: E402
 
 ALL_STAGES = (*PIPELINE_STAGES, "end_to_end")

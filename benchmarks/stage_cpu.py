@@ -27,10 +27,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import command_line, describe  # noqa: E402
-from runtime.adaptive import AdaptiveBackend, SkipConfig, thumbnail  # noqa: E402
-from runtime.entry import positive_int, resolutions, threads, write_text_atomic  # noqa: E402
-from runtime.backends import OnnxBackend  # noqa: E402
-from runtime.contract import DEFAULT_STUDENT, RESOLUTION_NAMES, RESOLUTIONS, graph_path  # noqa: E402
+from runtime.backends.adaptive import AdaptiveBackend, SkipConfig, thumbnail  # noqa: E402
+from runtime.entry import positive_int, resolutions, threads  # noqa: E402
+from runtime.files import write_text_atomic  # noqa: E402
+from runtime.backends.onnxruntime import OnnxBackend  # noqa: E402
+from runtime.artifacts import DEFAULT_STUDENT, RESOLUTION_NAMES, RESOLUTIONS, graph_path  # noqa: E402
 from runtime.sources import BuiltinClip  # noqa: E402
 
 
@@ -46,7 +47,7 @@ def steps_for(frame: np.ndarray, student: str, threads: int) -> dict[str, Callab
     ort = OnnxBackend(graph_path(student, res), threads, device="cpu")
     steps["model: onnxruntime"] = lambda: ort.submit(frame)
     try:
-        from runtime.openvino_backend import OpenVinoBackend
+        from runtime.backends.openvino import OpenVinoBackend
     except ImportError:
         return steps
     for t in sorted({threads, 1}):

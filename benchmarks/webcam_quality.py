@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `python benchmarks/webcam_quality.py` from a checkout
 
 from benchmarks.baselines import BASELINES  # noqa: E402
-from runtime.entry import ending, write_text_atomic  # noqa: E402
+from runtime.entry import exit_on_user_error  # noqa: E402
+from runtime.files import write_text_atomic  # noqa: E402
 from runtime.errors import SharpcamError  # noqa: E402
 from train.corpus import CATEGORIES, load_manifest  # noqa: E402
 from train.images import LoadReport, read_rgb  # noqa: E402
@@ -212,4 +213,4 @@ def write_outputs(out: Path, text: str, summary: dict, payload: dict) -> None:
 
 
 if __name__ == "__main__":
-    ending(main)
+    exit_on_user_error(main)

@@ -76,7 +76,7 @@ def through_pipeline(backend, size=(640, 480)) -> list[np.ndarray]:
 
 
 def onnx(path: Path, strength: float = 1.0):
-    from runtime.backends import OnnxBackend
+    from runtime.backends.onnxruntime import OnnxBackend
     return OnnxBackend(path, threads=1, device="cpu", strength=strength)
 
 
@@ -93,7 +93,7 @@ def test_any_size_graph_carries_its_state():
 
 def test_openvino_f32_frame_graph():
     pytest.importorskip("openvino")
-    from runtime.openvino_backend import OpenVinoBackend
+    from runtime.backends.openvino import OpenVinoBackend
     backend = OpenVinoBackend(ENGINES / "webcam_480p.onnx", threads=1, precision="f32")
     check("openvino_f32_480p", [backend.collect(backend.submit(f))[0] for f in clip_frames()])
 

@@ -14,7 +14,7 @@ import pytest
 from runtime import cli, devices, models
 from runtime.cam import main as cam_main
 from runtime.errors import SharpcamError
-from runtime.contract import DEFAULT_STUDENT
+from runtime.artifacts import DEFAULT_STUDENT
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,7 +19,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from runtime.entry import check_writable_file, ending, write_text_atomic
+from runtime.entry import check_writable_file, exit_on_user_error
+from runtime.files import write_text_atomic
 from runtime.errors import SharpcamError
 from train.checkpoint import student_from_checkpoint
 from train.corpus import CATEGORIES, load_manifest
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="writes OUT.md and OUT.json ('make results' promotes runs/results) "
                              "(default: %(default)s)")
     args = parser.parse_args(argv)
-    ending(lambda: run(args))
+    exit_on_user_error(lambda: run(args))
 
 
 def run(args: argparse.Namespace) -> None:

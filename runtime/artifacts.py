@@ -1,4 +1,10 @@
-"""Where models live, and finding one by name.
+"""Artifact names and paths, written once: what export writes, what ships, and finding a model by name.
+
+Artifacts, for a student NAME in engines/ (or an export's --out folder):
+- NAME.pt: the checkpoint; NAME.onnx: the float graph (any size); NAME_<res>.onnx, NAME_<res>_fp16.onnx:
+  frame graphs at a fixed size (RESOLUTIONS); NAME_<res>.plan: a TensorRT engine built from the fp16 graph,
+  with its sidecar NAME_<res>.json (runtime/backends/engine_meta.py); NAME_onnx_report.json: export's parity
+  report. What the graphs take and give is runtime/contract.py's.
 
 A model is asked for by student name (`webcam`), by file name (`webcam_480p.onnx`, `webcam_480p`), or by path.
 Names are looked up in these folders, first match wins (`search_folders()`):
@@ -24,10 +30,21 @@ from runtime.errors import SharpcamError
 
 ENV_FOLDER = "SHARPCAM_ENGINES"
 CHECKOUT_ENGINES = Path(__file__).resolve().parent.parent / "engines"
+ENGINES = CHECKOUT_ENGINES  # a checkout's engines/: where export writes and the shipped students live
 PACKAGED = Path(__file__).resolve().parent / "graphs"
+# Shipped students, each as engines/<name>.pt plus its graphs. "webcam" (the default everywhere) cleans,
+# deblocks and sharpens real webcam frames; "fast" is the clean-blur CPU student and "seed" the report's
+# architecture, both kept for the report's benchmark. (Architectures are train/'s registry, not these.)
+SHIPPED_STUDENTS = ("webcam", "fast", "seed")
+DEFAULT_STUDENT = "webcam"
 # Students whose graphs travel inside the wheel; the others (fast, seed) are found once exported.
 PACKAGED_STUDENTS = ("webcam",)
+# The sizes frame graphs and engines are built for, (width, height), by the name in their file names.
+RESOLUTIONS: dict[str, tuple[int, int]] = {"480p": (640, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
+RESOLUTION_NAMES = {size: name for name, size in RESOLUTIONS.items()}
 GRAPH_SUFFIX, PLAN_SUFFIX = ".onnx", ".plan"
+# Compiled engines, by file suffix: what --engine takes (runtime/backends/factory.py opens each kind).
+ENGINE_SUFFIXES = (PLAN_SUFFIX,)
 
 
 def graph_name(student: str, resolution: str | None = None, fp16: bool = False) -> str:
@@ -39,6 +56,29 @@ def graph_name(student: str, resolution: str | None = None, fp16: bool = False) 
 
 def plan_name(student: str, resolution: str) -> str:
     return f"{student}_{resolution}{PLAN_SUFFIX}"
+
+
+def checkpoint_path(student: str, folder: Path = ENGINES) -> Path:
+    return folder / f"{student}.pt"
+
+
+def graph_path(student: str, resolution: str | None = None, fp16: bool = False, folder: Path = ENGINES) -> Path:
+    """engines/fast.onnx (float, any size) or engines/fast_480p[_fp16].onnx (uint8 frames, fixed size);
+    find_graph() also looks in the user cache and the installed package."""
+    return folder / graph_name(student, resolution, fp16)
+
+
+def plan_path(student: str, resolution: str, folder: Path = ENGINES) -> Path:
+    return folder / plan_name(student, resolution)
+
+
+def sidecar_path(engine: Path) -> Path:
+    """What a TensorRT engine was built for (TensorRT version, GPU, sha256): NAME_<res>.json beside it."""
+    return engine.with_suffix(".json")
+
+
+def onnx_report_path(student: str, folder: Path = ENGINES) -> Path:
+    return folder / f"{student}_onnx_report.json"
 
 
 def is_packaged(file_name: str) -> bool:
@@ -108,7 +148,8 @@ def resolve_model(spec: str | Path) -> Path:
     if os.sep in text or "/" in text:
         raise SharpcamError(f"model file {text} not found; give an existing .onnx/.plan path or a name such as "
                             f"'webcam' or 'webcam_480p' (looked up in {folders_text()})")
-    names = [text] if path.suffix in (GRAPH_SUFFIX, PLAN_SUFFIX) else [text + GRAPH_SUFFIX, text + PLAN_SUFFIX]
+    suffixes = (GRAPH_SUFFIX, *ENGINE_SUFFIXES)
+    names = [text] if path.suffix in suffixes else [text + suffix for suffix in suffixes]
     for name in names:
         found = find(name)
         if found is not None:

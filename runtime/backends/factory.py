@@ -1,9 +1,13 @@
-"""Choosing a backend: an explicit engine or model, else the first candidate that works here.
+"""Opening a backend, the one way every caller does (runtime.cam's session, runtime.sharpen, the benchmarks'
+worker): an explicit engine or model, else the first candidate that works here.
 
-The automatic choice walks an ordered list of candidates, each a function that opens a backend for the
+An engine the user names (--engine) is opened by its file suffix (ENGINE_KINDS: .plan is TensorRT); a model
+(--model, an ONNX graph) by ONNX Runtime, or OpenVINO when --backend openvino says so. Otherwise the automatic
+choice walks an ordered list of candidates, each a function that opens a backend for the
 request or raises `Unavailable` saying why not; the reasons are collected so the chosen line reads e.g.
 "onnxruntime-cpu (webcam_480p.onnx): matches the frame size; tried first: TensorRT engine (TensorRT is not
-importable ...)". A new backend is one more `Candidate` in `CANDIDATES`; --backend keeps one family.
+importable ...)". A new backend is one more `Candidate` in `CANDIDATES` (a new compiled engine kind: one
+more entry in ENGINE_KINDS and a Candidate between TensorRT and OpenVINO); --backend keeps one family.
 """
 from __future__ import annotations
 
@@ -11,22 +15,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from runtime import models
-from runtime.backends import Backend, OnnxBackend
-from runtime.contract import DEFAULT_STRENGTH, DEFAULT_STUDENT, RESOLUTION_NAMES, STUDENTS
+from runtime import artifacts
+from runtime.artifacts import DEFAULT_STUDENT, RESOLUTION_NAMES, SHIPPED_STUDENTS, graph_name, plan_name
+from runtime.backends.base import Backend
+from runtime.backends.onnxruntime import OnnxBackend
+from runtime.contract import DEFAULT_STRENGTH
 from runtime.errors import SharpcamError
-from runtime.models import graph_name, plan_name
 
 
 @dataclass(frozen=True)
 class Request:
-    """What the caller needs: frames of `size` (None: any size, e.g. still images) from `student`'s files."""
-    size: tuple[int, int] | None
+    """What the caller needs: frames of `size` (None: any size, e.g. still images) from `student`'s files,
+    or from the engine or model the user named."""
+    size: tuple[int, int] | None = None
     student: str = DEFAULT_STUDENT
     threads: int = 0
     strength: float = DEFAULT_STRENGTH
-    folder: Path | None = None  # None: runtime/models.py's search folders (checkout, user cache, package)
+    folder: Path | None = None  # None: runtime/artifacts.py's search folders (checkout, user cache, package)
     backend: str = "auto"  # a family from BACKENDS: only its candidates are tried
+    engine: Path | None = None  # a compiled engine the user named, opened by its suffix (ENGINE_KINDS)
+    model: Path | None = None  # an ONNX graph the user named
+    device: str = "auto"  # ONNX Runtime's: auto (CUDA where onnxruntime-gpu finds a GPU), cpu or cuda
 
     @property
     def resolution(self) -> str | None:
@@ -34,9 +43,9 @@ class Request:
         return RESOLUTION_NAMES.get(tuple(self.size)) if self.size is not None else None
 
     def find(self, name: str) -> Path | None:
-        """A graph or engine file by name: in `folder`, or wherever runtime/models.py looks."""
+        """A graph or engine file by name: in `folder`, or wherever runtime/artifacts.py looks."""
         if self.folder is None:
-            return models.find(name)
+            return artifacts.find(name)
         return self.folder / name if (self.folder / name).is_file() else None
 
 
@@ -56,14 +65,25 @@ class Candidate:
 
 
 def open_tensorrt(plan: Path, strength: float = DEFAULT_STRENGTH) -> Backend:
-    from runtime.trt_backend import TensorRTBackend  # imports TensorRT's Python module only when asked
+    from runtime.backends.tensorrt import TensorRTBackend  # imports TensorRT's Python module only when asked
     return TensorRTBackend(plan, strength)
+
+
+@dataclass(frozen=True)
+class EngineKind:
+    """A compiled engine file type that --engine takes: what to call it, and how to open one."""
+    what: str
+    open: Callable[[Path, float], Backend]  # (path, strength) -> backend
+
+
+# --engine FILE, by its suffix (runtime/artifacts.py: ENGINE_SUFFIXES).
+ENGINE_KINDS: dict[str, EngineKind] = {artifacts.PLAN_SUFFIX: EngineKind("TensorRT engine", open_tensorrt)}
 
 
 def tensorrt_plan(req: Request) -> tuple[Backend, str]:
     """The student's engine for exactly this frame size; a stale one (no sidecar, another GPU or TensorRT)
     is passed over with the reason, so the ONNX graph still runs."""
-    from runtime.cuda_device import gpu_stack_problem
+    from runtime.backends.cuda_device import gpu_stack_problem
     if req.resolution is None:
         raise Unavailable(f"TensorRT engine (none is built for {_size_text(req.size)}; engines are fixed-size)")
     plan = req.find(plan_name(req.student, req.resolution))
@@ -81,7 +101,7 @@ def tensorrt_plan(req: Request) -> tuple[Backend, str]:
 
 def openvino_graph(req: Request) -> tuple[Backend, str]:
     """OpenVINO on the CPU with the student's 480p frame graph, reshaped to the frame's own size."""
-    from runtime.openvino_backend import OpenVinoBackend, openvino_available
+    from runtime.backends.openvino import OpenVinoBackend, openvino_available
     if not openvino_available():
         raise Unavailable("OpenVINO (not installed: pip install 'sharpcam[openvino]')")
     graph = req.find(graph_name(req.student, "480p"))
@@ -96,14 +116,14 @@ def onnx_frame_graph(req: Request) -> tuple[Backend, str]:
     path = req.find(graph_name(req.student, req.resolution))
     if path is None:
         raise Unavailable(f"{graph_name(req.student, req.resolution)} (missing)")
-    return OnnxBackend(path, req.threads, strength=req.strength), "matches the frame size"
+    return OnnxBackend(path, req.threads, req.device, strength=req.strength), "matches the frame size"
 
 
 def onnx_any_size(req: Request) -> tuple[Backend, str]:
     path = req.find(graph_name(req.student))
     if path is None:
         raise Unavailable(f"{graph_name(req.student)} (missing)")
-    return OnnxBackend(path, req.threads, strength=req.strength), "takes any frame size"
+    return OnnxBackend(path, req.threads, req.device, strength=req.strength), "takes any frame size"
 
 
 CANDIDATES: list[Candidate] = [Candidate("tensorrt", tensorrt_plan), Candidate("openvino", openvino_graph),
@@ -112,8 +132,8 @@ CANDIDATES: list[Candidate] = [Candidate("tensorrt", tensorrt_plan), Candidate("
 
 def choose(req: Request, candidates: list[Candidate] | None = None) -> tuple[Backend, str]:
     """The first candidate that opens, and one sentence saying what was chosen and what was passed over."""
-    if req.student not in STUDENTS:
-        raise SharpcamError(f"unknown student '{req.student}'; shipped: {', '.join(STUDENTS)}")
+    if req.student not in SHIPPED_STUDENTS:
+        raise SharpcamError(f"unknown student '{req.student}'; shipped: {', '.join(SHIPPED_STUDENTS)}")
     if req.backend not in BACKENDS:
         raise SharpcamError(f"unknown backend '{req.backend}'; choose from {', '.join(BACKENDS)}")
     tried: list[str] = []
@@ -128,28 +148,36 @@ def choose(req: Request, candidates: list[Candidate] | None = None) -> tuple[Bac
         return backend, f"{backend.name}: {why}" + (f"; tried first: {'; '.join(tried)}" if tried else "")
     if req.backend != "auto":
         raise SharpcamError(f"--backend {req.backend}: " + "; ".join(tried))
-    where = req.folder if req.folder is not None else models.folders_text()
+    where = req.folder if req.folder is not None else artifacts.folders_text()
     raise SharpcamError(f"no model found; tried {'; '.join(tried)} in {where}. Run 'sharpcam export' (or "
                         "'make engines' in a checkout) to build them")
 
 
-def open_backend(engine: Path | None, model: Path | None, size: tuple[int, int] | None, threads: int = 0,
-                 student: str = DEFAULT_STUDENT, strength: float = DEFAULT_STRENGTH,
-                 backend: str = "auto") -> tuple[Backend, str]:
-    """(backend, why): the engine or model the user named (a model through OpenVINO when `backend` says so),
-    else `choose` for the frame size (None: any size) within the `backend` family."""
-    if engine is not None and model is not None:
+def open_backend(req: Request) -> tuple[Backend, str]:
+    """(backend, why): the engine or model the user named (a model through OpenVINO when `req.backend` says
+    so), else `choose` for the frame size (None: any size) within the `req.backend` family."""
+    if req.engine is not None and req.model is not None:
         raise SharpcamError("give either --engine or --model, not both")
-    if engine is not None:
-        return open_tensorrt(engine, strength), f"TensorRT engine {engine}, as asked"
-    if model is not None:
-        if backend == "openvino":
-            from runtime.openvino_backend import OpenVinoBackend
-            chosen: Backend = OpenVinoBackend(model, threads, strength=strength)
+    if req.engine is not None:
+        kind = engine_kind(req.engine)
+        return kind.open(req.engine, req.strength), f"{kind.what} {req.engine}, as asked"
+    if req.model is not None:
+        if req.backend == "openvino":
+            from runtime.backends.openvino import OpenVinoBackend
+            chosen: Backend = OpenVinoBackend(req.model, req.threads, strength=req.strength)
         else:
-            chosen = OnnxBackend(model, threads, strength=strength)
+            chosen = OnnxBackend(req.model, req.threads, req.device, strength=req.strength)
         return chosen, f"{chosen.name}, as asked"
-    return choose(Request(size, student, threads, strength, backend=backend))
+    return choose(req)
+
+
+def engine_kind(path: Path) -> EngineKind:
+    """The kind of compiled engine a file is, by its suffix."""
+    kind = ENGINE_KINDS.get(Path(path).suffix)
+    if kind is None:
+        raise SharpcamError(f"--engine {path}: not a compiled engine ({', '.join(ENGINE_KINDS)}); give an ONNX "
+                            "graph with --model instead")
+    return kind
 
 
 def _size_text(size: tuple[int, int] | None) -> str:
