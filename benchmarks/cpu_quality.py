@@ -6,7 +6,7 @@
 Columns: the degraded input; the default student through ONNX Runtime (its any-size float graph, as
 `runtime.sharpen` runs it); through OpenVINO in float32 and in bf16 (its frame graph reshaped to each
 image); and OpenVINO (the precision `auto` picks here) under the `scale75` and `scale50` load policies
-(runtime/adaptive.py: the model on a shrunk frame, its correction scaled up). Every image starts a fresh
+(runtime/backends/adaptive.py: the model on a shrunk frame, its correction scaled up). Every image starts a fresh
 stream (reset temporal state). SSIM/PSNR to the clean image, webcam conditions of train/webcam.py.
 The `skip` policy needs a sequence: its cost is in benchmarks/stability.py (`make stability`).
 Writes OUT.md, OUT.json, OUT.png.

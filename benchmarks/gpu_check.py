@@ -4,7 +4,7 @@ Needs PyTorch with CUDA and cuda-python; CuPy gives the double buffer a real com
 optional (its tests skip without it). Four steps, each recorded even when another fails:
 
   tests          the CUDA tests (the real-GPU double buffer, the TensorRT ones where TensorRT is installed)
-  double_buffer  runtime/double_buffer.py on the device with a stand-in compute kernel (CuPy; a device copy
+  double_buffer  runtime/backends/double_buffer.py on the device with a stand-in compute kernel (CuPy; a device copy
                  without it): CUDA events of every frame show whether frame N+1's upload and frame N's
                  download ran while the other slot computed
   students       PyTorch CUDA FP16 timings of each shipped student at 480p, 720p and 1080p (frame in and
@@ -38,7 +38,7 @@ from runtime.files import write_text_atomic  # noqa: E402
 
 STEPS = ("tests", "double_buffer", "students", "distill")
 EVENTS = ("start", "uploaded", "computing", "inferred", "downloading", "done")
-CUDA_TESTS = ["tests/test_runtime.py", "tests/test_trt_state.py", "tests/test_choose.py", "tests/test_export.py"]
+CUDA_TESTS = ["tests/test_double_buffer.py", "tests/test_trt_state.py", "tests/test_choose.py", "tests/test_export.py"]
 
 
 def cuda_problem() -> str | None:
