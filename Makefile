@@ -6,9 +6,9 @@ VENV     = .venv/.installed
 TORCH    = torch==2.13.0
 CORPUS   = data/corpus/manifest.json
 RESULTS ?= runs/results
-# Where `make engines` writes: the user cache that runtime/models.py searches, so engines/ keeps the
+# Where `make engines` writes: the user cache that runtime/artifacts.py searches, so engines/ keeps the
 # committed graphs (ENGINES_OUT=engines replaces them on purpose).
-ENGINES_OUT ?= $(shell $(PY) -c "from runtime.models import user_cache; print(user_cache())" 2>/dev/null)
+ENGINES_OUT ?= $(shell $(PY) -c "from runtime.artifacts import user_cache; print(user_cache())" 2>/dev/null)
 
 .PHONY: help setup demo demo-train test wheel wheel-check corpus train train-fast train-seed evaluate quality \
 	stability temporal-tune engines bench bench-quick cpu-cost frontier results mos-demo clean gpu-check

@@ -1,7 +1,7 @@
 """Copies the default student's ONNX graphs from engines/ into the wheel's runtime/graphs/ at build time.
 
 engines/ stays the graphs' one home in the checkout (export writes there, tests read there); the wheel gets
-a copy so that an installed sharpcam finds its model by name from any folder (runtime/models.py). Everything
+a copy so that an installed sharpcam finds its model by name from any folder (runtime/artifacts.py). Everything
 else about the package is in pyproject.toml.
 """
 import shutil
@@ -13,7 +13,7 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
-from runtime.models import CHECKOUT_ENGINES, PACKAGED, is_packaged  # noqa: E402  (pure standard library)
+from runtime.artifacts import CHECKOUT_ENGINES, PACKAGED, is_packaged  # noqa: E402  (pure standard library)
 
 
 class BuildPyWithGraphs(build_py):

@@ -11,7 +11,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from runtime.entry import write_text_atomic
+from runtime.files import write_text_atomic
 
 # The checkout: benchmarks read engines/ and data/ and write runs/ relative to it, wherever they are run from.
 ROOT = Path(__file__).resolve().parent.parent

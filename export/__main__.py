@@ -26,10 +26,10 @@ from export.onnx_export import (check_float_graph, check_frame_graph, export_flo
 from export.quantize import int8_graph
 from export.samples import as_frame, sample_rgb
 from export.tensorrt_build import INSTALL_HELP, build_engine, compare_with_onnxruntime, missing_gpu_stack
-from runtime.engine_meta import sha256_file
-from runtime.entry import check_writable_dir, ending, positive_int, resolutions
+from runtime.backends.engine_meta import sha256_file
+from runtime.entry import check_writable_dir, exit_on_user_error, positive_int, resolutions
 from runtime.errors import SharpcamError
-from runtime.contract import STUDENTS, aot_path, checkpoint_path, graph_path, onnx_report_path, plan_path
+from runtime.artifacts import SHIPPED_STUDENTS, aot_path, checkpoint_path, graph_path, onnx_report_path, plan_path
 from train.checkpoint import student_from_checkpoint
 from train.temporal import TemporalConfig
 
@@ -112,7 +112,7 @@ def _temporal(text: str) -> TemporalConfig:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--students", type=student_names, default=",".join(STUDENTS),
+    parser.add_argument("--students", type=student_names, default=",".join(SHIPPED_STUDENTS),
                         help="shipped students to export, from engines/NAME.pt (default: %(default)s)")
     parser.add_argument("--checkpoint", type=Path, help="export this checkpoint instead (needs --name)")
     parser.add_argument("--name", help="file-name stem for --checkpoint's graphs and engines")
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if (args.checkpoint is None) != (args.name is None):
         parser.error("--checkpoint and --name go together")
-    return ending(lambda: run(args))
+    return exit_on_user_error(lambda: run(args))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -187,8 +187,8 @@ def _aot_device(choice: str) -> str | None:
 
 def student_names(text: str) -> list[str]:
     names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names or any(n not in STUDENTS for n in names):
-        raise argparse.ArgumentTypeError(f"choose students from {', '.join(STUDENTS)}, not {text!r}")
+    if not names or any(n not in SHIPPED_STUDENTS for n in names):
+        raise argparse.ArgumentTypeError(f"choose students from {', '.join(SHIPPED_STUDENTS)}, not {text!r}")
     return names
 
 

@@ -8,7 +8,7 @@ compiling at run time (`torch._inductor.aoti_load_package`).
 - CUDA: FP16, the generic NCHW frame graph (cuDNN/Triton like NCHW; the lean graph's H x W x 3 layout is
   tuned for CPU plugins). CPU: FP32 and the lean layout, for tests and CPU-only machines with a compiler.
 - The package is written to a temporary name and renamed into place; its sidecar (`NAME_<res>.pt2.json`,
-  runtime/aot_meta.py) records what it was built for and its parity with the eager graph on real frames.
+  runtime/backends/aot_meta.py) records what it was built for and its parity with the eager graph on real frames.
 Compiling costs time (~25 s for a small frame on this 2-core CPU; Inductor's C++/Triton codegen), not the
 network's size.
 """
@@ -22,10 +22,11 @@ import torch
 from torch import nn
 
 from export.graphs import frame_graph, graph_inputs
-from runtime.aot_meta import AotMeta, aot_sidecar_path
-from runtime.engine_meta import sha256_file
+from runtime.artifacts import sidecar_path
+from runtime.backends.aot_meta import AotMeta
+from runtime.backends.engine_meta import sha256_file
 from runtime.errors import SharpcamError
-from runtime.torch_engine import torch_here
+from runtime.backends.torch_aot import torch_here
 
 # allowed difference to the eager FP32 graph on real frames, in 8-bit levels (99.9% of values)
 LEVELS = {"fp32": 1, "fp16": 2}
@@ -80,7 +81,7 @@ def build_aot_engine(student: nn.Module, checkpoint_sha256: str, engine: Path, s
     if within < 0.999:
         raise SharpcamError(f"{engine}: only {within:.2%} of values within {LEVELS[precision]} levels of the eager "
                             f"graph (worst {worst}); not writing its sidecar, so the runtime will not load it")
-    meta.save(aot_sidecar_path(engine))
+    meta.save(sidecar_path(engine))
     return meta
 
 

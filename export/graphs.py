@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from runtime.contract import RESOLUTIONS  # noqa: F401 - re-exported for export/
+from runtime.artifacts import RESOLUTIONS  # noqa: F401 - re-exported for export/
 from runtime.contract import state_shape
 from train.student import LUMA, FastStudent
 from train.temporal import TemporalConfig, TemporalFilter, reset_state, temporal_blend

@@ -21,7 +21,7 @@ from export.graphs import FloatGraph, FrameGraph, frame_graph, graph_inputs
 from runtime.errors import SharpcamError
 from runtime.contract import (FLOAT_INPUT, FLOAT_OUTPUT, FRAME_INPUT, FRAME_OUTPUT, SIZE_MULTIPLE, STATE_INPUT,
                               STATE_OUTPUT, STRENGTH_INPUT, TEMPORAL, first_frame_feeds)
-from runtime.contract import graph_path
+from runtime.artifacts import graph_path
 from train.temporal import TemporalConfig
 
 OPSET = 17

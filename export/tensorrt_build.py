@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runtime.cuda_device import gpu_identity, gpu_stack_problem
-from runtime.engine_meta import EngineMeta, TensorInfo, sha256_file, sidecar_path
+from runtime.backends.cuda_device import gpu_identity, gpu_stack_problem
+from runtime.backends.engine_meta import EngineMeta, TensorInfo, sha256_file
+from runtime.artifacts import sidecar_path
 from runtime.errors import SharpcamError
 
 INSTALL_HELP = (

@@ -2,6 +2,7 @@
 
     python -m runtime.cam                                    # camera 0 if present, else the built-in clip
     python -m runtime.cam --engine engines/webcam_480p.plan  # TensorRT
+    python -m runtime.cam --engine webcam_720p.pt2           # PyTorch AOT engine (where TensorRT is not)
     python -m runtime.cam --strength 0.6                     # a gentler correction (0 = off, 1 = full)
     python -m runtime.cam --student seed --source clip.mp4 --sink out.mp4   # the report's architecture
     python -m runtime.cam --model engines/webcam_480p.onnx --source clip.mp4 --sink out.mp4
@@ -24,22 +25,23 @@ from __future__ import annotations
 import argparse
 import json
 import signal
-import sys
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
-from runtime.adaptive import POLICIES, AdaptiveBackend
-from runtime.backends import Backend, strength_arg
-from runtime.choose import BACKENDS, open_backend
-from runtime.contract import DEFAULT_STRENGTH, DEFAULT_STUDENT, STUDENTS
-from runtime.entry import check_writable_file, ending, positive_float, positive_int, threads, write_text_atomic
+from runtime.artifacts import DEFAULT_STUDENT, SHIPPED_STUDENTS, model_arg
+from runtime.backends.adaptive import POLICIES
+from runtime.backends.base import strength_arg
+from runtime.backends.factory import BACKENDS, Request
+from runtime.contract import DEFAULT_STRENGTH
+from runtime.entry import check_writable_file, exit_on_user_error, positive_float, positive_int, threads
 from runtime.errors import SharpcamError
-from runtime.pipeline import Controls, Pipeline, PipelineConfig
-from runtime.models import model_arg
-from runtime.sinks import SINK_HELP, ProgressSink, Sink, SinkOptions, is_folder_spec, open_sink, with_progress
-from runtime.sources import FrameSource, open_source
-from runtime.stats import LatencyStats
+from runtime.files import write_text_atomic
+from runtime.session import SessionConfig, open_session, source_audio
+from runtime.sinks.base import SinkOptions
+from runtime.sinks.factory import SINK_HELP
+from runtime.sinks.folder import is_folder_spec
+from runtime.sources import default_spec
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -52,27 +54,14 @@ def _size(text: str) -> tuple[int, int]:
     return w, h
 
 
-def default_source() -> str:
-    """Camera 0 where one exists, else the built-in clip."""
-    if sys.platform.startswith("linux"):
-        return "0" if Path("/dev/video0").exists() else "builtin"
-    try:
-        import cv2
-        cap = cv2.VideoCapture(0)
-        found = cap.isOpened()
-        cap.release()
-        return "0" if found else "builtin"
-    except ImportError:
-        return "builtin"
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--engine", type=model_arg, help="TensorRT engine (.plan) built by 'make engines': a path or a "
-                                                    "name such as webcam_480p")
+    p.add_argument("--engine", type=model_arg, help="a compiled GPU engine built by 'make engines': TensorRT (.plan) or "
+                                                    "ahead-of-time compiled PyTorch (.pt2); a path or a name such as "
+                                                    "webcam_720p.pt2")
     p.add_argument("--model", type=model_arg, help="ONNX graph for ONNX Runtime (CPU, or CUDA with onnxruntime-gpu): "
                                                    "a path or a name such as webcam_480p")
-    p.add_argument("--student", choices=STUDENTS, default=DEFAULT_STUDENT,
+    p.add_argument("--student", choices=SHIPPED_STUDENTS, default=DEFAULT_STUDENT,
                    help="which shipped student to pick a graph/engine of when neither --engine nor --model is "
                         "given: webcam (noise, compression and blur of real webcams), fast (clean blur only) or "
                         "seed (the report's network) (default: %(default)s)")
@@ -91,8 +80,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--loop", action="store_true",
                    help="play a file, folder or the built-in clip again and again until stopped (soak tests)")
     p.add_argument("--backend", choices=BACKENDS, default="auto",
-                   help="inference engine: auto picks TensorRT (an engine and a GPU), else OpenVINO (installed), "
-                        "else ONNX Runtime (default: %(default)s)")
+                   help="inference engine: auto picks TensorRT (an engine and a GPU), else a PyTorch engine (.pt2 "
+                        "built for this GPU), else OpenVINO (installed), else ONNX Runtime; the chosen line says "
+                        "why the others were passed over (default: %(default)s)")
     p.add_argument("--threads", type=threads, default=0,
                    help="CPU inference threads, 0 to 4 per core; 0: all cores, and for OpenVINO under --load-policy "
                         "auto one thread until the camera's frame rate needs all (default: %(default)s)")
@@ -109,100 +99,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def run(source: FrameSource, backend: Backend, sink: Sink, cfg: PipelineConfig,
-        stats: LatencyStats | None = None) -> dict:
-    """Frames from `source` through `backend` into `sink` until the source ends, cfg.max_frames, the sink
-    says stop, or an interrupt (Ctrl-C, or SIGTERM/SIGHUP under main()); the caller owns all three and closes
-    them. Returns the latency summary, with `stopped` naming the interrupt if there was one."""
-    pipeline = Pipeline(source, backend, sink, cfg, stats)
-    try:
-        summary = pipeline.run()
-    except KeyboardInterrupt as interrupt:  # re-raised by run() after its threads stopped
-        summary = pipeline.stats.summary()
-        summary["stopped"] = str(interrupt) or "SIGINT"
-        print(f"stopped ({summary['stopped']})", file=sys.stderr)
-    print(pipeline.stats.line(), file=sys.stderr)
-    return summary
+def session_config(args: argparse.Namespace, spec: str) -> SessionConfig:
+    request = Request(student=args.student, threads=args.threads, strength=args.strength, backend=args.backend,
+                      engine=args.engine, model=args.model)
+    options = SinkOptions(args.side_by_side, args.mirror, args.vcam_device, audio_from=source_audio(spec))
+    return SessionConfig(spec, args.sink, request, args.size, args.fps, args.loop, args.load_policy, options,
+                         args.frames, args.pace, args.quiet)
 
 
 def cli(args: argparse.Namespace) -> dict:
-    """The command line's job: check the outputs, open source, backend and sink, run, write --stats."""
-    spec = args.source or default_source()
+    """The command line's job: check the outputs, run the session (runtime/session.py), write --stats."""
+    spec = args.source or default_spec()
     if is_folder_spec(args.sink) and Path(spec).is_dir() and Path(args.sink).resolve() == Path(spec).resolve():
         raise SharpcamError(f"--sink {args.sink} is the source folder: its PNGs would overwrite the frames "
                             "being read; choose another output folder")
     if args.stats:
         check_writable_file(args.stats, "--stats")
-    with ExitStack() as stack:  # closed in reverse: the sink (finalizing its file) first, then backend, source
-        source = Looping(lambda: open_source(spec, args.size, args.fps)) if args.loop else \
-            open_source(spec, args.size, args.fps)
-        stack.callback(source.close)
-        backend, why = open_backend(args.engine, args.model, source.size, args.threads, args.student,
-                                    args.strength, args.backend)
-        stack.callback(backend.close)
-        print(f"source: {spec} {source.size[0]}x{source.size[1]} @ {source.fps:.0f} fps; backend: {why}",
-              file=sys.stderr)
-        if backend.size and tuple(backend.size) != tuple(source.size):
-            print(f"note: the model runs at {backend.size[0]}x{backend.size[1]}; frames are resized in and out",
-                  file=sys.stderr)
-        if backend.size is None:
-            log = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
-            backend = AdaptiveBackend(backend, args.load_policy, source.fps, realtime=source.live or args.pace,
-                                      log=log)
-        elif args.load_policy not in ("auto", "full"):
-            raise SharpcamError(f"--load-policy {args.load_policy} needs a backend that takes any frame size; "
-                                f"{backend.name} is built for {backend.size[0]}x{backend.size[1]}")
-        controls = Controls(strength=args.strength)
-        # issue 13: a file's progress bar (with ETA) replaces the periodic status lines on a terminal
-        known = [n for n in (getattr(source, "frame_count", None), args.frames) if n]
-        total = None if args.quiet or source.live or not known else min(known)
-        sink_options = SinkOptions(args.side_by_side, args.mirror, args.vcam_device,
-                                   audio_from=Path(spec) if Path(spec).is_file() else None)  # keep a file's audio
-        sink = stack.enter_context(with_progress(
-            open_sink(args.sink, source.size, source.fps, controls=controls, options=sink_options), total))
-        cfg = PipelineConfig(max_frames=args.frames, pace=args.pace,
-                             print_every=0 if args.quiet or isinstance(sink, ProgressSink) else 2.0,
-                             in_flight=getattr(backend, "in_flight", 1), controls=controls)
-        stats = LatencyStats()
-        if isinstance(backend, AdaptiveBackend):
-            stats.describe("policy", lambda: backend.label)
-        summary = run(source, backend, sink, cfg, stats)
-    if summary["frames"] == 0 and "stopped" not in summary:
-        raise SharpcamError(f"{spec} gave no frames; is it a readable video, image folder or camera?")
-    summary.update(backend=why, source=spec, sink=args.sink)
-    if isinstance(backend, AdaptiveBackend):
-        summary.update(load_policy=backend.label, skipped=backend.skipped)
+    with open_session(session_config(args, spec)) as session:
+        summary = session.run()
+    summary.update(session.description())
     if args.stats:
         write_text_atomic(args.stats, json.dumps(summary, indent=1))
     return summary
-
-
-class Looping:
-    """A finite source played again and again; each restart is a discontinuity (`generation`), so the
-    temporal filter does not blend the last frame into the first."""
-
-    def __init__(self, reopen: Callable[[], FrameSource]) -> None:
-        self._reopen, self._source = reopen, reopen()
-        if self._source.live:
-            self._source.close()
-            raise SharpcamError("--loop replays a file, folder or the built-in clip; a camera never ends")
-        self.live, self.fps, self.size, self.generation = False, self._source.fps, self._source.size, 0
-        self.frame_count = None  # no end
-
-    @property
-    def last_name(self) -> str | None:
-        return getattr(self._source, "last_name", None)
-
-    def read(self):
-        image = self._source.read()
-        if image is None:
-            self._source.close()
-            self._source, self.generation = self._reopen(), self.generation + 1
-            image = self._source.read()
-        return image
-
-    def close(self) -> None:
-        self._source.close()
 
 
 class Stop(KeyboardInterrupt):
@@ -229,7 +147,7 @@ def stop_on_signals(signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGHUP)) 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     with stop_on_signals():
-        ending(lambda: cli(args))
+        exit_on_user_error(lambda: cli(args))
 
 
 if __name__ == "__main__":

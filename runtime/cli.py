@@ -16,7 +16,7 @@ import importlib
 import sys
 from dataclasses import dataclass
 
-from runtime.entry import ending
+from runtime.entry import exit_on_user_error
 from runtime.errors import SharpcamError
 
 # Modules of the [train] extra: a subcommand that needs one of them says how to get it, in one line.
@@ -74,8 +74,8 @@ def parser() -> argparse.ArgumentParser:
 def run(command: str, argv: list[str]) -> object:
     spec = COMMANDS[command]
     if command == "export" and not any(a == "--out" or a.startswith("--out=") for a in argv):
-        from runtime.models import output_folder
-        argv = argv + ["--out", str(output_folder())]  # built engines go where runtime.models finds them
+        from runtime.artifacts import output_folder
+        argv = argv + ["--out", str(output_folder())]  # built engines go where runtime.artifacts finds them
     sys.argv[0] = f"sharpcam {command}"  # argparse's prog in the command's usage lines
     try:
         module = importlib.import_module(spec.module)
@@ -89,7 +89,7 @@ def run(command: str, argv: list[str]) -> object:
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    result = ending(lambda: run(args.command, args.args))
+    result = exit_on_user_error(lambda: run(args.command, args.args))
     if isinstance(result, int) and not isinstance(result, bool):
         sys.exit(result)  # export returns its exit status
 

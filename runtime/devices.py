@@ -27,7 +27,8 @@ FOURCCS = ("MJPG", "YUYV")  # what USB cameras offer; sizes are the union of bot
 
 
 @dataclass
-class Device:
+class VideoDevice:
+    """A camera to read from or a virtual-camera output to write to."""
     path: str  # what --source / --vcam-device take
     name: str
     sizes: list[tuple[int, int]] = field(default_factory=list)
@@ -62,7 +63,7 @@ def v4l2_sizes(node: Path) -> list[tuple[int, int]]:
 
 
 def linux_devices(sysfs: Path = SYSFS, dev: Path = Path("/dev"),
-                  probe_sizes: bool = True) -> tuple[list[Device], list[Device]]:
+                  probe_sizes: bool = True) -> tuple[list[VideoDevice], list[VideoDevice]]:
     """(cameras, v4l2loopback outputs) from sysfs."""
     cameras, outputs = [], []
     nodes = sorted(sysfs.glob("video*"), key=lambda p: int(p.name[5:]) if p.name[5:].isdigit() else 0)
@@ -70,9 +71,9 @@ def linux_devices(sysfs: Path = SYSFS, dev: Path = Path("/dev"),
         name = _read(node / "name") or node.name
         path = dev / node.name
         if "/devices/virtual/" in os.path.realpath(node):
-            outputs.append(Device(str(path), name))
+            outputs.append(VideoDevice(str(path), name))
         elif _read(node / "index") in ("", "0"):  # index 1+: a camera's metadata node
-            cameras.append(Device(str(path), name, v4l2_sizes(path) if probe_sizes else []))
+            cameras.append(VideoDevice(str(path), name, v4l2_sizes(path) if probe_sizes else []))
     return cameras, outputs
 
 
@@ -83,30 +84,30 @@ def _read(path: Path) -> str:
         return ""
 
 
-def opencv_cameras(indices: range = range(5)) -> list[Device]:
+def opencv_cameras(indices: range = range(5)) -> list[VideoDevice]:
     """Indices OpenCV can open, with the size each starts at (OpenCV cannot list names or modes)."""
-    from runtime.sources import opencv
+    from runtime.imaging import opencv
     cv2, found = opencv(), []
     for index in indices:
         cap = cv2.VideoCapture(index)
         try:
             if cap.isOpened():
                 size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
-                found.append(Device(str(index), f"camera {index}", [size]))
+                found.append(VideoDevice(str(index), f"camera {index}", [size]))
         finally:
             cap.release()
     return found
 
 
-def vcam_backends() -> list[Device]:
+def vcam_backends() -> list[VideoDevice]:
     """pyvirtualcam's outputs on Windows/macOS, chosen with --vcam-device NAME."""
     if sys.platform == "win32":
-        return [Device("OBS Virtual Camera", "OBS (install OBS Studio 26+)"),
-                Device("Unity Video Capture", "Unity Capture (install it, then choose it by this name)")]
-    return [Device("OBS Virtual Camera", "OBS (install OBS Studio 30+, start its virtual camera once)")]
+        return [VideoDevice("OBS Virtual Camera", "OBS (install OBS Studio 26+)"),
+                VideoDevice("Unity Video Capture", "Unity Capture (install it, then choose it by this name)")]
+    return [VideoDevice("OBS Virtual Camera", "OBS (install OBS Studio 30+, start its virtual camera once)")]
 
 
-def report(cameras: list[Device], outputs: list[Device], linux: bool) -> str:
+def report(cameras: list[VideoDevice], outputs: list[VideoDevice], linux: bool) -> str:
     lines = ["cameras (--source):"]
     lines += [f"  {c.path:<14} {c.name}" + (f"  sizes: {' '.join(f'{w}x{h}' for w, h in c.sizes)}" if c.sizes
                                              else "") for c in cameras] or ["  none found"]
@@ -114,7 +115,7 @@ def report(cameras: list[Device], outputs: list[Device], linux: bool) -> str:
     if outputs:
         lines += [f"  {o.path:<14} {o.name}" for o in outputs]
     elif linux:
-        from runtime.sinks import vcam_install_help
+        from runtime.sinks.vcam import vcam_install_help
         lines.append(f"  none: {vcam_install_help()}")
     lines.append(f"note: {OBS_NOTE}" if not linux else
                  "note: with exclusive_caps=1 (needed by Chrome) a v4l2loopback device serves one app at a time; "

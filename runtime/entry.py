@@ -1,9 +1,9 @@
 """How every command-line entry point starts and ends: options checked at parse time, output paths checked
-before the work, results written whole or not at all, and a user's mistake ending in one line.
+before the work, and a user's mistake ending in one line (results are written whole: runtime/files.py).
 
     def main(argv=None):
         args = parser.parse_args(argv)          # argparse types below: bad values stop here
-        ending(lambda: run(args))               # SharpcamError / OSError -> "error: ...", exit status 2
+        exit_on_user_error(lambda: run(args))   # SharpcamError / OSError -> "error: ...", exit status 2
 
 Exit status 2 is argparse's for a bad command line; a bad file, folder or model is the same kind of mistake.
 """
@@ -15,14 +15,14 @@ import sys
 from pathlib import Path
 from typing import Callable, TypeVar
 
-from runtime.contract import RESOLUTIONS
+from runtime.artifacts import RESOLUTIONS
 from runtime.errors import SharpcamError
 
 T = TypeVar("T")
 USER_ERROR = 2
 
 
-def ending(work: Callable[[], T]) -> T:
+def exit_on_user_error(work: Callable[[], T]) -> T:
     """Run `work`; a SharpcamError or an OSError (a path the user gave: missing, unwritable, a file in the
     way) ends the process with one line on stderr and exit status 2, never a traceback."""
     try:
@@ -135,23 +135,3 @@ def check_writable_dir(folder: Path, what: str = "output") -> Path:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise SharpcamError(f"cannot write into {folder} (permission denied); choose another {what} path")
     return folder
-
-
-def write_bytes_atomic(path: Path, data: bytes, advice: str = "") -> None:
-    """Write beside the target, then rename: a crash leaves the old file or the new one, never half of one,
-    and no temporary file (Ctrl-C or a full disk included). An OSError becomes a SharpcamError + `advice`."""
-    path = Path(path)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except BaseException as err:
-        tmp.unlink(missing_ok=True)
-        if isinstance(err, OSError):
-            raise SharpcamError(f"cannot write {path} ({err.strerror or err}){advice}") from err
-        raise
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    write_bytes_atomic(path, text.encode())

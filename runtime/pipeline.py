@@ -25,29 +25,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from runtime.backends import Backend
+from runtime.backends.base import Backend
+from runtime.controls import Controls
 from runtime.errors import SharpcamError
+from runtime.frames import Frame, Source
+from runtime.imaging import resize_timed
 from runtime.queues import Closed, DropOldestQueue
-from runtime.sinks import Sink
-from runtime.sources import FrameSource, opencv
+from runtime.sinks.base import Sink
 from runtime.stats import LatencyStats
-
-
-@dataclass
-class Frame:
-    index: int
-    image: np.ndarray  # BGR, as captured
-    t0: float  # perf_counter() when the source handed the frame over
-    name: str | None = None  # the source's name for it (a folder's file name), taken at capture time
-    generation: int = 0  # the source's count of discontinuities (reconnects) when it was captured
-
-
-@dataclass
-class Controls:
-    """What the user may change while the pipeline runs (the window's keys); the worker applies it to the
-    backend before each frame. `strength` 0..1; `show_original` is the window's before/after toggle."""
-    strength: float = 1.0
-    show_original: bool = False
 
 
 @dataclass
@@ -63,7 +48,7 @@ class PipelineConfig:
 
 
 class Pipeline:
-    def __init__(self, source: FrameSource, backend: Backend, sink: Sink, cfg: PipelineConfig | None = None,
+    def __init__(self, source: Source, backend: Backend, sink: Sink, cfg: PipelineConfig | None = None,
                  stats: LatencyStats | None = None) -> None:
         self.source, self.backend, self.sink = source, backend, sink
         self.cfg = cfg or PipelineConfig()
@@ -96,8 +81,7 @@ class Pipeline:
                 if not self.source.live:  # decoding a file is work; a camera's read is mostly waiting
                     self.stats.add("capture", arrived - start)
                 # the name of the frame read() just returned: only this thread reads the source
-                self.q_in.put(Frame(index, image, arrived, getattr(self.source, "last_name", None),
-                                    getattr(self.source, "generation", 0)))
+                self.q_in.put(Frame(index, image, arrived, self.source.last_name, self.source.generation))
                 index += 1
         except BaseException as err:  # noqa: BLE001 - re-raised on the caller's thread
             self._errors.append(err)
@@ -143,7 +127,7 @@ class Pipeline:
     def _submit(self, frame: Frame) -> tuple[Frame, object, float | None] | None:
         try:
             self._apply_controls(frame)
-            image, resize_in = self._resize(frame.image, self.backend.size)
+            image, resize_in = resize_timed(frame.image, self.backend.size)
             return frame, self.backend.submit(image), resize_in
         except Exception as err:  # noqa: BLE001 - _failed decides: pass through (live) or stop
             self._failed(frame, err)
@@ -152,7 +136,7 @@ class Pipeline:
     def _finish(self, frame: Frame, handle: object, resize_in: float | None) -> None:
         try:
             out, timings = self.backend.collect(handle)
-            out, resize_out = self._resize(out, (frame.image.shape[1], frame.image.shape[0]))
+            out, resize_out = resize_timed(out, (frame.image.shape[1], frame.image.shape[0]))
         except Exception as err:  # noqa: BLE001
             self._failed(frame, err)
             return
@@ -180,15 +164,6 @@ class Pipeline:
             print(f"warning: frame {frame.index} failed ({reason}); passing it through unchanged and going on",
                   file=sys.stderr, flush=True)
         self.q_out.put((frame, frame.image))
-
-    @staticmethod
-    def _resize(image: np.ndarray, size: tuple[int, int] | None) -> tuple[np.ndarray, float | None]:
-        """(image at `size`, seconds it took), or (image, None) when it already has that size: no step taken."""
-        if size is None or (image.shape[1], image.shape[0]) == tuple(size):
-            return image, None
-        start = time.perf_counter()
-        resized = opencv().resize(image, tuple(size), interpolation=opencv().INTER_AREA)
-        return resized, time.perf_counter() - start
 
     # output ----------------------------------------------------------------------------------------
     def run(self) -> dict:

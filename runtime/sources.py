@@ -1,43 +1,24 @@
-"""Frame sources, the first stage: a camera, a video file, a folder of images, or the built-in clip.
+"""Frame sources, the first stage: a camera, a video file, a folder of images, the built-in clip, and any
+of the finite ones played in a loop.
 
-Every source yields uint8 BGR HxWx3 frames (OpenCV's order) and knows its size and frame rate.
+Every source implements runtime.frames.Source: uint8 BGR HxWx3 frames (OpenCV's order), its size, frame
+rate, length where known, a discontinuity count and the name of the last frame read.
 """
 from __future__ import annotations
 
 import sys
 import time
 from pathlib import Path
-from typing import Protocol
+from typing import Callable
 
 import numpy as np
 
 from runtime.errors import SharpcamError
+from runtime.frames import Source
+from runtime.imaging import IMAGE_SUFFIXES, opencv, resize
+from runtime.optional import available
 
 ASSETS = Path(__file__).parent / "assets"
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
-
-
-def opencv():
-    """The cv2 module, or a SharpcamError saying how to install it."""
-    try:
-        import cv2
-    except ImportError as err:
-        raise SharpcamError("OpenCV is needed for cameras, video files and windows: pip install opencv-python") from err
-    return cv2
-
-
-class FrameSource(Protocol):
-    size: tuple[int, int]  # (width, height)
-    fps: float
-    live: bool  # a camera: frames come at their own pace and old ones are worthless
-    frame_count: int | None  # frames a finite source holds, where it can tell (a progress bar's total)
-    # Optional, read with getattr: last_name, the file name of the frame read() last returned (FolderSource),
-    # which a folder sink keeps as the output's stem; generation, a count of discontinuities (a camera
-    # that reconnected), on which the pipeline resets the temporal filter.
-
-    def read(self) -> np.ndarray | None: ...  # None at the end of a finite source
-
-    def close(self) -> None: ...
 
 
 class BuiltinClip:
@@ -48,6 +29,8 @@ class BuiltinClip:
     """
 
     live = False
+    generation = 0  # one unbroken clip
+    last_name: str | None = None  # its frames have no names
 
     def __init__(self, size: tuple[int, int] = (640, 480), seconds: float = 3.0, fps: float = 30.0) -> None:
         cv2 = opencv()
@@ -62,7 +45,6 @@ class BuiltinClip:
     def read(self) -> np.ndarray | None:
         if self._index >= self._total:
             return None
-        cv2 = opencv()
         per_still = max(self._total // len(self._stills), 1)
         still = self._stills[min(self._index // per_still, len(self._stills) - 1)]
         t = (self._index % per_still) / per_still  # 0..1 within this still: pan diagonally
@@ -70,7 +52,7 @@ class BuiltinClip:
         cw, ch = int(w * 0.8), int(h * 0.8)
         x, y = int((w - cw) * t), int((h - ch) * t)
         self._index += 1
-        return cv2.resize(still[y:y + ch, x:x + cw], self.size, interpolation=cv2.INTER_AREA)
+        return resize(still[y:y + ch, x:x + cw], self.size)
 
     def close(self) -> None:
         self._index = self._total
@@ -80,6 +62,7 @@ class FolderSource:
     """The images of a folder in name order, each resized to the first one's size."""
 
     live = False
+    generation = 0  # one pass over the folder
     last_name: str | None = None  # file name of the frame read() last returned, so outputs can keep it
 
     def __init__(self, folder: Path, fps: float = 30.0) -> None:
@@ -92,7 +75,8 @@ class FolderSource:
         self._index = 0
 
     def _load(self, path: Path) -> np.ndarray:
-        frame = opencv().imread(str(path), opencv().IMREAD_COLOR)
+        cv2 = opencv()
+        frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if frame is None:
             raise SharpcamError(f"cannot read image {path}")
         return frame
@@ -105,7 +89,7 @@ class FolderSource:
         self.last_name = path.name
         self._index += 1
         if (frame.shape[1], frame.shape[0]) != self.size:
-            frame = opencv().resize(frame, self.size, interpolation=opencv().INTER_AREA)
+            frame = resize(frame, self.size)
         return frame
 
     def close(self) -> None:
@@ -114,6 +98,8 @@ class FolderSource:
 
 class VideoSource:
     """A video file, or a camera (index or device path) asked for one buffered frame, a size, an FPS, MJPG."""
+
+    last_name: str | None = None  # video frames have no names
 
     def __init__(self, spec: str, size: tuple[int, int] | None = None, fps: float | None = None,
                  reconnect_seconds: float = 3.0) -> None:
@@ -181,7 +167,49 @@ class VideoSource:
         self._cap.release()
 
 
-def open_source(spec: str | None, size: tuple[int, int] | None = None, fps: float | None = None) -> FrameSource:
+class Looping:
+    """A finite source played again and again; each restart is a discontinuity (`generation`), so the
+    temporal filter does not blend the last frame into the first."""
+
+    live = False
+    frame_count = None  # no end
+
+    def __init__(self, reopen: Callable[[], Source]) -> None:
+        self._reopen, self._source = reopen, reopen()
+        if self._source.live:
+            self._source.close()
+            raise SharpcamError("--loop replays a file, folder or the built-in clip; a camera never ends")
+        self.fps, self.size, self.generation = self._source.fps, self._source.size, 0
+
+    @property
+    def last_name(self) -> str | None:
+        return self._source.last_name
+
+    def read(self) -> np.ndarray | None:
+        image = self._source.read()
+        if image is None:
+            self._source.close()
+            self._source, self.generation = self._reopen(), self.generation + 1
+            image = self._source.read()
+        return image
+
+    def close(self) -> None:
+        self._source.close()
+
+
+def default_spec() -> str:
+    """Camera 0 where one exists, else the built-in clip."""
+    if sys.platform.startswith("linux"):
+        return "0" if Path("/dev/video0").exists() else "builtin"
+    if not available("cv2"):
+        return "builtin"
+    cap = opencv().VideoCapture(0)
+    found = cap.isOpened()
+    cap.release()
+    return "0" if found else "builtin"
+
+
+def open_source(spec: str | None, size: tuple[int, int] | None = None, fps: float | None = None) -> Source:
     """None: the built-in clip. A folder: its images. Otherwise a camera index/path or a video file."""
     if spec is None or spec == "builtin":
         return BuiltinClip(size or (640, 480))

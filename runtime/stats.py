@@ -10,7 +10,7 @@ import numpy as np
 
 # Every step a frame takes, in pipeline order, named for what it measures (seconds in, ms out):
 #   capture      reading a file or folder frame (not for cameras: waiting for an exposure is not latency)
-#   skip_check   the load policy's test whether a frame barely changed (runtime/adaptive.py)
+#   skip_check   the load policy's test whether a frame barely changed (runtime/backends/adaptive.py)
 #   resize_in    frame -> the model's fixed size (only when they differ), or the load policy's smaller scale
 #   copy_in      host copy into pinned memory (GPU backends)
 #   convert_in   uint8 BGR -> the float graph's RGB NCHW tensor (CPU float graph)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from runtime.adaptive import AdaptiveBackend, AutoConfig
+from runtime.backends.adaptive import AdaptiveBackend, AutoConfig
 
 
 class Clock:
@@ -24,14 +24,14 @@ class Brighten:
 
     def __init__(self, seconds_per_megapixel: float = 0.0, with_threads: bool = True) -> None:
         self.name, self.size, self.strength, self.clock = "brighten", None, 1.0, Clock()
+        self.in_flight, self.multiple, self.compiles_per_size = 1, 1, False
         self.seconds_per_megapixel, self.calls, self.resets, self.sizes = seconds_per_megapixel, 0, 0, []
-        if with_threads:
-            self.threads = 0
+        self.threads = 0 if with_threads else None  # None: an engine whose thread count is fixed
 
     def submit(self, frame):
         self.calls += 1
         self.sizes.append(frame.shape[:2])
-        slow = self.one_thread_slowdown if getattr(self, "threads", 0) == 1 else 1.0
+        slow = self.one_thread_slowdown if self.threads == 1 else 1.0
         self.clock.now += self.seconds_per_megapixel * slow * frame.shape[0] * frame.shape[1] / 1e6
         return np.clip(frame.astype(int) + 10, 0, 255).astype(np.uint8), {"infer": 0.0}
 
@@ -124,7 +124,7 @@ def test_auto_keeps_one_thread_for_smaller_sizes_when_all_cores_were_no_faster()
 
 def test_a_scaled_model_in_the_pipeline_reports_both_resizes_and_keeps_the_frame_size():
     from runtime.pipeline import Pipeline, PipelineConfig
-    from runtime.sinks import NullSink
+    from runtime.sinks.base import NullSink
     from runtime.sources import BuiltinClip
 
     shapes = []

@@ -13,11 +13,12 @@ import torch
 
 from export.__main__ import as_frame, sample_rgb
 from export.aot_build import build_aot_engine
-from runtime.aot_meta import AotMeta, Here, aot_sidecar_path, check_aot_engine
-from runtime.backends import OnnxBackend
-from runtime.engine_meta import sha256_file
+from runtime.artifacts import sidecar_path
+from runtime.backends.aot_meta import AotMeta, Here, check_aot_engine
+from runtime.backends.onnxruntime import OnnxBackend
+from runtime.backends.engine_meta import sha256_file
 from runtime.errors import SharpcamError
-from runtime.torch_engine import TorchAotBackend, torch_here
+from runtime.backends.torch_aot import TorchAotBackend, torch_here
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINT = ROOT / "engines" / "webcam.pt"
@@ -50,7 +51,7 @@ def run(backend, frames: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def test_sidecar_records_the_build(engine):
-    meta = AotMeta.load(aot_sidecar_path(engine))
+    meta = AotMeta.load(sidecar_path(engine))
     assert (meta.device, meta.precision, meta.size, meta.torch_version) == ("cpu", "fp32", SIZE, torch.__version__)
     assert meta.engine_sha256 == sha256_file(engine) and meta.checkpoint_sha256 == sha256_file(CHECKPOINT)
     assert meta.parity_within >= 0.999
@@ -127,21 +128,61 @@ def _here(**changes) -> Here:
 def test_foreign_or_altered_engines_are_refused_with_advice(engine, tmp_path):
     copy = tmp_path / engine.name
     copy.write_bytes(engine.read_bytes())
-    sidecar = json.loads(aot_sidecar_path(engine).read_text())
-    aot_sidecar_path(copy).write_text(json.dumps(sidecar))
+    sidecar = json.loads(sidecar_path(engine).read_text())
+    sidecar_path(copy).write_text(json.dumps(sidecar))
     assert check_aot_engine(copy, torch_here()).size == SIZE
     with pytest.raises(SharpcamError, match="built with PyTorch .*rebuild it on this machine"):
         check_aot_engine(copy, _here(torch_version="9.9.9"))
-    aot_sidecar_path(copy).write_text(json.dumps({**sidecar, "device": "cuda", "gpu_name": "NVIDIA H200",
+    sidecar_path(copy).write_text(json.dumps({**sidecar, "device": "cuda", "gpu_name": "NVIDIA H200",
                                                   "compute_capability": "9.0", "cuda_version": "13.0"}))
     with pytest.raises(SharpcamError, match="built for a CUDA GPU .* has none usable"):
         check_aot_engine(copy, _here(gpu_name=None, compute_capability=None))
     with pytest.raises(SharpcamError, match=r"built for NVIDIA H200 \(sm 9.0\), this GPU is NVIDIA L4"):
         check_aot_engine(copy, _here(gpu_name="NVIDIA L4", compute_capability="8.9", cuda_version="13.0"))
-    aot_sidecar_path(copy).write_text(json.dumps(sidecar))
+    sidecar_path(copy).write_text(json.dumps(sidecar))
     copy.write_bytes(engine.read_bytes() + b"x")
     with pytest.raises(SharpcamError, match="does not match its sidecar's sha256"):
         TorchAotBackend(copy)
-    aot_sidecar_path(copy).unlink()
+    sidecar_path(copy).unlink()
     with pytest.raises(SharpcamError, match="sidecar .* is missing"):
         TorchAotBackend(copy)
+
+
+def test_the_factory_opens_a_pt2_engine_by_its_suffix(engine):
+    from runtime.backends.factory import Request, open_backend
+    backend, why = open_backend(Request(engine=engine))
+    try:
+        assert backend.name.startswith("pytorch-aot cpu fp32") and why.startswith("PyTorch AOT engine")
+        assert backend.size == SIZE and backend.in_flight == 2
+    finally:
+        backend.close()
+
+
+def test_the_automatic_choice_passes_over_a_cpu_package(engine, tmp_path):
+    """Named like a 480p GPU engine, but built for the CPU: auto goes on to the CPU backends and says why."""
+    from runtime.backends.factory import Request, choose
+    for name in ("webcam_480p.onnx", "webcam.onnx"):
+        (tmp_path / name).write_bytes((ROOT / "engines" / name).read_bytes())
+    (tmp_path / "webcam_480p.pt2").write_bytes(engine.read_bytes())
+    aot_json = json.loads(sidecar_path(engine).read_text())
+    sidecar_path(tmp_path / "webcam_480p.pt2").write_text(json.dumps(aot_json))
+    backend, why = choose(Request(size=(640, 480), folder=tmp_path, backend="auto"))
+    backend.close()
+    assert "PyTorch engine" in why and "a CPU package" in why
+    with pytest.raises(SharpcamError, match="a CPU package"):
+        choose(Request(size=(640, 480), folder=tmp_path, backend="pytorch"))
+
+
+def test_cam_runs_a_pt2_engine_end_to_end(engine, tmp_path):
+    """`runtime.cam --engine NAME.pt2`: the built-in clip through the engine (frames resized to its size)."""
+    import subprocess
+    import sys
+    stats = tmp_path / "stats.json"
+    done = subprocess.run([sys.executable, "-m", "runtime.cam", "--engine", str(engine), "--source", "builtin",
+                           "--frames", "8", "--sink", str(tmp_path / "out") + "/", "--stats", str(stats), "--quiet"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads(stats.read_text())
+    assert summary["frames"] == 8 and summary["backend"].startswith("PyTorch AOT engine")
+    assert {"upload", "infer", "download"} <= set(summary["stages"])
+    assert len(list((tmp_path / "out").glob("*.png"))) == 8

@@ -12,7 +12,7 @@ from export.onnx_export import export_float
 from benchmarks.quality.frontier import Variant, main as frontier_main
 from benchmarks.quality.frontier_report import meets_speed, merge, pareto
 from runtime.errors import SharpcamError
-from runtime.contract import graph_path
+from runtime.artifacts import graph_path
 from train.checkpoint import FORMAT, save_atomic
 from train.student import FastStudent, SeedStudent
 

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-import runtime.cuda_device as cuda_device
-from runtime.backends import OnnxBackend
-from runtime.choose import CANDIDATES, Candidate, Request, Unavailable, choose
-from runtime.contract import graph_path, plan_path, sidecar_path
-from runtime.engine_meta import EngineMeta, sha256_file
+import runtime.backends.cuda_device as cuda_device
+from runtime.backends.onnxruntime import OnnxBackend
+from runtime.backends.factory import (CANDIDATES, ENGINE_KINDS, Candidate, EngineKind, Request, Unavailable,
+                                      choose, open_backend)
+from runtime.artifacts import graph_path, plan_path, sidecar_path
+from runtime.backends.engine_meta import EngineMeta, sha256_file
 from runtime.errors import SharpcamError
 from trt_stub import GPU, VERSION, install
 
@@ -103,9 +104,37 @@ def test_nothing_found_lists_every_try(tmp_path):
         choose(Request((640, 480), folder=tmp_path))
 
 
-
 def test_an_explicit_family_that_cannot_run_says_why(folder, monkeypatch):
     monkeypatch.setattr(cuda_device, "gpu_stack_problem", lambda: "no GPU (stub)")
     _plan(folder)
     with pytest.raises(SharpcamError, match="--backend tensorrt: .*no GPU \\(stub\\)"):
         choose(Request((640, 480), folder=folder, backend="tensorrt"))
+
+
+@pytest.mark.parametrize("student", ["webcam", "fast", "seed"])
+def test_backend_choice_follows_the_student_and_frame_size(student):
+    """On a CPU the webcam student is the default; each shipped student has a graph per resolution."""
+    for size, graph in (((640, 480), f"{student}_480p.onnx"), ((800, 600), f"{student}.onnx")):
+        backend, why = open_backend(Request(size, student=student, backend="onnxruntime"))
+        assert graph in backend.name and ("matches the frame size" in why) == (size == (640, 480))
+        backend.close()
+    default, _ = open_backend(Request((1280, 720), backend="onnxruntime"))
+    assert "webcam_720p.onnx" in default.name
+
+
+def test_unknown_student_is_refused():
+    with pytest.raises(SharpcamError, match="unknown student 'tiny'"):
+        open_backend(Request((640, 480), student="tiny"))
+
+
+def test_an_engine_is_opened_by_its_suffix(tmp_path, monkeypatch):
+    """--engine dispatches on the file suffix: .plan is TensorRT; a new kind is one more ENGINE_KINDS entry."""
+    opened = []
+    monkeypatch.setitem(ENGINE_KINDS, ".plan", EngineKind("TensorRT engine", lambda p, s: opened.append((p, s))))
+    monkeypatch.setitem(ENGINE_KINDS, ".pt2", EngineKind("AOT PyTorch engine", lambda p, s: opened.append((p, s))))
+    for name in ("a.plan", "a.pt2"):
+        _, why = open_backend(Request(engine=tmp_path / name, strength=0.5))
+        assert why.endswith(f"{tmp_path / name}, as asked")
+    assert opened == [(tmp_path / "a.plan", 0.5), (tmp_path / "a.pt2", 0.5)]
+    with pytest.raises(SharpcamError, match="not a compiled engine \\(.plan, .pt2\\); give an ONNX graph"):
+        open_backend(Request(engine=tmp_path / "a.onnx"))

@@ -11,10 +11,10 @@ import cv2
 import numpy as np
 import pytest
 
-from runtime import cli, devices, models
+from runtime import artifacts, cli, devices
 from runtime.cam import main as cam_main
 from runtime.errors import SharpcamError
-from runtime.contract import DEFAULT_STUDENT
+from runtime.artifacts import DEFAULT_STUDENT
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,52 +24,52 @@ def folders(tmp_path, monkeypatch):
     """A named folder and a user cache of our own; the checkout's engines/ stays where it is."""
     named, cache = tmp_path / "named", tmp_path / "cache"
     named.mkdir()
-    monkeypatch.setenv(models.ENV_FOLDER, str(named))
+    monkeypatch.setenv(artifacts.ENV_FOLDER, str(named))
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
-    monkeypatch.setattr(models.sys, "platform", "linux")
+    monkeypatch.setattr(artifacts.sys, "platform", "linux")
     return named, cache / "sharpcam" / "engines"
 
 
 def test_names_resolve_in_order_and_paths_still_work(folders, tmp_path):
     named, cache = folders
-    assert models.search_folders() == [named, models.CHECKOUT_ENGINES, cache, models.PACKAGED]
-    assert models.output_folder() == named  # what is built is found
-    assert models.find_graph(DEFAULT_STUDENT, "480p") == models.CHECKOUT_ENGINES / "webcam_480p.onnx"
+    assert artifacts.search_folders() == [named, artifacts.CHECKOUT_ENGINES, cache, artifacts.PACKAGED]
+    assert artifacts.output_folder() == named  # what is built is found
+    assert artifacts.find_graph(DEFAULT_STUDENT, "480p") == artifacts.CHECKOUT_ENGINES / "webcam_480p.onnx"
     (named / "webcam_480p.onnx").write_bytes(b"x")  # the user's folder comes first
-    assert models.resolve_model("webcam_480p") == named / "webcam_480p.onnx"
+    assert artifacts.resolve_model("webcam_480p") == named / "webcam_480p.onnx"
     cache.mkdir(parents=True)
     (cache / "webcam_480p.plan").write_bytes(b"x")
-    assert models.find_plan("webcam", "480p") == cache / "webcam_480p.plan"
-    assert models.resolve_model("webcam_480p.plan") == cache / "webcam_480p.plan"
+    assert artifacts.find_plan("webcam", "480p") == cache / "webcam_480p.plan"
+    assert artifacts.resolve_model("webcam_480p.plan") == cache / "webcam_480p.plan"
     own = tmp_path / "mine.onnx"
     own.write_bytes(b"x")
-    assert models.resolve_model(str(own)) == own
+    assert artifacts.resolve_model(str(own)) == own
     with pytest.raises(SharpcamError, match="no model named 'nothing'.*sharpcam export"):
-        models.resolve_model("nothing")
+        artifacts.resolve_model("nothing")
     with pytest.raises(SharpcamError, match="not found"):
-        models.resolve_model(str(tmp_path / "missing.onnx"))
+        artifacts.resolve_model(str(tmp_path / "missing.onnx"))
 
 
 def test_user_cache_follows_each_platform(monkeypatch, tmp_path):
-    monkeypatch.delenv(models.ENV_FOLDER, raising=False)
+    monkeypatch.delenv(artifacts.ENV_FOLDER, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setattr(models.sys, "platform", "linux")
-    assert models.user_cache() == tmp_path / "sharpcam" / "engines"
-    monkeypatch.setattr(models.sys, "platform", "win32")
+    monkeypatch.setattr(artifacts.sys, "platform", "linux")
+    assert artifacts.user_cache() == tmp_path / "sharpcam" / "engines"
+    monkeypatch.setattr(artifacts.sys, "platform", "win32")
     monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "local"))
-    assert models.user_cache() == tmp_path / "local" / "sharpcam" / "engines"
-    monkeypatch.setattr(models.sys, "platform", "darwin")
-    assert models.user_cache() == Path.home() / "Library" / "Caches" / "sharpcam" / "engines"
+    assert artifacts.user_cache() == tmp_path / "local" / "sharpcam" / "engines"
+    monkeypatch.setattr(artifacts.sys, "platform", "darwin")
+    assert artifacts.user_cache() == Path.home() / "Library" / "Caches" / "sharpcam" / "engines"
 
 
 def test_the_wheel_packages_the_default_students_graphs_only():
-    assert DEFAULT_STUDENT in models.PACKAGED_STUDENTS
-    packaged = sorted(p.name for p in models.CHECKOUT_ENGINES.iterdir() if models.is_packaged(p.name))
-    assert models.graph_name(DEFAULT_STUDENT) in packaged
+    assert DEFAULT_STUDENT in artifacts.PACKAGED_STUDENTS
+    packaged = sorted(p.name for p in artifacts.CHECKOUT_ENGINES.iterdir() if artifacts.is_packaged(p.name))
+    assert artifacts.graph_name(DEFAULT_STUDENT) in packaged
     for res in ("480p", "720p", "1080p"):
-        assert {models.graph_name(DEFAULT_STUDENT, res), models.graph_name(DEFAULT_STUDENT, res, True)} <= set(packaged)
+        assert {artifacts.graph_name(DEFAULT_STUDENT, res), artifacts.graph_name(DEFAULT_STUDENT, res, True)} <= set(packaged)
     assert not [n for n in packaged if not n.startswith(DEFAULT_STUDENT) or not n.endswith(".onnx")]
-    assert sum((models.CHECKOUT_ENGINES / n).stat().st_size for n in packaged) < 2_000_000  # keeps the wheel small
+    assert sum((artifacts.CHECKOUT_ENGINES / n).stat().st_size for n in packaged) < 2_000_000  # keeps the wheel small
 
 
 def test_version_and_help_list_every_command(capsys):

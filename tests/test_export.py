@@ -13,13 +13,14 @@ from export.__main__ import export_all, main
 from export.graphs import RESOLUTIONS
 from runtime.contract import FRAME_INPUT, FRAME_OUTPUT, STATE_INPUT, STATE_OUTPUT, STRENGTH_INPUT, first_frame_feeds
 from export.tensorrt_build import missing_gpu_stack
-from runtime.engine_meta import EngineMeta, TensorInfo, check_engine, sha256_file, sidecar_path
+from runtime.backends.engine_meta import EngineMeta, TensorInfo, check_engine, sha256_file
+from runtime.artifacts import sidecar_path
 from runtime.errors import SharpcamError
 from train.checkpoint import FORMAT, save_atomic
 from export.onnx_export import check_float_graph, export_float, export_frame, ort_session
 from export.quantize import quantize_int8
 from export.samples import as_frame, sample_rgb
-from runtime.backends import OnnxBackend
+from runtime.backends.onnxruntime import OnnxBackend
 from train.student import FastStudent, SeedStudent
 
 

@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 
 import runtime.cam as cam
-import runtime.sinks as sinks
+import runtime.files as files
+import runtime.session as session
 from runtime.cam import cli as run
 from runtime.cam import parse_args
 from runtime.errors import SharpcamError
-from runtime.sinks import FolderSink, open_sink
+from runtime.sinks.folder import FolderSink
+from runtime.sinks.factory import open_sink
 
 
 def noise_frames(n: int, size: tuple[int, int] = (64, 48)) -> list[np.ndarray]:
@@ -80,7 +82,7 @@ def test_a_file_in_the_way_fails_before_any_frame(tmp_path, monkeypatch, capsys)
     def no_pipeline(*args, **kwargs):
         raise AssertionError("the pipeline started although the sink cannot write")
 
-    monkeypatch.setattr(cam, "Pipeline", no_pipeline)
+    monkeypatch.setattr(session, "Pipeline", no_pipeline)
     with pytest.raises(SharpcamError, match="it is a file; remove it"):
         run(parse_args(["--source", "builtin", "--sink", str(in_the_way) + "/", "--quiet"]))
     with pytest.raises(SharpcamError, match="cannot write images into"):
@@ -113,7 +115,7 @@ def test_an_interrupted_write_leaves_no_file(tmp_path, monkeypatch):
     def interrupted(src, dst):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sinks.os, "replace", interrupted)
+    monkeypatch.setattr(files.os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         sink.write(frame)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["000000.png"] and sink.frames == 1

@@ -6,14 +6,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runtime.backends import OnnxBackend
+from runtime.backends.onnxruntime import OnnxBackend
 from runtime.errors import SharpcamError
-from runtime.choose import open_backend
-from runtime.contract import graph_path
+from runtime.backends.factory import Request, open_backend
+from runtime.artifacts import graph_path
 
 ov_module = pytest.importorskip("openvino", reason="OpenVINO is not installed (pip install 'sharpcam[openvino]')")
 
-from runtime.openvino_backend import OpenVinoBackend, native_bf16  # noqa: E402
+from runtime.backends.openvino import OpenVinoBackend, native_bf16  # noqa: E402
 
 FRAME_GRAPH = graph_path("webcam", "480p")
 ANY_SIZE_GRAPH = graph_path("webcam")
@@ -89,13 +89,13 @@ def test_graphs_without_a_state_or_of_another_kind_are_refused(tmp_path):
 
 
 def test_the_automatic_choice_prefers_openvino_on_a_cpu():
-    backend, why = open_backend(None, None, (1280, 720))
+    backend, why = open_backend(Request((1280, 720)))
     assert backend.name.startswith("openvino-cpu") and "TensorRT" in why
     backend.close()
-    backend, _ = open_backend(None, None, (1280, 720), backend="onnxruntime")
+    backend, _ = open_backend(Request((1280, 720), backend="onnxruntime"))
     assert backend.name.startswith("onnxruntime")
     backend.close()
-    backend, _ = open_backend(None, Path(FRAME_GRAPH), (640, 480), backend="openvino")
+    backend, _ = open_backend(Request((640, 480), backend="openvino", model=Path(FRAME_GRAPH)))
     assert backend.name.startswith("openvino")
     backend.close()
 

@@ -9,13 +9,14 @@ import pytest
 
 from runtime.errors import SharpcamError
 from runtime.pipeline import Pipeline, PipelineConfig
-from runtime.sinks import NullSink
+from runtime.sinks.base import NullSink
 from runtime.stats import STAGES, LatencyStats
 
 
 class Camera:
     """A live source whose read() waits `exposure` seconds for each frame, as a camera waits for the sensor."""
     fps, size = 30.0, (8, 6)
+    frame_count, generation, last_name = None, 0, None
 
     def __init__(self, frames: int, exposure: float = 0.0, live: bool = True) -> None:
         self.frames, self.exposure, self.live, self.read_count = frames, exposure, live, 0
@@ -34,6 +35,7 @@ class Camera:
 class Flaky:
     """Adds 100 to each frame; raises on the frame values in `bad` (1-based, as Camera numbers them)."""
     name, size, strength = "flaky", None, 1.0
+    in_flight, threads, multiple, compiles_per_size = 1, None, 1, False
 
     def __init__(self, bad=()) -> None:
         self.bad = set(bad)

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import av
@@ -14,9 +15,13 @@ import numpy as np
 import pytest
 
 from runtime.errors import SharpcamError
-from runtime.pipeline import Controls
-from runtime.sinks import FileSink, FolderSink, NullSink, Sink, SinkOptions, WindowSink, open_sink
-from runtime.video_writer import VideoWriter
+from runtime.controls import Controls
+from runtime.sinks.video import FileSink
+from runtime.sinks.folder import FolderSink
+from runtime.sinks.base import NullSink, Sink, SinkOptions
+from runtime.sinks.window import WindowSink, WindowView
+from runtime.sinks.factory import open_sink
+from runtime.sinks.video import VideoWriter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,7 +128,7 @@ def test_a_hard_kill_loses_at_most_the_last_second(tmp_path):
     path, ready = tmp_path / "killed.mp4", tmp_path / "ready"
     script = (
         "import sys, time; from pathlib import Path\n"
-        "from runtime.video_writer import VideoWriter\n"
+        "from runtime.sinks.video import VideoWriter\n"
         "sys.path.insert(0, r'%s'); from test_sinks_video import frames\n"
         "w = VideoWriter(Path(r'%s'), (160, 120), 30)\n"
         "for f in frames((160, 120), 120): w.write(f)\n"
@@ -149,16 +154,8 @@ def test_every_sink_follows_the_sink_interface(tmp_path):
             assert sink.write(np.zeros((48, 64, 3), np.uint8)) is True
 
 
-def window_without_display() -> WindowSink:
-    sink = WindowSink.__new__(WindowSink)  # no display needed for the drawing and key logic
-    import cv2
-    sink.opencv, sink.side_by_side, sink.overlay, sink.title = cv2, True, True, "t"
-    sink.controls, sink.mirror, sink.show_help, sink.name, sink._open = Controls(), False, False, "window", False
-    return sink
-
-
 def test_window_labels_both_halves_and_toggles_help_and_mirror():
-    sink = window_without_display()
+    sink = WindowView(side_by_side=True, controls=Controls())  # what the window shows: no display needed
     original, sharpened = frames((160, 120), 2)
     view = sink.compose(sharpened, original)
     assert view.shape == (120, 320, 3)
@@ -185,6 +182,44 @@ def test_window_without_a_display_is_a_one_line_error_not_an_abort(tmp_path):
 
 
 def test_sink_options_reach_the_sinks(tmp_path, monkeypatch):
+    """Each option lands in the sink it is for (the window's halves and mirror, the virtual camera's device
+    and mirror, the video file's audio source), and the refusals say what to do."""
+    monkeypatch.setenv("DISPLAY", ":0")  # built only: no frame is shown, so no window opens
+    window = open_sink("window", (64, 48), 30, options=SinkOptions(side_by_side=True, mirror=True))
+    assert isinstance(window, WindowSink) and window.view.side_by_side and window.view.mirror
+    window.close()
+
+    opened: dict = {}
+
+    class FakeCamera:  # pyvirtualcam.Camera's interface, recording what it was opened with and sent
+        def __init__(self, **kwargs):
+            opened.update(kwargs)
+            self.device = kwargs["device"]
+
+        def send(self, frame):
+            opened["sent"] = frame
+
+        def close(self):
+            pass
+
+    formats = types.SimpleNamespace(I420="I420", BGR="BGR")
+    monkeypatch.setitem(sys.modules, "pyvirtualcam", types.SimpleNamespace(Camera=FakeCamera, PixelFormat=formats))
+    monkeypatch.setattr(sys, "platform", "win32")  # BGR passes through unconverted: the mirror is visible
+    frame = np.zeros((48, 64, 3), np.uint8)
+    frame[:, 0] = 255  # the left column
+    with open_sink("vcam", (64, 48), 30, options=SinkOptions(mirror=True, vcam_device="/dev/video9")) as vcam:
+        vcam.write(frame)
+    assert opened["device"] == "/dev/video9" and (opened["width"], opened["height"]) == (64, 48)
+    assert (opened["sent"][:, -1] == 255).all() and (opened["sent"][:, 0] == 0).all()  # mirrored
+    monkeypatch.undo()
+
+    source = tmp_path / "with_audio.mp4"
+    make_clip(source, (64, 48), 6)
+    with open_sink(str(tmp_path / "out.mp4"), (64, 48), 30, options=SinkOptions(audio_from=source)) as video:
+        assert "aac audio copied" in video.name
+    with open_sink(str(tmp_path / "silent.mp4"), (64, 48), 30) as video:
+        assert "no audio" in video.name
+
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     if sys.platform.startswith("linux"):
@@ -195,7 +230,7 @@ def test_sink_options_reach_the_sinks(tmp_path, monkeypatch):
 
 
 def test_progress_bar_wraps_a_sink_for_sources_of_known_length(tmp_path, monkeypatch):
-    from runtime.sinks import ProgressSink, with_progress
+    from runtime.sinks.progress import ProgressSink, with_progress
     from runtime.sources import open_source
     clip = tmp_path / "clip.mp4"
     make_clip(clip, (160, 120), 12, audio=None)
@@ -209,3 +244,12 @@ def test_progress_bar_wraps_a_sink_for_sources_of_known_length(tmp_path, monkeyp
         assert isinstance(sink, ProgressSink) and isinstance(sink, Sink)
         assert sink.write(frames((160, 120), 1)[0], name="a.png")
     assert inner.frames == 1 and (tmp_path / "frames" / "a.png").exists()
+
+
+def test_missing_virtual_camera_says_how_to_install():
+    if Path("/dev/video0").exists() or sys.platform != "linux":
+        pytest.skip("a video device exists here; the missing-camera message cannot be provoked")
+    with pytest.raises(SharpcamError) as err:
+        open_sink("vcam", (640, 480), 30)
+    assert "v4l2loopback" in str(err.value) and "exclusive_caps=1" in str(err.value)
+    assert "--sink window" in str(err.value)

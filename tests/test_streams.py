@@ -49,7 +49,7 @@ def test_batched_streams_equal_each_stream_alone(engine, batched_engine):
 
 
 def test_reset_of_one_stream_keeps_the_others_state(batched_engine):
-    from runtime.torch_engine import TorchAotBackend
+    from runtime.backends.torch_aot import TorchAotBackend
     frames = clip(4)
     a, b = TorchAotBackend(batched_engine, streams=2), TorchAotBackend(batched_engine, streams=2)
     try:

@@ -7,11 +7,13 @@ import torch
 
 from export.graphs import FloatGraph, FrameGraph, graph_inputs, lean_graph_fits, state_as_rgb
 from export.onnx_export import export_float, export_frame, ort_session
-from runtime.backends import OnnxBackend
+from runtime.backends.onnxruntime import OnnxBackend
 from runtime.contract import (FLOAT_INPUT, FLOAT_OUTPUT, FRAME_INPUT, FRAME_OUTPUT, RESET_BYTE, STATE_INPUT,
                               STATE_OUTPUT, STRENGTH_INPUT, reset_state)
-from runtime.pipeline import Controls, Pipeline, PipelineConfig
-from runtime.sinks import NullSink, WindowSink
+from runtime.controls import Controls
+from runtime.pipeline import Pipeline, PipelineConfig
+from runtime.sinks.base import NullSink
+from runtime.sinks.window import WindowView
 from train.student import FastStudent
 from train.temporal import TemporalConfig, TemporalFilter
 
@@ -129,8 +131,7 @@ def test_backend_state_calms_a_still_scene_and_reset_forgets_it(graphs):
 
 def test_window_keys_toggle_before_after_and_step_strength():
     controls = Controls(strength=0.5)
-    sink = WindowSink.__new__(WindowSink)  # no display needed for the key logic
-    sink.controls = controls
+    sink = WindowView(controls=controls)  # the window's keys: no display needed
     assert sink.handle_key(ord("b")) and controls.show_original
     assert sink.handle_key(ord(" ")) and not controls.show_original
     for _ in range(8):
@@ -165,7 +166,7 @@ class _Recorder:
 
 
 class _Source:
-    size, fps, live = (8, 8), 30.0, False
+    size, fps, live, frame_count, last_name = (8, 8), 30.0, False, None, None
 
     def __init__(self, n: int, controls: Controls, gap_at: int) -> None:
         self.n, self.i, self.controls, self.gap_at, self.generation = n, 0, controls, gap_at, 0

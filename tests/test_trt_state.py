@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import runtime.trt_backend as trt_backend
-from runtime.double_buffer import HostDevice
+import runtime.backends.tensorrt as trt_backend
+from host_device import HostDevice
 from runtime.errors import SharpcamError
 from trt_stub import H, W, install
 

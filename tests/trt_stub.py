@@ -9,9 +9,9 @@ import types
 
 import numpy as np
 
-import runtime.trt_backend as trt_backend
+import runtime.backends.tensorrt as trt_backend
 from runtime.contract import FRAME_INPUT, FRAME_OUTPUT, STATE_INPUT, STATE_OUTPUT, STRENGTH_INPUT
-from runtime.double_buffer import HostDevice
+from host_device import HostDevice
 
 H, W = 4, 6
 GPU = ("Stub GPU", "9.0")

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from runtime.entry import write_bytes_atomic
+from runtime.files import write_bytes_atomic
 from runtime.errors import SharpcamError
 from train.student import build_student
 

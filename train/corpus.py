@@ -26,7 +26,8 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from runtime.entry import check_writable_dir, ending, int_at_least, write_text_atomic
+from runtime.entry import check_writable_dir, exit_on_user_error, int_at_least
+from runtime.files import write_text_atomic
 from runtime.errors import SharpcamError
 from train.images import LoadReport, list_images, read_rgb
 from train.textpages import PageRenderer, font_table
@@ -272,7 +273,7 @@ def main(argv: list[str] | None = None) -> None:
         check_writable_dir(args.out, "--out")
         entries = build_corpus(args.out, args.cache, args.text_pages, not args.no_debian, args.extra, not args.no_detail)
         print(f"wrote {len(entries)} images to {args.out}\n{summary(entries)}")
-    ending(run)
+    exit_on_user_error(run)
 
 
 if __name__ == "__main__":

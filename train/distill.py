@@ -27,8 +27,9 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from runtime.entry import (check_writable_dir, check_writable_file, ending, int_at_least, non_negative_float,
-                           positive_float, positive_int, threads, unit_float, write_text_atomic)
+from runtime.entry import (check_writable_dir, check_writable_file, exit_on_user_error, int_at_least,
+                           non_negative_float, positive_float, positive_int, threads, unit_float)
+from runtime.files import write_text_atomic
 from runtime.errors import SharpcamError
 from train.bank import Bank, build_bank
 from train.checkpoint import FORMAT, load_checkpoint, save_atomic, ship, student_from_checkpoint
@@ -322,7 +323,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.ship is not None:
             check_writable_file(args.ship, "--ship")
         train(cfg, fresh=args.fresh, ship_to=args.ship)
-    ending(run)
+    exit_on_user_error(run)
 
 
 if __name__ == "__main__":

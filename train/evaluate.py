@@ -15,7 +15,8 @@ from pathlib import Path
 
 import torch
 
-from runtime.entry import check_writable_file, ending, write_text_atomic
+from runtime.entry import check_writable_file, exit_on_user_error
+from runtime.files import write_text_atomic
 from train.corpus import CATEGORIES
 from train.evaluation import Method, evaluate, identity, student_method, summarize, teacher_method
 from train.metrics import unsharp_baseline
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="writes OUT.md and OUT.json ('make results' promotes runs/results) "
                              "(default: %(default)s)")
     args = parser.parse_args(argv)
-    ending(lambda: run(args))
+    exit_on_user_error(lambda: run(args))
 
 
 def run(args: argparse.Namespace) -> None:

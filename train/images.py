@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from runtime.sources import IMAGE_SUFFIXES  # the files the runtime reads are the files training reads
+from runtime.imaging import IMAGE_SUFFIXES  # the files the runtime reads are the files training reads
 
 Image.MAX_IMAGE_PIXELS = 64_000_000  # big wallpapers are fine; decompression bombs are not
 

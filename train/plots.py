@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from runtime.entry import write_bytes_atomic  # noqa: E402
+from runtime.files import write_bytes_atomic  # noqa: E402
 
 
 def plot_curves(history: list[dict], out: Path, title: str) -> None:

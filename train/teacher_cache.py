@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.entry import write_bytes_atomic
+from runtime.files import write_bytes_atomic
 
 
 class TeacherCache:

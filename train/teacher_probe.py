@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from runtime.entry import write_text_atomic
+from runtime.files import write_text_atomic
 from train.blur import benchmark_degrade
 from train.corpus import load_manifest
 from train.images import LoadReport, read_rgb

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from runtime.engine_meta import sha256_file
+from runtime.backends.engine_meta import sha256_file
 from runtime.errors import SharpcamError
 from train.teacher import RRDBNet
 

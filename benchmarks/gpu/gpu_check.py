@@ -4,7 +4,7 @@ Needs PyTorch with CUDA and cuda-python; CuPy gives the double buffer a real com
 optional (its tests skip without it). Four steps, each recorded even when another fails:
 
   tests          the CUDA tests (the real-GPU double buffer, the TensorRT ones where TensorRT is installed)
-  double_buffer  runtime/double_buffer.py on the device with a stand-in compute kernel (CuPy; a device copy
+  double_buffer  runtime/backends/double_buffer.py on the device with a stand-in compute kernel (CuPy; a device copy
                  without it): CUDA events of every frame show whether frame N+1's upload and frame N's
                  download ran while the other slot computed
   students       PyTorch CUDA FP16 timings of each shipped student at 480p, 720p and 1080p (frame in and
@@ -32,7 +32,7 @@ from pathlib import Path
 
 from benchmarks.common import ROOT
 from benchmarks.speed.fps import names_from
-from runtime.entry import ending, positive_int
+from runtime.entry import exit_on_user_error, positive_int
 
 STEPS = ("tests", "double_buffer", "students", "distill")
 EVENTS = ("start", "uploaded", "computing", "inferred", "downloading", "done")
@@ -46,7 +46,7 @@ def cuda_problem() -> str | None:
         return "PyTorch is not installed"
     if not torch.cuda.is_available():
         return "PyTorch sees no CUDA GPU"
-    from runtime.cuda_device import cudart
+    from runtime.backends.cuda_device import cudart
     return None if cudart is not None else "cuda-python is not installed (pip install cuda-python)"
 
 
@@ -84,8 +84,8 @@ def double_buffer(frames: int = 24, size: tuple[int, int] = (1920, 1080)) -> dic
     import numpy as np
 
     from benchmarks.gpu.gpu_standin import standin_launch
-    from runtime.cuda_device import CudaDevice
-    from runtime.double_buffer import DoubleBuffer
+    from runtime.backends.cuda_device import CudaDevice
+    from runtime.backends.double_buffer import DoubleBuffer
 
     device = CudaDevice()
     shape = (size[1], size[0], 3)
@@ -130,11 +130,11 @@ def students(repeats: int) -> dict:
     import torch
 
     from benchmarks.speed.worker import TorchFrameBackend, model_only
-    from runtime.contract import RESOLUTIONS, STUDENTS, checkpoint_path
+    from runtime.artifacts import RESOLUTIONS, SHIPPED_STUDENTS, checkpoint_path
     from runtime.sources import BuiltinClip
 
     rows = []
-    for student in STUDENTS:
+    for student in SHIPPED_STUDENTS:
         backend = TorchFrameBackend(checkpoint_path(student), "cuda")
         for res, size in RESOLUTIONS.items():
             backend.reset()
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gpu-check skipped: {problem}. Run it on a machine with an NVIDIA GPU, PyTorch with CUDA and "
               "cuda-python (CuPy for a real compute step).", file=sys.stderr)
         return 0
-    return ending(lambda: _run(args))
+    return exit_on_user_error(lambda: _run(args))
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -42,7 +42,7 @@ def standin_launch() -> tuple[Callable[[Any, Any], None], Callable[[np.ndarray],
 
 
 def _copy_launch() -> Callable[[Any, Any], None]:
-    from runtime.cuda_device import cuda_call, cudart
+    from runtime.backends.cuda_device import cuda_call, cudart
 
     def launch(slot: Any, stream: Any) -> None:
         cuda_call(cudart.cudaMemcpyAsync(slot.dev_out.ptr, slot.dev_in.ptr, slot.dev_in.nbytes,

@@ -27,9 +27,10 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import command_line, describe
-from runtime.entry import ending, positive_float, positive_int, write_text_atomic
+from runtime.entry import exit_on_user_error, positive_float, positive_int
+from runtime.files import write_text_atomic
 from runtime.errors import SharpcamError
-from runtime.models import model_arg
+from runtime.artifacts import model_arg
 
 MODES = ("concurrent", "batched")
 
@@ -62,7 +63,7 @@ class Concurrent:
     """N single-stream backends over one engine file."""
 
     def __init__(self, engine: Path, streams: int) -> None:
-        from runtime.torch_engine import TorchAotBackend
+        from runtime.backends.torch_aot import TorchAotBackend
         self.backends: list = []
         try:
             for i in range(streams):
@@ -97,7 +98,7 @@ class Batched:
     """One batched engine: each tick one call on N frames."""
 
     def __init__(self, engine: Path, streams: int) -> None:
-        from runtime.torch_engine import TorchAotBackend
+        from runtime.backends.torch_aot import TorchAotBackend
         self.backend = TorchAotBackend(engine, streams=streams)
         for i in range(streams):
             self.backend.set_stream_strength(i, 0.5 + 0.5 * (i % 2))
@@ -184,7 +185,7 @@ def stream_outputs(runner, frames_per_stream: list[list[np.ndarray]]) -> list[li
 
 def alone(engine: Path, frames: list[np.ndarray], strength: float) -> list[np.ndarray]:
     """One stream through its own single-stream backend: what each of the N streams must reproduce."""
-    from runtime.torch_engine import TorchAotBackend
+    from runtime.backends.torch_aot import TorchAotBackend
     backend = TorchAotBackend(engine, strength=strength)
     try:
         return [backend.collect(backend.submit(f))[0] for f in frames]
@@ -242,8 +243,9 @@ def markdown(report: dict) -> str:
 
 
 def run(args: argparse.Namespace, argv: list[str] | None) -> dict:
-    from runtime.aot_meta import AotMeta, aot_sidecar_path
-    meta = AotMeta.load(aot_sidecar_path(args.engine))
+    from runtime.artifacts import sidecar_path
+    from runtime.backends.aot_meta import AotMeta
+    meta = AotMeta.load(sidecar_path(args.engine))
     report: dict = {"command": command_line("benchmarks.gpu.streams", argv), "machine": describe(),
                     "engine": args.engine.name, "engine_device": f"{meta.device} {meta.precision} {meta.width}x"
                     f"{meta.height}", "fps": args.fps, "max_latency_ms": args.max_latency_ms, "trials": []}
@@ -264,8 +266,9 @@ def run(args: argparse.Namespace, argv: list[str] | None) -> dict:
 
 
 def _batch_of(engine: Path) -> int:
-    from runtime.aot_meta import AotMeta, aot_sidecar_path
-    batch = AotMeta.load(aot_sidecar_path(engine)).batch
+    from runtime.artifacts import sidecar_path
+    from runtime.backends.aot_meta import AotMeta
+    batch = AotMeta.load(sidecar_path(engine)).batch
     if not batch:
         raise SharpcamError(f"{engine} is not a batched engine; build one with export/aot_build.py's batch")
     return batch
@@ -273,7 +276,7 @@ def _batch_of(engine: Path) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    ending(lambda: run(args, argv))
+    exit_on_user_error(lambda: run(args, argv))
 
 
 if __name__ == "__main__":

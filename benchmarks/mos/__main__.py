@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from runtime.entry import check_writable_dir, ending, int_at_least, int_between, port
+from runtime.entry import check_writable_dir, exit_on_user_error, int_at_least, int_between, port
 
 
 def _prepare_args(sub: argparse._SubParsersAction) -> None:
@@ -109,7 +109,7 @@ def _report(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = _build_parser().parse_args(argv)
-    ending(lambda: {"prepare": _prepare, "serve": _serve, "report": _report}[args.command](args))
+    exit_on_user_error(lambda: {"prepare": _prepare, "serve": _serve, "report": _report}[args.command](args))
 
 
 if __name__ == "__main__":

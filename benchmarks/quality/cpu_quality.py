@@ -6,7 +6,7 @@
 Columns: the degraded input; the default student through ONNX Runtime (its any-size float graph, as
 `runtime.sharpen` runs it); through OpenVINO in float32 and in bf16 (its frame graph reshaped to each
 image); and OpenVINO (the precision `auto` picks here) under the `scale75` and `scale50` load policies
-(runtime/adaptive.py: the model on a shrunk frame, its correction scaled up). Every image starts a fresh
+(runtime/backends/adaptive.py: the model on a shrunk frame, its correction scaled up). Every image starts a fresh
 stream (reset temporal state). SSIM/PSNR to the clean image, webcam conditions of train/conditions.py.
 The `skip` policy needs a sequence: its cost is in benchmarks/stability/stability.py (`make stability`).
 Writes OUT.md, OUT.json, OUT.png.
@@ -21,10 +21,11 @@ import numpy as np
 
 from benchmarks.common import command_line, describe
 from benchmarks.quality.webcam_quality import markdown, write_outputs
-from runtime.adaptive import AdaptiveBackend
-from runtime.backends import Backend, OnnxBackend
-from runtime.entry import ending, positive_int, threads
-from runtime.contract import DEFAULT_STUDENT, STUDENTS, graph_path
+from runtime.backends.adaptive import AdaptiveBackend
+from runtime.backends.base import Backend
+from runtime.backends.onnxruntime import OnnxBackend
+from runtime.entry import exit_on_user_error, positive_int, threads
+from runtime.artifacts import DEFAULT_STUDENT, SHIPPED_STUDENTS, graph_path
 from train.conditions import CONDITIONS
 from train.evaluation import Method, evaluate, identity, summarize
 
@@ -39,7 +40,7 @@ def backend_method(backend: Backend) -> Method:
 
 def methods_for(student: str, threads: int) -> tuple[dict[str, Method], dict[str, str]]:
     """(methods, {label: what it runs})."""
-    from runtime.openvino_backend import OpenVinoBackend, native_bf16
+    from runtime.backends.openvino import OpenVinoBackend, native_bf16
     frame_graph, any_size = graph_path(student, "480p"), graph_path(student)
     backends: dict[str, Backend] = {"onnxruntime": OnnxBackend(any_size, threads, device="cpu")}
     for precision in ("f32", "bf16"):
@@ -55,7 +56,7 @@ def methods_for(student: str, threads: int) -> tuple[dict[str, Method], dict[str
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--student", choices=STUDENTS, default=DEFAULT_STUDENT, help="(default: %(default)s)")
+    p.add_argument("--student", choices=SHIPPED_STUDENTS, default=DEFAULT_STUDENT, help="(default: %(default)s)")
     p.add_argument("--corpus", type=Path, default=Path("data/corpus"))
     p.add_argument("--split", default="test", choices=("train", "val", "test"))
     p.add_argument("--limit", type=positive_int, help="only the first N images (a quick look)")
@@ -75,4 +76,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    ending(main)
+    exit_on_user_error(main)

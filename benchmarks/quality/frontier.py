@@ -27,7 +27,7 @@ from benchmarks.common import ROOT, describe
 from benchmarks.quality.frontier_report import write_frontier
 from benchmarks.speed.flops import conv_macs
 from runtime.errors import SharpcamError
-from runtime.contract import RESOLUTIONS, checkpoint_path
+from runtime.artifacts import RESOLUTIONS, checkpoint_path
 
 DEFAULT_VARIANTS = (f"seed={checkpoint_path('seed')}", f"fast={checkpoint_path('fast')}",
                     f"fast-int8={checkpoint_path('fast')}:int8")
@@ -92,7 +92,7 @@ def export_variant(v: Variant, work: Path) -> dict[str, Path]:
 
 def measure_quality(graph: Path, corpus: Path, split: str) -> dict[str, float]:
     """Mean SSIM per category (and 'all') of the graph on the split, through ONNX Runtime."""
-    from runtime.backends import OnnxBackend
+    from runtime.backends.onnxruntime import OnnxBackend
     from train.evaluation import evaluate, summarize
 
     backend = OnnxBackend(graph, device="cpu")

@@ -13,7 +13,7 @@ import numpy as np
 
 
 from benchmarks.common import ROOT
-from runtime.entry import write_text_atomic
+from runtime.files import write_text_atomic
 from train.corpus import CATEGORIES, load_manifest
 from train.blur import benchmark_degrade
 from train.images import LoadReport, read_rgb

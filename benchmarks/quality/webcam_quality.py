@@ -21,7 +21,8 @@ import numpy as np
 
 
 from benchmarks.quality.baselines import BASELINES
-from runtime.entry import ending, write_text_atomic
+from runtime.entry import exit_on_user_error
+from runtime.files import write_text_atomic
 from runtime.errors import SharpcamError
 from train.conditions import CONDITION_NOTES, CONDITIONS
 from train.corpus import CATEGORIES
@@ -153,4 +154,4 @@ def write_outputs(out: Path, text: str, summary: dict, payload: dict) -> None:
 
 
 if __name__ == "__main__":
-    ending(main)
+    exit_on_user_error(main)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from benchmarks.common import ROOT, command_line, describe, write_markdown_and_json
 from benchmarks.speed.worker import frames_of, write_mjpg
-from runtime.contract import RESOLUTIONS
+from runtime.artifacts import RESOLUTIONS
 from runtime.entry import int_at_least, names_from, positive_int
 from runtime.sources import BuiltinClip
 

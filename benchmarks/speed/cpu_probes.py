@@ -30,9 +30,10 @@ from benchmarks.common import ROOT, command_line, describe
 from benchmarks.speed.cam_speed import make_clip
 from benchmarks.speed.stage_cpu import cpu_ms
 from benchmarks.stability.stability import FRAMES, STILL_SIZE, cover, moving_clip, spread_photos
-from runtime.adaptive import AdaptiveBackend
-from runtime.contract import DEFAULT_STUDENT, checkpoint_path, graph_path, reset_state
-from runtime.entry import write_text_atomic
+from runtime.backends.adaptive import AdaptiveBackend
+from runtime.artifacts import DEFAULT_STUDENT, checkpoint_path, graph_path
+from runtime.contract import reset_state
+from runtime.files import write_text_atomic
 from runtime.sources import BuiltinClip
 from train.conditions import condition_params
 from train.degrade import apply_clip

@@ -26,9 +26,10 @@ from pathlib import Path
 from benchmarks.common import ROOT, describe
 from benchmarks.speed.flops import conv_macs
 from benchmarks.speed.fps_report import write_report
-from runtime.contract import DEFAULT_STUDENT, RESOLUTIONS, STUDENTS, graph_path, plan_path
-from runtime.entry import (check_writable_dir, check_writable_file, ending, int_at_least, names_from, positive_float,
-                           positive_int, resolutions, write_text_atomic)
+from runtime.artifacts import DEFAULT_STUDENT, RESOLUTIONS, SHIPPED_STUDENTS, graph_path, plan_path
+from runtime.entry import (check_writable_dir, check_writable_file, exit_on_user_error, int_at_least, names_from,
+                           positive_float, positive_int, resolutions)
+from runtime.files import write_text_atomic
 
 BACKENDS = ("trt", "ort-cuda", "ov-cpu", "ort-cpu", "torch-cuda", "torch-cpu")
 QUOTED = {"480p": 31.4, "720p": 10.9, "1080p": 4.7}  # report section 5.1.2; GPU and precision not named
@@ -36,7 +37,7 @@ QUOTED = {"480p": 31.4, "720p": 10.9, "1080p": 4.7}  # report section 5.1.2; GPU
 
 def available_backends() -> list[str]:
     found = ["ort-cpu"]
-    from runtime.openvino_backend import openvino_available
+    from runtime.backends.openvino import openvino_available
     if openvino_available():
         found.append("ov-cpu")
     try:
@@ -52,7 +53,7 @@ def available_backends() -> list[str]:
             found.append("torch-cuda")
     except ImportError:
         pass
-    from runtime.cuda_device import gpu_stack_problem
+    from runtime.backends.cuda_device import gpu_stack_problem
     if plan_path(DEFAULT_STUDENT, "480p").exists() and gpu_stack_problem() is None:
         found.append("trt")
     return [b for b in BACKENDS if b in found]
@@ -84,7 +85,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help=f"comma-separated from {','.join(BACKENDS)} (default: all available)")
     p.add_argument("--resolutions", type=resolutions, default="480p,720p,1080p",
                    help="comma-separated from %s (default: %%(default)s)" % ",".join(RESOLUTIONS))
-    p.add_argument("--students", type=names_from(STUDENTS), default=",".join(STUDENTS),
+    p.add_argument("--students", type=names_from(SHIPPED_STUDENTS), default=",".join(SHIPPED_STUDENTS),
                    help="shipped students (default: %(default)s)")
     p.add_argument("--warmup", type=int_at_least(0), default=1, help="untimed runs first (default: %(default)s)")
     p.add_argument("--repeats", type=positive_int, default=3,
@@ -111,7 +112,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
-    return ending(lambda: run(args))
+    return exit_on_user_error(lambda: run(args))
 
 
 def run(args: argparse.Namespace) -> dict:

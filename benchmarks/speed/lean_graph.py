@@ -21,9 +21,10 @@ import numpy as np
 from benchmarks.common import command_line, describe
 from benchmarks.speed.stage_cpu import cpu_ms
 from export.onnx_export import export_frame
-from runtime.contract import DEFAULT_STUDENT, RESOLUTIONS, checkpoint_path
-from runtime.entry import positive_int, write_text_atomic
-from runtime.openvino_backend import OpenVinoBackend
+from runtime.artifacts import DEFAULT_STUDENT, RESOLUTIONS, checkpoint_path
+from runtime.entry import positive_int
+from runtime.files import write_text_atomic
+from runtime.backends.openvino import OpenVinoBackend
 from runtime.sources import BuiltinClip
 from train.checkpoint import student_from_checkpoint
 

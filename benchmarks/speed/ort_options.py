@@ -16,9 +16,9 @@ from pathlib import Path
 
 from benchmarks.common import ROOT, describe
 from benchmarks.speed.worker import end_to_end, model_only
-from runtime.backends import OnnxBackend
-from runtime.contract import DEFAULT_STUDENT, RESOLUTIONS, graph_path
-from runtime.entry import write_text_atomic
+from runtime.backends.onnxruntime import OnnxBackend
+from runtime.artifacts import DEFAULT_STUDENT, RESOLUTIONS, graph_path
+from runtime.files import write_text_atomic
 from runtime.sources import BuiltinClip
 
 

@@ -27,7 +27,8 @@ import numpy as np
 
 
 from benchmarks.common import ROOT
-from runtime.entry import check_writable_dir, ending, positive_float, write_text_atomic
+from runtime.entry import check_writable_dir, exit_on_user_error, positive_float
+from runtime.files import write_text_atomic
 
 DEFAULT_CAM = ["--source", "builtin", "--loop", "--pace", "--sink", "null"]
 STATUS = re.compile(r"(?P<fps>[\d.]+) fps, (?P<frames>\d+) frames, (?P<dropped>\d+) dropped, (?P<errors>\d+) errors"
@@ -156,7 +157,7 @@ def main(argv: list[str] | None = None) -> dict:
         result = soak(args.minutes, args.interval, out, cam_args)
         print(f"wrote {out / 'soak.json'}; RSS growth {result['rss_growth_mb']} MB", file=sys.stderr)
         return result
-    return ending(run)
+    return exit_on_user_error(run)
 
 
 if __name__ == "__main__":

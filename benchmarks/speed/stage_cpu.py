@@ -25,10 +25,10 @@ import numpy as np
 
 
 from benchmarks.common import command_line, describe, write_markdown_and_json
-from runtime.adaptive import AdaptiveBackend, SkipConfig, thumbnail
+from runtime.backends.adaptive import AdaptiveBackend, SkipConfig, thumbnail
 from runtime.entry import positive_int, resolutions, threads
-from runtime.backends import OnnxBackend
-from runtime.contract import DEFAULT_STUDENT, RESOLUTION_NAMES, RESOLUTIONS, graph_path
+from runtime.backends.onnxruntime import OnnxBackend
+from runtime.artifacts import DEFAULT_STUDENT, RESOLUTION_NAMES, RESOLUTIONS, graph_path
 from runtime.sources import BuiltinClip
 
 
@@ -44,7 +44,7 @@ def steps_for(frame: np.ndarray, student: str, threads: int) -> dict[str, Callab
     ort = OnnxBackend(graph_path(student, res), threads, device="cpu")
     steps["model: onnxruntime"] = lambda: ort.submit(frame)
     try:
-        from runtime.openvino_backend import OpenVinoBackend
+        from runtime.backends.openvino import OpenVinoBackend
     except ImportError:
         return steps
     for t in sorted({threads, 1}):

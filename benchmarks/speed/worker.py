@@ -22,18 +22,21 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.pipeline import Pipeline, PipelineConfig
-from runtime.choose import open_tensorrt
+from runtime.artifacts import DEFAULT_STUDENT, RESOLUTIONS, SHIPPED_STUDENTS, checkpoint_path, graph_path, plan_path
+from runtime.backends.factory import Request, open_backend as open_runtime_backend
 from runtime.entry import int_at_least, positive_int, threads
-from runtime.contract import DEFAULT_STUDENT, RESOLUTIONS, STUDENTS, checkpoint_path, graph_path, plan_path
-from runtime.sinks import NullSink
-from runtime.sources import BuiltinClip, VideoSource, opencv
+from runtime.imaging import opencv
+from runtime.session import SessionConfig, open_session
+from runtime.sources import BuiltinClip
 
 
 
 class TorchFrameBackend:
     """PyTorch reference: the same frame graph the export writes, run eagerly (FP16 on CUDA)."""
     in_flight = 1
+    threads = None  # torch's own
+    multiple = 1
+    compiles_per_size = False
 
     def __init__(self, checkpoint: Path, device: str) -> None:
         import torch
@@ -71,17 +74,20 @@ class TorchFrameBackend:
 
 
 def open_backend(kind: str, res: str, student: str, threads: int = 0, graph: Path | None = None):
-    if kind == "ov-cpu":  # one frame graph serves every size: OpenVINO reshapes it
-        from runtime.openvino_backend import OpenVinoBackend
-        return OpenVinoBackend(graph or graph_path(student, "480p"), threads)
-    if kind in ("ort-cpu", "ort-cuda"):
-        from runtime.backends import OnnxBackend
-        return OnnxBackend(graph or graph_path(student, res), threads, device=kind.split("-")[1])
-    if kind == "trt":
-        return open_tensorrt(plan_path(student, res))
+    """The runtime's backends through its one factory (runtime/backends/factory.py), each on the file this
+    benchmark names; the PyTorch reference, which the torch-free runtime does not have, here."""
     if kind in ("torch-cpu", "torch-cuda"):
         return TorchFrameBackend(checkpoint_path(student), kind.split("-")[1])
-    raise ValueError(f"unknown backend {kind}")
+    if kind == "ov-cpu":  # one frame graph serves every size: OpenVINO reshapes it
+        request = Request(threads=threads, backend="openvino", model=graph or graph_path(student, "480p"))
+    elif kind in ("ort-cpu", "ort-cuda"):
+        request = Request(threads=threads, backend="onnxruntime", model=graph or graph_path(student, res),
+                          device=kind.split("-")[1])
+    elif kind == "trt":
+        request = Request(engine=plan_path(student, res))
+    else:
+        raise ValueError(f"unknown backend {kind}")
+    return open_runtime_backend(request)[0]
 
 
 def model_only(backend, frame: np.ndarray, warmup: int, repeats: int, budget_s: float = float("inf")) -> dict:
@@ -121,11 +127,9 @@ def end_to_end(backend, size: tuple[int, int], frames: int, pace: bool = False) 
     with tempfile.TemporaryDirectory() as tmp:
         clip = BuiltinClip(size, seconds=frames / 30)
         path = write_mjpg(Path(tmp) / "clip.avi", frames_of(clip), size)
-        source = VideoSource(str(path))
-        cfg = PipelineConfig(print_every=0, in_flight=getattr(backend, "in_flight", 1), pace=pace)
-        summary = Pipeline(source, backend, NullSink(), cfg).run()
-        source.close()
-    return summary
+        cfg = SessionConfig(str(path), "null", load_policy=None, pace=pace, quiet=True)  # the engine alone
+        with open_session(cfg, backend, log=None) as session:
+            return session.run()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -142,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--paced-frames", type=int_at_least(0), default=60,
                    help="frames through the pipeline paced at 30 FPS, for the CPU share (0: skip)")
     p.add_argument("--graph", type=Path, help="ort-*/ov-cpu: this frame graph instead of the student's shipped one")
-    p.add_argument("--student", choices=STUDENTS, default=DEFAULT_STUDENT)
+    p.add_argument("--student", choices=SHIPPED_STUDENTS, default=DEFAULT_STUDENT)
     p.add_argument("--threads", type=threads, default=0, help="ONNX Runtime CPU threads (0: all cores)")
     args = p.parse_args(argv)
     size = RESOLUTIONS[args.resolution]

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.backends import check_strength, pad_to_multiple
+from runtime.backends.base import check_strength
 from runtime.errors import SharpcamError
+from runtime.imaging import pad_to_multiple
+from runtime.optional import available, require
 from runtime.contract import (DEFAULT_STRENGTH, FRAME_INPUT, SIZE_MULTIPLE, STATE_INPUT, STATE_OUTPUT,
                               STRENGTH_INPUT, reset_state)
 
@@ -28,20 +30,12 @@ PRECISIONS = ("auto", "bf16", "f32")
 
 
 def _openvino():
-    try:
-        import openvino
-    except ImportError as err:
-        raise SharpcamError("OpenVINO is not installed: pip install 'sharpcam[openvino]' "
-                            "(or leave --backend on auto to use ONNX Runtime)") from err
-    return openvino
+    return require("openvino", "OpenVINO is not installed: pip install 'sharpcam[openvino]' "
+                               "(or leave --backend on auto to use ONNX Runtime)")
 
 
 def openvino_available() -> bool:
-    try:
-        _openvino()
-    except SharpcamError:
-        return False
-    return True
+    return available("openvino")
 
 
 def native_bf16(core=None) -> bool:
@@ -89,6 +83,8 @@ class OpenVinoBackend:
         self._needs_reset = True
         self.strength = check_strength(strength)
         self.size = None  # any frame size: compiled for each new one
+        self.compiles_per_size = True
+        self.in_flight = 1  # all the work happens in submit()
         self.name = f"openvino-cpu-{precision} ({Path(path).name})"
 
     def _compile(self, height: int, width: int, threads: int) -> None:
@@ -107,6 +103,11 @@ class OpenVinoBackend:
         request = compiled.create_infer_request()
         (state_var,) = request.query_state()
         self._compiled[(height, width, threads)] = (request, state_var)
+
+    @property
+    def compiled_sizes(self) -> set[tuple[int, int]]:
+        """(height, width) of every frame size compiled so far: each cost a compile once."""
+        return {key[:2] for key in self._compiled}
 
     def reset(self) -> None:
         self._needs_reset = True

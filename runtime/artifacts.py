@@ -1,4 +1,10 @@
-"""Where models live, and finding one by name.
+"""Artifact names and paths, written once: what export writes, what ships, and finding a model by name.
+
+Artifacts, for a student NAME in engines/ (or an export's --out folder):
+- NAME.pt: the checkpoint; NAME.onnx: the float graph (any size); NAME_<res>.onnx, NAME_<res>_fp16.onnx:
+  frame graphs at a fixed size (RESOLUTIONS); NAME_<res>.plan: a TensorRT engine built from the fp16 graph,
+  with its sidecar NAME_<res>.json (runtime/backends/engine_meta.py); NAME_onnx_report.json: export's parity
+  report. What the graphs take and give is runtime/contract.py's.
 
 A model is asked for by student name (`webcam`), by file name (`webcam_480p.onnx`, `webcam_480p`), or by path.
 Names are looked up in these folders, first match wins (`search_folders()`):
@@ -24,10 +30,22 @@ from runtime.errors import SharpcamError
 
 ENV_FOLDER = "SHARPCAM_ENGINES"
 CHECKOUT_ENGINES = Path(__file__).resolve().parent.parent / "engines"
+ENGINES = CHECKOUT_ENGINES  # a checkout's engines/: where export writes and the shipped students live
 PACKAGED = Path(__file__).resolve().parent / "graphs"
+# Shipped students, each as engines/<name>.pt plus its graphs. "webcam" (the default everywhere) cleans,
+# deblocks and sharpens real webcam frames; "fast" is the clean-blur CPU student and "seed" the report's
+# architecture, both kept for the report's benchmark. (Architectures are train/'s registry, not these.)
+SHIPPED_STUDENTS = ("webcam", "fast", "seed")
+DEFAULT_STUDENT = "webcam"
 # Students whose graphs travel inside the wheel; the others (fast, seed) are found once exported.
 PACKAGED_STUDENTS = ("webcam",)
+# The sizes frame graphs and engines are built for, (width, height), by the name in their file names.
+RESOLUTIONS: dict[str, tuple[int, int]] = {"480p": (640, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
+RESOLUTION_NAMES = {size: name for name, size in RESOLUTIONS.items()}
 GRAPH_SUFFIX, PLAN_SUFFIX, AOT_SUFFIX = ".onnx", ".plan", ".pt2"
+# Compiled engines, by file suffix: what --engine takes (runtime/backends/factory.py opens each kind): TensorRT
+# plans, and ahead-of-time compiled PyTorch packages (export/aot_build.py).
+ENGINE_SUFFIXES = (PLAN_SUFFIX, AOT_SUFFIX)
 
 
 def graph_name(student: str, resolution: str | None = None, fp16: bool = False) -> str:
@@ -44,6 +62,36 @@ def plan_name(student: str, resolution: str) -> str:
 def aot_name(student: str, resolution: str, batch: int | None = None) -> str:
     """webcam_720p.pt2, or webcam_720p_b64.pt2 for an engine taking up to 64 streams per call."""
     return f"{student}_{resolution}{f'_b{batch}' if batch else ''}{AOT_SUFFIX}"
+
+
+def checkpoint_path(student: str, folder: Path = ENGINES) -> Path:
+    return folder / f"{student}.pt"
+
+
+def graph_path(student: str, resolution: str | None = None, fp16: bool = False, folder: Path = ENGINES) -> Path:
+    """engines/fast.onnx (float, any size) or engines/fast_480p[_fp16].onnx (uint8 frames, fixed size);
+    find_graph() also looks in the user cache and the installed package."""
+    return folder / graph_name(student, resolution, fp16)
+
+
+def plan_path(student: str, resolution: str, folder: Path = ENGINES) -> Path:
+    return folder / plan_name(student, resolution)
+
+
+def aot_path(student: str, resolution: str, folder: Path = ENGINES, batch: int | None = None) -> Path:
+    """An ahead-of-time compiled PyTorch engine (export/aot_build.py), sidecar NAME_<res>.pt2.json beside it;
+    `batch`: the engine for up to that many streams per call (benchmarks/gpu/streams.py)."""
+    return folder / aot_name(student, resolution, batch)
+
+
+def sidecar_path(engine: Path) -> Path:
+    """What a compiled engine was built for: NAME_<res>.json beside a TensorRT plan (TensorRT version, GPU,
+    sha256), NAME_<res>.pt2.json beside a PyTorch package (runtime/backends/aot_meta.py)."""
+    return engine.with_suffix(".json") if engine.suffix == PLAN_SUFFIX else engine.with_name(engine.name + ".json")
+
+
+def onnx_report_path(student: str, folder: Path = ENGINES) -> Path:
+    return folder / f"{student}_onnx_report.json"
 
 
 def is_packaged(file_name: str) -> bool:
@@ -113,7 +161,7 @@ def resolve_model(spec: str | Path) -> Path:
     if os.sep in text or "/" in text:
         raise SharpcamError(f"model file {text} not found; give an existing .onnx/.plan path or a name such as "
                             f"'webcam' or 'webcam_480p' (looked up in {folders_text()})")
-    suffixes = (GRAPH_SUFFIX, PLAN_SUFFIX, AOT_SUFFIX)
+    suffixes = (GRAPH_SUFFIX, *ENGINE_SUFFIXES)
     names = [text] if path.suffix in suffixes else [text + suffix for suffix in suffixes]
     for name in names:
         found = find(name)

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from runtime.backends import Backend
-from runtime.sources import opencv
+from runtime.backends.base import Backend
+from runtime.imaging import opencv
 
 SCALES = {"1 thread": 1.0, "full": 1.0, "scale75": 0.75, "scale50": 0.5}  # the auto ladder, top first
 POLICIES = ("auto", "full", "scale75", "scale50", "skip")
@@ -83,8 +83,8 @@ class AdaptiveBackend:
         self.realtime = realtime  # frames arrive on a clock (camera, paced file); else auto stays at full
         self.budget = 1.0 / camera_fps
         # the `1 thread` rung: an engine whose thread count can change and was left to us (0)
-        self._ladder = list(SCALES) if getattr(inner, "threads", None) == 0 else list(SCALES)[1:]
-        self._all_threads = getattr(inner, "threads", 0)
+        self._ladder = list(SCALES) if inner.threads == 0 else list(SCALES)[1:]
+        self._all_threads = inner.threads  # None: the engine's thread count cannot change
         self._seen: dict[str, float] = {}  # median model seconds per frame last measured on each rung
         self.level = "full"
         if policy == "auto":
@@ -93,6 +93,8 @@ class AdaptiveBackend:
             self._set_level("full" if policy == "skip" else policy)
         self.size = None
         self.name = inner.name
+        self.in_flight = 1  # each frame is finished in submit(): a rung may change between frames
+        self.threads = None  # the policy sets the inner engine's threads itself
         self.skipped = 0  # frames shown again instead of run (policy skip)
         self._model_times: deque[float] = deque(maxlen=auto.window)
         self._clock = clock  # what the auto policy times the model with (tests pass a simulated one)
@@ -112,10 +114,18 @@ class AdaptiveBackend:
         self.inner.strength = value
 
     @property
+    def multiple(self) -> int:
+        return self.inner.multiple
+
+    @property
+    def compiles_per_size(self) -> bool:
+        return self.inner.compiles_per_size
+
+    @property
     def label(self) -> str:
         """What the status line shows: the policy and, for auto, the rung it chose."""
         if self.policy == "auto":
-            one = self.level != "1 thread" and getattr(self.inner, "threads", 0) == 1
+            one = self.level != "1 thread" and self.inner.threads == 1
             return f"auto:{self.level}{' (1 thread)' if one else ''}"
         return f"skip ({self.skipped} shown again)" if self.policy == "skip" else self.policy
 
@@ -190,7 +200,7 @@ class AdaptiveBackend:
 
     def _set_level(self, level: str) -> None:
         self.level = level
-        if hasattr(self.inner, "threads"):
+        if self._all_threads is not None:
             self.inner.threads = self._threads_for(level)
 
     def _threads_for(self, level: str) -> int:

@@ -15,24 +15,25 @@ from typing import Any
 
 import numpy as np
 
-from runtime.backends import check_strength
-from runtime.cuda_device import CudaDevice, gpu_identity
-from runtime.double_buffer import DoubleBuffer, Handle, Slot
-from runtime.resources import Resources
-from runtime.engine_meta import check_engine
+from runtime.backends.base import check_strength
+from runtime.backends.cuda_device import CudaDevice, gpu_identity
+from runtime.backends.double_buffer import DoubleBuffer, Handle, Slot
+from runtime.backends.engine_meta import check_engine
+from runtime.backends.resources import Resources
 from runtime.errors import SharpcamError
+from runtime.optional import require
 from runtime.contract import (DEFAULT_STRENGTH, FRAME_INPUT, FRAME_OUTPUT, RESET_BYTE, STATE_INPUT, STATE_OUTPUT,
                               STRENGTH_INPUT)
 
 
 class TensorRTBackend:
+    threads = None  # the GPU's work: no CPU threads to choose
+    multiple = 1  # a fixed-size engine: frames are resized to it
+    compiles_per_size = False  # one size only
 
     def __init__(self, engine_path: Path, strength: float = DEFAULT_STRENGTH) -> None:
-        try:
-            import tensorrt as trt
-        except ImportError as err:
-            raise SharpcamError("TensorRT is not installed: pip install -e '.[gpu]' on an NVIDIA machine, "
-                                "or use --model engines/webcam_480p.onnx with ONNX Runtime") from err
+        trt = require("tensorrt", "TensorRT is not installed: pip install -e '.[gpu]' on an NVIDIA machine, "
+                                  "or use --model engines/webcam_480p.onnx with ONNX Runtime")
         gpu, capability = gpu_identity()
         check_engine(Path(engine_path), trt.__version__, gpu, capability)
         # One owner for every CUDA resource: whatever exists when a later step fails is freed, in reverse order.

@@ -1,50 +1,17 @@
-"""Inference backends, the middle stage. Each takes uint8 BGR frames and gives uint8 BGR frames back.
-
-Interface: `submit(frame) -> handle` starts work on one frame, `collect(handle) -> (frame, timings)`
-finishes it. A GPU backend overlaps frame N+1's upload with frame N's compute by holding two handles
-in flight; ONNX Runtime on the CPU does all the work in submit(). `timings` maps stage name to seconds.
-"""
+"""ONNX Runtime: the uint8 frame graphs (fixed size) and the float graph (any size), on the CPU or on CUDA."""
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Protocol
 
 import numpy as np
 
+from runtime.backends.base import check_strength
 from runtime.errors import SharpcamError
+from runtime.imaging import pad_to_multiple
+from runtime.optional import require
 from runtime.contract import (DEFAULT_STRENGTH, SIZE_MULTIPLE, STATE_INPUT, STATE_OUTPUT, STRENGTH_INPUT,
                               reset_state, state_shape)
-
-
-class Backend(Protocol):
-    name: str
-    size: tuple[int, int] | None  # (width, height) a static graph/engine needs; None: any size
-
-    strength: float  # 0 (the input) .. 1 (the full correction)
-
-    def submit(self, frame_bgr: np.ndarray) -> Any: ...
-
-    def collect(self, handle: Any) -> tuple[np.ndarray, dict[str, float]]: ...
-
-    def reset(self) -> None: ...  # forget the temporal state: a new stream or a discontinuity follows
-
-    def close(self) -> None: ...
-
-
-def check_strength(value: float) -> float:
-    if not 0.0 <= value <= 1.0:
-        raise SharpcamError(f"strength must be between 0 (off) and 1 (full); got {value}")
-    return float(value)
-
-
-def strength_arg(text: str) -> float:
-    """argparse type for --strength: checked when the command line is parsed, not after the run."""
-    import argparse
-    try:
-        return check_strength(float(text))
-    except (ValueError, SharpcamError) as err:
-        raise argparse.ArgumentTypeError(f"strength must be a number from 0 (off) to 1 (full), not {text!r}") from err
 
 
 def blend(frame: np.ndarray, out: np.ndarray, strength: float) -> np.ndarray:
@@ -56,19 +23,8 @@ def blend(frame: np.ndarray, out: np.ndarray, strength: float) -> np.ndarray:
 
 
 def _onnxruntime():
-    try:
-        import onnxruntime
-    except ImportError as err:
-        raise SharpcamError("ONNX Runtime is not installed: pip install onnxruntime "
-                            "(or onnxruntime-gpu instead of it on an NVIDIA machine)") from err
-    return onnxruntime
-
-
-def pad_to_multiple(image: np.ndarray, multiple: int) -> np.ndarray:
-    """Edge-replicate the bottom and right so height and width are multiples of `multiple` (the image itself
-    when they already are): what pixel-unshuffle students and 4:2:0 video need."""
-    pad_h, pad_w = -image.shape[0] % multiple, -image.shape[1] % multiple
-    return np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge") if pad_h or pad_w else image
+    return require("onnxruntime", "ONNX Runtime is not installed: pip install onnxruntime "
+                                  "(or onnxruntime-gpu instead of it on an NVIDIA machine)")
 
 
 def _check_picture_shapes(path: Path, given: list, returned: list, frame_graph: bool) -> None:
@@ -95,6 +51,9 @@ class OnnxBackend:
     def __init__(self, path: Path, threads: int = 0, device: str = "auto", spinning: bool = False,
                  strength: float = DEFAULT_STRENGTH) -> None:
         ort = _onnxruntime()
+        self.in_flight = 1  # all the work happens in submit()
+        self.threads = None  # fixed when the session is made
+        self.compiles_per_size = False  # the float graph takes each size as it comes
         if not Path(path).exists():
             raise SharpcamError(f"ONNX model {path} not found; export one with 'make engines'")
         options = ort.SessionOptions()

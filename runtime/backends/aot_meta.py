@@ -10,6 +10,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from runtime.artifacts import sidecar_path
 from runtime.errors import SharpcamError
 
 FORMAT = "sharpcam-aot-1"
@@ -37,7 +38,7 @@ class AotMeta:
     format: str = FORMAT
 
     def save(self, path: Path) -> None:
-        from runtime.entry import write_text_atomic
+        from runtime.files import write_text_atomic
         write_text_atomic(path, json.dumps(asdict(self), indent=1))
 
     @classmethod
@@ -67,17 +68,13 @@ class Here:
     compute_capability: str | None
 
 
-def aot_sidecar_path(engine: Path) -> Path:
-    return engine.with_name(engine.name + ".json")
-
-
 def check_aot_engine(engine: Path, here: Here) -> AotMeta:
     """Refuse an engine whose sidecar is missing or altered, or that was built for another PyTorch, CUDA or
     GPU, or for a CUDA GPU this machine lacks; return its sidecar."""
-    from runtime.engine_meta import sha256_file
+    from runtime.backends.engine_meta import sha256_file
     if not engine.is_file():
         raise SharpcamError(f"engine {engine} not found; build it with 'sharpcam export --aot'")
-    meta = AotMeta.load(aot_sidecar_path(engine))
+    meta = AotMeta.load(sidecar_path(engine))
     problems = []
     if sha256_file(engine) != meta.engine_sha256:
         problems.append("the engine file does not match its sidecar's sha256")

@@ -3,7 +3,7 @@ double buffer. The one runtime module that imports torch: the backend factory lo
 engine is asked for or chosen, so the rest of the runtime stays torch-free.
 
 Per slot, as with TensorRT: upload on the h2d stream, the model on the compute stream, download on the d2h
-stream, ordered by events (runtime/double_buffer.py). The temporal state and the strength live on the device
+stream, ordered by events (runtime/backends/double_buffer.py). The temporal state and the strength live on the device
 and are only touched on the compute stream, so frame N+1 reads the state frame N wrote. On CUDA each slot's
 compute (the package's kernels plus the copies into the slot's output and the state) is captured once as a
 CUDA graph and replayed: one launch per frame instead of one per kernel, and no allocation per frame (the
@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from runtime.aot_meta import AotMeta, Here, check_aot_engine
-from runtime.backends import check_strength
+from runtime.backends.aot_meta import AotMeta, Here, check_aot_engine
+from runtime.backends.base import check_strength
 from runtime.contract import DEFAULT_STRENGTH, RESET_BYTE
-from runtime.double_buffer import DoubleBuffer, Handle, Slot
+from runtime.backends.double_buffer import DoubleBuffer, Handle, Slot
 from runtime.errors import SharpcamError
-from runtime.resources import Resources
+from runtime.backends.resources import Resources
 
 
 def torch_here() -> Here:

@@ -1,8 +1,8 @@
 """Engine sidecars: what a TensorRT engine was built for, and the check that refuses a mismatch.
 
 A `.plan` is tied to the TensorRT version and the GPU it was built on, so every engine travels with
-`<engine>.json` naming both. This module is pure Python: it reads and compares, it never imports
-TensorRT, so the refusals are testable on any machine.
+`<engine>.json` naming both (runtime/artifacts.py: sidecar_path). This module is pure Python: it reads and
+compares, it never imports TensorRT, so the refusals are testable on any machine.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from runtime.contract import sidecar_path  # noqa: F401 - re-exported for export/
+from runtime.artifacts import sidecar_path
 from runtime.errors import SharpcamError
 
 REBUILD = "rebuild it on this machine with 'make engines' (engine and ONNX files are code-like: load only trusted ones)"

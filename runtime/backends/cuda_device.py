@@ -1,6 +1,6 @@
 """CUDA through cuda-python, as NVIDIA's TensorRT samples do: every call's error code becomes an exception.
 
-Implements the `Device` interface of runtime/double_buffer.py: pinned host buffers (with a numpy view),
+Implements the `GpuDevice` interface of runtime/backends/double_buffer.py: pinned host buffers (with a numpy view),
 device buffers, non-blocking streams, events. Each buffer has an explicit free().
 """
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Two slots of pinned host and device buffers, so frame N+1 uploads while frame N computes.
 
-The scheduler talks to a small `Device` interface (streams, events, async copies), implemented for CUDA
-in runtime/cuda_device.py and by `HostDevice` below, a host-memory stand-in that lets the tests exercise
-the scheduling on machines without a GPU. Everything is allocated once; nothing per frame.
+The scheduler talks to a small `GpuDevice` interface (streams, events, async copies), implemented for CUDA
+in runtime/backends/cuda_device.py and, for the tests, by tests/host_device.py's host-memory stand-in, which
+exercises the scheduling on machines without a GPU. Everything is allocated once; nothing per frame.
 
 Per slot, on three streams:  h2d: upload -> compute: wait(uploaded), launch -> d2h: wait(inferred), download.
 Before a slot is reused, submit() waits for its previous download, so a slot is never overwritten in use.
@@ -17,10 +17,10 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
-from runtime.resources import Resources
+from runtime.backends.resources import Resources
 
 
-class Device(Protocol):
+class GpuDevice(Protocol):
     def host_buffer(self, shape: tuple[int, ...], dtype: np.dtype) -> Any: ...  # .array: numpy view; .free()
     def device_buffer(self, nbytes: int) -> Any: ...  # .ptr; .free()
     def stream(self) -> Any: ...
@@ -61,7 +61,7 @@ class StaleHandle(RuntimeError):
 class DoubleBuffer:
     """`launch(slot, stream)` enqueues the model reading slot.dev_in and writing slot.dev_out."""
 
-    def __init__(self, device: Device, launch: Callable[[Slot, Any], None], in_shape: tuple[int, ...],
+    def __init__(self, device: GpuDevice, launch: Callable[[Slot, Any], None], in_shape: tuple[int, ...],
                  out_shape: tuple[int, ...], dtype: np.dtype = np.dtype(np.uint8), slots: int = 2) -> None:
         self.device, self.launch = device, launch
         self._owner = Resources()  # the buffers; streams and events belong to the device, freed by its close()
@@ -153,79 +153,3 @@ class DoubleBuffer:
                     problems.append(f"slot {slot.index} did not finish: {err}")
         self.slots = []
         return problems + self._owner.release_all()
-
-
-# --- a host-memory stand-in for the device, for tests and for reading the scheduling in plain numpy ---
-
-@dataclass
-class _HostArray:
-    array: np.ndarray
-    device: "HostDevice | None" = None
-
-    @property
-    def ptr(self) -> "_HostArray":
-        return self
-
-    def free(self) -> None:
-        if self.device is not None:
-            self.device.free(self)
-        self.array, self.device = np.empty(0, np.uint8), None
-
-
-class HostDevice:
-    """Streams run their work immediately; events are timestamps. Counts allocations, and the buffers still
-    held (`live`), for the tests."""
-
-    def __init__(self) -> None:
-        self.allocations = 0
-        self.live = 0
-        self.log: list[str] = []
-        self._streams = 0
-
-    def host_buffer(self, shape, dtype) -> _HostArray:
-        return self._allocate(np.zeros(shape, dtype))
-
-    def device_buffer(self, nbytes: int) -> _HostArray:
-        return self._allocate(np.zeros(nbytes, np.uint8))
-
-    def _allocate(self, array: np.ndarray) -> _HostArray:
-        self.allocations += 1
-        self.live += 1
-        return _HostArray(array, self)
-
-    def free(self, buffer: _HostArray) -> None:
-        self.live -= 1
-
-    def stream(self) -> int:
-        self._streams += 1
-        return self._streams  # a handle, as cuda-python's streams convert to int
-
-    def event(self) -> list[float]:
-        return [0.0]
-
-    def h2d(self, dst: _HostArray, src: _HostArray, stream) -> None:
-        dst.array[:] = src.array.reshape(-1).view(np.uint8)
-        self.log.append("h2d")
-
-    def d2h(self, dst: _HostArray, src: _HostArray, stream) -> None:
-        dst.array.reshape(-1).view(np.uint8)[:] = src.array
-        self.log.append("d2h")
-
-    def memset(self, dst: _HostArray, byte: int, stream) -> None:
-        dst.array.reshape(-1).view(np.uint8)[:] = byte
-        self.log.append("memset")
-
-    def record(self, event: list[float], stream) -> None:
-        event[0] = time.perf_counter()
-
-    def wait(self, stream, event) -> None:
-        pass
-
-    def synchronize(self, event) -> None:
-        self.log.append("sync")
-
-    def elapsed_ms(self, start: list[float], end: list[float]) -> float:
-        return (end[0] - start[0]) * 1000
-
-    def close(self) -> None:
-        self.log.append("close")

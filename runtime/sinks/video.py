@@ -12,17 +12,22 @@ audio; .avi is MJPEG that keeps any size exactly.
   to 640x478). .avi keeps no audio.
 - Audio: when the source is a file with an audio track, its packets are interleaved with the video as it is
   written (AAC, MP3 and Opus copied as they are, anything else re-encoded to AAC), up to the last video frame.
+
+VideoWriter writes the file; FileSink is the pipeline's sink around it.
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from runtime.backends import pad_to_multiple
 from runtime.errors import SharpcamError
+from runtime.imaging import pad_to_multiple
+from runtime.optional import require
+from runtime.sinks.base import Sink
 
 FRAGMENTED = "frag_keyframe+empty_moov+default_base_moof"
 COPY_AUDIO = {"aac", "mp3", "opus"}  # codecs MP4 carries as they are
@@ -49,12 +54,11 @@ FORMATS = {
 }
 
 
+VIDEO_SUFFIXES = tuple(FORMATS)
+
+
 def _av():
-    try:
-        import av
-    except ImportError as err:
-        raise SharpcamError("writing .mp4 needs PyAV: pip install av (or write .avi / DIR/ instead)") from err
-    return av
+    return require("av", "writing .mp4 needs PyAV: pip install av (or write .avi / DIR/ instead)")
 
 
 def even_size(size: tuple[int, int]) -> tuple[int, int]:
@@ -156,3 +160,25 @@ class VideoWriter:
                 self._audio.close(out)
         finally:
             out.close()
+
+
+class FileSink(Sink):
+    """A video file through PyAV (VideoWriter above): .mp4 is H.264 (browser-playable, kill-safe, the
+    source's audio kept, odd sizes padded by one row/column), .avi is MJPEG at any size exactly."""
+
+    def __init__(self, path: Path, size: tuple[int, int], fps: float, audio_from: Path | None = None) -> None:
+        self._writer = VideoWriter(path, size, fps, audio_from)
+        if self._writer.padded:
+            print(f"note: H.264 needs even sizes: {size[0]}x{size[1]} is written as {self._writer.coded[0]}x"
+                  f"{self._writer.coded[1]}, the last column/row repeated (.avi or DIR/ keep the exact size)",
+                  file=sys.stderr)
+        self.name, self.size, self.frames = f"file {path} ({self._writer.audio})", size, 0
+
+    def write(self, frame: np.ndarray, original: np.ndarray | None = None, status: str = "",
+              name: str | None = None) -> bool:
+        self._writer.write(frame)
+        self.frames += 1
+        return True
+
+    def close(self) -> None:
+        self._writer.close()  # writes the last fragment (and the .avi index)

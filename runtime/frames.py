@@ -1,0 +1,41 @@
+"""What flows through the pipeline: a `Frame`, and the `Source` protocol every frame source implements.
+
+source -> pipeline -> backend -> sink. A source hands over uint8 BGR H x W x 3 frames (OpenCV's order);
+the pipeline wraps each in a Frame with what the later stages need to know about it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass
+class Frame:
+    index: int
+    image: np.ndarray  # BGR, as captured
+    t0: float  # perf_counter() when the source handed the frame over
+    name: str | None = None  # the source's name for it (a folder's file name), taken at capture time
+    generation: int = 0  # the source's count of discontinuities (reconnects, loops) when it was captured
+
+
+class Source(Protocol):
+    """Every attribute the pipeline, the session and the sinks read; every source defines them all."""
+
+    size: tuple[int, int]  # (width, height)
+    fps: float
+    live: bool  # a camera: frames come at their own pace and old ones are worthless
+    frame_count: int | None  # frames a finite source holds, where it can tell (a progress bar's total)
+    # A count of discontinuities (a camera that reconnected, a clip played again): when it changes, the
+    # pipeline resets the temporal filter so it does not blend across the gap.
+    generation: int
+
+    @property
+    def last_name(self) -> str | None:
+        """The file name of the frame read() last returned (an image folder's), which a folder sink keeps as
+        the output's stem; None for sources whose frames have no names."""
+
+    def read(self) -> np.ndarray | None: ...  # None at the end of a finite source
+
+    def close(self) -> None: ...

@@ -1,0 +1,48 @@
+"""Image helpers every stage shares: OpenCV (imported on first use), padding and resizing, image suffixes."""
+from __future__ import annotations
+
+import time
+from types import ModuleType
+
+import numpy as np
+
+from runtime.optional import require
+
+# What the image folder source and `sharpcam sharpen` read (OpenCV decodes each of them).
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+def opencv() -> ModuleType:
+    """The cv2 module, or a SharpcamError saying how to install it."""
+    return require("cv2", "OpenCV is needed for cameras, video files and windows: pip install opencv-python")
+
+
+def pad_to_multiple(image: np.ndarray, multiple: int) -> np.ndarray:
+    """Edge-replicate the bottom and right so height and width are multiples of `multiple` (the image itself
+    when they already are): what pixel-unshuffle students and 4:2:0 video need."""
+    pad_h, pad_w = -image.shape[0] % multiple, -image.shape[1] % multiple
+    return np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge") if pad_h or pad_w else image
+
+
+def pad_to_size(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Reflect the bottom and right out to `size` (width, height): a tile padded to a fixed-size model keeps
+    natural-looking content at its border (edge-replicated when a side is one pixel, which cannot reflect)."""
+    height, width = image.shape[:2]
+    mode = "reflect" if min(height, width) > 1 else "edge"
+    return np.pad(image, ((0, size[1] - height), (0, size[0] - width), (0, 0)), mode=mode)
+
+
+def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """To `size` (width, height) by area averaging: the least aliasing when shrinking, used for every frame
+    resize on the way into a model and back."""
+    cv2 = opencv()
+    return cv2.resize(image, tuple(size), interpolation=cv2.INTER_AREA)
+
+
+def resize_timed(image: np.ndarray, size: tuple[int, int] | None) -> tuple[np.ndarray, float | None]:
+    """(image at `size`, seconds it took), or (image, None) when it already has that size: no step taken."""
+    if size is None or (image.shape[1], image.shape[0]) == tuple(size):
+        return image, None
+    start = time.perf_counter()
+    resized = resize(image, size)
+    return resized, time.perf_counter() - start

@@ -1,0 +1,149 @@
+"""One run of the frame path, opened in one place: source -> pipeline -> backend -> sink.
+
+runtime.cam (and through it benchmarks/soak.py, which runs runtime.cam) and benchmarks/worker.py open their
+runs here: the source (looped if asked), the backend (runtime/backends/factory.py, unless the caller brings
+one it measures), the load-policy wrapper, the sink (with a progress bar for a file job on a terminal), the
+user's controls, the pipeline's configuration and the latency stats. Everything opened is closed in reverse
+order when the `with` ends: the sink first (finalizing its file), then the backend, then the source.
+"""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from runtime.backends.adaptive import AdaptiveBackend
+from runtime.backends.base import Backend
+from runtime.backends.factory import Request, open_backend
+from runtime.controls import Controls
+from runtime.errors import SharpcamError
+from runtime.frames import Source
+from runtime.pipeline import Pipeline, PipelineConfig
+from runtime.sinks.base import Sink, SinkOptions
+from runtime.sinks.factory import open_sink
+from runtime.sinks.progress import ProgressSink, with_progress
+from runtime.sources import Looping, open_source
+from runtime.stats import LatencyStats
+
+Log = Callable[[str], None]
+
+
+def to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    source: str  # a camera index or /dev/videoN, a video file, an image folder, or "builtin"
+    sink: str = "null"  # runtime/sinks/factory.py's SINK_HELP
+    backend: Request = field(default_factory=Request)  # its size is the source's, filled in when it opens
+    camera_size: tuple[int, int] | None = None  # what to ask a camera for (None: its own)
+    camera_fps: float | None = None
+    loop: bool = False  # play a finite source again and again
+    load_policy: str | None = "auto"  # runtime/backends/adaptive.py's POLICIES; None: the backend as it is
+    sink_options: SinkOptions = field(default_factory=SinkOptions)
+    frames: int | None = None  # stop after this many
+    pace: bool = False  # play files at their frame rate, dropping late frames
+    quiet: bool = False  # no periodic status lines, no load-policy moves, no progress bar
+
+
+@dataclass
+class Session:
+    cfg: SessionConfig
+    source: Source
+    backend: Backend
+    why: str  # which backend, and why (the factory's sentence)
+    sink: Sink
+    controls: Controls
+    pipeline: PipelineConfig
+    stats: LatencyStats
+    log: Log | None
+
+    def run(self) -> dict:
+        """Frames through until the source ends, cfg.frames, the sink says stop, or an interrupt (Ctrl-C, or
+        SIGTERM/SIGHUP under runtime.cam's main()). Returns the latency summary, with `stopped` naming the
+        interrupt if there was one."""
+        pipeline = Pipeline(self.source, self.backend, self.sink, self.pipeline, self.stats)
+        try:
+            summary = pipeline.run()
+        except KeyboardInterrupt as interrupt:  # re-raised by run() after its threads stopped
+            summary = self.stats.summary()
+            summary["stopped"] = str(interrupt) or "SIGINT"
+            self._say(f"stopped ({summary['stopped']})")
+        self._say(self.stats.line())
+        if summary["frames"] == 0 and "stopped" not in summary:
+            raise SharpcamError(f"{self.cfg.source} gave no frames; is it a readable video, image folder or camera?")
+        return summary
+
+    def description(self) -> dict:
+        """What ran, for a --stats file: the backend's sentence, source, sink and the load policy's outcome."""
+        out = {"backend": self.why, "source": self.cfg.source, "sink": self.cfg.sink}
+        if isinstance(self.backend, AdaptiveBackend):
+            out.update(load_policy=self.backend.label, skipped=self.backend.skipped)
+        return out
+
+    def _say(self, line: str) -> None:
+        if self.log is not None:
+            self.log(line)
+
+
+@contextmanager
+def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | None = to_stderr) -> Iterator[Session]:
+    """Open everything a run needs; `backend`: one the caller opened and keeps (a benchmark measuring it),
+    else the factory's choice for the source's size. `log`: where the session's notes go (None: nowhere)."""
+    with ExitStack() as stack:
+        source = open_looping_source(cfg) if cfg.loop else open_source(cfg.source, cfg.camera_size, cfg.camera_fps)
+        stack.callback(source.close)
+        if backend is None:
+            backend, why = open_backend(replace(cfg.backend, size=source.size))
+            stack.callback(backend.close)
+        else:
+            why = f"{backend.name}, as given"
+        if log is not None:
+            log(f"source: {cfg.source} {source.size[0]}x{source.size[1]} @ {source.fps:.0f} fps; backend: {why}")
+            if backend.size and tuple(backend.size) != tuple(source.size):
+                log(f"note: the model runs at {backend.size[0]}x{backend.size[1]}; frames are resized in and out")
+        backend = with_load_policy(backend, cfg, source, None if cfg.quiet else log)
+        controls = Controls(strength=backend.strength)
+        sink = stack.enter_context(with_progress(
+            open_sink(cfg.sink, source.size, source.fps, controls=controls, options=cfg.sink_options),
+            progress_total(cfg, source)))
+        pipeline = PipelineConfig(max_frames=cfg.frames, pace=cfg.pace,
+                                  print_every=0 if cfg.quiet or isinstance(sink, ProgressSink) else 2.0,
+                                  in_flight=backend.in_flight, controls=controls)
+        stats = LatencyStats()
+        if isinstance(backend, AdaptiveBackend):
+            adaptive = backend
+            stats.describe("policy", lambda: adaptive.label)
+        yield Session(cfg, source, backend, why, sink, controls, pipeline, stats, log)
+
+
+def open_looping_source(cfg: SessionConfig) -> Looping:
+    return Looping(lambda: open_source(cfg.source, cfg.camera_size, cfg.camera_fps))
+
+
+def with_load_policy(backend: Backend, cfg: SessionConfig, source: Source, log: Log | None) -> Backend:
+    """The load policy around a backend that takes any frame size; a fixed-size one runs as it is (and
+    refuses a policy other than auto or full, which it cannot follow)."""
+    if cfg.load_policy is None:
+        return backend
+    if backend.size is None:
+        return AdaptiveBackend(backend, cfg.load_policy, source.fps, realtime=source.live or cfg.pace, log=log)
+    if cfg.load_policy not in ("auto", "full"):
+        raise SharpcamError(f"--load-policy {cfg.load_policy} needs a backend that takes any frame size; "
+                            f"{backend.name} is built for {backend.size[0]}x{backend.size[1]}")
+    return backend
+
+
+def progress_total(cfg: SessionConfig, source: Source) -> int | None:
+    """A file job's length for its progress bar (which replaces the periodic status lines on a terminal);
+    None for a camera, an endless loop, or when asked to be quiet."""
+    known = [n for n in (source.frame_count, cfg.frames) if n]
+    return None if cfg.quiet or source.live or not known else min(known)
+
+
+def source_audio(spec: str) -> Path | None:
+    """The file whose audio track a video sink keeps: the source itself when it is a file."""
+    return Path(spec) if Path(spec).is_file() else None

@@ -1,0 +1,55 @@
+"""The sink protocol, the last stage: where frames go (runtime/sinks/: window, vcam, video file, folder,
+progress bar around another; factory.py opens one by name).
+
+Every sink is a `Sink`: a context manager with an idempotent close(), so Ctrl-C (and SIGTERM, which
+runtime.cam turns into the same path) still finalizes a video file. write() takes an optional `name`: the
+source's name for the frame (a folder source's file name, else the frame's index as 000042), which only the
+folder sink uses; the others accept and ignore it.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+class Sink(ABC):
+    """What the pipeline writes to. write() returns False when the user asked to stop (a window's q)."""
+
+    name: str
+
+    @abstractmethod
+    def write(self, frame: np.ndarray, original: np.ndarray | None = None, status: str = "",
+              name: str | None = None) -> bool: ...
+
+    def close(self) -> None:
+        """Finish the output (idempotent: called by __exit__ and possibly before it). Nothing to finish here."""
+
+    def __enter__(self) -> "Sink":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+@dataclass
+@dataclass
+class SinkOptions:
+    """How a sink presents frames, beyond where they go."""
+
+    side_by_side: bool = False  # window: original | sharpened
+    mirror: bool = False  # window and virtual camera: flip left-right, as a selfie view
+    vcam_device: str | None = None  # virtual camera: /dev/videoN or an OBS/Unity Capture name; None: the first
+    audio_from: Path | None = None  # .mp4: the source file whose audio track to keep
+
+
+class NullSink(Sink):
+    """Discards frames (benchmarks, soak tests: the pipeline's cost without an output's)."""
+
+    name = "null"
+
+    def write(self, frame: np.ndarray, original: np.ndarray | None = None, status: str = "",
+              name: str | None = None) -> bool:
+        return True  # True: keep going
