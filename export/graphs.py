@@ -53,16 +53,17 @@ class FrameGraph(nn.Module):
                 strength: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One H x W x 3 frame (state 1 x 3 x H x W, strength (1,)), or N independent streams' frames at once
         (N x H x W x 3, state N x 3 x H x W, strength (N,)): the batched engines of benchmarks/gpu/streams.py."""
-        single = frame_bgr.dim() == 3
+        single = frame_bgr.dim() == 3  # (one frame: the same ops, in the same order, as the shipped graphs)
         x = frame_bgr.to(self.dtype)  # Cast before any reordering (TensorRT's UINT8 rule)
-        nhwc = x.unsqueeze(0) if single else x  # (ONNX's Transpose takes no negative axes: ranks spelled out)
-        rgb = nhwc.index_select(3, self.bgr_to_rgb).permute(0, 3, 1, 2) * (1.0 / 255.0)
+        channels = x.dim() - 1  # (ONNX's Transpose takes no negative axes: each rank spelled out)
+        rgb = x.index_select(channels, self.bgr_to_rgb)
+        rgb = (rgb.permute(2, 0, 1).unsqueeze(0) if single else rgb.permute(0, 3, 1, 2)) * (1.0 / 255.0)
         y = self.temporal(self.student(rgb), state)
-        y_bgr = y.permute(0, 2, 3, 1).index_select(3, self.bgr_to_rgb) * 255.0
+        y_bgr = (y[0].permute(1, 2, 0) if single else y.permute(0, 2, 3, 1)).index_select(channels, self.bgr_to_rgb)
+        y_bgr = y_bgr * 255.0
         # The knob in 8-bit units: strength 0 gives x + 0 exactly, so the input comes back bit for bit.
-        knob = strength.to(self.dtype).clamp(0.0, 1.0).reshape(-1, 1, 1, 1)
-        shown = nhwc + knob * (y_bgr - nhwc)
-        shown = shown[0] if single else shown
+        knob = strength.to(self.dtype).clamp(0.0, 1.0)
+        shown = x + (knob if single else knob.reshape(-1, 1, 1, 1)) * (y_bgr - x)
         return (shown + 0.5).clamp(0.0, 255.0).to(torch.uint8), y
 
 

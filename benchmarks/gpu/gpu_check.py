@@ -1,12 +1,16 @@
 """`make gpu-check`: the GPU path, exercised in a few minutes on a CUDA machine (no network needed).
 
 Needs PyTorch with CUDA and cuda-python; CuPy gives the double buffer a real compute step; TensorRT is
-optional (its tests skip without it). Four steps, each recorded even when another fails:
+optional (its tests skip without it). Steps, each recorded even when another fails:
 
-  tests          the CUDA tests (the real-GPU double buffer, the TensorRT ones where TensorRT is installed)
+  tests          the CUDA tests (the real-GPU double buffer, the PyTorch engine with no allocation per frame, the
+                 TensorRT ones where TensorRT is installed)
   double_buffer  runtime/backends/double_buffer.py on the device with a stand-in compute kernel (CuPy; a device copy
                  without it): CUDA events of every frame show whether frame N+1's upload and frame N's
                  download ran while the other slot computed
+  engines, forms, pipeline, streams
+                 the PyTorch GPU engines (.pt2) built, the engine forms compared, runtime.cam end to end on them,
+                 and the most streams one GPU holds (benchmarks/gpu/engine_check.py)
   students       PyTorch CUDA FP16 timings of each shipped student at 480p, 720p and 1080p (frame in and
                  out of the GPU included), the reference the TensorRT engines should beat
   distill        a smoke distillation through torchrun on CUDA (AMP; DDP when there are several GPUs)
@@ -30,11 +34,12 @@ import time
 from pathlib import Path
 
 
-from benchmarks.common import ROOT
+from benchmarks.common import ROOT, command_line, write_markdown_and_json
+from benchmarks.gpu import engine_check
 from benchmarks.speed.fps import names_from
 from runtime.entry import exit_on_user_error, positive_int
 
-STEPS = ("tests", "double_buffer", "students", "distill")
+STEPS = ("tests", "double_buffer", "engines", "forms", "pipeline", "streams", "students", "distill")
 EVENTS = ("start", "uploaded", "computing", "inferred", "downloading", "done")
 
 
@@ -168,7 +173,8 @@ def distill(work: Path) -> dict:
 
 
 def markdown(report: dict) -> str:
-    lines = [f"# GPU check: {report['device']}", "", f"{report['when']}; torch {report['torch']}", ""]
+    lines = [f"# GPU check: {report['device']}", "", f"{report['when']}; torch {report['torch']}; "
+             f"`{report.get('command', 'python -m benchmarks.gpu.gpu_check')}`", ""]
     for step, result in report["steps"].items():
         lines.append(f"- **{step}**: {'ok' if result.get('ok') else 'FAILED'} "
                      + json.dumps({k: v for k, v in result.items() if k not in ("rows", "epochs", "ok", "event_ms")}))
@@ -176,7 +182,7 @@ def markdown(report: dict) -> str:
     if rows:
         lines += ["", "| student | resolution | median ms | fps |", "|---|---|---|---|"]
         lines += [f"| {r['student']} | {r['resolution']} | {r['median_ms']} | {r['fps']} |" for r in rows]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + engine_check.markdown(report["steps"])) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,8 +206,13 @@ def _run(args: argparse.Namespace) -> int:
     out = args.out / folder_name(device)
     steps: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        jobs = {"tests": run_tests, "double_buffer": double_buffer, "students": lambda: students(args.repeats),
-                "distill": lambda: distill(Path(tmp))}
+        engines, work = Path(tmp) / "engines", Path(tmp) / "work"
+        work.mkdir()
+        jobs = {"tests": run_tests, "double_buffer": double_buffer,
+                "engines": lambda: engine_check.build_engines(engines), "forms": lambda: engine_check.forms(engines),
+                "pipeline": lambda: engine_check.pipeline(engines, work),
+                "streams": lambda: engine_check.streams(engines, work),
+                "students": lambda: students(args.repeats), "distill": lambda: distill(Path(tmp))}
         for step in args.steps:
             start = time.perf_counter()
             try:
@@ -210,7 +221,8 @@ def _run(args: argparse.Namespace) -> int:
                 steps[step] = {"ok": False, "error": f"{type(err).__name__}: {err}"}
             steps[step]["wall_s"] = round(time.perf_counter() - start, 1)
             print(f"{step}: {'ok' if steps[step]['ok'] else 'FAILED'} ({steps[step]['wall_s']} s)", file=sys.stderr)
-    report = {"device": device, "when": time.strftime("%Y-%m-%d %H:%M"), "torch": torch.__version__, "steps": steps}
+    report = {"device": device, "when": time.strftime("%Y-%m-%d %H:%M"), "torch": torch.__version__,
+              "command": command_line("benchmarks.gpu.gpu_check", None), "steps": steps}
     out.mkdir(parents=True, exist_ok=True)
     write_markdown_and_json(out / "gpu_check", markdown(report), report)
     print(f"wrote {out}/gpu_check.json and .md", file=sys.stderr)

@@ -204,6 +204,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--streams", default="1,2", help="comma-separated stream counts to try (default: %(default)s)")
     p.add_argument("--find-max", action="store_true", help="search the largest N that holds (doubling, then bisecting)")
     p.add_argument("--max-streams", type=positive_int, default=1024, help="upper bound for --find-max (default: %(default)s)")
+    p.add_argument("--max-concurrent", type=positive_int, default=128,
+                   help="upper bound for --find-max in concurrent mode, where every stream loads the engine and "
+                        "captures its own CUDA graphs (default: %(default)s)")
     p.add_argument("--fps", type=positive_float, default=30.0, help="each stream's frame rate (default: %(default)s)")
     p.add_argument("--seconds", type=positive_float, default=3.0, help="length of each trial (default: %(default)s)")
     p.add_argument("--max-latency-ms", type=positive_float, default=None,
@@ -252,7 +255,7 @@ def run(args: argparse.Namespace, argv: list[str] | None) -> dict:
     for mode in args.modes:
         engine = args.engine if mode == "concurrent" else args.batched
         if args.find_max:
-            limit = args.max_streams if mode == "concurrent" else min(args.max_streams, _batch_of(engine))
+            limit = min(args.max_streams, args.max_concurrent if mode == "concurrent" else _batch_of(engine))
             best, trials = find_max(mode, engine, args, limit)
             report.setdefault("max_streams", {})[mode] = best
         else:
