@@ -6,11 +6,11 @@ package's sha256. Pure Python: it never imports torch, so the refusals are testa
 """
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from runtime.artifacts import sidecar_path
+from runtime.backends.engine_meta import altered, other_gpu, read_sidecar, refuse, write_sidecar
 from runtime.errors import SharpcamError
 
 FORMAT = "sharpcam-aot-1"
@@ -38,18 +38,11 @@ class AotMeta:
     format: str = FORMAT
 
     def save(self, path: Path) -> None:
-        from runtime.files import write_text_atomic
-        write_text_atomic(path, json.dumps(asdict(self), indent=1))
+        write_sidecar(path, self)
 
     @classmethod
     def load(cls, path: Path) -> "AotMeta":
-        if not path.exists():
-            raise SharpcamError(f"engine sidecar {path} is missing; {REBUILD}")
-        try:
-            raw = json.loads(path.read_text())
-            meta = cls(**raw)
-        except (json.JSONDecodeError, TypeError) as err:
-            raise SharpcamError(f"engine sidecar {path} is unreadable ({err}); {REBUILD}") from err
+        meta = read_sidecar(path, lambda raw: cls(**raw), REBUILD)
         if meta.format != FORMAT:
             raise SharpcamError(f"engine sidecar {path} has format {meta.format!r}, not {FORMAT!r}; {REBUILD}")
         return meta
@@ -71,24 +64,18 @@ class Here:
 def check_aot_engine(engine: Path, here: Here) -> AotMeta:
     """Refuse an engine whose sidecar is missing or altered, or that was built for another PyTorch, CUDA or
     GPU, or for a CUDA GPU this machine lacks; return its sidecar."""
-    from runtime.backends.engine_meta import sha256_file
     if not engine.is_file():
         raise SharpcamError(f"engine {engine} not found; build it with 'sharpcam export --aot'")
     meta = AotMeta.load(sidecar_path(engine))
-    problems = []
-    if sha256_file(engine) != meta.engine_sha256:
-        problems.append("the engine file does not match its sidecar's sha256")
+    problems = [p for p in (altered(engine, meta.engine_sha256),) if p]
     if meta.torch_version != here.torch_version:
         problems.append(f"built with PyTorch {meta.torch_version}, this machine has {here.torch_version}")
-    if meta.device == "cuda":
-        if here.gpu_name is None:
-            problems.append(f"built for a CUDA GPU ({meta.gpu_name}) and this machine has none usable")
-        else:
-            if meta.cuda_version != here.cuda_version:
-                problems.append(f"built with CUDA {meta.cuda_version}, this PyTorch has CUDA {here.cuda_version}")
-            if (meta.gpu_name, meta.compute_capability) != (here.gpu_name, here.compute_capability):
-                problems.append(f"built for {meta.gpu_name} (sm {meta.compute_capability}), "
-                                f"this GPU is {here.gpu_name} (sm {here.compute_capability})")
-    if problems:
-        raise SharpcamError(f"refusing {engine}: " + "; ".join(problems) + f"; {REBUILD}")
+    if meta.device == "cuda" and here.gpu_name is None:
+        problems.append(f"built for a CUDA GPU ({meta.gpu_name}) and this machine has none usable")
+    elif meta.device == "cuda":
+        if meta.cuda_version != here.cuda_version:
+            problems.append(f"built with CUDA {meta.cuda_version}, this PyTorch has CUDA {here.cuda_version}")
+        gpu = other_gpu((meta.gpu_name, meta.compute_capability), (here.gpu_name, here.compute_capability))
+        problems += [gpu] if gpu else []
+    refuse(engine, problems, REBUILD)
     return meta

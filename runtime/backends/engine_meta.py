@@ -10,10 +10,12 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from runtime.artifacts import sidecar_path
 from runtime.errors import SharpcamError
 
+T = TypeVar("T")
 REBUILD = "rebuild it on this machine with 'make engines' (engine and ONNX files are code-like: load only trusted ones)"
 
 
@@ -36,18 +38,31 @@ class EngineMeta:
     tensors: list[TensorInfo] = field(default_factory=list)
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self), indent=1))
+        write_sidecar(path, self)
 
     @classmethod
     def load(cls, path: Path) -> "EngineMeta":
-        if not path.exists():
-            raise SharpcamError(f"engine sidecar {path} is missing; {REBUILD}")
-        try:
-            raw = json.loads(path.read_text())
+        def build(raw: dict) -> "EngineMeta":
             raw["tensors"] = [TensorInfo(**t) for t in raw.get("tensors", [])]
             return cls(**raw)
-        except (json.JSONDecodeError, TypeError) as err:
-            raise SharpcamError(f"engine sidecar {path} is unreadable ({err}); {REBUILD}") from err
+        return read_sidecar(path, build, REBUILD)
+
+
+def write_sidecar(path: Path, meta) -> None:
+    """A sidecar dataclass as JSON, written atomically (a half-written sidecar would refuse its engine)."""
+    from runtime.files import write_text_atomic
+    write_text_atomic(path, json.dumps(asdict(meta), indent=1))
+
+
+def read_sidecar(path: Path, build: Callable[[dict], T], rebuild: str) -> T:
+    """`build(the sidecar's JSON)`, or one SharpcamError that says the sidecar is missing or unreadable and how
+    to rebuild the engine."""
+    if not path.exists():
+        raise SharpcamError(f"engine sidecar {path} is missing; {rebuild}")
+    try:
+        return build(json.loads(path.read_text()))
+    except (json.JSONDecodeError, TypeError, AttributeError) as err:
+        raise SharpcamError(f"engine sidecar {path} is unreadable ({err}); {rebuild}") from err
 
 
 def sha256_file(path: Path) -> str:
@@ -63,14 +78,24 @@ def check_engine(engine: Path, tensorrt_version: str, gpu_name: str, compute_cap
     if not engine.exists():
         raise SharpcamError(f"engine {engine} not found; build it with 'make engines'")
     meta = EngineMeta.load(sidecar_path(engine))
-    problems = []
-    if sha256_file(engine) != meta.engine_sha256:
-        problems.append("the engine file does not match its sidecar's sha256")
+    problems = [p for p in (altered(engine, meta.engine_sha256),
+                            other_gpu((meta.gpu_name, meta.compute_capability), (gpu_name, compute_capability)))
+                if p]
     if meta.tensorrt_version != tensorrt_version:
         problems.append(f"built with TensorRT {meta.tensorrt_version}, this machine has {tensorrt_version}")
-    if (meta.gpu_name, meta.compute_capability) != (gpu_name, compute_capability):
-        problems.append(f"built for {meta.gpu_name} (sm {meta.compute_capability}), "
-                        f"this GPU is {gpu_name} (sm {compute_capability})")
-    if problems:
-        raise SharpcamError(f"refusing {engine}: " + "; ".join(problems) + f"; {REBUILD}")
+    refuse(engine, problems, REBUILD)
     return meta
+
+
+def altered(engine: Path, recorded_sha256: str) -> str | None:
+    return None if sha256_file(engine) == recorded_sha256 else "the engine file does not match its sidecar's sha256"
+
+
+def other_gpu(built: tuple, here: tuple) -> str | None:
+    """(name, compute capability) an engine was built for against this GPU's, in words when they differ."""
+    return None if built == here else f"built for {built[0]} (sm {built[1]}), this GPU is {here[0]} (sm {here[1]})"
+
+
+def refuse(engine: Path, problems: list[str], rebuild: str) -> None:
+    if problems:
+        raise SharpcamError(f"refusing {engine}: " + "; ".join(problems) + f"; {rebuild}")
