@@ -41,6 +41,10 @@ from runtime.files import write_bytes_atomic
 from runtime.imaging import IMAGE_SUFFIXES, opencv, pad_to_size
 
 DEFAULT_TILE, DEFAULT_OVERLAP = 512, 16
+# `sharpcam sharpen`'s automatic choice takes OpenVINO from this many images on: it spends ~0.66x ONNX Runtime's
+# CPU time per 800x600 photo but ~0.5 s to import and compile first; measured with 3 photos 1.85 s vs 0.94 s
+# wall, with 30 photos 4.5 s vs 4.6 s (2-core EPYC, loaded; the issue-18 closing note).
+OPENVINO_FROM = 30
 # A backend that compiles per size gets sides rounded up to this: a few % more pixels on edge tiles (the same
 # CPU time per 800x600 photo as no rounding, measured), a bounded set of sizes, and a folder of same-size
 # photos compiles at most nine (first, middle and last tiles across times down).
@@ -196,8 +200,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=threads, default=0, help="CPU inference threads (0: all cores) "
                                                           "(default: %(default)s)")
     p.add_argument("--backend", choices=BACKENDS, default="auto",
-                   help="inference engine, as in 'sharpcam cam': auto picks OpenVINO where installed, else ONNX "
-                        "Runtime (default: %(default)s)")
+                   help="inference engine: auto picks ONNX Runtime for fewer than %d images (OpenVINO's ~0.5 s "
+                        "start-up costs more than it saves there) and OpenVINO where installed for more "
+                        "(default: %%(default)s)" % OPENVINO_FROM)
     p.add_argument("--strength", type=strength_arg, default=DEFAULT_STRENGTH,
                    help="0 = the image as it is, 1 = the full correction (default: %(default)s)")
     return p.parse_args(argv)
@@ -212,8 +217,11 @@ def run(args: argparse.Namespace) -> int:
     # a shipped student's files are the factory's to choose; any other name is a graph of the user's own
     own = args.model is None and args.engine is None and args.student not in SHIPPED_STUDENTS
     model = resolve_model(args.student) if own else args.model
+    backend = args.backend
+    if backend == "auto" and len(jobs) < OPENVINO_FROM:
+        backend = "onnxruntime"  # the job is too short for OpenVINO's start-up to pay back (see OPENVINO_FROM)
     sharpener = ImageSharpener(model, tile=args.tile, threads=args.threads, engine=args.engine,
-                               strength=args.strength, student=args.student, backend=args.backend)
+                               strength=args.strength, student=args.student, backend=backend)
     failed = 0
     with tqdm(jobs, unit="image", disable=len(jobs) < 2 or None, file=sys.stderr) as bar:
         for src, dst in bar:

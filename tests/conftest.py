@@ -11,3 +11,17 @@ from train.corpus import write_sample_corpus
 @pytest.fixture(scope="session")
 def mini_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_sample_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.fixture(scope="session")
+def aot_engine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The webcam student as a CPU .pt2 engine at tests/aot_engines.py's SIZE, built once per session."""
+    from aot_engines import build_cpu_engine
+    return build_cpu_engine(tmp_path_factory.mktemp("aot") / "webcam_test.pt2")
+
+
+@pytest.fixture(scope="session")
+def aot_batched_engine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same, taking up to 4 streams per call."""
+    from aot_engines import build_cpu_engine
+    return build_cpu_engine(tmp_path_factory.mktemp("aot") / "webcam_test_b4.pt2", batch=4)

@@ -5,7 +5,7 @@
     torchrun --nproc_per_node=4 -m train.distill  # several GPUs (DistributedDataParallel; gloo on CPUs)
 
 Under torchrun --batch is per worker: N workers step on one global batch of N x --batch, drawn once and
-sharded, so the loss curve matches one process with N x --batch (tests/test_ddp.py checks it on 2 CPU ranks).
+sharded, so the loss curve matches one process with N x --batch (tests/train/test_ddp.py checks it on 2 CPU ranks).
 
 Loss: alpha * L1(student, sharp) + (1 - alpha) * MSE(student, teacher), alpha 0.7 (the report's).
 Adam, reduce-on-plateau on validation SSIM, random crops and the 8 flips/rotations. Every epoch writes

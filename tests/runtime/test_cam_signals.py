@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FRAMES, FPS = 40, 10  # paced: a 4-second run, stopped about a second in (OpenCV writes the file at the end)
 
 

@@ -1,6 +1,6 @@
 """MOS study file: validation, per-rater order, and paths that must stay inside the study directory.
 
-Also home of `fake_study`, the tiny study the other tests/test_mos_*.py files build in tmp_path.
+Also home of `fake_study`, the tiny study the other tests/benchmarks/test_mos_*.py files build in tmp_path.
 """
 from __future__ import annotations
 

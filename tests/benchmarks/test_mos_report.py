@@ -19,7 +19,7 @@ from benchmarks.mos.study import load_study
 from runtime.errors import SharpcamError
 
 CRITERIA = ["sharpness", "edges", "text", "natural"]
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def rec(rater: str, a: dict, b: dict | None = None, preferred: str | None = None, category: str = "text") -> dict:

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from export.__main__ import as_frame, sample_rgb
+from aot_engines import CHECKPOINT, SIZE, clip
+from export.samples import as_frame, sample_rgb
 from export.aot_build import build_aot_engine
 from runtime.artifacts import sidecar_path
 from runtime.backends.aot_meta import AotMeta, Here, check_aot_engine
@@ -20,47 +21,26 @@ from runtime.backends.engine_meta import sha256_file
 from runtime.errors import SharpcamError
 from runtime.backends.torch_aot import TorchAotBackend, torch_here
 
-ROOT = Path(__file__).resolve().parents[1]
-CHECKPOINT = ROOT / "engines" / "webcam.pt"
-SIZE = (64, 48)  # a multiple of the student's unshuffle factor; small, so compiling takes seconds
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
-
-
-def clip(n: int = 6) -> list[np.ndarray]:
-    """Real photographs framed at SIZE, each shown for a few frames: a still scene, then cuts."""
-    stills = [as_frame(im, SIZE) for im in sample_rgb()]
-    return [stills[i * len(stills) // n] for i in range(n)]
-
-
-@pytest.fixture(scope="session")
-def engine(tmp_path_factory) -> Path:
-    return build_cpu_engine(tmp_path_factory.mktemp("aot") / "webcam_test.pt2")
-
-
-def build_cpu_engine(path: Path, batch: int | None = None) -> Path:
-    """The shipped webcam student compiled for the CPU at SIZE (~15-25 s here)."""
-    from train.checkpoint import student_from_checkpoint
-    student, _ = student_from_checkpoint(CHECKPOINT)
-    build_aot_engine(student, sha256_file(CHECKPOINT), path, SIZE, clip(), device="cpu", batch=batch)
-    return path
 
 
 def run(backend, frames: list[np.ndarray]) -> list[np.ndarray]:
     return [backend.collect(backend.submit(f))[0] for f in frames]
 
 
-def test_sidecar_records_the_build(engine):
-    meta = AotMeta.load(sidecar_path(engine))
+def test_sidecar_records_the_build(aot_engine):
+    meta = AotMeta.load(sidecar_path(aot_engine))
     assert (meta.device, meta.precision, meta.size, meta.torch_version) == ("cpu", "fp32", SIZE, torch.__version__)
-    assert meta.engine_sha256 == sha256_file(engine) and meta.checkpoint_sha256 == sha256_file(CHECKPOINT)
+    assert meta.engine_sha256 == sha256_file(aot_engine) and meta.checkpoint_sha256 == sha256_file(CHECKPOINT)
     assert meta.parity_within >= 0.999
 
 
-def test_engine_matches_the_onnx_graph_over_a_sequence(engine):
+def test_engine_matches_the_onnx_graph_over_a_sequence(aot_engine):
     """The same student through ONNX Runtime's any-size graph: state carried frame to frame in both."""
     frames = clip()
-    aot, onnx = TorchAotBackend(engine), OnnxBackend(ROOT / "engines" / "webcam.onnx")
+    aot, onnx = TorchAotBackend(aot_engine), OnnxBackend(ROOT / "engines" / "webcam.onnx")
     try:
         for got, want in zip(run(aot, frames), run(onnx, frames)):
             diff = np.abs(got.astype(np.int16) - want)
@@ -71,9 +51,9 @@ def test_engine_matches_the_onnx_graph_over_a_sequence(engine):
         onnx.close()
 
 
-def test_state_is_carried_and_reset_forgets_it(engine):
+def test_state_is_carried_and_reset_forgets_it(aot_engine):
     frames = clip()
-    backend = TorchAotBackend(engine)
+    backend = TorchAotBackend(aot_engine)
     try:
         first = run(backend, frames[:1])[0]
         noisy = np.clip(frames[0].astype(np.int16) + np.random.default_rng(0).integers(-6, 7, frames[0].shape),
@@ -88,8 +68,8 @@ def test_state_is_carried_and_reset_forgets_it(engine):
         backend.close()
 
 
-def test_strength_zero_returns_the_input_exactly(engine):
-    backend = TorchAotBackend(engine, strength=0.0)
+def test_strength_zero_returns_the_input_exactly(aot_engine):
+    backend = TorchAotBackend(aot_engine, strength=0.0)
     try:
         frames = clip(3)
         assert all(np.array_equal(out, f) for out, f in zip(run(backend, frames), frames))
@@ -99,10 +79,10 @@ def test_strength_zero_returns_the_input_exactly(engine):
         backend.close()
 
 
-def test_two_frames_in_flight_give_the_sequential_result(engine):
+def test_two_frames_in_flight_give_the_sequential_result(aot_engine):
     """The double buffer with the real model: submit N+1 before collecting N, as the pipeline does."""
     frames = clip()
-    sequential, overlapped = TorchAotBackend(engine), TorchAotBackend(engine)
+    sequential, overlapped = TorchAotBackend(aot_engine), TorchAotBackend(aot_engine)
     try:
         assert overlapped.in_flight == 2
         want = run(sequential, frames)
@@ -125,10 +105,10 @@ def _here(**changes) -> Here:
     return dataclasses.replace(torch_here(), **changes)
 
 
-def test_foreign_or_altered_engines_are_refused_with_advice(engine, tmp_path):
-    copy = tmp_path / engine.name
-    copy.write_bytes(engine.read_bytes())
-    sidecar = json.loads(sidecar_path(engine).read_text())
+def test_foreign_or_altered_engines_are_refused_with_advice(aot_engine, tmp_path):
+    copy = tmp_path / aot_engine.name
+    copy.write_bytes(aot_engine.read_bytes())
+    sidecar = json.loads(sidecar_path(aot_engine).read_text())
     sidecar_path(copy).write_text(json.dumps(sidecar))
     assert check_aot_engine(copy, torch_here()).size == SIZE
     with pytest.raises(SharpcamError, match="built with PyTorch .*rebuild it on this machine"):
@@ -140,7 +120,7 @@ def test_foreign_or_altered_engines_are_refused_with_advice(engine, tmp_path):
     with pytest.raises(SharpcamError, match=r"built for NVIDIA H200 \(sm 9.0\), this GPU is NVIDIA L4"):
         check_aot_engine(copy, _here(gpu_name="NVIDIA L4", compute_capability="8.9", cuda_version="13.0"))
     sidecar_path(copy).write_text(json.dumps(sidecar))
-    copy.write_bytes(engine.read_bytes() + b"x")
+    copy.write_bytes(aot_engine.read_bytes() + b"x")
     with pytest.raises(SharpcamError, match="does not match its sidecar's sha256"):
         TorchAotBackend(copy)
     sidecar_path(copy).unlink()
@@ -148,9 +128,9 @@ def test_foreign_or_altered_engines_are_refused_with_advice(engine, tmp_path):
         TorchAotBackend(copy)
 
 
-def test_the_factory_opens_a_pt2_engine_by_its_suffix(engine):
+def test_the_factory_opens_a_pt2_engine_by_its_suffix(aot_engine):
     from runtime.backends.factory import Request, open_backend
-    backend, why = open_backend(Request(engine=engine))
+    backend, why = open_backend(Request(engine=aot_engine))
     try:
         assert backend.name.startswith("pytorch-aot cpu fp32") and why.startswith("PyTorch AOT engine")
         assert backend.size == SIZE and backend.in_flight == 2
@@ -158,13 +138,13 @@ def test_the_factory_opens_a_pt2_engine_by_its_suffix(engine):
         backend.close()
 
 
-def test_the_automatic_choice_passes_over_a_cpu_package(engine, tmp_path):
+def test_the_automatic_choice_passes_over_a_cpu_package(aot_engine, tmp_path):
     """Named like a 480p GPU engine, but built for the CPU: auto goes on to the CPU backends and says why."""
     from runtime.backends.factory import Request, choose
     for name in ("webcam_480p.onnx", "webcam.onnx"):
         (tmp_path / name).write_bytes((ROOT / "engines" / name).read_bytes())
-    (tmp_path / "webcam_480p.pt2").write_bytes(engine.read_bytes())
-    aot_json = json.loads(sidecar_path(engine).read_text())
+    (tmp_path / "webcam_480p.pt2").write_bytes(aot_engine.read_bytes())
+    aot_json = json.loads(sidecar_path(aot_engine).read_text())
     sidecar_path(tmp_path / "webcam_480p.pt2").write_text(json.dumps(aot_json))
     backend, why = choose(Request(size=(640, 480), folder=tmp_path, backend="auto"))
     backend.close()
@@ -173,12 +153,12 @@ def test_the_automatic_choice_passes_over_a_cpu_package(engine, tmp_path):
         choose(Request(size=(640, 480), folder=tmp_path, backend="pytorch"))
 
 
-def test_cam_runs_a_pt2_engine_end_to_end(engine, tmp_path):
+def test_cam_runs_a_pt2_engine_end_to_end(aot_engine, tmp_path):
     """`runtime.cam --engine NAME.pt2`: the built-in clip through the engine (frames resized to its size)."""
     import subprocess
     import sys
     stats = tmp_path / "stats.json"
-    done = subprocess.run([sys.executable, "-m", "runtime.cam", "--engine", str(engine), "--source", "builtin",
+    done = subprocess.run([sys.executable, "-m", "runtime.cam", "--engine", str(aot_engine), "--source", "builtin",
                            "--frames", "8", "--sink", str(tmp_path / "out") + "/", "--stats", str(stats), "--quiet"],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -16,7 +16,7 @@ from runtime.cam import main as cam_main
 from runtime.errors import SharpcamError
 from runtime.artifacts import DEFAULT_STUDENT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from runtime.sinks.base import NullSink
 from runtime.sources import BuiltinClip, open_source
 from tiny_graphs import export_tiny_graphs
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ENGINES = ROOT / "engines"
 ASSETS = ROOT / "runtime" / "assets"
 FRAMES = 6

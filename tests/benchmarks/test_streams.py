@@ -9,14 +9,9 @@ import numpy as np
 import pytest
 
 from benchmarks.gpu.streams import Batched, Concurrent, alone, main, stream_outputs
-from test_aot_engine import SIZE, build_cpu_engine, clip, engine  # noqa: F401 - the session's CPU engine
+from aot_engines import SIZE, clip
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def batched_engine(tmp_path_factory) -> Path:
-    return build_cpu_engine(tmp_path_factory.mktemp("aot") / "webcam_test_b4.pt2", batch=4)
 
 
 def two_streams() -> list[list[np.ndarray]]:
@@ -24,34 +19,34 @@ def two_streams() -> list[list[np.ndarray]]:
     return [frames[:6], frames[2:8][::-1]]  # different content, cuts at different times
 
 
-def test_concurrent_streams_equal_each_stream_alone(engine):
-    runner = Concurrent(engine, 2)  # strengths 0.5 and 1.0
+def test_concurrent_streams_equal_each_stream_alone(aot_engine):
+    runner = Concurrent(aot_engine, 2)  # strengths 0.5 and 1.0
     try:
         got = stream_outputs(runner, two_streams())
     finally:
         runner.close()
     for i, (frames, outputs) in enumerate(zip(two_streams(), got)):
-        assert all(np.array_equal(a, b) for a, b in zip(outputs, alone(engine, frames, 0.5 + 0.5 * (i % 2))))
+        assert all(np.array_equal(a, b) for a, b in zip(outputs, alone(aot_engine, frames, 0.5 + 0.5 * (i % 2))))
 
 
-def test_batched_streams_equal_each_stream_alone(engine, batched_engine):
-    runner = Batched(batched_engine, 2)
+def test_batched_streams_equal_each_stream_alone(aot_engine, aot_batched_engine):
+    runner = Batched(aot_batched_engine, 2)
     try:
         got = stream_outputs(runner, two_streams())
         runner.backend.reset_stream(0)  # one stream's cut leaves the other's memory alone
     finally:
         runner.close()
     for i, (frames, outputs) in enumerate(zip(two_streams(), got)):
-        want = alone(engine, frames, 0.5 + 0.5 * (i % 2))
+        want = alone(aot_engine, frames, 0.5 + 0.5 * (i % 2))
         for a, b in zip(outputs, want):
             diff = np.abs(a.astype(np.int16) - b)  # batched convolutions may round a value differently
             assert diff.max() <= 1 and (diff == 0).mean() > 0.999
 
 
-def test_reset_of_one_stream_keeps_the_others_state(batched_engine):
+def test_reset_of_one_stream_keeps_the_others_state(aot_batched_engine):
     from runtime.backends.torch_aot import TorchAotBackend
     frames = clip(4)
-    a, b = TorchAotBackend(batched_engine, streams=2), TorchAotBackend(batched_engine, streams=2)
+    a, b = TorchAotBackend(aot_batched_engine, streams=2), TorchAotBackend(aot_batched_engine, streams=2)
     try:
         for frame in frames[:2]:
             pair = np.stack([frame, frame])
@@ -68,9 +63,9 @@ def test_reset_of_one_stream_keeps_the_others_state(batched_engine):
         b.close()
 
 
-def test_paced_run_writes_a_report(engine, batched_engine, tmp_path):
+def test_paced_run_writes_a_report(aot_engine, aot_batched_engine, tmp_path):
     out = tmp_path / "streams"
-    main(["--engine", str(engine), "--batched", str(batched_engine), "--streams", "1,2", "--seconds", "0.5",
+    main(["--engine", str(aot_engine), "--batched", str(aot_batched_engine), "--streams", "1,2", "--seconds", "0.5",
           "--fps", "10", "--out", str(out)])
     report = json.loads(out.with_suffix(".json").read_text())
     assert [(t["mode"], t["streams"]) for t in report["trials"]] == \

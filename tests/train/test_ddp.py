@@ -34,7 +34,7 @@ def _distill(corpus: Path, run: Path, batch: int, workers: int) -> subprocess.Co
         if workers > 1 else [sys.executable]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}  # gloo on the CPU here
     return subprocess.run(launcher + args, capture_output=True, text=True, timeout=600, env=env,
-                          cwd=Path(__file__).resolve().parents[1])
+                          cwd=Path(__file__).resolve().parents[2])
 
 
 @pytest.fixture(scope="module")

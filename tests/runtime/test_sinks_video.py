@@ -23,7 +23,7 @@ from runtime.sinks.window import WindowSink, WindowView
 from runtime.sinks.factory import open_sink
 from runtime.sinks.video import VideoWriter
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def frames(size: tuple[int, int], n: int, seed: int = 0) -> list[np.ndarray]:
