@@ -27,17 +27,17 @@ BATCH = 512  # the largest stream count a batched engine takes per call
 BATCHED_AT = ("720p", "1080p")
 
 
-def build_engines(folder: Path) -> dict:
-    """Every .pt2 the later steps use, one export process per engine set, all at once."""
-    jobs = {f"single {res}": ["--resolutions", res] for res in ("480p", "720p", "1080p")}
+def build_engines(folder: Path, device: str = "cuda", resolutions: tuple[str, ...] = ("480p", "720p", "1080p")) -> dict:
+    """Every .pt2 the later steps use: one export process per resolution, all at once, each into its own
+    folder (`engine_path`)."""
     procs, start = {}, time.perf_counter()
-    for name, extra in jobs.items():
-        batch = ["--aot-batch", str(BATCH)] if extra[-1] in BATCHED_AT else []
-        cmd = [sys.executable, "-m", "export", "--students", STUDENT, "--aot", "cuda", "--out", str(folder / name.split()[1]),
-               *extra, *batch]
-        procs[name] = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    results = {name: {"rc": p.wait(timeout=900), "tail": p.stdout.read().strip().splitlines()[-3:]}
-               for name, p in procs.items()}
+    for res in resolutions:
+        batch = ["--aot-batch", str(BATCH)] if res in BATCHED_AT else []
+        cmd = [sys.executable, "-m", "export", "--students", STUDENT, "--aot", device, "--out", str(folder / res),
+               "--resolutions", res, *batch]
+        procs[res] = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    results = {res: {"rc": p.wait(timeout=900), "tail": p.stdout.read().strip().splitlines()[-3:]}
+               for res, p in procs.items()}
     built = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.pt2"))
     return {"ok": all(r["rc"] == 0 for r in results.values()), "seconds": round(time.perf_counter() - start, 1),
             "built": built, "jobs": results}
@@ -46,6 +46,12 @@ def build_engines(folder: Path) -> dict:
 def engine_path(folder: Path, res: str, batched: bool = False) -> Path:
     from runtime.artifacts import aot_path
     return aot_path(STUDENT, res, folder=folder / res, batch=BATCH if batched else None)
+
+
+def engines_in(folder: Path) -> dict[str, Path]:
+    """{resolution: single-frame engine} for the resolutions build_engines made."""
+    from runtime.artifacts import RESOLUTIONS
+    return {res: engine_path(folder, res) for res in RESOLUTIONS if engine_path(folder, res).is_file()}
 
 
 def _gpu_ms(run, repeats: int = 200) -> float:
@@ -113,15 +119,18 @@ def forms(folder: Path, res: str = "1080p") -> dict:
 
 
 def uncompressed_clip(path: Path, size: tuple[int, int], frames: int = 30) -> Path:
-    """An AVI of raw BGR frames from the built-in clip: reading it costs a copy, not a decode."""
-    import cv2
+    """An AVI of raw BGR frames (rawvideo bgr24) from the built-in clip: reading it costs a copy, not a decode.
+    (OpenCV's VideoWriter with fourcc 0 wrote a compressed stream here, so PyAV writes it.)"""
+    import av
 
     from runtime.sources import BuiltinClip
     clip = BuiltinClip(size, seconds=frames / 30.0)
-    writer = cv2.VideoWriter(str(path), 0, 30.0, size)  # fourcc 0: uncompressed
-    for _ in range(frames):
-        writer.write(clip.read())
-    writer.release()
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("rawvideo", rate=30)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "bgr24"
+        for _ in range(frames):
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(clip.read(), format="bgr24")))
+        out.mux(stream.encode())
     return path
 
 
@@ -136,16 +145,17 @@ def _cam(engine: Path, clip: Path, stats: Path, extra: list[str]) -> dict:
             "stages": s["stages"], "command": " ".join(["python -m runtime.cam", *cmd[3:]])}
 
 
-def pipeline(folder: Path, work: Path) -> dict:
-    from runtime.artifacts import RESOLUTIONS
+def pipeline(engines: dict[str, Path], work: Path, free_frames: int = 2000, paced_frames: int = 300) -> dict:
+    """runtime.cam on each {resolution: engine}, from an uncompressed clip at the engine's size."""
+    from runtime.backends.aot_meta import AotMeta
+    from runtime.artifacts import sidecar_path
     rows = []
-    for res, size in RESOLUTIONS.items():
-        clip = uncompressed_clip(work / f"raw_{res}.avi", size)
-        engine = engine_path(folder, res)
-        free = _cam(engine, clip, work / f"free_{res}.json", ["--frames", "2000"])
-        paced = _cam(engine, clip, work / f"paced_{res}.json", ["--frames", "300", "--pace"])
+    for res, engine in engines.items():
+        clip = uncompressed_clip(work / f"raw_{res}.avi", AotMeta.load(sidecar_path(engine)).size)
+        free = _cam(engine, clip, work / f"free_{res}.json", ["--frames", str(free_frames)])
+        paced = _cam(engine, clip, work / f"paced_{res}.json", ["--frames", str(paced_frames), "--pace"])
         rows.append({"resolution": res, "free": free, "paced": paced, "overlap": _overlap(engine)})
-    ok = all("error" not in r["free"] and "error" not in r["paced"] for r in rows)
+    ok = bool(rows) and all("error" not in r["free"] and "error" not in r["paced"] for r in rows)
     return {"ok": ok, "rows": rows}
 
 
@@ -165,20 +175,22 @@ def _overlap(engine: Path, frames: int = 24) -> dict:
             handle = backend.submit(clip.read())
             if pending is not None:
                 backend.collect(pending)
-                times.append({n: ref.elapsed_time(buffers.slots[pending.slot].events[n]) for n in EVENTS})
+                events = buffers.slots[pending.slot].events
+                times.append({n: device.elapsed_ms(ref, events[n]) for n in EVENTS})
             pending = handle
         return {"cuda_graphs": backend.cuda_graphs, **overlap(times)}
     finally:
         backend.close()
 
 
-def streams(folder: Path, work: Path, seconds: float = 2.0) -> dict:
+def streams(folder: Path, work: Path, seconds: float = 2.0, resolutions: tuple[str, ...] = BATCHED_AT,
+            max_streams: int = BATCH) -> dict:
     rows = {}
-    for res in BATCHED_AT:
+    for res in resolutions:
         out = work / f"streams_{res}"
         cmd = [sys.executable, "-m", "benchmarks.gpu.streams", "--engine", str(engine_path(folder, res)),
                "--batched", str(engine_path(folder, res, batched=True)), "--find-max", "--seconds", str(seconds),
-               "--max-streams", str(BATCH), "--out", str(out)]
+               "--max-streams", str(max_streams), "--out", str(out)]
         done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
             rows[res] = {"error": done.stderr.strip().splitlines()[-3:]}

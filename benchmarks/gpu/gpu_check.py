@@ -210,7 +210,7 @@ def _run(args: argparse.Namespace) -> int:
         work.mkdir()
         jobs = {"tests": run_tests, "double_buffer": double_buffer,
                 "engines": lambda: engine_check.build_engines(engines), "forms": lambda: engine_check.forms(engines),
-                "pipeline": lambda: engine_check.pipeline(engines, work),
+                "pipeline": lambda: engine_check.pipeline(engine_check.engines_in(engines), work),
                 "streams": lambda: engine_check.streams(engines, work),
                 "students": lambda: students(args.repeats), "distill": lambda: distill(Path(tmp))}
         for step in args.steps:
