@@ -86,11 +86,11 @@ temporal-tune: $(VENV) $(CORPUS) ## how the temporal filter's settings were chos
 
 # ONNX graphs always; FP16 TensorRT engines where TensorRT and an NVIDIA GPU exist. Without them export
 # exits 3 after the graphs, which is success here: it says what it skipped.
-engines: $(VENV) ## ONNX graphs, + TensorRT engines where TensorRT and a GPU exist -> ENGINES_OUT (user cache)
+engines: $(VENV) ## ONNX graphs, + GPU engines (TensorRT plans, PyTorch .pt2) where a GPU exists -> ENGINES_OUT
 	@test -n "$(ENGINES_OUT)" || { echo "engines: cannot tell the user cache; give ENGINES_OUT=DIR"; exit 1; }
 	@status=0; $(PY) -m export --students webcam,fast,seed --out "$(ENGINES_OUT)" || status=$$?; \
-	if [ $$status -eq 3 ]; then echo "engines: ONNX graphs written to $(ENGINES_OUT); TensorRT engines" \
-		"skipped (no TensorRT or no NVIDIA GPU here)"; elif [ $$status -ne 0 ]; then exit $$status; fi
+	if [ $$status -eq 3 ]; then echo "engines: ONNX graphs written to $(ENGINES_OUT); GPU engines" \
+		"skipped (no NVIDIA GPU with TensorRT or PyTorch CUDA here)"; elif [ $$status -ne 0 ]; then exit $$status; fi
 
 # A few minutes on 2 cores.
 bench: $(VENV) ## speed, latency and quality report -> runs/results/fps.{md,json,png}
