@@ -37,9 +37,10 @@ from runtime.contract import DEFAULT_STRENGTH
 from runtime.entry import check_writable_file, exit_on_user_error, positive_float, positive_int, threads
 from runtime.errors import SharpcamError
 from runtime.files import write_text_atomic
+from runtime.outputs import ASK, NO, YES, check_distinct, check_overwrite
 from runtime.session import SessionConfig, open_session, source_audio
 from runtime.sinks.base import SinkOptions
-from runtime.sinks.factory import SINK_HELP
+from runtime.sinks.factory import SINK_HELP, is_file_sink
 from runtime.sinks.folder import is_folder_spec
 from runtime.sources import default_spec
 
@@ -96,6 +97,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="how much of the correction to show: 0 = the camera as it is, 1 = full; the window "
                         "sink steps it with + and - (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no periodic status lines")
+    replace = p.add_mutually_exclusive_group()
+    replace.add_argument("-y", "--overwrite", dest="overwrite", action="store_const", const=YES, default=ASK,
+                         help="replace output files (--sink, --stats) that exist (default: ask on a terminal, "
+                              "else refuse)")
+    replace.add_argument("-n", "--no-overwrite", dest="overwrite", action="store_const", const=NO,
+                         help="never replace an output file that exists; stop with an error instead")
     return p.parse_args(argv)
 
 
@@ -107,14 +114,24 @@ def session_config(args: argparse.Namespace, spec: str) -> SessionConfig:
                          args.frames, args.pace, args.quiet)
 
 
-def cli(args: argparse.Namespace) -> dict:
-    """The command line's job: check the outputs, run the session (runtime/session.py), write --stats."""
-    spec = args.source or default_spec()
+def check_outputs(args: argparse.Namespace, spec: str) -> None:
+    """Before any work: no output on an input or on another output, no existing file replaced unasked."""
     if is_folder_spec(args.sink) and Path(spec).is_dir() and Path(args.sink).resolve() == Path(spec).resolve():
         raise SharpcamError(f"--sink {args.sink} is the source folder: its PNGs would overwrite the frames "
                             "being read; choose another output folder")
+    inputs = {"--source": Path(spec)} if Path(spec).is_file() else {}
+    outputs = {"--sink": Path(args.sink)} if is_file_sink(args.sink) else {}
     if args.stats:
-        check_writable_file(args.stats, "--stats")
+        outputs["--stats"] = check_writable_file(args.stats, "--stats")
+    check_distinct(inputs, outputs)
+    for name, path in outputs.items():
+        check_overwrite(path, args.overwrite, name)
+
+
+def cli(args: argparse.Namespace) -> dict:
+    """The command line's job: check the outputs, run the session (runtime/session.py), write --stats."""
+    spec = args.source or default_spec()
+    check_outputs(args, spec)
     with open_session(session_config(args, spec)) as session:
         summary = session.run()
     summary.update(session.description())

@@ -15,6 +15,11 @@ SINK_HELP = ("vcam, window, null, an output .mp4 (H.264) / .avi (MJPEG), or DIR/
              "(an image folder source keeps its file names)")
 
 
+def is_file_sink(spec: str) -> bool:
+    """A sink that writes one file (a video), as opposed to a device, a window or a folder of images."""
+    return spec not in ("null", "window", "vcam") and not is_folder_spec(spec)
+
+
 def open_sink(spec: str, size: tuple[int, int], fps: float, controls: Controls | None = None,
               options: SinkOptions | None = None) -> Sink:
     """vcam, window, null, a folder for PNGs (DIR/), or a video file path (SINK_HELP)."""

@@ -1,0 +1,96 @@
+"""Recordings (`sharpcam cam --source FILE --sink FILE`), issue 22: the source never destroyed, outputs not
+replaced unasked, the source's timestamps and audio kept, containers by extension, and how a job ends.
+Every clip is a real file made here with PyAV (tests/media.py)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import media
+import runtime.outputs as outputs
+from runtime.cam import cli as run
+from runtime.cam import parse_args
+from runtime.errors import SharpcamError
+
+
+@pytest.fixture(scope="module")
+def vfr_clip(tmp_path_factory) -> Path:
+    """60 frames at 30 fps then 40 at 10 fps, a flash and a beep at 2.000 s, mono AAC."""
+    path = tmp_path_factory.mktemp("media") / "vfr.mp4"
+    media.make_marked_clip(path)
+    return path
+
+
+def cam(*argv: str) -> dict:
+    return run(parse_args([*argv, "--quiet"]))
+
+
+# 2: the source is never an output ------------------------------------------------------------------------
+@pytest.mark.parametrize("alias", ["same", "symlink", "hardlink", "dotted"])
+def test_sink_that_is_the_source_is_refused_and_the_source_kept(tmp_path, vfr_clip, alias):
+    source = tmp_path / "clip.mp4"
+    source.write_bytes(vfr_clip.read_bytes())
+    sink = {"same": source, "dotted": tmp_path / "." / "clip.mp4",
+            "symlink": tmp_path / "link.mp4", "hardlink": tmp_path / "hard.mp4"}[alias]
+    if alias == "symlink":
+        sink.symlink_to(source)
+    if alias == "hardlink":
+        os.link(source, sink)
+    before = source.read_bytes()
+    with pytest.raises(SharpcamError, match="same file as --source"):
+        cam("--source", str(source), "--sink", str(sink), "-y")
+    assert source.read_bytes() == before
+
+
+def test_stats_onto_the_source_or_the_sink_is_refused(tmp_path, vfr_clip):
+    out = tmp_path / "out.mp4"
+    with pytest.raises(SharpcamError, match="--stats .* same file as --source"):
+        cam("--source", str(vfr_clip), "--sink", "null", "--stats", str(vfr_clip), "-y")
+    with pytest.raises(SharpcamError, match="--sink and --stats are the same file"):
+        cam("--source", str(vfr_clip), "--sink", str(out), "--stats", str(out), "-y")
+    assert not out.exists()
+
+
+# 4: existing outputs -----------------------------------------------------------------------------------
+def test_an_existing_output_is_refused_by_default_and_with_n(tmp_path, vfr_clip, monkeypatch):
+    monkeypatch.setattr(outputs, "on_a_terminal", lambda: False)
+    out = tmp_path / "out.mp4"
+    out.write_bytes(b"keep me")
+    for flags in ([], ["-n"], ["--no-overwrite"]):
+        with pytest.raises(SharpcamError, match=r"already exists; use -y \(--overwrite\)"):
+            cam("--source", str(vfr_clip), "--sink", str(out), "--frames", "2", *flags)
+        assert out.read_bytes() == b"keep me"
+    stats = tmp_path / "stats.json"
+    stats.write_text("{}")
+    with pytest.raises(SharpcamError, match="--stats .* already exists"):
+        cam("--source", str(vfr_clip), "--sink", "null", "--stats", str(stats), "--frames", "2")
+
+
+def test_y_overwrites(tmp_path, vfr_clip):
+    out = tmp_path / "out.mp4"
+    out.write_bytes(b"replace me")
+    for flag in ("-y", "--overwrite"):
+        assert cam("--source", str(vfr_clip), "--sink", str(out), "--frames", "2", flag)["frames"] == 2
+        assert out.stat().st_size > 100
+
+
+def test_y_and_n_together_are_a_usage_error():
+    with pytest.raises(SystemExit):
+        parse_args(["-y", "-n"])
+
+
+@pytest.mark.parametrize("answer, replaced", [(True, True), (False, False)])
+def test_a_terminal_is_asked(tmp_path, vfr_clip, monkeypatch, answer, replaced):
+    asked = []
+    monkeypatch.setattr(outputs, "on_a_terminal", lambda: True)
+    monkeypatch.setattr(outputs, "ask_user", lambda question: asked.append(question) or answer)
+    out = tmp_path / "out.mp4"
+    out.write_bytes(b"old")
+    if replaced:
+        cam("--source", str(vfr_clip), "--sink", str(out), "--frames", "2")
+    else:
+        with pytest.raises(SharpcamError, match="not overwriting"):
+            cam("--source", str(vfr_clip), "--sink", str(out), "--frames", "2")
+    assert asked and str(out) in asked[0] and (out.read_bytes() != b"old") == replaced
