@@ -34,7 +34,8 @@ from runtime.backends.adaptive import POLICIES
 from runtime.backends.base import strength_arg
 from runtime.backends.factory import BACKENDS, Request
 from runtime.contract import DEFAULT_STRENGTH
-from runtime.entry import check_writable_file, exit_on_user_error, positive_float, positive_int, threads
+from runtime.entry import (check_writable_file, exit_on_user_error, int_between, positive_float, positive_int,
+                           threads)
 from runtime.errors import SharpcamError
 from runtime.files import write_text_atomic
 from runtime.outputs import ASK, NO, YES, check_distinct, check_overwrite
@@ -42,6 +43,7 @@ from runtime.session import SessionConfig, open_session, source_audio
 from runtime.sinks.base import SinkOptions
 from runtime.sinks.factory import SINK_HELP, is_file_sink
 from runtime.sinks.folder import is_folder_spec
+from runtime.sinks.formats import CODEC_NAMES
 from runtime.sources import default_spec
 
 
@@ -96,6 +98,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--strength", type=strength_arg, default=DEFAULT_STRENGTH,
                    help="how much of the correction to show: 0 = the camera as it is, 1 = full; the window "
                         "sink steps it with + and - (default: %(default)s)")
+    p.add_argument("--codec", choices=CODEC_NAMES, default=None,
+                   help="video file sinks: h264 (.mp4 .mov .mkv), vp9 (.webm .mkv), ffv1 (lossless: .mkv .avi), "
+                        "mjpeg (.avi) (default: the first the extension takes)")
+    p.add_argument("--crf", type=int_between(0, 63), default=None,
+                   help="h264 and vp9: constant quality, lower is better and bigger (default: 18 for h264, 24 for vp9)")
     p.add_argument("--quiet", action="store_true", help="no periodic status lines")
     replace = p.add_mutually_exclusive_group()
     replace.add_argument("-y", "--overwrite", dest="overwrite", action="store_const", const=YES, default=ASK,
@@ -109,7 +116,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def session_config(args: argparse.Namespace, spec: str) -> SessionConfig:
     request = Request(student=args.student, threads=args.threads, strength=args.strength, backend=args.backend,
                       engine=args.engine, model=args.model)
-    options = SinkOptions(args.side_by_side, args.mirror, args.vcam_device, audio_from=source_audio(spec))
+    options = SinkOptions(args.side_by_side, args.mirror, args.vcam_device, audio_from=source_audio(spec),
+                          codec=args.codec, crf=args.crf)
     return SessionConfig(spec, args.sink, request, args.size, args.fps, args.loop, args.load_policy, options,
                          args.frames, args.pace, args.quiet)
 

@@ -129,3 +129,8 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
     sxx, syy, sxy = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my
     c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
     return float((((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2))).mean())
+
+
+def audio_codec_name(stream) -> str:
+    """The codec's name (opus), not its decoder's (libopus)."""
+    return stream.codec_context.codec.canonical_name

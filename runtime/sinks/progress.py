@@ -18,7 +18,11 @@ class ProgressSink(Sink):
 
     def write(self, frame: np.ndarray, original: np.ndarray | None = None, status: str = "",
               name: str | None = None) -> bool:
-        keep_going = self.inner.write(frame, original, status, name)
+        return self.write_at(None, frame, original, status, name)
+
+    def write_at(self, pts: float | None, frame: np.ndarray, original: np.ndarray | None = None, status: str = "",
+                 name: str | None = None) -> bool:
+        keep_going = self.inner.write_at(pts, frame, original, status, name)
         self._bar.update(1)
         return keep_going
 

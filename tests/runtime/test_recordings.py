@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import av
 import pytest
 
 import media
@@ -94,3 +95,20 @@ def test_a_terminal_is_asked(tmp_path, vfr_clip, monkeypatch, answer, replaced):
         with pytest.raises(SharpcamError, match="not overwriting"):
             cam("--source", str(vfr_clip), "--sink", str(out), "--frames", "2")
     assert asked and str(out) in asked[0] and (out.read_bytes() != b"old") == replaced
+
+
+# 1: variable frame rate, timestamps kept, A/V in sync; 5: containers by extension -------------------------
+@pytest.mark.parametrize("ext, video, audio", [(".mp4", "h264", "aac"), (".mov", "h264", "aac"),
+                                               (".mkv", "h264", "aac"), (".webm", "vp9", "opus")])
+def test_variable_frame_rate_keeps_each_frame_time_and_the_sync(tmp_path, vfr_clip, ext, video, audio):
+    out = tmp_path / f"out{ext}"
+    cam("--source", str(vfr_clip), "--sink", str(out), "--strength", "0")
+    times = [t for t, _ in media.video_frames(out)]
+    assert times == pytest.approx(media.frame_times([(60, 30), (40, 10)]), abs=1e-3)  # starts at 0, 10 fps after 2 s
+    flash, beep = media.flash_time(out), media.beep_time(out)
+    assert flash == pytest.approx(2.0, abs=1e-3)
+    assert abs(flash - beep) <= media.audio_frame_seconds(out)
+    with av.open(str(out)) as inp:
+        assert inp.streams.video[0].codec_context.name == video
+        assert media.audio_codec_name(inp.streams.audio[0]) == audio
+        assert inp.streams.audio[0].codec_context.layout.name == "mono"
