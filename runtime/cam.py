@@ -16,7 +16,9 @@ The default student cleans sensor noise and compression and sharpens; its tempor
 scenes calm (state carried frame to frame, reset when the camera reconnects).
 Per-stage latency (p50/p95 ms) is printed every 2 s; --stats writes the summary as JSON at exit.
 Ctrl-C, SIGTERM (kill, systemd, docker stop, timeout) and SIGHUP (a closed terminal) stop cleanly and
-finalize an output file. A frame the model fails on is passed through unchanged on a live camera (counted as
+finalize an output file; a file, folder or built-in source stopped before its end exits 130, 143 or 129 (as
+a shell reports it) so a script can tell the output is partial. A finished file job says `wrote PATH (N frames,
+duration)`. Existing outputs are replaced only with -y (a terminal is asked). A frame the model fails on is passed through unchanged on a live camera (counted as
 an error in the status line; the run stops after 30 in a row); a file job stops at its first error.
 User mistakes end with one "error: ..." line and exit status 2.
 """
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -142,6 +145,9 @@ def cli(args: argparse.Namespace) -> dict:
     check_outputs(args, spec)
     with open_session(session_config(args, spec)) as session:
         summary = session.run()
+    written = session.written()  # after the with: the file is finalized
+    if written:
+        print(written, file=sys.stderr, flush=True)
     summary.update(session.description())
     if args.stats:
         write_text_atomic(args.stats, json.dumps(summary, indent=1))
@@ -172,7 +178,9 @@ def stop_on_signals(signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGHUP)) 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     with stop_on_signals():
-        exit_on_user_error(lambda: cli(args))
+        summary = exit_on_user_error(lambda: cli(args))
+    if summary.get("partial"):  # as a shell reports a job a signal ended: a script can tell the file is partial
+        sys.exit(128 + signal.Signals[summary["stopped"]].value)
 
 
 if __name__ == "__main__":

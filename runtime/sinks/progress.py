@@ -26,8 +26,12 @@ class ProgressSink(Sink):
         self._bar.update(1)
         return keep_going
 
-    def close(self) -> None:
+    def close_bar(self) -> None:
+        """End the bar (idempotent), so the lines printed after a run start on a line of their own."""
         self._bar.close()
+
+    def close(self) -> None:
+        self.close_bar()
         self.inner.close()
 
 

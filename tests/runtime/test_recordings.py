@@ -4,13 +4,16 @@ Every clip is a real file made here with PyAV (tests/media.py)."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import av
 import pytest
 
 import media
+import runtime.cam as runtime_cam
 import runtime.outputs as outputs
+import runtime.session as session
 from runtime.cam import cli as run
 from runtime.cam import parse_args
 from runtime.errors import SharpcamError
@@ -26,6 +29,11 @@ def vfr_clip(tmp_path_factory) -> Path:
 
 def cam(*argv: str) -> dict:
     return run(parse_args([*argv, "--quiet"]))
+
+
+def cam_main(*argv: str) -> None:
+    """The command as a user runs it: exit status and all."""
+    runtime_cam.main(list(argv))
 
 
 # 2: the source is never an output ------------------------------------------------------------------------
@@ -112,3 +120,38 @@ def test_variable_frame_rate_keeps_each_frame_time_and_the_sync(tmp_path, vfr_cl
         assert inp.streams.video[0].codec_context.name == video
         assert media.audio_codec_name(inp.streams.audio[0]) == audio
         assert inp.streams.audio[0].codec_context.layout.name == "mono"
+
+
+# 8: how a job ends ---------------------------------------------------------------------------------------
+def test_a_finished_file_job_says_what_it_wrote(tmp_path, vfr_clip, capfd):
+    out = tmp_path / "out.mkv"
+    cam_main("--source", str(vfr_clip), "--sink", str(out), "--quiet")
+    assert capfd.readouterr().err.splitlines()[-1] == f"wrote {out} (100 frames, 6.000 s)"
+
+
+@pytest.mark.parametrize("signal_name, status", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_an_interrupted_file_job_exits_as_a_shell_reports_a_signal(tmp_path, vfr_clip, monkeypatch, capfd,
+                                                                    signal_name, status):
+    def interrupted(self):
+        raise runtime_cam.Stop(signal_name) if signal_name != "SIGINT" else KeyboardInterrupt()
+
+    monkeypatch.setattr(session.Pipeline, "run", interrupted)
+    out = tmp_path / "out.mp4"
+    with pytest.raises(SystemExit) as exit_:
+        cam_main("--source", str(vfr_clip), "--sink", str(out), "--quiet")
+    assert exit_.value.code == status and f"stopped ({signal_name})" in capfd.readouterr().err
+
+
+def test_the_last_lines_come_under_the_progress_bar_not_into_it(tmp_path, vfr_clip, monkeypatch, capfd):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    run(parse_args(["--source", str(vfr_clip), "--sink", str(tmp_path / "out.mp4")]))
+    err = capfd.readouterr().err
+    assert "frame/s]" in err  # the bar was drawn
+    stats_lines = [line for line in err.split("\n") if " dropped, " in line]
+    assert stats_lines and all("frame/s]" not in line for line in stats_lines), err
+
+
+def test_size_and_fps_on_a_file_source_say_they_are_ignored(tmp_path, vfr_clip, capfd):
+    cam("--source", str(vfr_clip), "--sink", "null", "--size", "1280x720", "--fps", "60", "--frames", "2")
+    err = capfd.readouterr().err
+    assert "note: --size is ignored" in err and "note: --fps is ignored" in err
