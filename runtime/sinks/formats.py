@@ -3,7 +3,7 @@
     .mp4 .mov  H.264 (4:2:0, CRF 18) + the source's audio (AAC, MP3, Opus copied; else re-encoded to AAC)
     .webm      VP9 (4:2:0, CRF 24) + Opus (copied; else re-encoded to Opus)
     .mkv       H.264 by default, or --codec vp9 / ffv1 (lossless: every pixel kept) + any audio, copied
-    .avi       MJPEG in 4:4:4 at quality 2 (or --codec ffv1), no audio
+    .avi       MJPEG in 4:4:4 at the best quantiser (-q:v 1: SSIM >= 0.99), or --codec ffv1; no audio
 
 H.264 and VP9 in 4:2:0 need even sizes (padded by one row/column, never rescaled); MJPEG and FFV1 keep any size
 and, being intra-only, write each frame on its own.
@@ -34,7 +34,7 @@ CODECS = {
     "ffv1": Codec("ffv1", "bgr0", even=False, options=(("level", "3"), ("slices", "4"))),
     "mjpeg": Codec("mjpeg", "yuvj444p", even=False),
 }
-MJPEG_QSCALE = 2  # 2 is the best JPEG quantiser scale FFmpeg allows by default (1..31, lower is better)
+MJPEG_QSCALE = 1  # the best JPEG quantiser scale (1..31, lower is better): FFmpeg's -q:v 1 with qmin 1
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,7 @@ class VideoWriter:
         if enc.codec_name == "mjpeg":  # FFmpeg's -q:v: a fixed quantiser, set on the context (not an option)
             video.codec_context.qscale = True
             video.codec_context.global_quality = MJPEG_QSCALE * QP2LAMBDA
+            video.options = {**video.options, "qmin": str(MJPEG_QSCALE)}
         return video
 
     def _open_audio(self, av, source: Path | None) -> AudioTrack | None:

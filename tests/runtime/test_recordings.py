@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 
 import media
@@ -155,3 +156,44 @@ def test_size_and_fps_on_a_file_source_say_they_are_ignored(tmp_path, vfr_clip, 
     cam("--source", str(vfr_clip), "--sink", "null", "--size", "1280x720", "--fps", "60", "--frames", "2")
     err = capfd.readouterr().err
     assert "note: --size is ignored" in err and "note: --fps is ignored" in err
+
+
+# 3: how close a recording is to what the sink was given (strength 0: the source itself) -------------------
+def builtin_frames(n: int, size: tuple[int, int] = (640, 480)) -> list:
+    from runtime.sources import BuiltinClip
+    clip = BuiltinClip(size)
+    return [clip.read() for _ in range(n)]
+
+
+@pytest.mark.parametrize("ext, least", [(".avi", 0.99), (".mp4", 0.97)])
+def test_a_recording_at_strength_0_is_close_to_its_input(tmp_path, ext, least):
+    out = tmp_path / f"out{ext}"
+    cam("--source", "builtin", "--sink", str(out), "--strength", "0", "--frames", "20")
+    got = [image for _, image in media.video_frames(out)]
+    assert len(got) == 20
+    assert min(media.ssim(a, b) for a, b in zip(got, builtin_frames(20))) >= least
+
+
+@pytest.mark.parametrize("ext", [".mkv", ".avi"])
+def test_ffv1_is_lossless_at_any_size(tmp_path, ext):
+    out = tmp_path / f"out{ext}"
+    cam("--source", "builtin", "--size", "161x121", "--sink", str(out), "--codec", "ffv1", "--strength", "0",
+        "--frames", "5")
+    got = [image for _, image in media.video_frames(out)]
+    assert len(got) == 5 and all(np.array_equal(a, b) for a, b in zip(got, builtin_frames(5, (161, 121))))
+
+
+def test_a_codec_the_container_cannot_hold_is_refused(tmp_path):
+    with pytest.raises(SharpcamError, match="--codec ffv1 does not go in .mp4"):
+        cam("--source", "builtin", "--sink", str(tmp_path / "out.mp4"), "--codec", "ffv1")
+    with pytest.raises(SharpcamError, match="--crf is for h264 and vp9"):
+        cam("--source", "builtin", "--sink", str(tmp_path / "out.mkv"), "--codec", "ffv1", "--crf", "10")
+
+
+def test_crf_reaches_the_encoder(tmp_path):
+    sizes = {}
+    for crf in ("10", "40"):
+        out = tmp_path / f"crf{crf}.mp4"
+        cam("--source", "builtin", "--sink", str(out), "--crf", crf, "--frames", "10", "--strength", "0")
+        sizes[crf] = out.stat().st_size
+    assert sizes["10"] > 3 * sizes["40"]
