@@ -71,7 +71,8 @@ def _write_beep(out, sound, duration: float, beep_at: float, layout: str, rate: 
     t = np.arange(total) / rate
     wave = np.where((t >= beep_at) & (t < beep_at + 0.1), 0.5 * np.sin(2 * np.pi * 1000 * (t - beep_at)), 0.0)
     samples = np.repeat(wave.astype(np.float32)[None], channels, axis=0)
-    fmt = sound.codec_context.codec.audio_formats[0].name if sound.codec_context.codec.audio_formats else "fltp"
+    offered = [f.name for f in sound.codec_context.codec.audio_formats or ()]
+    fmt = next((f for f in ("fltp", "flt", "s16p", "s16") if f in offered), "fltp")
     chunk = 1024
     for start in range(0, total, chunk):
         block = samples[:, start:start + chunk]
@@ -116,7 +117,8 @@ def audio_frame_seconds(path: Path) -> float:
     """One audio frame's duration in the file (AAC 1024 samples, MP3 1152, Opus 960 at 48 kHz)."""
     with av.open(str(path)) as inp:
         ctx = inp.streams.audio[0].codec_context
-        return (ctx.frame_size or 1024) / ctx.sample_rate
+        samples = ctx.frame_size or {"opus": 960, "mp3": 1152, "flac": 4608}.get(ctx.codec.canonical_name, 1024)
+        return samples / ctx.sample_rate
 
 
 def ssim(a: np.ndarray, b: np.ndarray) -> float:

@@ -35,23 +35,30 @@ class AudioTrack:
         else:
             self._out = output.add_stream(encoding.container.audio_encoder, rate=_rate_for(encoding, ctx.sample_rate))
             self._out.layout = ctx.layout.name  # mono stays mono
-        self._packets = self._input.demux(self._in)
+        self._packets = iter(self._input.demux(self._in))
+        self._pending = None  # the first packet of the next feed()
         self.description = f"{name} audio " + ("copied" if self.copy else
                                                   f"re-encoded to {_display(self._out.codec_context)}")
 
-    def feed(self, output, until: float | None) -> None:
-        """Mux the packets that start before `until` seconds (None: all that are left)."""
-        for packet in self._packets:
+    def feed(self, output, until: float) -> None:
+        """Mux the packets that start before `until` seconds; a later one waits for the next call, and what
+        starts after the last video frame ends is left out (the output ends with its video)."""
+        while True:
+            packet = self._pending or next(self._packets, None)
+            self._pending = None
+            if packet is None:
+                return
             if packet.dts is None or packet.pts is None:  # the demuxer's final flush packet
                 continue
             start = float(packet.pts * packet.time_base) - self._shift
+            if start >= until:
+                self._pending = packet
+                return
             end = start + float((packet.duration or 0) * packet.time_base)
             if self.copy:
                 self._copy(output, packet, start, end)
             else:
                 self._encode(output, packet)
-            if until is not None and start >= until:
-                return
 
     def _copy(self, output, packet, start: float, end: float) -> None:
         if end <= 0 if packet.duration else start < 0:  # wholly before the first frame (priming, pre-roll)
@@ -71,9 +78,10 @@ class AudioTrack:
             frame.time_base = Fraction(1, frame.sample_rate)
             output.mux(self._out.encode(frame))
 
-    def close(self, output) -> None:
+    def close(self, output, until: float) -> None:
+        """Flush the encoder, leaving out what it pads past `until` (the video's end), and close the source."""
         if not self.copy:
-            output.mux(self._out.encode(None))
+            output.mux([p for p in self._out.encode(None) if p.pts is None or float(p.pts * p.time_base) < until])
         self._input.close()
 
 

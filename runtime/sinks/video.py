@@ -122,7 +122,7 @@ class VideoWriter:
             out.mux(self._video.encode(None))
             if self._audio is not None:
                 self._audio.feed(out, until=self.duration)
-                self._audio.close(out)
+                self._audio.close(out, self.duration)
         finally:
             out.close()
 

@@ -197,3 +197,32 @@ def test_crf_reaches_the_encoder(tmp_path):
         cam("--source", "builtin", "--sink", str(out), "--crf", crf, "--frames", "10", "--strength", "0")
         sizes[crf] = out.stat().st_size
     assert sizes["10"] > 3 * sizes["40"]
+
+
+# 6: audio: copied where the container carries it, layout kept, starts at 0, in sync ----------------------
+AUDIO_CASES = {  # source (extension, audio encoder, layout, rate), sink extension, what the output holds
+    "mp3 copied": ((".mp4", "libmp3lame", "stereo", 44100), ".mp4", "mp3"),
+    "mono aac copied": ((".mp4", "aac", "mono", 48000), ".mp4", "aac"),
+    "mono pcm re-encoded stays mono": ((".mov", "pcm_s16le", "mono", 48000), ".mp4", "aac"),
+    "opus copied into mp4": ((".webm", "libopus", "stereo", 48000), ".mp4", "opus"),
+    "aac re-encoded for webm": ((".mp4", "aac", "stereo", 44100), ".webm", "opus"),
+    "flac kept by mkv": ((".mkv", "flac", "stereo", 44100), ".mkv", "flac"),
+}
+
+
+@pytest.mark.parametrize("case", AUDIO_CASES)
+def test_audio_keeps_codec_layout_start_and_sync(tmp_path, case):
+    (ext, encoder, layout, rate), sink_ext, kept = AUDIO_CASES[case]
+    source, out = tmp_path / f"src{ext}", tmp_path / f"out{sink_ext}"
+    media.make_marked_clip(source, [(180, 30)], audio=encoder, layout=layout, rate=rate,
+                           video="libvpx-vp9" if ext == ".webm" else "libx264")
+    cam("--source", str(source), "--sink", str(out), "--strength", "0")
+    one_frame = media.audio_frame_seconds(out)
+    with av.open(str(out)) as inp:
+        audio = inp.streams.audio[0]
+        assert (media.audio_codec_name(audio), audio.codec_context.layout.name) == (kept, layout)
+        # 6 s stays 6 s (it was 6.067: two frames late); a copied last packet or an encoder's padding may
+        # run past the last frame by up to a frame, and a codec's priming by up to one more
+        assert abs(inp.duration / 1e6 - 6.0) <= 2 * one_frame
+    assert media.video_frames(out)[0][0] == 0.0
+    assert abs(media.flash_time(out) - media.beep_time(out)) <= one_frame
