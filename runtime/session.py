@@ -25,7 +25,7 @@ from runtime.pipeline import Pipeline, PipelineConfig
 from runtime.sinks.base import Sink, SinkOptions
 from runtime.sinks.factory import open_sink
 from runtime.sinks.folder import FolderSink
-from runtime.sinks.progress import ProgressSink, with_progress
+from runtime.sinks.progress import ProgressSink, duration_text, unwrapped, with_progress
 from runtime.sinks.video import FileSink
 from runtime.sources import Looping, open_source
 from runtime.stats import LatencyStats
@@ -94,7 +94,7 @@ class Session:
 
     def written(self) -> str | None:
         """`wrote PATH (N frames, duration)` for a sink that writes files; None for the others."""
-        sink = self.sink.inner if isinstance(self.sink, ProgressSink) else self.sink
+        sink = unwrapped(self.sink)
         if isinstance(sink, FileSink):
             return f"wrote {sink.path} ({sink.frames} frames, {duration_text(sink.duration)})"
         if isinstance(sink, FolderSink):
@@ -171,11 +171,6 @@ def ignored_requests(cfg: SessionConfig) -> list[str]:
     what = "a video file" if path.is_file() else "an image folder"
     return [f"note: {flag} is ignored: it asks a camera for a mode; {what} is read as it is" for flag, on in
             asked.items() if on]
-
-
-def duration_text(seconds: float) -> str:
-    minutes, rest = divmod(seconds, 60)
-    return f"{int(minutes)}:{rest:06.3f}" if minutes else f"{rest:.3f} s"
 
 
 def source_audio(spec: str) -> Path | None:

@@ -226,3 +226,20 @@ def test_audio_keeps_codec_layout_start_and_sync(tmp_path, case):
         assert abs(inp.duration / 1e6 - 6.0) <= 2 * one_frame
     assert media.video_frames(out)[0][0] == 0.0
     assert abs(media.flash_time(out) - media.beep_time(out)) <= one_frame
+
+
+# 7: large frames: the time said up front (a few frames in), memory bounded --------------------------------
+@pytest.mark.parametrize("seconds_per_frame, said", [(1.0, True), (0.01, False)])
+def test_a_long_file_job_says_how_long_it_will_take(capfd, seconds_per_frame, said):
+    from runtime.sinks.base import NullSink
+    from runtime.sinks.progress import MEASURED_FRAMES, EstimateSink, with_progress
+    assert isinstance(with_progress(NullSink(), 100), EstimateSink)  # no terminal: no bar, an estimate
+    times = iter([0.0, MEASURED_FRAMES * seconds_per_frame])
+    sink = EstimateSink(NullSink(), 100, clock=lambda: next(times))
+    frame = np.zeros((2160, 3840, 3), np.uint8)
+    for _ in range(10):
+        sink.write(frame)
+    err = capfd.readouterr().err
+    left = 100 - 1 - MEASURED_FRAMES
+    assert (f"3840x2160 frames take 1.00 s each here: about 1:{left - 60:04.1f} for the {left} frames left"
+            in err) == said, err
