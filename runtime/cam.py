@@ -135,6 +135,8 @@ def check_outputs(args: argparse.Namespace, spec: str) -> None:
     if args.stats:
         outputs["--stats"] = check_writable_file(args.stats, "--stats")
     check_distinct(inputs, outputs)
+    if is_folder_spec(args.sink):
+        outputs["--sink"] = Path(args.sink)
     for name, path in outputs.items():
         check_overwrite(path, args.overwrite, name)
 

@@ -54,8 +54,10 @@ def ask_user(question: str) -> bool:
 
 
 def check_overwrite(path: Path, policy: str = ASK, what: str = "output") -> None:
-    """Return when `path` may be written; raise SharpcamError when it exists and may not be replaced."""
-    if not path.exists() or path.is_dir() or policy == YES:
+    """Return when `path` may be written; raise SharpcamError when it exists and may not be replaced. A folder
+    of frames (DIR/) counts as existing when it holds PNGs already: a run would replace those it names alike."""
+    exists = path.is_file() or (path.is_dir() and any(path.glob("*.png")))
+    if not exists or policy == YES:
         return
     if policy == ASK and on_a_terminal():
         if ask_user(f"{what} {path} already exists. Overwrite? [y/N] "):

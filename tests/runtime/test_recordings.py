@@ -243,3 +243,13 @@ def test_a_long_file_job_says_how_long_it_will_take(capfd, seconds_per_frame, sa
     left = 100 - 1 - MEASURED_FRAMES
     assert (f"3840x2160 frames take 1.00 s each here: about 1:{left - 60:04.1f} for the {left} frames left"
             in err) == said, err
+
+
+def test_a_frame_folder_that_holds_pngs_is_an_existing_output(tmp_path, monkeypatch):
+    monkeypatch.setattr(outputs, "on_a_terminal", lambda: False)
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    cam("--source", "builtin", "--sink", f"{frames}/", "--frames", "2")  # an empty folder: fine
+    with pytest.raises(SharpcamError, match="already exists; use -y"):
+        cam("--source", "builtin", "--sink", f"{frames}/", "--frames", "2")
+    assert cam("--source", "builtin", "--sink", f"{frames}/", "--frames", "2", "-y")["frames"] == 2
