@@ -135,7 +135,7 @@ def check_outputs(args: argparse.Namespace, spec: str) -> None:
     if args.stats:
         outputs["--stats"] = check_writable_file(args.stats, "--stats")
     check_distinct(inputs, outputs)
-    if is_folder_spec(args.sink):
+    if is_folder_spec(args.sink) and Path(args.sink).is_dir():  # a file in its place: the sink says so
         outputs["--sink"] = Path(args.sink)
     for name, path in outputs.items():
         check_overwrite(path, args.overwrite, name)
