@@ -11,15 +11,17 @@
 
 Sinks: vcam (pyvirtualcam: v4l2loopback on Linux, OBS on Windows/macOS), window (keys: b or space
 before/after, + and - strength, q quit), null, a folder DIR/ (numbered PNGs; a folder source's names kept),
-or a .mp4/.avi path.
+or a video file: .mp4/.mov (H.264), .webm (VP9), .mkv (any; --codec ffv1 is lossless), .avi (MJPEG), the
+source's frame times and audio kept (-y replaces an existing file).
 The default student cleans sensor noise and compression and sharpens; its temporal filter keeps still
 scenes calm (state carried frame to frame, reset when the camera reconnects).
 Per-stage latency (p50/p95 ms) is printed every 2 s; --stats writes the summary as JSON at exit.
 Ctrl-C, SIGTERM (kill, systemd, docker stop, timeout) and SIGHUP (a closed terminal) stop cleanly and
 finalize an output file; a file, folder or built-in source stopped before its end exits 130, 143 or 129 (as
 a shell reports it) so a script can tell the output is partial. A finished file job says `wrote PATH (N frames,
-duration)`. Existing outputs are replaced only with -y (a terminal is asked). A frame the model fails on is passed through unchanged on a live camera (counted as
-an error in the status line; the run stops after 30 in a row); a file job stops at its first error.
+duration)`. Existing outputs are replaced only with -y (a terminal is asked). A frame the model fails on is
+passed through unchanged on a live camera (counted as an error in the status line; the run stops after 30 in
+a row); a file job stops at its first error.
 User mistakes end with one "error: ..." line and exit status 2.
 """
 from __future__ import annotations
