@@ -28,7 +28,7 @@ $(VENV): pyproject.toml
 
 # The main job on the built-in clip: sharpen it through the shipped ONNX graph into a video file.
 demo: $(VENV) ## sharpen the built-in clip into runs/demo/sharpened.mp4 (no camera needed)
-	$(PY) -m runtime.cam --source builtin --sink runs/demo/sharpened.mp4 --stats runs/demo/stats.json
+	$(PY) -m runtime.cam --source builtin --sink runs/demo/sharpened.mp4 --stats runs/demo/stats.json -y
 	@echo "wrote runs/demo/sharpened.mp4 and runs/demo/stats.json"
 
 # Smoke-size distillation + evaluation on built-in images (scikit-image, matplotlib; no Debian packages).

@@ -11,13 +11,17 @@
 
 Sinks: vcam (pyvirtualcam: v4l2loopback on Linux, OBS on Windows/macOS), window (keys: b or space
 before/after, + and - strength, q quit), null, a folder DIR/ (numbered PNGs; a folder source's names kept),
-or a .mp4/.avi path.
+or a video file: .mp4/.mov (H.264), .webm (VP9), .mkv (any; --codec ffv1 is lossless), .avi (MJPEG), the
+source's frame times and audio kept (-y replaces an existing file).
 The default student cleans sensor noise and compression and sharpens; its temporal filter keeps still
 scenes calm (state carried frame to frame, reset when the camera reconnects).
 Per-stage latency (p50/p95 ms) is printed every 2 s; --stats writes the summary as JSON at exit.
 Ctrl-C, SIGTERM (kill, systemd, docker stop, timeout) and SIGHUP (a closed terminal) stop cleanly and
-finalize an output file. A frame the model fails on is passed through unchanged on a live camera (counted as
-an error in the status line; the run stops after 30 in a row); a file job stops at its first error.
+finalize an output file; a file, folder or built-in source stopped before its end exits 130, 143 or 129 (as
+a shell reports it) so a script can tell the output is partial. A finished file job says `wrote PATH (N frames,
+duration)`. Existing outputs are replaced only with -y (a terminal is asked). A frame the model fails on is
+passed through unchanged on a live camera (counted as an error in the status line; the run stops after 30 in
+a row); a file job stops at its first error.
 User mistakes end with one "error: ..." line and exit status 2.
 """
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -34,13 +39,16 @@ from runtime.backends.adaptive import POLICIES
 from runtime.backends.base import strength_arg
 from runtime.backends.factory import BACKENDS, Request
 from runtime.contract import DEFAULT_STRENGTH
-from runtime.entry import check_writable_file, exit_on_user_error, positive_float, positive_int, threads
+from runtime.entry import (check_writable_file, exit_on_user_error, int_between, positive_float, positive_int,
+                           threads)
 from runtime.errors import SharpcamError
 from runtime.files import write_text_atomic
+from runtime.outputs import ASK, NO, YES, check_distinct, check_overwrite
 from runtime.session import SessionConfig, open_session, source_audio
 from runtime.sinks.base import SinkOptions
-from runtime.sinks.factory import SINK_HELP
+from runtime.sinks.factory import SINK_HELP, is_file_sink
 from runtime.sinks.folder import is_folder_spec
+from runtime.sinks.formats import CODEC_NAMES
 from runtime.sources import default_spec
 
 
@@ -95,28 +103,55 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--strength", type=strength_arg, default=DEFAULT_STRENGTH,
                    help="how much of the correction to show: 0 = the camera as it is, 1 = full; the window "
                         "sink steps it with + and - (default: %(default)s)")
+    p.add_argument("--codec", choices=CODEC_NAMES, default=None,
+                   help="video file sinks: h264 (.mp4 .mov .mkv), vp9 (.webm .mkv), ffv1 (lossless: .mkv .avi), "
+                        "mjpeg (.avi) (default: the first the extension takes)")
+    p.add_argument("--crf", type=int_between(0, 63), default=None,
+                   help="h264 and vp9: constant quality, lower is better and bigger (default: 18 for h264, 24 for vp9)")
     p.add_argument("--quiet", action="store_true", help="no periodic status lines")
+    replace = p.add_mutually_exclusive_group()
+    replace.add_argument("-y", "--overwrite", dest="overwrite", action="store_const", const=YES, default=ASK,
+                         help="replace output files (--sink, --stats) that exist (default: ask on a terminal, "
+                              "else refuse)")
+    replace.add_argument("-n", "--no-overwrite", dest="overwrite", action="store_const", const=NO,
+                         help="never replace an output file that exists; stop with an error instead")
     return p.parse_args(argv)
 
 
 def session_config(args: argparse.Namespace, spec: str) -> SessionConfig:
     request = Request(student=args.student, threads=args.threads, strength=args.strength, backend=args.backend,
                       engine=args.engine, model=args.model)
-    options = SinkOptions(args.side_by_side, args.mirror, args.vcam_device, audio_from=source_audio(spec))
+    options = SinkOptions(args.side_by_side, args.mirror, args.vcam_device, audio_from=source_audio(spec),
+                          codec=args.codec, crf=args.crf)
     return SessionConfig(spec, args.sink, request, args.size, args.fps, args.loop, args.load_policy, options,
                          args.frames, args.pace, args.quiet)
+
+
+def check_outputs(args: argparse.Namespace, spec: str) -> None:
+    """Before any work: no output on an input or on another output, no existing file replaced unasked."""
+    if is_folder_spec(args.sink) and Path(spec).is_dir() and Path(args.sink).resolve() == Path(spec).resolve():
+        raise SharpcamError(f"--sink {args.sink} is the source folder: its PNGs would overwrite the frames "
+                            "being read; choose another output folder")
+    inputs = {"--source": Path(spec)} if Path(spec).is_file() else {}
+    outputs = {"--sink": Path(args.sink)} if is_file_sink(args.sink) else {}
+    if args.stats:
+        outputs["--stats"] = check_writable_file(args.stats, "--stats")
+    check_distinct(inputs, outputs)
+    if is_folder_spec(args.sink) and Path(args.sink).is_dir():  # a file in its place: the sink says so
+        outputs["--sink"] = Path(args.sink)
+    for name, path in outputs.items():
+        check_overwrite(path, args.overwrite, name)
 
 
 def cli(args: argparse.Namespace) -> dict:
     """The command line's job: check the outputs, run the session (runtime/session.py), write --stats."""
     spec = args.source or default_spec()
-    if is_folder_spec(args.sink) and Path(spec).is_dir() and Path(args.sink).resolve() == Path(spec).resolve():
-        raise SharpcamError(f"--sink {args.sink} is the source folder: its PNGs would overwrite the frames "
-                            "being read; choose another output folder")
-    if args.stats:
-        check_writable_file(args.stats, "--stats")
+    check_outputs(args, spec)
     with open_session(session_config(args, spec)) as session:
         summary = session.run()
+    written = session.written()  # after the with: the file is finalized
+    if written:
+        print(written, file=sys.stderr, flush=True)
     summary.update(session.description())
     if args.stats:
         write_text_atomic(args.stats, json.dumps(summary, indent=1))
@@ -147,7 +182,9 @@ def stop_on_signals(signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGHUP)) 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     with stop_on_signals():
-        exit_on_user_error(lambda: cli(args))
+        summary = exit_on_user_error(lambda: cli(args))
+    if summary.get("partial"):  # as a shell reports a job a signal ended: a script can tell the file is partial
+        sys.exit(128 + signal.Signals[summary["stopped"]].value)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ class Frame:
     t0: float  # perf_counter() when the source handed the frame over
     name: str | None = None  # the source's name for it (a folder's file name), taken at capture time
     generation: int = 0  # the source's count of discontinuities (reconnects, loops) when it was captured
+    pts: float | None = None  # seconds on the source's own clock (a file's timestamps); None: a camera, a folder
 
 
 class Source(Protocol):
@@ -35,6 +36,11 @@ class Source(Protocol):
     def last_name(self) -> str | None:
         """The file name of the frame read() last returned (an image folder's), which a folder sink keeps as
         the output's stem; None for sources whose frames have no names."""
+
+    @property
+    def last_time(self) -> float | None:
+        """The time stamp (seconds from the start) of the frame read() last returned, as the file says: a
+        variable-frame-rate clip's frames are not 1/fps apart; None where frames have no times of their own."""
 
     def read(self) -> np.ndarray | None: ...  # None at the end of a finite source
 

@@ -80,8 +80,9 @@ class Pipeline:
                     break
                 if not self.source.live:  # decoding a file is work; a camera's read is mostly waiting
                     self.stats.add("capture", arrived - start)
-                # the name of the frame read() just returned: only this thread reads the source
-                self.q_in.put(Frame(index, image, arrived, self.source.last_name, self.source.generation))
+                # the name and time of the frame read() just returned: only this thread reads the source
+                self.q_in.put(Frame(index, image, arrived, self.source.last_name, self.source.generation,
+                                    self.source.last_time))
                 index += 1
         except BaseException as err:  # noqa: BLE001 - re-raised on the caller's thread
             self._errors.append(err)
@@ -187,7 +188,7 @@ class Pipeline:
                     status, last_status = self.stats.line(), start
                 # unnamed frames go by index, so a folder sink's numbering survives dropped frames
                 name = frame.name if frame.name is not None else f"{frame.index:06d}"
-                keep_going = self.sink.write(out, frame.image, status, name=name)
+                keep_going = self.sink.write_at(frame.pts, out, frame.image, status, name=name)
                 now = time.perf_counter()
                 self.stats.add("output", now - start)
                 self.stats.frame_done(now - frame.t0)

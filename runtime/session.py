@@ -8,6 +8,7 @@ order when the `with` ends: the sink first (finalizing its file), then the backe
 """
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -23,7 +24,9 @@ from runtime.frames import Source
 from runtime.pipeline import Pipeline, PipelineConfig
 from runtime.sinks.base import Sink, SinkOptions
 from runtime.sinks.factory import open_sink
-from runtime.sinks.progress import ProgressSink, with_progress
+from runtime.sinks.folder import FolderSink
+from runtime.sinks.progress import ProgressSink, duration_text, unwrapped, with_progress
+from runtime.sinks.video import FileSink
 from runtime.sources import Looping, open_source
 from runtime.stats import LatencyStats
 
@@ -71,6 +74,11 @@ class Session:
         except KeyboardInterrupt as interrupt:  # re-raised by run() after its threads stopped
             summary = self.stats.summary()
             summary["stopped"] = str(interrupt) or "SIGINT"
+            # a source with an end that did not reach it: what was written is only part of it
+            summary["partial"] = not (self.source.live or self.cfg.loop)
+        if isinstance(self.sink, ProgressSink):
+            self.sink.close_bar()  # the lines below go under the bar, not into it
+        if "stopped" in summary:
             self._say(f"stopped ({summary['stopped']})")
         self._say(self.stats.line())
         if summary["frames"] == 0 and "stopped" not in summary:
@@ -83,6 +91,15 @@ class Session:
         if isinstance(self.backend, AdaptiveBackend):
             out.update(load_policy=self.backend.label, skipped=self.backend.skipped)
         return out
+
+    def written(self) -> str | None:
+        """`wrote PATH (N frames, duration)` for a sink that writes files; None for the others."""
+        sink = unwrapped(self.sink)
+        if isinstance(sink, FileSink):
+            return f"wrote {sink.path} ({sink.frames} frames, {duration_text(sink.duration)})"
+        if isinstance(sink, FolderSink):
+            return f"wrote {sink.folder}{os.sep} ({sink.frames} PNGs)"
+        return None
 
     def _say(self, line: str) -> None:
         if self.log is not None:
@@ -103,6 +120,8 @@ def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | 
             why = f"{backend.name}, as given"
         if log is not None:
             log(f"source: {cfg.source} {source.size[0]}x{source.size[1]} @ {source.fps:.0f} fps; backend: {why}")
+            for note in ignored_requests(cfg):
+                log(note)
             if backend.size and tuple(backend.size) != tuple(source.size):
                 log(f"note: the model runs at {backend.size[0]}x{backend.size[1]}; frames are resized in and out")
         backend = with_load_policy(backend, cfg, source, None if cfg.quiet else log)
@@ -142,6 +161,16 @@ def progress_total(cfg: SessionConfig, source: Source) -> int | None:
     None for a camera, an endless loop, or when asked to be quiet."""
     known = [n for n in (source.frame_count, cfg.frames) if n]
     return None if cfg.quiet or source.live or not known else min(known)
+
+
+def ignored_requests(cfg: SessionConfig) -> list[str]:
+    """--size and --fps ask a camera; a video file keeps its own (and a folder its images' size)."""
+    path = Path(cfg.source)
+    asked = {"--size": cfg.camera_size is not None and (path.is_file() or path.is_dir()),
+             "--fps": cfg.camera_fps is not None and path.is_file()}
+    what = "a video file" if path.is_file() else "an image folder"
+    return [f"note: {flag} is ignored: it asks a camera for a mode; {what} is read as it is" for flag, on in
+            asked.items() if on]
 
 
 def source_audio(spec: str) -> Path | None:

@@ -31,6 +31,7 @@ class BuiltinClip:
     live = False
     generation = 0  # one unbroken clip
     last_name: str | None = None  # its frames have no names
+    last_time: float | None = None  # nor times of their own: 1/fps apart
 
     def __init__(self, size: tuple[int, int] = (640, 480), seconds: float = 3.0, fps: float = 30.0) -> None:
         cv2 = opencv()
@@ -64,6 +65,7 @@ class FolderSource:
     live = False
     generation = 0  # one pass over the folder
     last_name: str | None = None  # file name of the frame read() last returned, so outputs can keep it
+    last_time: float | None = None  # images have no times: 1/fps apart
 
     def __init__(self, folder: Path, fps: float = 30.0) -> None:
         self._files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -100,6 +102,7 @@ class VideoSource:
     """A video file, or a camera (index or device path) asked for one buffered frame, a size, an FPS, MJPG."""
 
     last_name: str | None = None  # video frames have no names
+    last_time: float | None = None  # a file's time stamp of the frame read() last returned (a camera: None)
 
     def __init__(self, spec: str, size: tuple[int, int] | None = None, fps: float | None = None,
                  reconnect_seconds: float = 3.0) -> None:
@@ -141,6 +144,8 @@ class VideoSource:
     def read(self) -> np.ndarray | None:
         ok, frame = self._cap.read()
         if ok:
+            if not self.live:  # a variable-frame-rate file's frames are not 1/fps apart: keep its clock
+                self.last_time = self._cap.get(opencv().CAP_PROP_POS_MSEC) / 1000.0
             return frame
         if not self.live:
             return None  # end of file
@@ -184,6 +189,10 @@ class Looping:
     @property
     def last_name(self) -> str | None:
         return self._source.last_name
+
+    @property
+    def last_time(self) -> None:
+        return None  # each pass starts its clock again: a file sink numbers the frames itself
 
     def read(self) -> np.ndarray | None:
         image = self._source.read()

@@ -136,7 +136,7 @@ def uncompressed_clip(path: Path, size: tuple[int, int], frames: int = 30) -> Pa
 
 def _cam(engine: Path, clip: Path, stats: Path, extra: list[str]) -> dict:
     cmd = [sys.executable, "-m", "runtime.cam", "--engine", str(engine), "--source", str(clip), "--loop",
-           "--sink", "null", "--quiet", "--stats", str(stats), *extra]
+           "--sink", "null", "--quiet", "--stats", str(stats), "-y", *extra]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     if done.returncode != 0:
         return {"error": done.stderr.strip().splitlines()[-3:]}

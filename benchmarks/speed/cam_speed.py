@@ -63,7 +63,7 @@ def busy_core(on: bool):
 
 def run_once(cam_args: list[str], clip: Path, mode: str, frames: int, stats: Path) -> dict:
     cmd = [sys.executable, "-m", "runtime.cam", "--source", str(clip), "--sink", "null", "--quiet",
-           "--frames", str(frames), "--stats", str(stats), *cam_args] + (["--pace"] if mode != "free" else [])
+           "--frames", str(frames), "--stats", str(stats), "-y", *cam_args] + (["--pace"] if mode != "free" else [])
     with busy_core(mode == "busy"):
         done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:

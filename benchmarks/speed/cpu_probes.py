@@ -124,7 +124,7 @@ def int8_vs_float(work: Path, rounds: int) -> dict[str, float]:
 def pipeline_without_model(work: Path) -> dict:
     clip, stats = make_clip(work / "clip.avi", (640, 480)), work / "stats.json"
     subprocess.run([sys.executable, "-m", "runtime.cam", "--source", str(clip), "--pace", "--sink", "null",
-                    "--strength", "0", "--quiet", "--stats", str(stats)], cwd=ROOT, check=True, capture_output=True)
+                    "--strength", "0", "--quiet", "--stats", str(stats), "-y"], cwd=ROOT, check=True, capture_output=True)
     s = json.loads(stats.read_text())
     return {"fps": s["fps"], "cpu_ms_per_frame": s["cpu"]["ms_per_frame"], "cores": s["cpu"]["cores"]}
 

@@ -74,7 +74,7 @@ def rss_growth_mb(samples: list[Sample]) -> float | None:
 
 def soak(minutes: float, interval: float, out: Path, cam_args: list[str]) -> dict:
     stats_path = out / "cam_stats.json"
-    cmd = [sys.executable, "-m", "runtime.cam", *(cam_args or DEFAULT_CAM), "--stats", str(stats_path)]
+    cmd = [sys.executable, "-m", "runtime.cam", *(cam_args or DEFAULT_CAM), "--stats", str(stats_path), "-y"]
     child = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
     latest: dict = {}
     log: list[str] = []

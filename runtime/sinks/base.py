@@ -24,6 +24,12 @@ class Sink(ABC):
     def write(self, frame: np.ndarray, original: np.ndarray | None = None, status: str = "",
               name: str | None = None) -> bool: ...
 
+    def write_at(self, pts: float | None, frame: np.ndarray, original: np.ndarray | None = None, status: str = "",
+                 name: str | None = None) -> bool:
+        """write() with the frame's time on the source's clock (seconds; None: unknown), which only a sink
+        that keeps time (a video file) uses; the others need not know it."""
+        return self.write(frame, original, status, name)
+
     def close(self) -> None:
         """Finish the output (idempotent: called by __exit__ and possibly before it). Nothing to finish here."""
 
@@ -35,14 +41,15 @@ class Sink(ABC):
 
 
 @dataclass
-@dataclass
 class SinkOptions:
     """How a sink presents frames, beyond where they go."""
 
     side_by_side: bool = False  # window: original | sharpened
     mirror: bool = False  # window and virtual camera: flip left-right, as a selfie view
     vcam_device: str | None = None  # virtual camera: /dev/videoN or an OBS/Unity Capture name; None: the first
-    audio_from: Path | None = None  # .mp4: the source file whose audio track to keep
+    audio_from: Path | None = None  # video files: the source file whose audio track to keep
+    codec: str | None = None  # video files: runtime/sinks/formats.py's CODECS; None: the container's default
+    crf: int | None = None  # H.264 and VP9: constant quality (lower is better); None: the codec's default
 
 
 class NullSink(Sink):

@@ -55,9 +55,10 @@ def clip_frames(size=(640, 480)) -> list[np.ndarray]:
 def through_pipeline(backend, size=(640, 480)) -> list[np.ndarray]:
     """The built-in clip's first frames through the real pipeline (lossless queues) into a collecting sink."""
     from runtime.pipeline import Pipeline, PipelineConfig
+    from runtime.sinks.base import Sink
     from runtime.sources import BuiltinClip
 
-    class Collect:
+    class Collect(Sink):
         name = "collect"
 
         def __init__(self):
