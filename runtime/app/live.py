@@ -74,9 +74,10 @@ class LiveSession:
         return value
 
     def state(self) -> dict:
-        """What the page shows: strength, the stats summary (fps, dropped, per-stage p50/p95), the backend."""
+        """What the page shows: strength (asked, and as the backend applies it), the stats summary (fps,
+        dropped, per-stage p50/p95), the backend."""
         s = self.session
-        return {"strength": s.controls.strength, "running": self.running,
+        return {"strength": s.controls.strength, "applied_strength": s.backend.strength, "running": self.running,
                 "error": None if self.error is None else str(self.error),
                 "size": list(s.source.size), "stats": s.stats.summary(), **s.description()}
 
