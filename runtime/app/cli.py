@@ -71,8 +71,9 @@ async def serve(args: argparse.Namespace) -> None:
     from runtime.app.guard import Guard, is_wildcard, new_token
     from runtime.app.live import LiveSession
     from runtime.app.server import make_app
-    from runtime.app.stream import FrameHub
+    from runtime.app.stream import FrameHub, allow_high_bitrate
 
+    allow_high_bitrate()
     live = LiveSession(live_config(args), FrameHub(asyncio.get_running_loop()), to_stderr)
     live.start()
     guard = Guard(new_token(), bind=args.host)

@@ -78,6 +78,7 @@ class LiveSession:
         dropped, per-stage p50/p95), the backend."""
         s = self.session
         return {"strength": s.controls.strength, "applied_strength": s.backend.strength, "running": self.running,
+                "backend_name": s.backend.name,
                 "error": None if self.error is None else str(self.error),
                 "size": list(s.source.size), "stats": s.stats.summary(), **s.description()}
 

@@ -118,8 +118,9 @@ function fixed(value, digits = 1) {
 
 function showStats(state) {
   const s = state.stats;
-  $("what").textContent = `${state.source} ${state.size.join("×")} · ${state.backend}` +
+  $("what").textContent = `${state.source} ${state.size.join("×")} · ${state.backend_name}` +
     (state.load_policy ? ` · load policy ${state.load_policy}` : "");
+  $("what").title = state.backend;  // the factory's sentence: which backend, and why the others were passed over
   $("fps").textContent = fixed(s.fps);
   $("frames").textContent = s.frames;
   $("dropped").textContent = s.dropped;
@@ -135,7 +136,11 @@ function showStats(state) {
     $("strength-value").textContent = state.strength.toFixed(2);
   }
   if (state.error) showError(`the session stopped: ${state.error}`);
-  if (state.size) $("view").style.aspectRatio = `${state.size[0]} / ${state.size[1]}`;
+  if (state.size) {  // the whole picture in the window: as wide as the height left allows
+    const [w, h] = state.size;
+    $("view").style.aspectRatio = `${w} / ${h}`;
+    $("view").style.maxWidth = `calc((100vh - 5em) * ${w / h})`;
+  }
 }
 
 function showError(text) {
