@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 import webbrowser
 
@@ -65,6 +66,17 @@ def exposure_warning(host: str) -> str | None:
             "camera and change its settings; use only on a network you trust")
 
 
+async def stopped_by_signal() -> None:
+    """Until Ctrl-C (asyncio.run turns it into KeyboardInterrupt here), SIGTERM or SIGHUP (a service manager,
+    a closed terminal): each ends the server the same way, the session closed in order (as runtime.cam does)."""
+    stop, loop = asyncio.Event(), asyncio.get_running_loop()
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):  # Windows has neither; Ctrl-C still works there
+            loop.add_signal_handler(getattr(signal, name), stop.set)
+    await stop.wait()
+    print("stopped", file=sys.stderr, flush=True)
+
+
 async def serve(args: argparse.Namespace) -> None:
     from aiohttp import web
 
@@ -91,7 +103,7 @@ async def serve(args: argparse.Namespace) -> None:
         print(f"sharpcam app: {url}  (Ctrl-C to stop)", flush=True)
         if not args.no_browser:
             webbrowser.open(url)
-        await asyncio.Event().wait()  # until Ctrl-C
+        await stopped_by_signal()
     finally:
         await runner.cleanup()
         live.stop()

@@ -63,8 +63,8 @@ def app_url() -> Iterator[str]:
     url = next((w for w in line.split() if w.startswith("http://127.0.0.1:")), None)
     assert url, f"sharpcam app did not start: {line!r}"
     yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    proc.terminate()  # SIGTERM: the server and the session close in order, and the process ends by itself
+    assert proc.wait(timeout=20) == 0
 
 
 def _state(url: str) -> dict:

@@ -112,3 +112,12 @@ def test_without_the_extra_the_command_names_it_in_one_line(monkeypatch, capsys)
     assert exit_.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "pip install 'sharpcam[app]'" in err[0], err
+
+
+def test_a_source_that_cannot_open_is_one_line_before_anything_is_served(tmp_path, capsys):
+    from runtime import cli
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["app", "--no-browser", "--source", str(tmp_path / "missing.mp4")])
+    assert exit_.value.code == 2
+    out = capsys.readouterr()
+    assert "missing.mp4" in out.err and out.err.strip().count("\n") == 0 and "http://" not in out.out
