@@ -85,7 +85,7 @@ async def serve(args: argparse.Namespace) -> None:
     from runtime.app.server import make_app
     from runtime.app.stream import FrameHub, allow_high_bitrate
 
-    allow_high_bitrate()
+    allow_high_bitrate(local=exposure_warning(args.host) is None)
     live = LiveSession(live_config(args), FrameHub(asyncio.get_running_loop()), to_stderr)
     live.start()
     guard = Guard(new_token(), bind=args.host)
