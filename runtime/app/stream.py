@@ -57,12 +57,16 @@ class FrameHub:
 
     def publish_threadsafe(self, frame: np.ndarray) -> None:
         """From the pipeline's thread: hand the frame to the event loop (never blocks on a viewer)."""
-        if not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(lambda: self._loop.create_task(self._publish(frame)))
+        self._on_loop(lambda: self._loop.create_task(self._publish(frame)))
 
     def close_threadsafe(self) -> None:
-        if not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(lambda: self._loop.create_task(self._close()))
+        self._on_loop(lambda: self._loop.create_task(self._close()))
+
+    def _on_loop(self, call) -> None:
+        try:
+            self._loop.call_soon_threadsafe(call)
+        except RuntimeError:  # the loop already closed (the server stopped first): no viewer is left to serve
+            pass
 
     async def _publish(self, frame: np.ndarray) -> None:
         async with self._changed:
