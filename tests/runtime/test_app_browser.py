@@ -1,5 +1,5 @@
 """`sharpcam app` in a real headless Chromium: the page refuses a visit without the token, plays the live video
-over WebRTC (frames decoded by the browser), the slider reaches the pipeline's backend, the stats move, and
+over WebRTC (frames decoded by the browser), another site's page cannot change it even with the token, the slider reaches the pipeline's backend, the stats move, and
 the picture's after half differs from its before half at strength 1 and matches it (within codec noise) at 0.
 
 Needs Debian's chromium and chromium-driver (.ci/run installs them), selenium ([dev]) and the [app] extra;
@@ -122,6 +122,42 @@ def test_the_page_is_refused_without_the_token(browser, app_url):
         browser.get(url)
         assert "403 forbidden" in browser.find_element("tag name", "body").text
         assert not browser.find_elements("id", "view")
+
+
+@pytest.fixture
+def foreign_page(tmp_path) -> Iterator[str]:
+    """Another site's page, open in the same browser: an empty page served from another port."""
+    import functools
+    import http.server
+    import threading
+
+    (tmp_path / "index.html").write_text("<!doctype html><title>another site</title>")
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:  # no request lines in the test's output
+            pass
+
+    handler = functools.partial(Quiet, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+def test_another_sites_page_cannot_change_the_strength_even_knowing_the_token(browser, app_url, foreign_page):
+    """The worst case: the token leaked. A form-like POST (no preflight) and a fetch with the header (preflight)
+    from another origin both reach the server, and both are refused: the strength stays where it was."""
+    base, token = app_url.split("/?token=")
+    browser.get(foreign_page)
+    outcomes = browser.execute_async_script("""
+        const [base, token, done] = arguments, body = JSON.stringify({strength: 0.25});
+        const simple = fetch(`${base}/api/controls?token=${token}`, {method: 'POST', mode: 'no-cors', body})
+            .then(() => 'sent', (err) => 'blocked: ' + err);
+        const preflighted = fetch(`${base}/api/controls`, {method: 'POST', body,
+                                  headers: {'X-Sharpcam-Token': token, 'Content-Type': 'application/json'}})
+            .then((r) => 'answered ' + r.status, (err) => 'blocked: ' + err);
+        Promise.all([simple, preflighted]).then(done);""", base, token)
+    assert outcomes[0] == "sent" and outcomes[1].startswith("blocked"), outcomes  # the browser did send the first
+    assert _state(app_url)["strength"] == 1.0
 
 
 def _slide(app_url: str, slider, key: str, value: float) -> float:
