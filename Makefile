@@ -23,7 +23,7 @@ $(VENV): pyproject.toml
 	python3 -m venv .venv
 	$(PY) -m pip install -q --upgrade pip setuptools
 	$(PY) -m pip install -q $(TORCH)
-	$(PY) -m pip install -q -e '.[train,openvino,dev]'
+	$(PY) -m pip install -q -e '.[train,openvino,app,dev]'
 	touch $(VENV)
 
 # The main job on the built-in clip: sharpen it through the shipped ONNX graph into a video file.

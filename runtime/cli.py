@@ -34,6 +34,7 @@ COMMANDS = {
     "cam": Command("runtime.cam", "camera / video / images -> model -> virtual camera, window or file"),
     "sharpen": Command("runtime.sharpen", "sharpen image files and folders"),
     "devices": Command("runtime.devices", "list cameras and virtual-camera outputs"),
+    "app": Command("runtime.app.cli", "a local page: live before/after over WebRTC, strength, stats", "app"),
     "bench": Command("benchmarks.fps", "speed, latency and quality report (writes under --out)", "train"),
     "export": Command("export.__main__", "student checkpoint -> ONNX graphs -> TensorRT engines", "train"),
     "train": Command("train.distill", "distil a student from the RRDB teacher", "train"),

@@ -1,0 +1,162 @@
+// sharpcam app: the live picture over WebRTC (before | after side by side in one stream, shown as a split),
+// the strength slider, and the pipeline's stats. Every request carries the token the page was served with.
+"use strict";
+
+const token = document.querySelector('meta[name="sharpcam-token"]').content;
+const $ = (id) => document.getElementById(id);
+const STATS_EVERY_MS = 500;
+
+function api(path, body) {
+  const init = { headers: { "X-Sharpcam-Token": token } };
+  if (body !== undefined) {
+    Object.assign(init, { method: "POST", body: JSON.stringify(body) });
+    init.headers["Content-Type"] = "application/json";
+  }
+  return fetch(path, init).then((r) => {
+    if (!r.ok) throw new Error(`${path}: ${r.status}`);
+    return r.json();
+  });
+}
+
+// video ------------------------------------------------------------------------------------------------
+function iceGathered(pc) {  // the server takes one offer with all candidates (no trickle)
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((done) => pc.addEventListener("icegatheringstatechange",
+    () => pc.iceGatheringState === "complete" && done()));
+}
+
+async function connect() {
+  const pc = new RTCPeerConnection();
+  pc.addTransceiver("video", { direction: "recvonly" });
+  pc.addEventListener("track", (event) => {
+    const stream = new MediaStream([event.track]);
+    for (const video of [$("before"), $("after")]) video.srcObject = stream;
+  });
+  pc.addEventListener("connectionstatechange", () => {
+    if (pc.connectionState === "failed") showError("the video connection failed; reload the page");
+  });
+  await pc.setLocalDescription(await pc.createOffer());
+  await iceGathered(pc);
+  await pc.setRemoteDescription(await api("api/offer", pc.localDescription.toJSON()));
+  window.sharpcamPeer = pc;  // for the tests and the curious: chrome://webrtc-internals shows the same
+}
+
+// split and before/after --------------------------------------------------------------------------------
+let split = 0.5;
+let mode = "split";
+
+function drawSplit() {
+  const shown = mode === "before" ? 1 : mode === "after" ? 0 : split;
+  $("after-clip").style.clipPath = `inset(0 0 0 ${shown * 100}%)`;
+  $("handle").style.left = `${split * 100}%`;
+  $("handle").hidden = mode !== "split";
+  $("handle").setAttribute("aria-valuenow", Math.round(split * 100));
+  for (const button of document.querySelectorAll("#modes button")) {
+    button.classList.toggle("on", button.dataset.mode === mode);
+  }
+}
+
+function setMode(next) {
+  mode = next;
+  drawSplit();
+}
+
+function dragSplit(event) {
+  const box = $("view").getBoundingClientRect();
+  split = Math.min(1, Math.max(0, (event.clientX - box.left) / box.width));
+  if (mode !== "split") mode = "split";
+  drawSplit();
+}
+
+$("view").addEventListener("pointerdown", (event) => {
+  $("view").setPointerCapture(event.pointerId);
+  dragSplit(event);
+});
+$("view").addEventListener("pointermove", (event) => {
+  if ($("view").hasPointerCapture(event.pointerId)) dragSplit(event);
+});
+for (const button of document.querySelectorAll("#modes button")) {
+  button.addEventListener("click", () => setMode(button.dataset.mode));
+}
+document.addEventListener("keydown", (event) => {
+  if (event.key === "b") setMode(mode === "before" ? "after" : "before");
+  if (event.target === $("handle") && (event.key === "ArrowLeft" || event.key === "ArrowRight")) {
+    split = Math.min(1, Math.max(0, split + (event.key === "ArrowLeft" ? -0.05 : 0.05)));
+    drawSplit();
+  }
+});
+
+// strength: the latest value is sent; one request at a time, so a fast drag does not queue stale ones --------
+let wanted = null;
+let sending = false;
+
+async function sendStrength() {
+  if (sending || wanted === null) return;
+  sending = true;
+  const value = wanted;
+  wanted = null;
+  try {
+    const answer = await api("api/controls", { strength: value });
+    $("strength-value").textContent = answer.strength.toFixed(2);
+  } catch (err) {
+    showError(String(err));
+  } finally {
+    sending = false;
+    sendStrength();
+  }
+}
+
+$("strength").addEventListener("input", () => {
+  wanted = Number($("strength").value) / 100;
+  sendStrength();
+});
+
+// stats --------------------------------------------------------------------------------------------------
+function fixed(value, digits = 1) {
+  return value === undefined ? "–" : Number(value).toFixed(digits);
+}
+
+function showStats(state) {
+  const s = state.stats;
+  $("what").textContent = `${state.source} ${state.size.join("×")} · ${state.backend_name}` +
+    (state.load_policy ? ` · load policy ${state.load_policy}` : "");
+  $("what").title = state.backend;  // the factory's sentence: which backend, and why the others were passed over
+  $("fps").textContent = fixed(s.fps);
+  $("frames").textContent = s.frames;
+  $("dropped").textContent = s.dropped;
+  $("errors").textContent = s.errors;
+  $("cpu").textContent = `${fixed(s.cpu.ms_per_frame)} ms/frame, ${fixed(s.cpu.cores, 2)} cores`;
+  const quality = $("after").getVideoPlaybackQuality ? $("after").getVideoPlaybackQuality() : null;
+  $("decoded").textContent = quality ? `${quality.totalVideoFrames} frames shown` : "–";
+  const rows = Object.entries(s.stages).map(([name, t]) =>
+    `<tr><td>${name}</td><td>${fixed(t.p50_ms)}</td><td>${fixed(t.p95_ms)}</td></tr>`);
+  $("stages").tBodies[0].innerHTML = rows.join("");
+  if (!$("strength").matches(":active") && wanted === null && !sending) {
+    $("strength").value = Math.round(state.strength * 100);
+    $("strength-value").textContent = state.strength.toFixed(2);
+  }
+  if (state.error) showError(`the session stopped: ${state.error}`);
+  if (state.size) {  // the whole picture in the window: as wide as the height left allows
+    const [w, h] = state.size;
+    $("view").style.aspectRatio = `${w} / ${h}`;
+    $("view").style.maxWidth = `calc((100vh - 5em) * ${w / h})`;
+  }
+}
+
+function showError(text) {
+  $("error").hidden = false;
+  $("error").textContent = text;
+}
+
+async function pollStats() {
+  try {
+    showStats(await api("api/state"));
+  } catch (err) {
+    showError(`lost the server (${err}); is sharpcam app still running?`);
+  }
+  setTimeout(pollStats, STATS_EVERY_MS);
+}
+
+drawSplit();
+pollStats();
+connect().catch((err) => showError(`could not start the video: ${err}`));
