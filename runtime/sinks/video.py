@@ -7,7 +7,8 @@ audio; .avi is MJPEG that keeps any size exactly.
   instead of the whole file (a classic MP4 is unplayable until its index is written at the end). With the
   index first the file also streams as `+faststart` would make it; browsers play fragmented MP4 natively.
 - Size: H.264 in 4:2:0 needs even sizes. An odd width or height is padded by one column or row repeating the
-  last one, and the writer says so (`padded`); frames are never rescaled. `.avi` (MJPEG in 4:4:4, no
+  last one, and the writer says so (`padded`). A source that changes size mid-run is scaled into the first
+  size with black bars (runtime/sinks/fixed_size.py), with a note, never squeezed. `.avi` (MJPEG in 4:4:4, no
   chroma subsampling) or a folder of PNGs keep odd sizes exactly (OpenCV's own writers silently cut 641x479
   to 640x478). .avi keeps no audio.
 - Audio: when the source is a file with an audio track, its packets are interleaved with the video as it is
@@ -28,6 +29,7 @@ from runtime.errors import SharpcamError
 from runtime.imaging import pad_to_multiple
 from runtime.optional import require
 from runtime.sinks.base import Sink
+from runtime.sinks.fixed_size import FixedSize
 
 FRAGMENTED = "frag_keyframe+empty_moov+default_base_moof"
 COPY_AUDIO = {"aac", "mp3", "opus"}  # codecs MP4 carries as they are
@@ -173,10 +175,11 @@ class FileSink(Sink):
                   f"{self._writer.coded[1]}, the last column/row repeated (.avi or DIR/ keep the exact size)",
                   file=sys.stderr)
         self.name, self.size, self.frames = f"file {path} ({self._writer.audio})", size, 0
+        self._fixed = FixedSize(size, f"video file {path.name}")  # a file keeps its first size: scaled, not squeezed
 
     def write(self, frame: np.ndarray, original: np.ndarray | None = None, status: str = "",
               name: str | None = None) -> bool:
-        self._writer.write(frame)
+        self._writer.write(self._fixed.fit(frame))
         self.frames += 1
         return True
 
