@@ -7,6 +7,7 @@ rate, length where known, a discontinuity count and the name of the last frame r
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Callable
@@ -108,6 +109,10 @@ class VideoSource:
         self._spec, self._request = spec, (size, fps)
         self._reconnect_seconds = reconnect_seconds
         self.generation = 0
+        # close() from another thread while a read is blocked (a stalled camera) must not release the
+        # capture under it: the read releases it when (if) it returns.
+        self._lock = threading.Lock()
+        self._reading = self._closed = False
         if not self.live and not Path(spec).exists():
             raise SharpcamError(f"no such video file or camera: {spec}")
         self._cap = self._open()
@@ -139,17 +144,29 @@ class VideoSource:
         return cap
 
     def read(self) -> np.ndarray | None:
-        ok, frame = self._cap.read()
+        with self._lock:
+            if self._closed:
+                return None
+            self._reading = True
+        try:
+            ok, frame = self._cap.read()
+        finally:
+            with self._lock:
+                self._reading = False
+                closed_meanwhile = self._closed
+        if closed_meanwhile:
+            self._cap.release()
+            return None
         if ok:
             return frame
         if not self.live:
             return None  # end of file
         return self._reconnect()
 
-    def _reconnect(self) -> np.ndarray:
+    def _reconnect(self) -> np.ndarray | None:
         """A camera that vanished: retry for a few seconds, then a clear error (never a hang)."""
         deadline = time.monotonic() + self._reconnect_seconds
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self._closed:
             self._cap.release()
             time.sleep(0.25)
             try:
@@ -160,10 +177,16 @@ class VideoSource:
             if ok:
                 self.generation += 1  # frames before and after the gap are not one scene
                 return frame
+        if self._closed:
+            return None
         raise SharpcamError(f"camera {self._spec} stopped delivering frames and did not come back "
                             f"within {self._reconnect_seconds:.0f} s; is it unplugged or used by another program?")
 
     def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            if self._reading:
+                return  # released by the read in progress, when it returns
         self._cap.release()
 
 

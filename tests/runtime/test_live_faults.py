@@ -133,12 +133,19 @@ class Recorder(NullSink):
 def test_a_stalled_camera_is_reported_keeps_the_output_fed_and_stops_promptly(monkeypatch, capsys):
     device = Device([[32, 24, 4], ["stall", None]])  # then a read that never returns
     install(monkeypatch, device)
-    sink = Recorder(stalled_writes=5)
+    sink, source = Recorder(stalled_writes=5), VideoSource(CAMERA)
     try:
-        run(VideoSource(CAMERA), Identity(), sink, print_every=0.2)
+        run(source, Identity(), sink, print_every=0.2)
         returned = time.perf_counter()
+        source.close()  # as the session does: not under the blocked read
+        assert device.released == 0
     finally:
         device.unblock.set()
+    for _ in range(100):  # the read returns and releases the capture itself
+        if device.released:
+            break
+        time.sleep(0.02)
+    assert device.released == 1
     assert len(sink.frames) >= 4 + 5 and all((f == sink.frames[3]).all() for f in sink.frames[4:])  # last frame repeated
     assert returned - sink.stop_asked < 2.0  # not the 10 s a blocked read used to hold the stop
     assert "camera stalled" in capsys.readouterr().err
