@@ -16,7 +16,7 @@ The default student cleans sensor noise and compression and sharpens; its tempor
 scenes calm (state carried frame to frame, reset when the camera reconnects).
 Per-stage latency (p50/p95 ms) is printed every 2 s; --stats writes the summary as JSON at exit.
 Ctrl-C, SIGTERM (kill, systemd, docker stop, timeout) and SIGHUP (a closed terminal) stop cleanly and
-finalize an output file. A frame the model fails on is passed through unchanged on a live camera (counted as
+finalize an output file, also while the model loads; a second one does not interrupt the finalization. A frame the model fails on is passed through unchanged on a live camera (counted as
 an error in the status line; the run stops after 30 in a row); a file job stops at its first error.
 User mistakes end with one "error: ..." line and exit status 2.
 """
@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -124,17 +126,28 @@ def cli(args: argparse.Namespace) -> dict:
 
 
 class Stop(KeyboardInterrupt):
-    """SIGTERM or SIGHUP, handled like Ctrl-C: the pipeline stops and the sink finalizes its file."""
+    """Ctrl-C, SIGTERM or SIGHUP: the pipeline stops and the sink finalizes its file."""
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @contextmanager
-def stop_on_signals(signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGHUP)) -> Iterator[None]:
-    """While inside: the first of `signals` stops the run like Ctrl-C; later ones are ignored so the output
-    file's finalization cannot itself be interrupted (a service manager's SIGKILL still ends it)."""
+def stop_on_signals(signals: tuple[int, ...] = STOP_SIGNALS) -> Iterator[None]:
+    """While inside: the first of `signals` stops the run (a Stop raised in the main thread); later ones
+    only say, once, that the output is being finished, so they cannot interrupt its finalization (a second
+    Ctrl-C used to land inside the video writer's close). SIGKILL still ends it."""
+    stopping = False
+
     def stop(signum: int, _frame) -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise Stop(signal.Signals(signum).name)
+        # os.write, not print: a signal handler may run while the main thread is inside a print to stderr
+        os.write(2, b"finishing the output; one moment (kill -9 abandons it)\n")
         for s in signals:
-            signal.signal(s, signal.SIG_IGN)
-        raise Stop(signal.Signals(signum).name)
+            signal.signal(s, signal.SIG_IGN)  # said once
 
     previous = {s: signal.signal(s, stop) for s in signals}
     try:
@@ -147,7 +160,10 @@ def stop_on_signals(signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGHUP)) 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     with stop_on_signals():
-        exit_on_user_error(lambda: cli(args))
+        try:
+            exit_on_user_error(lambda: cli(args))
+        except Stop as stop:  # before the first frame (loading the model, opening the camera): nothing to finish
+            print(f"stopped ({stop}) while starting", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ that stops delivering) are tested through the code a real camera goes through.
 In-process: `install(monkeypatch, device)`. In a child process (signal tests):
     python tests/fake_capture.py '{"script": [[640, 480, 5], ["stall", null]], "slow_load": 0, "slow_close": 0}' \
         -- --source /dev/video99 --sink out.mp4
-runs runtime.cam's main() with the device installed; `slow_load` / `slow_close` stretch the model load and
+runs runtime.cam's main() with the device installed (`pace`: seconds per frame); `slow_load` / `slow_close` stretch the model load and
 the video file's finalisation so a test can signal inside them (a marker line on stderr says when).
 """
 from __future__ import annotations
@@ -25,7 +25,8 @@ class Device:
     """A camera's script: [width, height, n] runs of frames (grey 101, 102, 103... by frame), ["stall", seconds]
     (None: a read that never returns) and, past the end, reads that fail (an unplugged camera)."""
 
-    def __init__(self, script: list) -> None:
+    def __init__(self, script: list, pace: float = 0.0) -> None:
+        self._pace = pace  # seconds each frame takes to arrive, as a camera's exposure does
         self._steps = [list(step) for step in script]
         self._lock = threading.Lock()
         self.frames_read = 0
@@ -47,6 +48,7 @@ class Device:
                 return False, None
             step = self._steps[0]
             if step[0] != "stall":
+                time.sleep(self._pace)
                 step[2] -= 1
                 self.frames_read += 1
                 return True, np.full((step[1], step[0], 3), 100 + self.frames_read % 100, np.uint8)
@@ -110,7 +112,7 @@ def _child(config: dict, argv: list[str]) -> None:
     import runtime.session as session
     from runtime.cam import main
     from runtime.sinks.video import VideoWriter
-    install(_Patch, Device(config.get("script", [])))
+    install(_Patch, Device(config.get("script", []), config.get("pace", 0.0)))
     if config.get("slow_load"):
         _stretch(session, "open_backend", config["slow_load"], "fake: loading the model")
     if config.get("slow_close"):
