@@ -36,7 +36,8 @@ from runtime.backends.adaptive import POLICIES
 from runtime.backends.base import strength_arg
 from runtime.backends.factory import BACKENDS, Request
 from runtime.contract import DEFAULT_STRENGTH
-from runtime.entry import check_writable_file, exit_on_user_error, positive_float, positive_int, threads
+from runtime.entry import (check_writable_file, exit_on_user_error, frame_rate, frame_size, non_empty, positive_int,
+                           threads)
 from runtime.errors import SharpcamError
 from runtime.files import write_text_atomic
 from runtime.session import SessionConfig, open_session, source_audio
@@ -44,16 +45,6 @@ from runtime.sinks.base import SinkOptions
 from runtime.sinks.factory import SINK_HELP
 from runtime.sinks.folder import is_folder_spec
 from runtime.sources import default_spec
-
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError as err:
-        raise argparse.ArgumentTypeError("size must look like 640x480") from err
-    if w <= 0 or h <= 0:
-        raise argparse.ArgumentTypeError(f"size must be positive, not {text}")
-    return w, h
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -69,12 +60,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "seed (the report's network) (default: %(default)s)")
     p.add_argument("--source", help="camera index or /dev/videoN, video file, image folder, or 'builtin' "
                                     "(default: camera 0 if present, else the built-in clip)")
-    p.add_argument("--sink", default="vcam", help=f"{SINK_HELP} (default: %(default)s)")
+    p.add_argument("--sink", type=non_empty("--sink"), default="vcam", help=f"{SINK_HELP} (default: %(default)s)")
     p.add_argument("--vcam-device", help="vcam sink: which virtual camera, e.g. /dev/video10 ('sharpcam devices' "
                                          "lists them) (default: the first free one)")
     p.add_argument("--mirror", action="store_true", help="window and vcam sinks: flip left-right (a selfie view)")
-    p.add_argument("--size", type=_size, default=None, help="camera resolution to ask for, e.g. 1280x720 (default: the camera's own)")
-    p.add_argument("--fps", type=positive_float, default=None, help="camera frame rate to ask for (default: the camera's own)")
+    p.add_argument("--size", type=frame_size, default=None, help="camera resolution to ask for, e.g. 1280x720 (default: the camera's own)")
+    p.add_argument("--fps", type=frame_rate, default=None,
+                   help="camera frame rate to ask for, 0.01 to 1000 (default: the camera's own)")
     p.add_argument("--frames", type=positive_int, default=None, help="stop after N frames, N >= 1 (default: run to the end of the source, or until Ctrl-C)")
     p.add_argument("--stats", type=Path, help="write the latency summary (JSON) here at exit (default: none)")
     p.add_argument("--side-by-side", action="store_true", help="window sink: original | sharpened")

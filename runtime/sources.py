@@ -67,7 +67,12 @@ class FolderSource:
     last_name: str | None = None  # file name of the frame read() last returned, so outputs can keep it
 
     def __init__(self, folder: Path, fps: float = 30.0) -> None:
-        self._files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        named = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        # a FIFO or a device named like an image would block the read forever: skip it, and say so
+        irregular = [p.name for p in named if not p.is_file()]
+        if irregular:
+            print(f"note: skipping {', '.join(irregular)} in {folder}: not a regular file", file=sys.stderr, flush=True)
+        self._files = [p for p in named if p.is_file()]
         if not self._files:
             raise SharpcamError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {folder}")
         first = self._load(self._files[0])
@@ -239,4 +244,8 @@ def open_source(spec: str | None, size: tuple[int, int] | None = None, fps: floa
     path = Path(spec)
     if path.is_dir():
         return FolderSource(path, fps or 30.0)
+    if path.exists() and not path.is_file() and not spec.startswith("/dev/"):
+        # a FIFO without a writer (or a socket) would block the open forever; cameras are /dev/ devices
+        raise SharpcamError(f"{spec} is not a regular file (a FIFO, socket or device); give a video file, an "
+                            "image folder, a camera index or /dev/videoN")
     return VideoSource(spec, size, fps)
