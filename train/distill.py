@@ -22,6 +22,8 @@ import json
 import math
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -120,7 +122,10 @@ def train(cfg: TrainConfig, fresh: bool = False, ship_to: Path | None = None) ->
     if rank == 0:
         run.mkdir(parents=True, exist_ok=True)
         write_text_atomic(run / "config.json", json.dumps(cfg.to_dict(), indent=1))
-    bank, validator = prepare_data(cfg, rank)
+    try:
+        bank, validator = prepare_data(cfg, rank)
+    except ValueError as err:  # train/bank.py: "no training patches" (an empty or unreadable train split)
+        raise SharpcamError(f"{err}; check {cfg.corpus} (rebuild it with 'make corpus')") from err
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     use_amp = device.type == "cuda"
     amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
@@ -130,16 +135,12 @@ def train(cfg: TrainConfig, fresh: bool = False, ship_to: Path | None = None) ->
               f"{len(bank)} patches; alpha {cfg.alpha}; device {device} x{world}")
     for epoch in range(start_epoch, cfg.epochs):
         start = time.perf_counter()
-        try:
+        with _epoch_guard(run, cfg, epoch):
             sums = _train_epoch(net, model, bank, cfg, gen, device, opt, scaler, amp_dtype if use_amp else None,
                                 desc=f"epoch {epoch + 1}/{cfg.epochs}", rank=rank, world=world)
             weight_gap = _ranks_weight_gap(model) if world > 1 else None
             val_ssim = _validate(validator, model, device, world)
             _check_finite(model, val_ssim)
-        except Diverged as err:
-            kept = f"{run / 'last.pt'} (epoch {epoch}) is kept" if epoch else "nothing was saved"
-            raise Diverged(f"training diverged in epoch {epoch + 1}: {err}; {kept}; train again with a "
-                           "lower --lr (and --fresh)") from err
         sched.step(val_ssim)
         if rank != 0:
             continue
@@ -205,6 +206,23 @@ def _check_finite(model: torch.nn.Module, val_ssim: float) -> None:
     """After an epoch: weights that went to inf/NaN on the last step, or a NaN validation, are not saved."""
     if not math.isfinite(val_ssim) or not all(torch.isfinite(p).all() for p in model.parameters()):
         raise Diverged(f"the weights or the validation SSIM ({val_ssim}) became non-finite")
+
+
+@contextmanager
+def _epoch_guard(run: Path, cfg: TrainConfig, epoch: int) -> Iterator[None]:
+    """An epoch that runs out of memory or diverges ends the run in one line; nothing of it is saved, so the
+    run folder keeps the last good epoch's checkpoints and metrics."""
+    try:
+        yield
+    except Diverged as err:
+        kept = f"{run / 'last.pt'} (epoch {epoch}) is kept" if epoch else "nothing was saved"
+        raise Diverged(f"training diverged in epoch {epoch + 1}: {err}; {kept}; train again with a lower --lr "
+                       "(and --fresh: a resumed run keeps its configuration)") from err
+    except (torch.OutOfMemoryError, RuntimeError) as err:
+        if not isinstance(err, torch.OutOfMemoryError) and "can't allocate memory" not in str(err):
+            raise
+        raise SharpcamError(f"out of memory in epoch {epoch + 1} (--batch {cfg.batch}, --crop {cfg.crop}); lower "
+                            "--batch or --crop (and pass --fresh: a resumed run keeps its configuration)") from err
 
 
 def _ranks_weight_gap(model: torch.nn.Module) -> float:

@@ -1,6 +1,7 @@
 """`mos report`: the answers as the report's tables (Markdown), a JSON record and a PNG chart."""
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
@@ -11,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from runtime.errors import SharpcamError  # noqa: E402
-from runtime.files import write_text_atomic  # noqa: E402
+from runtime.files import write_bytes_atomic, write_text_atomic  # noqa: E402
 
 from benchmarks.mos.answers import load_answers  # noqa: E402
 from benchmarks.mos.stats import summarize  # noqa: E402
@@ -99,8 +100,10 @@ def chart(s: dict, path: Path) -> None:
     _bars(right, s, "mos_by_category", s["categories"], s["categories"], "per category")
     fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncol=len(s["versions"]))
     fig.suptitle(f"{s['study']}: {s['raters']} rater(s), {s['answers']} answer(s)")
-    fig.savefig(path, dpi=110)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
+    write_bytes_atomic(path, buffer.getvalue())
 
 
 def _finite(obj: object) -> object:

@@ -153,3 +153,29 @@ def test_a_divergence_later_in_a_run_keeps_the_last_good_checkpoint(mini_corpus,
     assert load_checkpoint(run / "last.pt")["epoch"] == 1 and load_checkpoint(run / "best.pt")["epoch"] == 1
     history = json.loads((run / "metrics.json").read_text())
     assert len(history) == 1 and all(v is None or v == v for v in history[0].values())  # no NaN saved
+
+
+@pytest.mark.parametrize("error", [torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB"),
+                                   RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate "
+                                                "21474836480 bytes")])
+@deadline(120)
+def test_an_out_of_memory_batch_is_one_line(mini_corpus, tmp_path, capsys, monkeypatch, error):
+    """Stood in for (a real one would take the shared machine's memory): the allocator's own exceptions."""
+    import train.distill as distill
+
+    def exhausted(*args, **kwargs):
+        raise error
+    monkeypatch.setattr(distill, "sample_batch", exhausted)
+    line = refused(distill_main, [*QUICK, "--corpus", str(mini_corpus), "--run-dir", str(tmp_path / "run")], capsys)
+    assert "out of memory" in line and "--batch" in line
+
+
+@deadline(60)
+def test_a_corpus_without_training_patches_is_one_line(mini_corpus, tmp_path, capsys):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(mini_corpus, corpus)
+    manifest = json.loads((corpus / "manifest.json").read_text())
+    manifest["entries"] = [e for e in manifest["entries"] if e["split"] != "train"]
+    (corpus / "manifest.json").write_text(json.dumps(manifest))
+    line = refused(distill_main, [*QUICK, "--corpus", str(corpus), "--run-dir", str(tmp_path / "run")], capsys)
+    assert "no training patches" in line
