@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import inspect
 import io
 import json
 import math
@@ -36,12 +35,13 @@ from runtime.entry import (check_writable_dir, check_writable_file, exit_on_user
 from runtime.files import write_text_atomic
 from runtime.errors import SharpcamError
 from train.bank import Bank, build_bank
-from train.checkpoint import FORMAT, load_checkpoint, save_atomic, ship, student_from_checkpoint
+from train.checkpoint import FORMAT, save_atomic, ship
 from train.config import PRESETS, TrainConfig, preset
 from train.corpus import load_manifest
 from train.blur import BlurConfig
 from train.losses import distill_loss, ssim_loss
 from train.plots import plot_curves
+from train.resume import checked_arch_args, json_object, load_init, resume
 from train.student import ARCHITECTURES, build_student, count_parameters
 from train.teacher_weights import load_teacher
 from train.validate import Validator
@@ -116,8 +116,8 @@ def train(cfg: TrainConfig, fresh: bool = False, ship_to: Path | None = None) ->
                                                        patience=cfg.plateau_patience)
     gen = torch.Generator().manual_seed(cfg.seed)  # alike on every rank: sample_batch shards one draw
     if cfg.init:  # fine-tuning: the weights only; a resumed run's last.pt overrides them below
-        _load_init(cfg, model)
-    history, start_epoch, best = _resume(run / "last.pt", cfg, fresh, model, opt, sched, gen)
+        load_init(cfg, model)
+    history, start_epoch, best = resume(run / "last.pt", cfg, fresh, model, opt, sched, gen)
     load_manifest(Path(cfg.corpus))  # refused here, before the run folder's config.json is replaced
     if rank == 0:
         run.mkdir(parents=True, exist_ok=True)
@@ -246,60 +246,6 @@ def _validate(validator: Validator | None, model: torch.nn.Module, device: torch
     return float(value.item())
 
 
-def _resume(path: Path, cfg: TrainConfig, fresh: bool, model, opt, sched, gen) -> tuple[list[dict], int, float]:
-    """(history, first epoch to run, best val SSIM) from last.pt, or a fresh start. A last.pt that cannot be
-    resumed exactly (another student's weights, a foreign optimizer, an impossible epoch) is refused, never
-    half-loaded; a symbolic link that leads nowhere is refused too, not taken for a fresh start."""
-    if fresh or not (path.exists() or path.is_symlink()):
-        return [], 0, -1.0
-    cannot = f"it cannot be resumed: pass --fresh to start over{_best_fallback(path)}"
-    try:
-        ckpt = load_checkpoint(path)
-    except SharpcamError as err:
-        raise SharpcamError(f"{err}; {cannot}") from err
-    stored = ckpt.get("config")
-    try:
-        same = stored is not None and TrainConfig.from_dict(stored) == cfg  # from_dict: a config before `kind`
-    except (TypeError, ValueError, KeyError, AttributeError):
-        same = False
-    if not same:
-        raise SharpcamError(f"{path} was written with a different configuration; "
-                            "pass --fresh to start over or choose another --run-dir")
-    epoch, history, best = ckpt.get("epoch"), ckpt.get("history"), ckpt.get("best_val_ssim")
-    if type(epoch) is not int or not 0 <= epoch <= cfg.epochs or not isinstance(history, list) \
-            or len(history) != epoch or not all(isinstance(h, dict) for h in history) \
-            or not isinstance(best, (int, float)) or isinstance(best, bool):
-        raise SharpcamError(f"{path}: epoch {epoch!r} with {type(history).__name__} history and best SSIM "
-                            f"{best!r} is not a training state (epoch 0 to {cfg.epochs}, one history row each); "
-                            f"{cannot}")
-    try:
-        model.load_state_dict(ckpt["state_dict"])
-        opt.load_state_dict(ckpt["optimizer"])
-        sched.load_state_dict(ckpt["scheduler"])
-        gen.set_state(ckpt["generator"])
-    except (KeyError, RuntimeError, ValueError, TypeError) as err:
-        what = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise SharpcamError(f"{path}: its weights, optimizer, scheduler or generator state do not fit this run "
-                            f"({what}); {cannot}") from err
-    print(f"resuming {path} after epoch {epoch}")
-    return history, epoch, float(best)
-
-
-def _best_fallback(path: Path) -> str:
-    best = path.with_name("best.pt")
-    return f", or resume from the best epoch: cp {best} {path}" if best.is_file() else ""
-
-
-def _load_init(cfg: TrainConfig, model: torch.nn.Module) -> None:
-    """--init: the weights of a checkpoint of this very student (architecture and arguments)."""
-    student, ckpt = student_from_checkpoint(cfg.init)
-    if ckpt["model"] != {"name": cfg.student, "args": cfg.student_args}:
-        raise SharpcamError(f"--init {cfg.init} holds a {ckpt['model']['name']} student {ckpt['model']['args']}; "
-                            f"this run trains {cfg.student} {cfg.student_args}: pass the same --arch/--arch-args "
-                            "or another checkpoint")
-    model.load_state_dict(student.state_dict())
-
-
 def _save_epoch(run: Path, cfg: TrainConfig, model, opt, sched, gen, history: list[dict], best: float) -> float:
     """Write metrics, curves and checkpoints for the epoch just finished; return the best SSIM so far."""
     latest = history[-1]
@@ -322,38 +268,6 @@ def _save_epoch(run: Path, cfg: TrainConfig, model, opt, sched, gen, history: li
     return best
 
 
-def _json_object(text: str) -> dict:
-    try:
-        value = json.loads(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"not JSON ({err}): {text!r}") from err
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError(f'expected a JSON object such as \'{{"channels": 48}}\', not {text!r}')
-    return value
-
-
-def checked_arch_args(name: str, args: dict) -> dict:
-    """The architecture's arguments, each a known one of the type of its default (ints at least 1), so a typo
-    is refused here instead of in a constructor's traceback (or, for "residual": "no", silently taken as yes)."""
-    params = inspect.signature(ARCHITECTURES[name].__init__).parameters
-    for key, value in args.items():
-        if key not in params or key == "self":
-            known = ", ".join(p for p in params if p != "self")
-            raise SharpcamError(f"--arch-args: {name} has no argument {key!r}; it takes {known}")
-        default = params[key].default
-        if isinstance(default, bool):
-            ok = isinstance(value, bool)
-        elif isinstance(default, int):
-            ok = type(value) is int and value >= 1
-        else:
-            ok = isinstance(value, type(default))
-        if not ok:
-            kind = "true or false" if isinstance(default, bool) else \
-                "a whole number of at least 1" if isinstance(default, int) else type(default).__name__
-            raise SharpcamError(f"--arch-args: {name}'s {key!r} must be {kind}, not {json.dumps(value)}")
-    return args
-
-
 def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="default", choices=PRESETS,
@@ -361,7 +275,7 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
                              "default student, trained on the camera degradation (noise, codecs); smoke: a test run")
     # --arch, not --student: everywhere else --student names a shipped, trained student (webcam, fast, seed)
     parser.add_argument("--arch", choices=sorted(ARCHITECTURES), help="student architecture (overrides the preset)")
-    parser.add_argument("--arch-args", type=_json_object, metavar="JSON",
+    parser.add_argument("--arch-args", type=json_object, metavar="JSON",
                         help='architecture arguments merged into the preset\'s, e.g. \'{"channels": 48}\'')
     parser.add_argument("--lr", type=positive_float, help="Adam learning rate (above 0)")
     parser.add_argument("--batch", type=positive_int, help="patches per step (per worker under torchrun)")
