@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -34,6 +35,17 @@ from train.checkpoint import student_from_checkpoint
 from train.temporal import TemporalConfig
 
 LEVELS = {"fp32": 1, "fp16": 2}  # allowed 8-bit level error on 99.9% of values
+
+
+STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def file_stem(text: str) -> str:
+    """--name: a bare file-name stem, so the graphs land in --out ('../escaped' or 'a/b' would not)."""
+    if not STEM.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a file-name stem: use up to 64 letters, digits, '.', "
+                                         "'_' or '-', starting with a letter or digit (no folders; --out picks the folder)")
+    return text
 
 
 def export_all(checkpoint: Path, out: Path, resolutions: list[str], name: str, frames: int = 2,
@@ -115,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--students", type=student_names, default=",".join(SHIPPED_STUDENTS),
                         help="shipped students to export, from engines/NAME.pt (default: %(default)s)")
     parser.add_argument("--checkpoint", type=Path, help="export this checkpoint instead (needs --name)")
-    parser.add_argument("--name", help="file-name stem for --checkpoint's graphs and engines")
+    parser.add_argument("--name", type=file_stem,
+                        help="file-name stem for --checkpoint's graphs and engines: letters, digits, '.', '_', '-'")
     parser.add_argument("--out", type=Path, default=Path("engines"), help="output folder (default: %(default)s)")
     parser.add_argument("--resolutions", type=resolutions, default="480p,720p,1080p",
                         help="comma-separated from %s (default: %%(default)s)" % ",".join(RESOLUTIONS))

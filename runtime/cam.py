@@ -17,17 +17,19 @@ The default student cleans sensor noise and compression and sharpens; its tempor
 scenes calm (state carried frame to frame, reset when the camera reconnects).
 Per-stage latency (p50/p95 ms) is printed every 2 s; --stats writes the summary as JSON at exit.
 Ctrl-C, SIGTERM (kill, systemd, docker stop, timeout) and SIGHUP (a closed terminal) stop cleanly and
-finalize an output file; a file, folder or built-in source stopped before its end exits 130, 143 or 129 (as
-a shell reports it) so a script can tell the output is partial. A finished file job says `wrote PATH (N frames,
-duration)`. Existing outputs are replaced only with -y (a terminal is asked). A frame the model fails on is
-passed through unchanged on a live camera (counted as an error in the status line; the run stops after 30 in
-a row); a file job stops at its first error.
+finalize an output file (also while the model loads; a second signal does not interrupt the finalization); a
+file, folder or built-in source stopped before its end exits 130, 143 or 129 (as a shell reports it) so a script
+can tell the output is partial. A finished file job says `wrote PATH (N frames, duration)`. Existing outputs are
+replaced only with -y (a terminal is asked). A frame the model fails on is passed through unchanged on a live
+camera (counted as an error in the status line; the run stops after 30 in a row); a file job stops at its first
+error.
 User mistakes end with one "error: ..." line and exit status 2.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from contextlib import contextmanager
@@ -39,7 +41,8 @@ from runtime.backends.adaptive import POLICIES
 from runtime.backends.base import strength_arg
 from runtime.backends.factory import BACKENDS, Request
 from runtime.contract import DEFAULT_STRENGTH
-from runtime.entry import (check_writable_file, exit_on_user_error, int_between, positive_float, positive_int,
+from runtime.entry import (check_writable_file, exit_on_user_error, frame_rate, frame_size, int_between, non_empty,
+                           positive_float, positive_int,
                            threads)
 from runtime.errors import SharpcamError
 from runtime.files import write_text_atomic
@@ -49,17 +52,7 @@ from runtime.sinks.base import SinkOptions
 from runtime.sinks.factory import SINK_HELP, is_file_sink
 from runtime.sinks.folder import is_folder_spec
 from runtime.sinks.formats import CODEC_NAMES
-from runtime.sources import default_spec
-
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError as err:
-        raise argparse.ArgumentTypeError("size must look like 640x480") from err
-    if w <= 0 or h <= 0:
-        raise argparse.ArgumentTypeError(f"size must be positive, not {text}")
-    return w, h
+from runtime.sources import default_spec, is_camera
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -75,12 +68,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "seed (the report's network) (default: %(default)s)")
     p.add_argument("--source", help="camera index or /dev/videoN, video file, image folder, or 'builtin' "
                                     "(default: camera 0 if present, else the built-in clip)")
-    p.add_argument("--sink", default="vcam", help=f"{SINK_HELP} (default: %(default)s)")
+    p.add_argument("--sink", type=non_empty("--sink"), default="vcam", help=f"{SINK_HELP} (default: %(default)s)")
     p.add_argument("--vcam-device", help="vcam sink: which virtual camera, e.g. /dev/video10 ('sharpcam devices' "
                                          "lists them) (default: the first free one)")
     p.add_argument("--mirror", action="store_true", help="window and vcam sinks: flip left-right (a selfie view)")
-    p.add_argument("--size", type=_size, default=None, help="camera resolution to ask for, e.g. 1280x720 (default: the camera's own)")
-    p.add_argument("--fps", type=positive_float, default=None, help="camera frame rate to ask for (default: the camera's own)")
+    p.add_argument("--size", type=frame_size, default=None, help="camera resolution to ask for, e.g. 1280x720 (default: the camera's own)")
+    p.add_argument("--fps", type=frame_rate, default=None,
+                   help="camera frame rate to ask for, 0.01 to 1000 (default: the camera's own)")
     p.add_argument("--frames", type=positive_int, default=None, help="stop after N frames, N >= 1 (default: run to the end of the source, or until Ctrl-C)")
     p.add_argument("--stats", type=Path, help="write the latency summary (JSON) here at exit (default: none)")
     p.add_argument("--side-by-side", action="store_true", help="window sink: original | sharpened")
@@ -159,17 +153,28 @@ def cli(args: argparse.Namespace) -> dict:
 
 
 class Stop(KeyboardInterrupt):
-    """SIGTERM or SIGHUP, handled like Ctrl-C: the pipeline stops and the sink finalizes its file."""
+    """Ctrl-C, SIGTERM or SIGHUP: the pipeline stops and the sink finalizes its file."""
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @contextmanager
-def stop_on_signals(signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGHUP)) -> Iterator[None]:
-    """While inside: the first of `signals` stops the run like Ctrl-C; later ones are ignored so the output
-    file's finalization cannot itself be interrupted (a service manager's SIGKILL still ends it)."""
+def stop_on_signals(signals: tuple[int, ...] = STOP_SIGNALS) -> Iterator[None]:
+    """While inside: the first of `signals` stops the run (a Stop raised in the main thread); later ones
+    only say, once, that the output is being finished, so they cannot interrupt its finalization (a second
+    Ctrl-C used to land inside the video writer's close). SIGKILL still ends it."""
+    stopping = False
+
     def stop(signum: int, _frame) -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise Stop(signal.Signals(signum).name)
+        # os.write, not print: a signal handler may run while the main thread is inside a print to stderr
+        os.write(2, b"finishing the output; one moment (kill -9 abandons it)\n")
         for s in signals:
-            signal.signal(s, signal.SIG_IGN)
-        raise Stop(signal.Signals(signum).name)
+            signal.signal(s, signal.SIG_IGN)  # said once
 
     previous = {s: signal.signal(s, stop) for s in signals}
     try:
@@ -182,7 +187,11 @@ def stop_on_signals(signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGHUP)) 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     with stop_on_signals():
-        summary = exit_on_user_error(lambda: cli(args))
+        try:
+            summary = exit_on_user_error(lambda: cli(args))
+        except Stop as stop:  # before the first frame (loading the model, opening the camera): nothing to finish
+            print(f"stopped ({stop}) while starting", file=sys.stderr, flush=True)
+            summary = {"stopped": str(stop), "partial": not is_camera(args.source or default_spec())}
     if summary.get("partial"):  # as a shell reports a job a signal ended: a script can tell the file is partial
         sys.exit(128 + signal.Signals[summary["stopped"]].value)
 

@@ -88,6 +88,40 @@ def unit_float(text: str) -> float:
     return value
 
 
+MAX_FPS, MIN_FPS = 1000.0, 0.01  # past these a rate is a typo (time.sleep overflows, a frame per 3 hours)
+MAX_SIDE = 8192  # pixels a side: above 8K no camera delivers and one frame would take gigabytes through the model
+
+
+def frame_rate(text: str) -> float:
+    """Frames per second a camera is asked for or a file is paced at."""
+    value = positive_float(text)
+    if not MIN_FPS <= value <= MAX_FPS:
+        raise argparse.ArgumentTypeError(f"must be from {MIN_FPS:g} to {MAX_FPS:g} frames per second, not {text}")
+    return value
+
+
+def frame_size(text: str) -> tuple[int, int]:
+    """WIDTHxHEIGHT, each side from 1 to MAX_SIDE."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError("size must look like 640x480") from err
+    if width <= 0 or height <= 0:
+        raise argparse.ArgumentTypeError(f"size must be positive, not {text}")
+    if max(width, height) > MAX_SIDE:
+        raise argparse.ArgumentTypeError(f"each side must be at most {MAX_SIDE} pixels, not {text}")
+    return width, height
+
+
+def non_empty(what: str) -> Callable[[str], str]:
+    """argparse type: a name or path that is not empty or blank (an empty --sink used to mean the current folder)."""
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"{what} is empty; give a name or a path")
+        return text
+    return parse
+
+
 positive_int = int_at_least(1)
 port = int_between(0, 65535)  # 0: any free port
 

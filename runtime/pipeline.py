@@ -14,6 +14,12 @@ and out of pinned memory, upload, infer, download, or the CPU graph's conversion
 Errors: a live source keeps going when one frame fails: the original frame is passed through, counted
 (`errors`), reported once per reason, and the run stops only after `error_limit` failures in a row. A file
 fails loudly on its first error, since a file job that silently skips frames is a broken file job.
+
+Live faults: the temporal state is reset whenever the source's frame size changes (a camera that switched
+resolution), whatever the backend, as when it reconnects. A camera that delivers nothing for `stall_after`
+seconds is reported ("camera stalled" in the status line) and its last output is shown again at the
+camera's rate, so a virtual camera keeps feeding the call; a stop does not wait for a read that never
+returns (the capture thread is left behind, and the source closed when that read ends).
 """
 from __future__ import annotations
 
@@ -45,6 +51,7 @@ class PipelineConfig:
     controls: Controls | None = None  # None: the backend's strength, fixed
     tolerate_errors: bool | None = None  # None: pass failed frames through for live sources, fail for files
     error_limit: int = 30  # failed frames in a row that stop a tolerant run (a second at 30 fps)
+    stall_after: float = 2.0  # seconds without a frame from a live source before it counts as stalled
 
 
 class Pipeline:
@@ -60,6 +67,9 @@ class Pipeline:
         self._stop = threading.Event()
         self._errors: list[BaseException] = []
         self._generation = 0
+        self._frame_shape: tuple[int, ...] | None = None  # the last frame's, to reset on a size change
+        self._last_arrival = time.perf_counter()  # when the source last handed a frame over
+        self._stall_printed = 0.0  # when a "camera stalled" line was last printed
         self._tolerant = self.cfg.tolerate_errors if self.cfg.tolerate_errors is not None else source.live
         self._failed_in_a_row = 0
         self._reported: set[str] = set()
@@ -78,6 +88,7 @@ class Pipeline:
                 arrived = time.perf_counter()
                 if image is None:
                     break
+                self._last_arrival = arrived
                 if not self.source.live:  # decoding a file is work; a camera's read is mostly waiting
                     self.stats.add("capture", arrived - start)
                 # the name and time of the frame read() just returned: only this thread reads the source
@@ -117,13 +128,16 @@ class Pipeline:
 
     def _apply_controls(self, frame: Frame) -> None:
         """The user's strength, and a temporal reset when the source says its frames broke continuity
-        (a camera that reconnected): the filter must not blend across the gap."""
+        (a camera that reconnected) or its frame size changed: the filter must not blend across the gap,
+        nor carry a state of one size into frames resized from another."""
         controls = self.cfg.controls
         if controls is not None and controls.strength != self.backend.strength:
             self.backend.strength = controls.strength
-        if frame.generation != self._generation:
+        resized = self._frame_shape is not None and frame.image.shape != self._frame_shape
+        if frame.generation != self._generation or resized:
             self._generation = frame.generation
             self.backend.reset()
+        self._frame_shape = frame.image.shape
 
     def _submit(self, frame: Frame) -> tuple[Frame, object, float | None] | None:
         try:
@@ -167,6 +181,20 @@ class Pipeline:
         self.q_out.put((frame, frame.image))
 
     # output ----------------------------------------------------------------------------------------
+    def _repeat_if_stalled(self, frame: Frame, out: np.ndarray) -> bool:
+        """A live source silent for `stall_after` s: show the last output again (a virtual camera that
+        stops receiving frames freezes or drops out of the call) and say so. Returns the sink's keep-going."""
+        silent = time.perf_counter() - self._last_arrival
+        if not self.source.live or silent < self.cfg.stall_after:
+            return True
+        status = f"camera stalled (no frame for {silent:.1f} s; showing the last one) | {self.stats.line()}"
+        now = time.perf_counter()
+        if self.cfg.print_every and now - self._stall_printed > self.cfg.print_every:
+            print(status, file=sys.stderr, flush=True)
+            self._stall_printed = now
+        name = frame.name if frame.name is not None else f"{frame.index:06d}"
+        return self.sink.write(out, frame.image, status, name=name)
+
     def run(self) -> dict:
         """Run until the source ends, --frames is reached, the sink asks to stop, or Ctrl-C."""
         threads = [threading.Thread(target=self._capture, name="capture", daemon=True),
@@ -175,11 +203,15 @@ class Pipeline:
             t.start()
         last_print = last_status = time.perf_counter()
         status = ""  # the latency line drawn on a preview, refreshed twice a second, not every frame
+        last: tuple[Frame, np.ndarray] | None = None  # what a stalled camera's output repeats
+        wait = min(0.5, 1.0 / max(self.source.fps, 2.0)) if self.source.live else 0.5
         try:
             while True:
                 try:
-                    frame, out = self.q_out.get(timeout=0.5)
+                    frame, out = last = self.q_out.get(timeout=wait)
                 except TimeoutError:
+                    if last is not None and not self._repeat_if_stalled(*last):
+                        break
                     continue
                 except Closed:
                     break
@@ -201,8 +233,8 @@ class Pipeline:
             self._stop.set()
             self.q_in.close()
             self.q_out.close()
-            for t in threads:
-                t.join(timeout=10)
+            for t in threads:  # a camera read that never returns must not hold the stop
+                t.join(timeout=1 if t.name == "capture" and self.source.live else 10)
         if self._errors:
             raise self._errors[0]
         return self.stats.summary()

@@ -7,6 +7,7 @@ rate, length where known, a discontinuity count and the name of the last frame r
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Callable
@@ -68,7 +69,12 @@ class FolderSource:
     last_time: float | None = None  # images have no times: 1/fps apart
 
     def __init__(self, folder: Path, fps: float = 30.0) -> None:
-        self._files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        named = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        # a FIFO or a device named like an image would block the read forever: skip it, and say so
+        irregular = [p.name for p in named if not p.is_file()]
+        if irregular:
+            print(f"note: skipping {', '.join(irregular)} in {folder}: not a regular file", file=sys.stderr, flush=True)
+        self._files = [p for p in named if p.is_file()]
         if not self._files:
             raise SharpcamError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {folder}")
         first = self._load(self._files[0])
@@ -107,10 +113,14 @@ class VideoSource:
     def __init__(self, spec: str, size: tuple[int, int] | None = None, fps: float | None = None,
                  reconnect_seconds: float = 3.0) -> None:
         cv2 = opencv()
-        self.live = spec.isdigit() or spec.startswith("/dev/")
+        self.live = is_camera(spec)
         self._spec, self._request = spec, (size, fps)
         self._reconnect_seconds = reconnect_seconds
         self.generation = 0
+        # close() from another thread while a read is blocked (a stalled camera) must not release the
+        # capture under it: the read releases it when (if) it returns.
+        self._lock = threading.Lock()
+        self._reading = self._closed = False
         if not self.live and not Path(spec).exists():
             raise SharpcamError(f"no such video file or camera: {spec}")
         self._cap = self._open()
@@ -142,7 +152,19 @@ class VideoSource:
         return cap
 
     def read(self) -> np.ndarray | None:
-        ok, frame = self._cap.read()
+        with self._lock:
+            if self._closed:
+                return None
+            self._reading = True
+        try:
+            ok, frame = self._cap.read()
+        finally:
+            with self._lock:
+                self._reading = False
+                closed_meanwhile = self._closed
+        if closed_meanwhile:
+            self._cap.release()
+            return None
         if ok:
             if not self.live:  # a variable-frame-rate file's frames are not 1/fps apart: keep its clock
                 self.last_time = self._cap.get(opencv().CAP_PROP_POS_MSEC) / 1000.0
@@ -151,10 +173,10 @@ class VideoSource:
             return None  # end of file
         return self._reconnect()
 
-    def _reconnect(self) -> np.ndarray:
+    def _reconnect(self) -> np.ndarray | None:
         """A camera that vanished: retry for a few seconds, then a clear error (never a hang)."""
         deadline = time.monotonic() + self._reconnect_seconds
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self._closed:
             self._cap.release()
             time.sleep(0.25)
             try:
@@ -165,10 +187,16 @@ class VideoSource:
             if ok:
                 self.generation += 1  # frames before and after the gap are not one scene
                 return frame
+        if self._closed:
+            return None
         raise SharpcamError(f"camera {self._spec} stopped delivering frames and did not come back "
                             f"within {self._reconnect_seconds:.0f} s; is it unplugged or used by another program?")
 
     def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            if self._reading:
+                return  # released by the read in progress, when it returns
         self._cap.release()
 
 
@@ -225,4 +253,13 @@ def open_source(spec: str | None, size: tuple[int, int] | None = None, fps: floa
     path = Path(spec)
     if path.is_dir():
         return FolderSource(path, fps or 30.0)
+    if path.exists() and not path.is_file() and not spec.startswith("/dev/"):
+        # a FIFO without a writer (or a socket) would block the open forever; cameras are /dev/ devices
+        raise SharpcamError(f"{spec} is not a regular file (a FIFO, socket or device); give a video file, an "
+                            "image folder, a camera index or /dev/videoN")
     return VideoSource(spec, size, fps)
+
+
+def is_camera(spec: str) -> bool:
+    """A camera index (0) or device path (/dev/video0), as opposed to a file, folder or the built-in clip."""
+    return spec.isdigit() or spec.startswith("/dev/")

@@ -24,6 +24,9 @@ def save_atomic(obj: dict[str, Any], path: Path) -> None:
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     path = Path(path)
+    if path.is_symlink() and not path.exists():  # a loop, or a link whose target is gone
+        raise SharpcamError(f"checkpoint {path} is a symbolic link that leads to no file (a loop or a missing "
+                            "target); replace it with the checkpoint itself")
     if not path.exists():
         raise SharpcamError(f"checkpoint not found: {path} (train one with 'make train')")
     try:
@@ -32,16 +35,23 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         raise SharpcamError(f"{path}: not a readable sharpcam checkpoint ({err})") from err
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise SharpcamError(f"{path}: not a sharpcam student checkpoint (expected format {FORMAT})")
+    model = ckpt.get("model")
+    if not isinstance(model, dict) or not isinstance(model.get("name"), str) or not isinstance(model.get("args"), dict) \
+            or not isinstance(ckpt.get("state_dict"), dict):
+        raise SharpcamError(f"{path}: its model description or weights are missing or malformed")
     return ckpt
 
 
 def student_from_checkpoint(path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
     """Rebuild the student named in the checkpoint and load its weights strictly, in eval mode."""
     ckpt = load_checkpoint(path)
-    model = build_student(ckpt["model"]["name"], ckpt["model"]["args"])
+    try:
+        model = build_student(ckpt["model"]["name"], ckpt["model"]["args"])
+    except (TypeError, ValueError) as err:
+        raise SharpcamError(f"{path}: its model {ckpt['model']} cannot be built ({err})") from err
     try:
         model.load_state_dict(ckpt["state_dict"], strict=True)
-    except RuntimeError as err:
+    except (RuntimeError, TypeError, AttributeError) as err:
         raise SharpcamError(f"{path}: weights do not fit {ckpt['model']}: {err}") from err
     return model.eval(), ckpt
 

@@ -18,8 +18,11 @@ import argparse
 import csv
 import io
 import json
+import math
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,12 +35,13 @@ from runtime.entry import (check_writable_dir, check_writable_file, exit_on_user
 from runtime.files import write_text_atomic
 from runtime.errors import SharpcamError
 from train.bank import Bank, build_bank
-from train.checkpoint import FORMAT, load_checkpoint, save_atomic, ship, student_from_checkpoint
+from train.checkpoint import FORMAT, save_atomic, ship
 from train.config import PRESETS, TrainConfig, preset
 from train.corpus import load_manifest
 from train.blur import BlurConfig
 from train.losses import distill_loss, ssim_loss
 from train.plots import plot_curves
+from train.resume import checked_arch_args, json_object, load_init, resume
 from train.student import ARCHITECTURES, build_student, count_parameters
 from train.teacher_weights import load_teacher
 from train.validate import Validator
@@ -112,13 +116,16 @@ def train(cfg: TrainConfig, fresh: bool = False, ship_to: Path | None = None) ->
                                                        patience=cfg.plateau_patience)
     gen = torch.Generator().manual_seed(cfg.seed)  # alike on every rank: sample_batch shards one draw
     if cfg.init:  # fine-tuning: the weights only; a resumed run's last.pt overrides them below
-        model.load_state_dict(student_from_checkpoint(cfg.init)[0].state_dict())
-    history, start_epoch, best = _resume(run / "last.pt", cfg, fresh, model, opt, sched, gen)
+        load_init(cfg, model)
+    history, start_epoch, best = resume(run / "last.pt", cfg, fresh, model, opt, sched, gen)
     load_manifest(Path(cfg.corpus))  # refused here, before the run folder's config.json is replaced
     if rank == 0:
         run.mkdir(parents=True, exist_ok=True)
         write_text_atomic(run / "config.json", json.dumps(cfg.to_dict(), indent=1))
-    bank, validator = prepare_data(cfg, rank)
+    try:
+        bank, validator = prepare_data(cfg, rank)
+    except ValueError as err:  # train/bank.py: "no training patches" (an empty or unreadable train split)
+        raise SharpcamError(f"{err}; check {cfg.corpus} (rebuild it with 'make corpus')") from err
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     use_amp = device.type == "cuda"
     amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
@@ -128,10 +135,12 @@ def train(cfg: TrainConfig, fresh: bool = False, ship_to: Path | None = None) ->
               f"{len(bank)} patches; alpha {cfg.alpha}; device {device} x{world}")
     for epoch in range(start_epoch, cfg.epochs):
         start = time.perf_counter()
-        sums = _train_epoch(net, model, bank, cfg, gen, device, opt, scaler, amp_dtype if use_amp else None,
-                            desc=f"epoch {epoch + 1}/{cfg.epochs}", rank=rank, world=world)
-        weight_gap = _ranks_weight_gap(model) if world > 1 else None
-        val_ssim = _validate(validator, model, device, world)
+        with _epoch_guard(run, cfg, epoch):
+            sums = _train_epoch(net, model, bank, cfg, gen, device, opt, scaler, amp_dtype if use_amp else None,
+                                desc=f"epoch {epoch + 1}/{cfg.epochs}", rank=rank, world=world)
+            weight_gap = _ranks_weight_gap(model) if world > 1 else None
+            val_ssim = _validate(validator, model, device, world)
+            _check_finite(model, val_ssim)
         sched.step(val_ssim)
         if rank != 0:
             continue
@@ -181,10 +190,39 @@ def _train_epoch(net, model, bank: Bank, cfg: TrainConfig, gen: torch.Generator,
             reduced = torch.tensor(terms, dtype=torch.float64, device=device)
             dist.all_reduce(reduced)
             terms = tuple((reduced / world).tolist())
+        if not math.isfinite(terms[0]):  # every rank sees the reduced value: all stop alike
+            raise Diverged(f"the loss became {terms[0]} (--lr {opt.param_groups[0]['lr']:g})")
         for key, value in zip(("loss", "l1", "teacher_mse"), terms):
             sums[key] += value
         bar.set_postfix(loss=f"{terms[0]:.4f}")
     return sums
+
+
+class Diverged(SharpcamError):
+    """A non-finite loss or weights: nothing of this epoch is saved, the last good checkpoint stays."""
+
+
+def _check_finite(model: torch.nn.Module, val_ssim: float) -> None:
+    """After an epoch: weights that went to inf/NaN on the last step, or a NaN validation, are not saved."""
+    if not math.isfinite(val_ssim) or not all(torch.isfinite(p).all() for p in model.parameters()):
+        raise Diverged(f"the weights or the validation SSIM ({val_ssim}) became non-finite")
+
+
+@contextmanager
+def _epoch_guard(run: Path, cfg: TrainConfig, epoch: int) -> Iterator[None]:
+    """An epoch that runs out of memory or diverges ends the run in one line; nothing of it is saved, so the
+    run folder keeps the last good epoch's checkpoints and metrics."""
+    try:
+        yield
+    except Diverged as err:
+        kept = f"{run / 'last.pt'} (epoch {epoch}) is kept" if epoch else "nothing was saved"
+        raise Diverged(f"training diverged in epoch {epoch + 1}: {err}; {kept}; train again with a lower --lr "
+                       "(and --fresh: a resumed run keeps its configuration)") from err
+    except (torch.OutOfMemoryError, RuntimeError) as err:
+        if not isinstance(err, torch.OutOfMemoryError) and "can't allocate memory" not in str(err):
+            raise
+        raise SharpcamError(f"out of memory in epoch {epoch + 1} (--batch {cfg.batch}, --crop {cfg.crop}); lower "
+                            "--batch or --crop (and pass --fresh: a resumed run keeps its configuration)") from err
 
 
 def _ranks_weight_gap(model: torch.nn.Module) -> float:
@@ -206,28 +244,6 @@ def _validate(validator: Validator | None, model: torch.nn.Module, device: torch
     if world > 1:
         dist.broadcast(value, src=0)
     return float(value.item())
-
-
-def _resume(path: Path, cfg: TrainConfig, fresh: bool, model, opt, sched, gen) -> tuple[list[dict], int, float]:
-    """(history, first epoch to run, best val SSIM) from last.pt, or a fresh start."""
-    if fresh or not path.exists():
-        return [], 0, -1.0
-    try:
-        ckpt = load_checkpoint(path)
-    except SharpcamError as err:
-        best = path.with_name("best.pt")
-        fallback = f", or resume from the best epoch: cp {best} {path}" if best.exists() else ""
-        raise SharpcamError(f"{err}; it cannot be resumed: pass --fresh to start over{fallback}") from err
-    stored = ckpt.get("config")
-    if stored is None or TrainConfig.from_dict(stored) != cfg:  # from_dict: a config stored before `kind`
-        raise SharpcamError(f"{path} was written with a different configuration; "
-                            "pass --fresh to start over or choose another --run-dir")
-    model.load_state_dict(ckpt["state_dict"])
-    opt.load_state_dict(ckpt["optimizer"])
-    sched.load_state_dict(ckpt["scheduler"])
-    gen.set_state(ckpt["generator"])
-    print(f"resuming {path} after epoch {ckpt['epoch']}")
-    return ckpt["history"], ckpt["epoch"], ckpt["best_val_ssim"]
 
 
 def _save_epoch(run: Path, cfg: TrainConfig, model, opt, sched, gen, history: list[dict], best: float) -> float:
@@ -259,7 +275,7 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
                              "default student, trained on the camera degradation (noise, codecs); smoke: a test run")
     # --arch, not --student: everywhere else --student names a shipped, trained student (webcam, fast, seed)
     parser.add_argument("--arch", choices=sorted(ARCHITECTURES), help="student architecture (overrides the preset)")
-    parser.add_argument("--arch-args", type=json.loads, metavar="JSON",
+    parser.add_argument("--arch-args", type=json_object, metavar="JSON",
                         help='architecture arguments merged into the preset\'s, e.g. \'{"channels": 48}\'')
     parser.add_argument("--lr", type=positive_float, help="Adam learning rate (above 0)")
     parser.add_argument("--batch", type=positive_int, help="patches per step (per worker under torchrun)")
@@ -297,6 +313,7 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
                  "ssim_weight", "init"):
         if getattr(args, name) is not None:
             setattr(cfg, name, getattr(args, name))
+    cfg.student_args = checked_arch_args(cfg.student, cfg.student_args)
     if cfg.crop > cfg.bank.patch:
         raise SharpcamError(f"--crop {cfg.crop} is larger than the bank's {cfg.bank.patch} px patches")
     if args.variants is not None:

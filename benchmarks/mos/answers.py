@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -70,21 +71,53 @@ def validate(study: Study, body: object) -> dict:
 
 
 def read_lines(path: Path) -> tuple[list[dict], int]:
-    """Every well-formed record in file order, and the number of lines that were not (a torn last line)."""
+    """Every JSON object in file order, and the number of lines that were not one (a torn last line, bytes
+    that are not UTF-8, a line nested too deeply to parse)."""
     records, bad = [], 0
+    if path.is_dir():
+        raise SharpcamError(f"{path} is a folder, not the answers file; move it away (answers are appended to "
+                            "a file of that name)")
     if not path.exists():
         return records, bad
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for raw in path.read_bytes().splitlines():
+        if not raw.strip():
+            continue
         try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
+            rec = json.loads(raw.decode("utf-8"))
+        except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
             bad += 1
             continue
-        if isinstance(rec, dict) and {"rater", "pair", "scores"} <= set(rec):
+        if isinstance(rec, dict):
             records.append(rec)
-        elif line.strip():
+        else:
             bad += 1
     return records, bad
+
+
+def stored_problem(study: Study, rec: dict) -> str | None:
+    """Why a stored line cannot count (None: it can): the same rules the server applies to a new answer,
+    so a hand-edited or foreign line (a score of 99, a list where a name goes) cannot reach the tables."""
+    missing = sorted({"rater", "pair", "left", "right", "scores", "preferred"} - set(rec))
+    if missing:
+        return f"missing {', '.join(missing)}"
+    if not isinstance(rec["rater"], str) or not isinstance(rec["pair"], str):
+        return "rater and pair must be text"
+    pair = study.pairs.get(rec["pair"])
+    if pair is None or rec["rater"] not in study.raters:
+        return "unknown"
+    versions = {rec["left"], rec["right"]} if all(isinstance(rec[k], str) for k in ("left", "right")) else None
+    if versions != set(pair.versions):
+        return f"left/right must be the pair's versions {list(pair.versions)}"
+    scores = rec["scores"]
+    if not isinstance(scores, dict) or set(scores) != versions:
+        return "scores must hold both versions"
+    for version, given in scores.items():
+        if not isinstance(given, dict) or set(given) != set(study.criteria) or \
+                not all(_int_in(v, 1, 5) for v in given.values()):
+            return f"scores of {version} must rate {', '.join(study.criteria)} from 1 to 5"
+    if rec["preferred"] is not None and rec["preferred"] not in versions:
+        return "preferred must be one of the two versions or null"
+    return None
 
 
 @dataclass
@@ -94,18 +127,32 @@ class Answers:
     replaced: int = 0
     unreadable: int = 0
     unknown: int = 0  # lines naming a pair or rater the study no longer has
+    invalid: int = 0  # well-formed JSON that breaks the answer rules (a score outside 1-5, wrong types)
 
 
-def load_answers(study: Study) -> Answers:
+def load_answers(study: Study, warn: bool = True) -> Answers:
+    """The answers that count; lines that cannot count are set aside (quarantined), counted, and warned
+    about once with the first reason, never a reason to stop."""
     records, bad = read_lines(study.answers_path)
     out = Answers(unreadable=bad)
+    first_reason = ""
     for rec in records:
-        if rec["pair"] not in study.pairs or rec["rater"] not in study.raters:
+        problem = stored_problem(study, rec)
+        if problem == "unknown":
             out.unknown += 1
             continue
+        if problem is not None:
+            out.invalid += 1
+            first_reason = first_reason or problem
+            continue
+        rec = {**rec, "category": study.pairs[rec["pair"]].category}  # the study's, not the line's
         key = (rec["rater"], rec["pair"])
         out.replaced += key in out.latest
         out.latest[key] = rec  # last wins
+    if warn and (out.unreadable or out.invalid):
+        reason = f" (the first: {first_reason})" if first_reason else ""
+        print(f"warning: {study.answers_path}: {out.unreadable} unreadable and {out.invalid} invalid line(s) set "
+              f"aside{reason}; the other answers count", file=sys.stderr, flush=True)
     return out
 
 

@@ -25,12 +25,13 @@ from PIL import Image
 from tqdm import tqdm
 
 from runtime.errors import SharpcamError
+from runtime.files import write_text_atomic
 from train.corpus import load_manifest
 from train.blur import benchmark_degrade
 from train.images import LoadReport, list_images, read_rgb
 from train.metrics import unsharp_baseline
 
-from benchmarks.mos.study import ANSWERS_FILE, DEFAULT_LAYOUT, STUDY_FILE, VERSION_ID
+from benchmarks.mos.study import ANSWERS_FILE, DEFAULT_LAYOUT, IMAGE_ID, STUDY_FILE, VERSION_ID
 
 BUILTIN = ("blurred", "unsharp", "original")
 
@@ -77,6 +78,11 @@ def find_images(cfg: PrepareConfig) -> list[tuple[str, Path, str]]:
         raise SharpcamError(f"{cfg.source} is not a folder of pictures")
     if (cfg.source / "manifest.json").exists():
         entries = [e for e in load_manifest(cfg.source) if cfg.split == "all" or e.split == cfg.split]
+        # an id names the study's files (images/VERSION/ID.png): '../x' would write outside --out
+        bad = [e.id for e in entries if not isinstance(e.id, str) or not IMAGE_ID.fullmatch(e.id)]
+        if bad:
+            raise SharpcamError(f"{cfg.source / 'manifest.json'}: image id(s) {bad[:3]} are not usable as file "
+                                "names (letters, digits, '.', '_', '-', starting with a letter or digit)")
         found = [(e.id, cfg.source / e.file, e.category) for e in entries]
     else:
         taken: set[str] = set()
@@ -163,5 +169,5 @@ def prepare(cfg: PrepareConfig) -> Path:
              "prepared": {"source": str(cfg.source), "max_side": cfg.max_side,
                           "degradation": "train.blur.benchmark_degrade, seeded by image id",
                           "models": {label: _provenance(path, models[label]) for label, path in cfg.models}}}
-    (cfg.out / STUDY_FILE).write_text(json.dumps(study, indent=1), encoding="utf-8")
+    write_text_atomic(cfg.out / STUDY_FILE, json.dumps(study, indent=1))
     return cfg.out / STUDY_FILE

@@ -1,6 +1,7 @@
 """`mos report`: the answers as the report's tables (Markdown), a JSON record and a PNG chart."""
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
@@ -11,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from runtime.errors import SharpcamError  # noqa: E402
+from runtime.files import write_bytes_atomic, write_text_atomic  # noqa: E402
 
 from benchmarks.mos.answers import load_answers  # noqa: E402
 from benchmarks.mos.stats import summarize  # noqa: E402
@@ -63,8 +65,9 @@ def markdown(s: dict) -> str:
     notes = []
     if s["replaced"]:
         notes.append(f"{s['replaced']} earlier answer(s) replaced by a re-submission of the same pair (last wins)")
-    if s["unreadable_lines"] or s["unknown_lines"]:
-        notes.append(f"{s['unreadable_lines']} unreadable and {s['unknown_lines']} unknown line(s) skipped")
+    if s["unreadable_lines"] or s["unknown_lines"] or s["invalid_lines"]:
+        notes.append(f"{s['unreadable_lines']} unreadable, {s['unknown_lines']} unknown and {s['invalid_lines']} "
+                     "invalid line(s) skipped")
     lines = [f"# Subjective study: {s['study']}", "",
              f"{s['raters']} rater(s) of {s['planned_raters']} planned ({s['complete_raters']} rated all "
              f"{s['pairs_per_rater']} pairs), {s['answers']} answer(s)" + (f"; {'; '.join(notes)}" if notes else "") + ".",
@@ -97,8 +100,10 @@ def chart(s: dict, path: Path) -> None:
     _bars(right, s, "mos_by_category", s["categories"], s["categories"], "per category")
     fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncol=len(s["versions"]))
     fig.suptitle(f"{s['study']}: {s['raters']} rater(s), {s['answers']} answer(s)")
-    fig.savefig(path, dpi=110)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
+    write_bytes_atomic(path, buffer.getvalue())
 
 
 def _finite(obj: object) -> object:
@@ -122,7 +127,8 @@ def write_report(study_dir: Path, out: Path | None = None) -> tuple[dict, Path]:
     s = summarize(study, answers)
     prefix = out or study.root / "report"
     prefix.parent.mkdir(parents=True, exist_ok=True)
-    Path(f"{prefix}.md").write_text(markdown(s), encoding="utf-8")
-    Path(f"{prefix}.json").write_text(json.dumps(_finite(s), indent=1), encoding="utf-8")
+    # whole or not at all: a full disk must not leave a truncated report under its final name
+    write_text_atomic(Path(f"{prefix}.md"), markdown(s))
+    write_text_atomic(Path(f"{prefix}.json"), json.dumps(_finite(s), indent=1))
     chart(s, Path(f"{prefix}.png"))
     return s, prefix

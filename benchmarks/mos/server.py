@@ -10,10 +10,19 @@ by URL path.
 Images are only ever files the study names, resolved again on every request and refused if they leave the
 study directory. Requests whose Host is not this server (DNS rebinding) and POSTs that are not JSON (form
 posts from other sites) are refused.
+
+Slow or stuck clients cannot hold the server: each request has REQUEST_SECONDS in all to arrive (a client
+sending a byte every few seconds is cut off, not just an idle one), at most MAX_CONNECTIONS are served at
+once (further ones wait in the listen backlog, then get a 503), and a client that hangs up early is not
+a traceback.
 """
 from __future__ import annotations
 
+import io
 import json
+import socket
+import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,6 +37,9 @@ STATIC = Path(__file__).resolve().parent / "static"
 PAGES = {"/": ("index.html", "text/html; charset=utf-8"), "/app.js": ("app.js", "text/javascript; charset=utf-8"),
          "/app.css": ("app.css", "text/css; charset=utf-8")}
 MAX_BODY = 16 * 1024
+REQUEST_SECONDS = 20.0  # for a whole request to arrive, however slowly its bytes come
+MAX_CONNECTIONS = 128  # served at once, each on its own thread
+BUSY = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
            "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'none'"}
 
@@ -51,6 +63,37 @@ class MosServer(ThreadingHTTPServer):
         self.study, self.log, self.verbose = study, AnswerLog(study), verbose
         self.hosts = {f"127.0.0.1:{self.server_port}", f"localhost:{self.server_port}"}
 
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request, client_address) -> None:
+        """A thread per connection, at most MAX_CONNECTIONS of them: a burst waits for a slot (in the listen
+        backlog), a flood that keeps every slot past REQUEST_SECONDS gets a 503."""
+        if not self._slots.acquire(timeout=REQUEST_SECONDS):
+            try:
+                request.sendall(BUSY)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that hung up or timed out is routine, not a traceback; anything else is a bug: shown."""
+        import sys
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_port}/"
@@ -63,11 +106,41 @@ class MosServer(ThreadingHTTPServer):
         return {"rater": rater, "done": sum(pid in done for pid, _ in order), "total": len(order), "pair": upcoming}
 
 
+class _DeadlineReader(io.RawIOBase):
+    """A socket's reads, each given only what is left of the request's time (socket timeouts alone restart
+    with every byte, so a byte every 5 s would hold a thread forever)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock, self.deadline = sock, time.monotonic() + REQUEST_SECONDS
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request took too long to arrive")
+        self._sock.settimeout(left)
+        return self._sock.recv_into(buffer)
+
+
 class Handler(BaseHTTPRequestHandler):
     server: MosServer
     server_version = "sharpcam-mos"
     sys_version = ""
-    timeout = 20  # seconds a connection may sit idle or half-sent before its thread gives it up
+    timeout = REQUEST_SECONDS  # also bounds a write to a client that stopped reading
+
+    def setup(self) -> None:
+        super().setup()
+        self._reader = _DeadlineReader(self.connection)
+        self.rfile = io.BufferedReader(self._reader)
+
+    def handle_one_request(self) -> None:
+        self._reader.deadline = time.monotonic() + REQUEST_SECONDS  # each request on a kept-alive connection
+        try:
+            super().handle_one_request()
+        except (ConnectionError, TimeoutError):  # hung up or too slow: nothing to answer, no traceback
+            self.close_connection = True
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base class's name)
         if self.server.verbose:

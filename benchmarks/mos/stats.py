@@ -123,5 +123,5 @@ def summarize(study: Study, answers: Answers) -> dict:
             "images": {cat: sum(c == cat for c in study.images.values()) for cat in cats},
             "pairs_per_rater": len(study.pairs), "planned_raters": len(study.raters), "raters": len(per_rater),
             "complete_raters": complete, "answers": len(records), "replaced": answers.replaced,
-            "unreadable_lines": answers.unreadable, "unknown_lines": answers.unknown,
+            "unreadable_lines": answers.unreadable, "unknown_lines": answers.unknown, "invalid_lines": answers.invalid,
             "mos": by_criterion, "mos_by_category": by_category, "preference": prefs}

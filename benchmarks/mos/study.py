@@ -119,9 +119,44 @@ def _raters(value: object) -> list[str]:
     return list(value)
 
 
+# The schema: each field's JSON type (a study.json with anything else is refused, so a typo such as "rater"
+# cannot silently fall back to a default). Semantic checks follow in from_dict.
+FIELDS = {"version": int, "name": str, "seed": int, "raters": (int, list), "criteria": list, "versions": list,
+          "comparisons": list, "layout": str, "images": list, "prepared": dict}
+IMAGE_FIELDS = {"id": str, "category": str, "source": str, "degradation": dict}
+MAX_SEED = 2 ** 63  # seeds are hashed with the rater id (train.seeds); beyond this is not a seed but a typo
+
+
+def _json_type(value: object) -> str:
+    return {bool: "true/false", int: "an integer", float: "a number", str: "text", list: "a list",
+            dict: "an object", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _check_schema(data: object) -> None:
+    """Field names and JSON types of study.json, before any value is used."""
+    _check(isinstance(data, dict), "must be a JSON object")
+    unknown = sorted(set(data) - set(FIELDS))
+    _check(not unknown, f"unknown field(s) {unknown}; the fields are {sorted(FIELDS)}")
+    for name, kind in FIELDS.items():
+        if name in data and (not isinstance(data[name], kind) or isinstance(data[name], bool)):
+            _check(False, f"{name!r} is {_json_type(data[name])}, which it cannot be")
+    _check(all(isinstance(v, str) for v in data.get("versions", [])), "versions must be text labels")
+    _check(all(isinstance(c, str) for c in data.get("criteria", [])), "criteria must be text")
+    _check(all(isinstance(c, list) and all(isinstance(v, str) for v in c) for c in data.get("comparisons", [])),
+           "each comparison must be a list of two version labels")
+    for item in data.get("images", []):
+        _check(isinstance(item, dict), f"each image must be an object with an id, not {_json_type(item)}")
+        unknown = sorted(set(item) - set(IMAGE_FIELDS))
+        _check(not unknown, f"image {str(item.get('id'))[:40]!r}: unknown field(s) {unknown}")
+        for name, kind in IMAGE_FIELDS.items():
+            _check(name not in item or isinstance(item[name], kind),
+                   f"image {str(item.get('id'))[:40]!r}: {name!r} is {_json_type(item.get(name))}")
+
+
 def from_dict(root: Path, data: dict) -> Study:
     """Validate a parsed study file; every problem names the field to fix."""
-    _check(isinstance(data, dict) and data.get("version") == 1, "needs \"version\": 1")
+    _check_schema(data)
+    _check(data.get("version") == 1, "needs \"version\": 1")
     versions = data.get("versions")
     _check(isinstance(versions, list) and len(versions) >= 2, "versions must list at least two labels")
     _check(all(isinstance(v, str) and VERSION_ID.fullmatch(v) for v in versions) and len(set(versions)) == len(versions),
@@ -133,7 +168,8 @@ def from_dict(root: Path, data: dict) -> Study:
     _check(isinstance(criteria, list) and bool(criteria) and set(criteria) <= set(CRITERIA)
            and len(set(criteria)) == len(criteria), f"criteria must be some of {list(CRITERIA)}")
     seed = data.get("seed", 0)
-    _check(isinstance(seed, int) and not isinstance(seed, bool), "seed must be an integer")
+    _check(isinstance(seed, int) and not isinstance(seed, bool) and -MAX_SEED < seed < MAX_SEED,
+           "seed must be an integer of at most 18 digits")
     images: dict[str, str] = {}
     for item in data.get("images") or []:
         _check(isinstance(item, dict) and isinstance(item.get("id"), str) and IMAGE_ID.fullmatch(item["id"]) is not None,
@@ -146,6 +182,10 @@ def from_dict(root: Path, data: dict) -> Study:
            "layout must contain {id} and {version}")
     study = Study(root, str(data.get("name") or root.name), seed, _raters(data.get("raters", 1)), list(versions),
                   [tuple(c) for c in comps], images, list(criteria), layout)
+    try:
+        layout.format(id="x", version="y")
+    except (KeyError, IndexError, ValueError, AttributeError) as err:
+        _check(False, f"layout {layout!r} may name only {{id}} and {{version}} ({type(err).__name__}: {err})")
     for image, version in itertools.product(images, versions):
         study.image_path(image, version)  # fail now, not in front of a rater
     return study
@@ -160,6 +200,7 @@ def load_study(path: Path) -> Study:
                             "'python -m benchmarks.mos prepare IMAGES --out DIR'")
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise SharpcamError(f"{file} is not valid JSON ({err}); fix or rebuild it") from err
+    except (ValueError, RecursionError) as err:  # ValueError: bad JSON, bad UTF-8, an integer of 4300+ digits
+        what = "nested too deeply" if isinstance(err, RecursionError) else str(err)[:200]
+        raise SharpcamError(f"{file} is not valid JSON ({what}); fix or rebuild it") from err
     return from_dict(file.parent, data)

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from runtime.backends.base import check_strength
+from runtime.backends.graph_io import Port, check_graph, free
 from runtime.errors import SharpcamError
 from runtime.imaging import pad_to_multiple
 from runtime.optional import require
@@ -27,16 +28,11 @@ def _onnxruntime():
                                   "(or onnxruntime-gpu instead of it on an NVIDIA machine)")
 
 
-def _check_picture_shapes(path: Path, given: list, returned: list, frame_graph: bool) -> None:
-    """A graph that does not take and give pictures would fail on the first frame, or worse, write a video
-    with no picture in it: refuse it when it is loaded. Symbolic (named) dimensions pass."""
-    want = "H x W x 3 (uint8 BGR)" if frame_graph else "N x 3 x H x W (float RGB)"
-    channel = -1 if frame_graph else 1
-    for role, shape in (("input", given), ("output", returned)):
-        rank_ok = len(shape) == (3 if frame_graph else 4)
-        if not rank_ok or shape[channel] not in (3, None) and not isinstance(shape[channel], str):
-            raise SharpcamError(f"{path}: its {role} is {shape}, not {want}; this is not a sharpcam graph "
-                                "(export one with 'make engines')")
+def _port(arg) -> Port:
+    """ONNX Runtime's NodeArg as a Port ("tensor(uint8)" -> "uint8"; named dimensions -> None)."""
+    onnx_name = arg.type.removeprefix("tensor(").removesuffix(")")
+    dtype = {"float": "float32", "double": "float64"}.get(onnx_name, onnx_name)
+    return Port(arg.name, dtype, tuple(free(d) for d in (arg.shape or [])))
 
 
 class OnnxBackend:
@@ -71,6 +67,8 @@ class OnnxBackend:
             self._session = ort.InferenceSession(str(path), options, providers=providers)
         except Exception as err:  # ORT raises its own exception types for malformed graphs
             raise SharpcamError(f"ONNX Runtime cannot load {path}: {err}") from err
+        # every input's and output's type and shape, before the first frame would find out
+        check_graph(path, [_port(i) for i in self._session.get_inputs()], [_port(o) for o in self._session.get_outputs()])
         inputs = {i.name: i for i in self._session.get_inputs()}
         inp = self._session.get_inputs()[0]
         self._input, self._output = inp.name, self._session.get_outputs()[0].name
@@ -83,7 +81,6 @@ class OnnxBackend:
         self._state: np.ndarray | None = None
         self.strength = check_strength(strength)
         self._frame_graph = inp.type == "tensor(uint8)"
-        _check_picture_shapes(path, inp.shape, self._session.get_outputs()[0].shape, self._frame_graph)
         if self._frame_graph:
             height, width = inp.shape[0], inp.shape[1]
             self.size = (width, height) if isinstance(width, int) and isinstance(height, int) else None

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from runtime.backends.base import check_strength
+from runtime.backends.graph_io import Port, check_graph
 from runtime.errors import SharpcamError
 from runtime.imaging import pad_to_multiple
 from runtime.optional import available, require
@@ -45,6 +46,12 @@ def native_bf16(core=None) -> bool:
     return "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
+def _port(port) -> Port:
+    """An OpenVINO model input or output as a Port (dynamic dimensions -> None)."""
+    shape = tuple(d.get_length() if d.is_static else None for d in port.get_partial_shape())
+    return Port(port.get_any_name(), np.dtype(port.get_element_type().to_dtype()).name, shape)
+
+
 class OpenVinoBackend:
     """A uint8 frame graph (`NAME_<res>.onnx`, any of its sizes) through OpenVINO's CPU plugin.
 
@@ -68,6 +75,8 @@ class OpenVinoBackend:
         if names != {FRAME_INPUT, STATE_INPUT, STRENGTH_INPUT}:
             raise SharpcamError(f"{path} is not a frame graph with a temporal state (inputs {sorted(names)}); "
                                 "OpenVINO runs the NAME_<res>.onnx graphs that 'make engines' exports")
+        inputs = sorted(self._model.inputs, key=lambda port: port.get_any_name() != FRAME_INPUT)  # picture first
+        check_graph(path, [_port(i) for i in inputs], [_port(o) for o in self._model.outputs])
         # ONNX metadata props land in the model's rt_info under "framework"
         key = ["framework", SIZE_MULTIPLE]
         self.multiple = int(self._model.get_rt_info(key).astype(str)) if self._model.has_rt_info(key) else 1
@@ -90,18 +99,22 @@ class OpenVinoBackend:
     def _compile(self, height: int, width: int, threads: int) -> None:
         """Reshape the graph to this (padded) size, keep the state inside, compile (~0.1-0.5 s)."""
         from openvino import passes
-        model = self._model.clone()
-        model.reshape({FRAME_INPUT: [height, width, 3], STATE_INPUT: [1, 3, height, width]})
-        manager = passes.Manager()
-        manager.register_pass(passes.MakeStateful({STATE_INPUT: STATE_OUTPUT}))
-        manager.run_passes(model)
-        try:
+        try:  # OpenVINO raises its own RuntimeError subclasses for a graph it cannot reshape or compile
+            model = self._model.clone()
+            model.reshape({FRAME_INPUT: [height, width, 3], STATE_INPUT: [1, 3, height, width]})
+            manager = passes.Manager()
+            manager.register_pass(passes.MakeStateful({STATE_INPUT: STATE_OUTPUT}))
+            manager.run_passes(model)
             config = {**self._config, **({"INFERENCE_NUM_THREADS": threads} if threads else {})}
             compiled = self._core.compile_model(model, "CPU", config)
+            request = compiled.create_infer_request()
+            states = request.query_state()
         except Exception as err:
             raise SharpcamError(f"OpenVINO cannot compile the graph for {width}x{height}: {err}") from err
-        request = compiled.create_infer_request()
-        (state_var,) = request.query_state()
+        if len(states) != 1:
+            raise SharpcamError(f"OpenVINO found {len(states)} temporal states in the graph for {width}x{height}, "
+                                f"not one ({STATE_INPUT} fed back from {STATE_OUTPUT}); export it with 'make engines'")
+        (state_var,) = states
         self._compiled[(height, width, threads)] = (request, state_var)
 
     @property

@@ -9,6 +9,7 @@ from runtime.errors import SharpcamError
 from runtime.imaging import opencv
 from runtime.optional import require
 from runtime.sinks.base import Sink
+from runtime.sinks.fixed_size import FixedSize
 
 
 def vcam_install_help() -> str:
@@ -27,6 +28,8 @@ class VirtualCamSink(Sink):
     converts BGR to I420 and pyvirtualcam passes it straight through; elsewhere the BGR frame goes as it is
     and pyvirtualcam converts it once to the backend's own format (NV12 for OBS on Windows, UYVY on macOS),
     for which OpenCV has no BGR conversion. `mirror` flips left-right first (a selfie view).
+    The device keeps the size it opened with: a camera that changes resolution mid-call is scaled into it
+    (runtime/sinks/fixed_size.py) instead of crashing pyvirtualcam and dropping out of the call.
     """
 
     def __init__(self, size: tuple[int, int], fps: float, device: str | None = None, mirror: bool = False) -> None:
@@ -42,9 +45,11 @@ class VirtualCamSink(Sink):
                                 "'sharpcam devices' lists the outputs; meanwhile use --sink window or "
                                 "--sink out.mp4") from err
         self.name = f"virtual camera {self._cam.device}"
+        self._size = FixedSize(size, self.name)
 
     def write(self, frame: np.ndarray, original: np.ndarray | None = None, status: str = "",
               name: str | None = None) -> bool:
+        frame = self._size.fit(frame)
         if self.mirror:
             frame = self.opencv.flip(frame, 1)
         if self._i420:

@@ -9,8 +9,10 @@ timestamps and audio kept.
   instead of the whole file (a classic MP4 is unplayable until its index is written at the end). With the
   index first the file also streams as `+faststart` would make it; browsers play fragmented MP4 natively.
 - Size: H.264 and VP9 in 4:2:0 need even sizes. An odd width or height is padded by one column or row
-  repeating the last one, and the writer says so (`padded`); frames are never rescaled. MJPEG (4:4:4),
-  FFV1 or a folder of PNGs keep odd sizes exactly (OpenCV's own writers silently cut 641x479 to 640x478).
+  repeating the last one, and the writer says so (`padded`). A source that changes size mid-run is scaled
+  into the first size with black bars (runtime/sinks/fixed_size.py), with a note, never squeezed. MJPEG
+  (4:4:4), FFV1 or a folder of PNGs keep odd sizes exactly (OpenCV's own writers silently cut 641x479 to
+  640x478).
 - Audio (runtime/sinks/audio.py): the source's first audio track, copied where the container carries its
   codec, else re-encoded with its channel layout; .avi keeps no audio.
 
@@ -29,6 +31,7 @@ from runtime.imaging import pad_to_multiple
 from runtime.optional import require
 from runtime.sinks.audio import AudioTrack
 from runtime.sinks.base import Sink
+from runtime.sinks.fixed_size import FixedSize
 from runtime.sinks.formats import MJPEG_QSCALE, QP2LAMBDA, VIDEO_SUFFIXES, Encoding, choose
 
 __all__ = ["VIDEO_SUFFIXES", "FileSink", "VideoWriter", "even_size"]
@@ -140,6 +143,7 @@ class FileSink(Sink):
                   f"written as {self._writer.coded[0]}x{self._writer.coded[1]}, the last column/row repeated "
                   "(.avi, --codec ffv1 in .mkv, or DIR/ keep the exact size)", file=sys.stderr)
         self.name, self.size = f"file {path} ({self._writer.audio})", size
+        self._fixed = FixedSize(size, f"video file {path.name}")  # a file keeps its first size: scaled, not squeezed
 
     @property
     def frames(self) -> int:
@@ -155,7 +159,7 @@ class FileSink(Sink):
 
     def write_at(self, pts: float | None, frame: np.ndarray, original: np.ndarray | None = None, status: str = "",
                  name: str | None = None) -> bool:
-        self._writer.write(frame, pts)
+        self._writer.write(self._fixed.fit(frame), pts)
         return True
 
     def close(self) -> None:

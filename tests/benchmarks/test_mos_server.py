@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from test_mos_study import fake_study, version_level
 
-from benchmarks.mos.answers import load_answers, read_lines
+from benchmarks.mos.answers import load_answers, read_lines, validate
 from benchmarks.mos.server import MosServer, ServeConfig, make_server
 from benchmarks.mos.study import load_study
 
@@ -220,7 +220,7 @@ def test_a_torn_last_line_is_skipped_and_does_not_swallow_the_next_answer(tmp_pa
     root = fake_study(tmp_path / "study")
     study = load_study(root)
     first = study.order("r01")[0][0]
-    line = json.dumps({"rater": "r01", "pair": first, "scores": {}, "preferred": None})
+    line = json.dumps(validate(study, GOOD | {"pair": first}))  # a whole line, as the server writes them
     study.answers_path.write_text(line + "\n" + line[:25])  # killed in the middle of a write
     server = start(root)
     try:

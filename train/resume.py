@@ -1,0 +1,103 @@
+"""What a training run may start from: its run folder's last.pt (resumed exactly or refused, never half
+loaded), an --init checkpoint (of the same student), and --arch-args (known names, right types). Each
+refusal is one SharpcamError that says how to go on.
+"""
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+from pathlib import Path
+
+import torch
+
+from runtime.errors import SharpcamError
+from train.checkpoint import load_checkpoint, student_from_checkpoint
+from train.config import TrainConfig
+from train.student import ARCHITECTURES
+
+
+def resume(path: Path, cfg: TrainConfig, fresh: bool, model, opt, sched, gen) -> tuple[list[dict], int, float]:
+    """(history, first epoch to run, best val SSIM) from last.pt, or a fresh start. A last.pt that cannot be
+    resumed exactly (another student's weights, a foreign optimizer, an impossible epoch) is refused, never
+    half-loaded; a symbolic link that leads nowhere is refused too, not taken for a fresh start."""
+    if fresh or not (path.exists() or path.is_symlink()):
+        return [], 0, -1.0
+    cannot = f"it cannot be resumed: pass --fresh to start over{_best_fallback(path)}"
+    try:
+        ckpt = load_checkpoint(path)
+    except SharpcamError as err:
+        raise SharpcamError(f"{err}; {cannot}") from err
+    stored = ckpt.get("config")
+    try:
+        same = stored is not None and TrainConfig.from_dict(stored) == cfg  # from_dict: a config before `kind`
+    except (TypeError, ValueError, KeyError, AttributeError):
+        same = False
+    if not same:
+        raise SharpcamError(f"{path} was written with a different configuration; "
+                            "pass --fresh to start over or choose another --run-dir")
+    epoch, history, best = ckpt.get("epoch"), ckpt.get("history"), ckpt.get("best_val_ssim")
+    if type(epoch) is not int or not 0 <= epoch <= cfg.epochs or not isinstance(history, list) \
+            or len(history) != epoch or not all(isinstance(h, dict) for h in history) \
+            or not isinstance(best, (int, float)) or isinstance(best, bool):
+        raise SharpcamError(f"{path}: epoch {epoch!r} with {type(history).__name__} history and best SSIM "
+                            f"{best!r} is not a training state (epoch 0 to {cfg.epochs}, one history row each); "
+                            f"{cannot}")
+    try:
+        model.load_state_dict(ckpt["state_dict"])
+        opt.load_state_dict(ckpt["optimizer"])
+        sched.load_state_dict(ckpt["scheduler"])
+        gen.set_state(ckpt["generator"])
+    except (KeyError, RuntimeError, ValueError, TypeError) as err:
+        what = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise SharpcamError(f"{path}: its weights, optimizer, scheduler or generator state do not fit this run "
+                            f"({what}); {cannot}") from err
+    print(f"resuming {path} after epoch {epoch}")
+    return history, epoch, float(best)
+
+
+def _best_fallback(path: Path) -> str:
+    best = path.with_name("best.pt")
+    return f", or resume from the best epoch: cp {best} {path}" if best.is_file() else ""
+
+
+def load_init(cfg: TrainConfig, model: torch.nn.Module) -> None:
+    """--init: the weights of a checkpoint of this very student (architecture and arguments)."""
+    student, ckpt = student_from_checkpoint(cfg.init)
+    if ckpt["model"] != {"name": cfg.student, "args": cfg.student_args}:
+        raise SharpcamError(f"--init {cfg.init} holds a {ckpt['model']['name']} student {ckpt['model']['args']}; "
+                            f"this run trains {cfg.student} {cfg.student_args}: pass the same --arch/--arch-args "
+                            "or another checkpoint")
+    model.load_state_dict(student.state_dict())
+
+
+def json_object(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"not JSON ({err}): {text!r}") from err
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f'expected a JSON object such as \'{{"channels": 48}}\', not {text!r}')
+    return value
+
+
+def checked_arch_args(name: str, args: dict) -> dict:
+    """The architecture's arguments, each a known one of the type of its default (ints at least 1), so a typo
+    is refused here instead of in a constructor's traceback (or, for "residual": "no", silently taken as yes)."""
+    params = inspect.signature(ARCHITECTURES[name].__init__).parameters
+    for key, value in args.items():
+        if key not in params or key == "self":
+            known = ", ".join(p for p in params if p != "self")
+            raise SharpcamError(f"--arch-args: {name} has no argument {key!r}; it takes {known}")
+        default = params[key].default
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, int):
+            ok = type(value) is int and value >= 1
+        else:
+            ok = isinstance(value, type(default))
+        if not ok:
+            kind = "true or false" if isinstance(default, bool) else \
+                "a whole number of at least 1" if isinstance(default, int) else type(default).__name__
+            raise SharpcamError(f"--arch-args: {name}'s {key!r} must be {kind}, not {json.dumps(value)}")
+    return args
