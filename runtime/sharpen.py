@@ -105,10 +105,13 @@ class ImageSharpener:
         h, w = bgr.shape[:2]
         step = self.step
         size = self.fixed if self.fixed is not None else (-(-w // step) * step, -(-h // step) * step)
-        if (w, h) != tuple(size):
-            padded = pad_to_size(bgr, size)
-            return self.backend.collect(self.backend.submit(padded))[0][:h, :w]
-        return self.backend.collect(self.backend.submit(np.ascontiguousarray(bgr)))[0]
+        picture = pad_to_size(bgr, size) if (w, h) != tuple(size) else np.ascontiguousarray(bgr)
+        result = self.backend.collect(self.backend.submit(picture))[0]
+        if result.shape != picture.shape:
+            raise SharpcamError(f"the model gave a {result.shape[1]}x{result.shape[0]} picture for a "
+                                f"{picture.shape[1]}x{picture.shape[0]} one; sharpen needs a graph that keeps "
+                                "the size (a sharpcam student's)")
+        return result[:h, :w]
 
     def _run(self, bgr: np.ndarray) -> np.ndarray:
         h, w = bgr.shape[:2]

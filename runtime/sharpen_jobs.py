@@ -112,6 +112,10 @@ def plan(inputs: list[Path], out: Path, recursive: bool = False, ext: str = "aut
                     found.jobs.append((image, out / rel.parent / output_name(rel, ext, suffix)))
             else:
                 found.jobs.append((src, out / output_name(src, ext, suffix)))
+    for src, dst in found.jobs:
+        if dst.suffix.lower() not in IMAGE_SUFFIXES:
+            raise SharpcamError(f"{src}: its output {dst.name} would have no image extension; give --ext png "
+                                "(or jpg, webp, ...)")
     _refuse_clashes(found.jobs)
     return found
 
