@@ -1,17 +1,17 @@
 """Webcam (or video, or images) -> sharpening model -> virtual camera, window or file.
 
-    python -m runtime.cam                                    # camera 0 if present, else the built-in clip
-    python -m runtime.cam --engine engines/webcam_480p.plan  # TensorRT
-    python -m runtime.cam --engine webcam_720p.pt2           # PyTorch AOT engine (where TensorRT is not)
-    python -m runtime.cam --strength 0.6                     # a gentler correction (0 = off, 1 = full)
-    python -m runtime.cam --student seed --source clip.mp4 --sink out.mp4   # the report's architecture
-    python -m runtime.cam --model engines/webcam_480p.onnx --source clip.mp4 --sink out.mp4
-    python -m runtime.cam --source clip.mp4 --sink frames/  # lossless PNG per frame
-    python -m runtime.cam --sink window --side-by-side --frames 300 --stats stats.json
+    sharpcam cam                                    # camera 0 if present, else the built-in clip
+    sharpcam cam --engine webcam_480p.plan          # TensorRT
+    sharpcam cam --engine webcam_720p.pt2           # PyTorch AOT engine (where TensorRT is not)
+    sharpcam cam --strength 0.6                     # a gentler correction (0 = off, 1 = full)
+    sharpcam cam --student seed --source clip.mp4 --sink out.mp4   # the report's architecture
+    sharpcam cam --model webcam_480p --source clip.mp4 --sink out.mp4
+    sharpcam cam --source clip.mp4 --sink frames/   # lossless PNG per frame
+    sharpcam cam --sink window --side-by-side --frames 300 --stats stats.json
 
 Sinks: vcam (pyvirtualcam: v4l2loopback on Linux, OBS on Windows/macOS), window (keys: b or space
-before/after, + and - strength, q quit), null, a folder DIR/ (numbered PNGs; a folder source's names kept),
-or a .mp4/.avi path.
+before/after, + and - strength, m mirror, h help, q or Esc quit), null, a folder DIR/ (numbered PNGs; a
+folder source's names kept), or a .mp4/.avi path.
 The default student cleans sensor noise and compression and sharpens; its temporal filter keeps still
 scenes calm (state carried frame to frame, reset when the camera reconnects).
 Per-stage latency (p50/p95 ms) is printed every 2 s; --stats writes the summary as JSON at exit.

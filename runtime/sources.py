@@ -135,7 +135,7 @@ class VideoSource:
         if not cap.isOpened():
             what = "camera" if self.live else "video file"
             raise SharpcamError(f"cannot open {what} {self._spec}; check it exists and is not in use "
-                                "(list cameras with 'v4l2-ctl --list-devices' on Linux)")
+                                "(list cameras with 'sharpcam devices')")
         return cap
 
     def read(self) -> np.ndarray | None:
