@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -41,7 +42,7 @@ from runtime.session import SessionConfig, open_session, source_audio
 from runtime.sinks.base import SinkOptions
 from runtime.sinks.factory import SINK_HELP
 from runtime.sinks.folder import is_folder_spec
-from runtime.sources import default_spec
+from runtime.sources import NO_CAMERA, default_spec
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -110,6 +111,8 @@ def session_config(args: argparse.Namespace, spec: str) -> SessionConfig:
 def cli(args: argparse.Namespace) -> dict:
     """The command line's job: check the outputs, run the session (runtime/session.py), write --stats."""
     spec = args.source or default_spec()
+    if args.source is None and spec == "builtin":
+        print(NO_CAMERA, file=sys.stderr)
     if is_folder_spec(args.sink) and Path(spec).is_dir() and Path(args.sink).resolve() == Path(spec).resolve():
         raise SharpcamError(f"--sink {args.sink} is the source folder: its PNGs would overwrite the frames "
                             "being read; choose another output folder")

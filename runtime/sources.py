@@ -197,16 +197,16 @@ class Looping:
         self._source.close()
 
 
+NO_CAMERA = ("no camera found, so sharpcam shows its built-in clip (a moving test scene); connect a camera or "
+             "give --source (a camera, video file or image folder; 'sharpcam devices' lists cameras)")
+
+
 def default_spec() -> str:
-    """Camera 0 where one exists, else the built-in clip."""
-    if sys.platform.startswith("linux"):
-        return "0" if Path("/dev/video0").exists() else "builtin"
-    if not available("cv2"):
+    """The first real camera (never a v4l2loopback output: runtime/devices.py), else the built-in clip."""
+    from runtime.devices import default_camera
+    if not sys.platform.startswith("linux") and not available("cv2"):
         return "builtin"
-    cap = opencv().VideoCapture(0)
-    found = cap.isOpened()
-    cap.release()
-    return "0" if found else "builtin"
+    return default_camera() or "builtin"
 
 
 def open_source(spec: str | None, size: tuple[int, int] | None = None, fps: float | None = None) -> Source:
