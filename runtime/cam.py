@@ -91,8 +91,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="when the model is slower than the camera: auto steps the model's size down (scale75, "
                         "scale50: the model on a 75%%/50%% frame, its correction scaled up) and back up as the "
                         "CPU allows; skip re-shows the last output for frames that barely changed; full never "
-                        "adapts. Needs a backend that takes any frame size (OpenVINO, the any-size ONNX graph) "
-                        "(default: %(default)s)")
+                        "adapts. scale75/scale50/skip run OpenVINO or the any-size ONNX graph; auto adapts only "
+                        "on those (a fixed-size graph or engine runs at full size) (default: %(default)s)")
     p.add_argument("--strength", type=strength_arg, default=DEFAULT_STRENGTH,
                    help="how much of the correction to show: 0 = the camera as it is, 1 = full; the window "
                         "sink steps it with + and - (default: %(default)s)")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from runtime.backends.adaptive import AdaptiveBackend
 from runtime.backends.base import Backend
-from runtime.backends.factory import Request, open_backend
+from runtime.backends.factory import Request, headline, open_backend
 from runtime.controls import Controls
 from runtime.errors import SharpcamError
 from runtime.frames import Source
@@ -26,6 +26,8 @@ from runtime.sinks.factory import open_sink
 from runtime.sinks.progress import ProgressSink, with_progress
 from runtime.sources import Looping, open_source
 from runtime.stats import LatencyStats
+
+ANY_SIZE_POLICIES = ("scale75", "scale50", "skip")  # they run the model at other sizes than the frame's
 
 Log = Callable[[str], None]
 
@@ -97,12 +99,15 @@ def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | 
         source = open_looping_source(cfg) if cfg.loop else open_source(cfg.source, cfg.camera_size, cfg.camera_fps)
         stack.callback(source.close)
         if backend is None:
-            backend, why = open_backend(replace(cfg.backend, size=source.size))
+            # a policy that changes the model's size needs a backend that takes any size (not a fixed graph)
+            any_size = cfg.load_policy in ANY_SIZE_POLICIES
+            backend, why = open_backend(replace(cfg.backend, size=None if any_size else source.size))
             stack.callback(backend.close)
         else:
             why = f"{backend.name}, as given"
         if log is not None:
-            log(f"source: {cfg.source} {source.size[0]}x{source.size[1]} @ {source.fps:.0f} fps; backend: {why}")
+            log(f"source: {cfg.source} {source.size[0]}x{source.size[1]} @ {source.fps:.0f} fps; "
+                f"backend: {headline(backend, why)}")
             if backend.size and tuple(backend.size) != tuple(source.size):
                 log(f"note: the model runs at {backend.size[0]}x{backend.size[1]}; frames are resized in and out")
         backend = with_load_policy(backend, cfg, source, None if cfg.quiet else log)
