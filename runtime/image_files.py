@@ -58,7 +58,8 @@ def encode(image: np.ndarray, suffix: str, info: FileInfo, quality: int | None =
             raise SharpcamError(f"cannot write a {suffix or 'file without an extension'}: use .jpg, .png, "
                                 ".webp, .bmp or .tif")
         data = encoded.tobytes()
-    return embed(data, fmt, info)
+    gray = image.ndim == 2 or (fmt == "png" and info.png_color_type == 4)
+    return embed(data, fmt, info, gray)
 
 
 def read_image_file(path: Path) -> bytes:
@@ -150,14 +151,17 @@ def gray_alpha_png(image: np.ndarray) -> bytes:
 
 
 # metadata into the encoded bytes ---------------------------------------------------------------------------
-def embed(data: bytes, fmt: str, info: FileInfo) -> bytes:
+def embed(data: bytes, fmt: str, info: FileInfo, gray: bool = False) -> bytes:
+    """The input's metadata into the output's bytes. The ICC profile only where its colour space is the
+    output's (a CMYK JPEG's profile would misdescribe the RGB pixels OpenCV decoded from it)."""
     exif = upright_exif(info.exif) if info.exif else None
+    icc = info.icc if info.icc and info.icc[16:20] == (b"GRAY" if gray else b"RGB ") else None
     if fmt == "jpeg":
-        return _embed_jpeg(data, exif, info.icc, info.xmp)
+        return _embed_jpeg(data, exif, icc, info.xmp)
     if fmt == "png":
-        return _embed_png(data, exif, info.icc, info.xmp)
+        return _embed_png(data, exif, icc, info.xmp)
     if fmt == "webp":
-        return _embed_webp(data, exif, info.icc, info.xmp)
+        return _embed_webp(data, exif, icc, info.xmp)
     return data
 
 

@@ -116,6 +116,18 @@ def test_symlink_loops_are_one_line_or_searched_once(tmp_path, capsys):
     assert [p.name for p in (tmp_path / "out").rglob("*.png")] == ["b.png"]
 
 
+def test_a_fifo_as_an_image_is_refused_not_waited_on(tmp_path, capsys):
+    fifo = tmp_path / "photo.jpg"
+    os.mkfifo(fifo)  # no writer: reading it would block for ever
+    assert status([str(fifo), "-o", str(tmp_path / "out")]) == 1
+    assert "not a regular file" in capsys.readouterr().err
+
+
+def test_a_bad_ext_is_refused_when_parsed(tmp_path, capsys):
+    assert status([str(photo(tmp_path / "a.png")), "-o", str(tmp_path / "out"), "--ext", "gif"]) == 2
+    assert "not one of" in capsys.readouterr().err
+
+
 def test_a_truncated_jpeg_is_reported_as_damaged_and_not_written(tmp_path, capsys):
     whole = photo(tmp_path / "whole.jpg")
     cut = tmp_path / "cut.jpg"

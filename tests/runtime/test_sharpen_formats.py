@@ -130,3 +130,12 @@ def test_webp_and_png_keep_the_icc_profile_and_exif(tmp_path):
             after.load()
             assert after.info.get("icc_profile") == ICC, name
             assert after.getexif().get(0x010F) == "Maker", name
+
+
+def test_a_cmyk_profile_is_not_put_on_rgb_pixels(tmp_path):
+    src = tmp_path / "print.jpg"
+    cmyk_profile = b"\0" * 16 + b"CMYK" + b"\0" * 108  # the colour space field is what counts
+    Image.fromarray(scene()).convert("CMYK").save(src, icc_profile=cmyk_profile)
+    sharpen(str(src), "-o", str(tmp_path / "out.jpg"))
+    with Image.open(tmp_path / "out.jpg") as after:
+        assert after.mode == "RGB" and "icc_profile" not in after.info
