@@ -212,8 +212,7 @@ def headline(backend: Backend, why: str) -> str:
     if backend.name.startswith("onnxruntime-cpu"):
         from runtime.backends.openvino import openvino_available
         if not openvino_available():
-            adapts = "" if backend.size is None else " and adapts to the CPU's load (--load-policy)"
-            chosen += f"; OpenVINO takes under half the CPU time{adapts}: {extra_install('openvino')}"
+            chosen += f"; for under half the CPU time: {extra_install('openvino')}"
     return chosen
 
 
