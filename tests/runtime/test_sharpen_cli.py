@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -12,9 +14,11 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-import runtime.files
 from runtime.contract import FRAME_INPUT, FRAME_OUTPUT, STATE_INPUT, STATE_OUTPUT, STRENGTH_INPUT
 from runtime.sharpen import main as sharpen_main
+
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def photo(path: Path, seed: int = 0) -> Path:
@@ -152,22 +156,32 @@ def test_a_file_in_the_way_skips_that_image_only_naming_it(tmp_path, capsys):
     assert (out / "a.png").is_file() and not hidden(out)
 
 
-@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_a_signal_mid_write_leaves_no_temporary_file_and_no_traceback(tmp_path, capsys, monkeypatch, signum,
-                                                                      code):
+# In a fresh interpreter: a real signal, delivered while the temporary file exists (just before the rename).
+SIGNALLED_RUN = """
+import os, sys
+from pathlib import Path
+import runtime.files
+from runtime.sharpen import main
+replace = os.replace
+def interrupted_replace(tmp, final):
+    assert Path(tmp).exists()
+    os.kill(os.getpid(), int(sys.argv[1]))
+    replace(tmp, final)
+runtime.files.os.replace = interrupted_replace
+main(sys.argv[2:])
+"""
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129)])
+def test_a_signal_mid_write_leaves_no_temporary_file_and_no_traceback(tmp_path, signum, code):
     src = photo(tmp_path / "a.png")
-    replace = os.replace
-
-    def interrupted_replace(tmp, final):
-        assert Path(tmp).exists()  # the temporary file is there when the signal comes
-        os.kill(os.getpid(), signum)
-        replace(tmp, final)
-
-    monkeypatch.setattr(runtime.files.os, "replace", interrupted_replace)
-    assert status([str(src), "-o", str(tmp_path / "out")]) == code
-    err = capsys.readouterr().err
-    assert "Traceback" not in err and "0 of 1 images written" in err
-    assert not list((tmp_path / "out").iterdir())
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-c", SIGNALLED_RUN, str(int(signum)), str(src), "-o", str(out)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == code, done.stderr
+    assert "Traceback" not in done.stderr and "0 of 1 images written" in done.stderr
+    assert not list(out.iterdir())  # neither the image nor its temporary file
 
 
 def _half_size_graph(path: Path, size: tuple[int, int] = (64, 48)) -> Path:
