@@ -7,6 +7,7 @@ line; files that are not images and subfolders left out (no --recursive) are cou
 """
 from __future__ import annotations
 
+import argparse
 import errno
 import os
 from dataclasses import dataclass, field
@@ -26,7 +27,6 @@ def ext_arg(text: str) -> str:
     """--ext: 'jpg', '.png' ... (or 'auto': each input's own)."""
     suffix = text if text.startswith(".") or text == "auto" else f".{text}"
     if suffix != "auto" and suffix.lower() not in IMAGE_SUFFIXES:
-        import argparse
         raise argparse.ArgumentTypeError(f"{text!r} is not one of auto, {', '.join(sorted(IMAGE_SUFFIXES))}")
     return suffix.lower()
 
