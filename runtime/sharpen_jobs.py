@@ -100,6 +100,9 @@ def plan(inputs: list[Path], out: Path, recursive: bool = False, ext: str = "aut
         found = Plan([(inputs[0], out)])
     else:
         if out.exists() and not out.is_dir():
+            if len(inputs) == 1:
+                raise SharpcamError(f"-o {out} is a file without an image extension; give a folder, or a "
+                                    "file name such as sharp.jpg")
             raise SharpcamError(f"-o {out} is a file; give a folder for {len(inputs)} inputs, or one input "
                                 "to write that file")
         if out.suffix and not out.exists() and out.suffix.lower() in IMAGE_SUFFIXES and len(inputs) > 1:

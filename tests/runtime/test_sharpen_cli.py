@@ -61,6 +61,11 @@ def test_a_file_as_output_for_several_inputs_is_refused_by_its_own_name(tmp_path
     assert status([str(a), str(b), "-o", str(taken)]) == 2
     line = one_error_line(capsys)
     assert str(taken) in line and ".tmp" not in line and taken.read_bytes() == b"mine"
+    notes = tmp_path / "notes"
+    notes.write_text("mine")
+    assert status([str(a), "-o", str(notes)]) == 2  # one input, a file without an image extension in the way
+    line = one_error_line(capsys)
+    assert str(notes) in line and ".tmp" not in line and notes.read_text() == "mine"
 
 
 def test_an_output_name_with_an_unknown_extension_is_one_line(tmp_path, capsys):
