@@ -1,4 +1,5 @@
-"""Copies the default student's ONNX graphs from engines/ into the wheel's runtime/graphs/ at build time.
+"""Copies the shipped students' ONNX graphs (runtime/artifacts.py: is_packaged) from engines/ into the wheel's
+runtime/graphs/ at build time.
 
 engines/ stays the graphs' one home in the checkout (export writes there, tests read there); the wheel gets
 a copy so that an installed sharpcam finds its model by name from any folder (runtime/artifacts.py). Everything

@@ -13,10 +13,11 @@ from runtime.backends.cuda_device import gpu_identity, gpu_stack_problem
 from runtime.backends.engine_meta import EngineMeta, TensorInfo, sha256_file
 from runtime.artifacts import sidecar_path
 from runtime.errors import SharpcamError
+from runtime.optional import extra_install
 
 INSTALL_HELP = (
     "TensorRT engines need an NVIDIA GPU with its driver, TensorRT and cuda-python: "
-    "pip install -e '.[gpu]' on a machine with an NVIDIA GPU (TensorRT's libraries come from NVIDIA's "
+    f"{extra_install('gpu')} on a machine with an NVIDIA GPU (TensorRT's libraries come from NVIDIA's "
     "own package index). The ONNX graphs in engines/ are written already and run on any "
     "machine through ONNX Runtime."
 )

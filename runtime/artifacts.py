@@ -15,7 +15,8 @@ Names are looked up in these folders, first match wins (`search_folders()`):
    `$XDG_CACHE_HOME/sharpcam/engines` (default `~/.cache/...`) on Linux, `~/Library/Caches/sharpcam/engines`
    on macOS, `%LOCALAPPDATA%\\sharpcam\\engines` on Windows;
 4. the graphs inside the installed package (`runtime/graphs/`): the default student's any-size float graph and
-   its 480p/720p/1080p uint8 frame graphs (FP32 and FP16), copied there from `engines/` when the wheel is built.
+   its 480p/720p/1080p uint8 frame graphs (FP32 and FP16), and the other students' any-size and 480p graphs
+   (PACKAGED_STUDENTS), copied there from `engines/` when the wheel is built.
 
 Pure standard library (setup.py imports it to know which graphs to package).
 """
@@ -37,8 +38,12 @@ PACKAGED = Path(__file__).resolve().parent / "graphs"
 # architecture, both kept for the report's benchmark. (Architectures are train/'s registry, not these.)
 SHIPPED_STUDENTS = ("webcam", "fast", "seed")
 DEFAULT_STUDENT = "webcam"
-# Students whose graphs travel inside the wheel; the others (fast, seed) are found once exported.
-PACKAGED_STUDENTS = ("webcam",)
+# Students whose graphs travel inside the wheel: all of them, so `--student fast|seed` and
+# RealTimeSharpener("fast") work from a plain install. The default student brings every frame graph; the
+# others only their any-size graph (ONNX Runtime at any size, still images) and the 480p frame graph (which
+# OpenVINO reshapes to any size): seed's full set would be 7.4 MB, these two 2.7 MB.
+PACKAGED_STUDENTS = SHIPPED_STUDENTS
+PACKAGED_RESOLUTIONS_OTHERS = ("480p",)
 # The sizes frame graphs and engines are built for, (width, height), by the name in their file names.
 RESOLUTIONS: dict[str, tuple[int, int]] = {"480p": (640, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
 RESOLUTION_NAMES = {size: name for name, size in RESOLUTIONS.items()}
@@ -95,9 +100,14 @@ def onnx_report_path(student: str, folder: Path = ENGINES) -> Path:
 
 
 def is_packaged(file_name: str) -> bool:
-    """Whether setup.py copies this engines/ file into the wheel: a packaged student's ONNX graphs."""
-    return file_name.endswith(GRAPH_SUFFIX) and any(
-        file_name == graph_name(s) or file_name.startswith(f"{s}_") for s in PACKAGED_STUDENTS)
+    """Whether setup.py copies this engines/ file into the wheel: the default student's ONNX graphs, and the
+    other packaged students' any-size and PACKAGED_RESOLUTIONS_OTHERS graphs."""
+    if not file_name.endswith(GRAPH_SUFFIX):
+        return False
+    if file_name == graph_name(DEFAULT_STUDENT) or file_name.startswith(f"{DEFAULT_STUDENT}_"):
+        return True
+    return any(file_name in {graph_name(s)} | {graph_name(s, r) for r in PACKAGED_RESOLUTIONS_OTHERS}
+               for s in PACKAGED_STUDENTS)
 
 
 def user_cache() -> Path:

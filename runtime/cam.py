@@ -1,18 +1,18 @@
 """Webcam (or video, or images) -> sharpening model -> virtual camera, window or file.
 
-    python -m runtime.cam                                    # camera 0 if present, else the built-in clip
-    python -m runtime.cam --engine engines/webcam_480p.plan  # TensorRT
-    python -m runtime.cam --engine webcam_720p.pt2           # PyTorch AOT engine (where TensorRT is not)
-    python -m runtime.cam --strength 0.6                     # a gentler correction (0 = off, 1 = full)
-    python -m runtime.cam --student seed --source clip.mp4 --sink out.mp4   # the report's architecture
-    python -m runtime.cam --model engines/webcam_480p.onnx --source clip.mp4 --sink out.mp4
-    python -m runtime.cam --source clip.mp4 --sink frames/  # lossless PNG per frame
-    python -m runtime.cam --sink window --side-by-side --frames 300 --stats stats.json
+    sharpcam cam                                    # camera 0 if present, else the built-in clip
+    sharpcam cam --engine webcam_480p.plan          # TensorRT
+    sharpcam cam --engine webcam_720p.pt2           # PyTorch AOT engine (where TensorRT is not)
+    sharpcam cam --strength 0.6                     # a gentler correction (0 = off, 1 = full)
+    sharpcam cam --student seed --source clip.mp4 --sink out.mp4   # the report's architecture
+    sharpcam cam --model webcam_480p --source clip.mp4 --sink out.mp4
+    sharpcam cam --source clip.mp4 --sink frames/   # lossless PNG per frame
+    sharpcam cam --sink window --side-by-side --frames 300 --stats stats.json
 
 Sinks: vcam (pyvirtualcam: v4l2loopback on Linux, OBS on Windows/macOS), window (keys: b or space
-before/after, + and - strength, q quit), null, a folder DIR/ (numbered PNGs; a folder source's names kept),
-or a video file: .mp4/.mov (H.264), .webm (VP9), .mkv (any; --codec ffv1 is lossless), .avi (MJPEG), the
-source's frame times and audio kept (-y replaces an existing file).
+before/after, + and - strength, m mirror, h help, q or Esc quit), null, a folder DIR/ (numbered PNGs; a
+folder source's names kept), or a video file: .mp4/.mov (H.264), .webm (VP9), .mkv (any; --codec ffv1 is
+lossless), .avi (MJPEG), the source's frame times and audio kept (-y replaces an existing file).
 The default student cleans sensor noise and compression and sharpens; its temporal filter keeps still
 scenes calm (state carried frame to frame, reset when the camera reconnects).
 Per-stage latency (p50/p95 ms) is printed every 2 s; --stats writes the summary as JSON at exit.
@@ -52,7 +52,7 @@ from runtime.sinks.base import SinkOptions
 from runtime.sinks.factory import SINK_HELP, is_file_sink
 from runtime.sinks.folder import is_folder_spec
 from runtime.sinks.formats import CODEC_NAMES
-from runtime.sources import default_spec, is_camera
+from runtime.sources import NO_CAMERA, default_spec, is_camera
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -92,8 +92,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="when the model is slower than the camera: auto steps the model's size down (scale75, "
                         "scale50: the model on a 75%%/50%% frame, its correction scaled up) and back up as the "
                         "CPU allows; skip re-shows the last output for frames that barely changed; full never "
-                        "adapts. Needs a backend that takes any frame size (OpenVINO, the any-size ONNX graph) "
-                        "(default: %(default)s)")
+                        "adapts. scale75/scale50/skip run OpenVINO or the any-size ONNX graph; auto adapts only "
+                        "on those (a fixed-size graph or engine runs at full size) (default: %(default)s)")
     p.add_argument("--strength", type=strength_arg, default=DEFAULT_STRENGTH,
                    help="how much of the correction to show: 0 = the camera as it is, 1 = full; the window "
                         "sink steps it with + and - (default: %(default)s)")
@@ -140,6 +140,8 @@ def check_outputs(args: argparse.Namespace, spec: str) -> None:
 def cli(args: argparse.Namespace) -> dict:
     """The command line's job: check the outputs, run the session (runtime/session.py), write --stats."""
     spec = args.source or default_spec()
+    if args.source is None and spec == "builtin":
+        print(NO_CAMERA, file=sys.stderr)
     check_outputs(args, spec)
     with open_session(session_config(args, spec)) as session:
         summary = session.run()

@@ -21,6 +21,8 @@ from runtime.errors import SharpcamError
 
 # Modules of the [train] extra: a subcommand that needs one of them says how to get it, in one line.
 TRAIN_MODULES = {"torch", "scipy", "skimage", "PIL", "matplotlib", "onnx", "onnxruntime_extensions"}
+TRAIN_INSTALL = ("pip install 'sharpcam[train]' (install a CPU build of torch first to avoid a multi-GB CUDA "
+                 "download: pip install torch --index-url https://download.pytorch.org/whl/cpu)")
 
 
 @dataclass(frozen=True)
@@ -54,10 +56,7 @@ def missing_extra(err: ModuleNotFoundError, command: str) -> SharpcamError | Non
     """A one-line error for a module of an extra that is not installed; None for anything else."""
     root = (err.name or "").split(".")[0]
     if root in TRAIN_MODULES:
-        return SharpcamError(f"'sharpcam {command}' needs {root}, part of the training tools: "
-                             "pip install 'sharpcam[train]' (install a CPU build of torch first to avoid a "
-                             "multi-GB CUDA download: pip install torch --index-url "
-                             "https://download.pytorch.org/whl/cpu)")
+        return SharpcamError(f"'sharpcam {command}' needs {root}, part of the training tools: {TRAIN_INSTALL}")
     return None
 
 
@@ -80,15 +79,22 @@ def run(command: str, argv: list[str]) -> object:
     sys.argv[0] = f"sharpcam {command}"  # argparse's prog in the command's usage lines
     try:
         module = importlib.import_module(spec.module)
-        return module.main(argv)
     except ModuleNotFoundError as err:
         friendly = missing_extra(err, command)
         if friendly is None:
             raise
+        if {"-h", "--help"} & set(argv):  # help works everywhere; only running needs the extra
+            from runtime.help_without_extras import print_help
+            print_help(spec.module, TRAIN_MODULES, f"running 'sharpcam {command}' needs the training tools: "
+                                                    "pip install 'sharpcam[train]'")
         raise friendly from err
+    return module.main(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
+    if not (sys.argv[1:] if argv is None else argv):
+        parser().print_help()  # bare `sharpcam`: the command list, not a usage error
+        return
     args = parser().parse_args(argv)
     result = exit_on_user_error(lambda: run(args.command, args.args))
     if isinstance(result, int) and not isinstance(result, bool):

@@ -107,6 +107,18 @@ def vcam_backends() -> list[VideoDevice]:
     return [VideoDevice("OBS Virtual Camera", "OBS (install OBS Studio 30+, start its virtual camera once)")]
 
 
+def default_camera(sysfs: Path = SYSFS, dev: Path = Path("/dev")) -> str | None:
+    """The camera `sharpcam cam` reads without --source: the first real camera, never a v4l2loopback output
+    (which would feed sharpcam its own output, or another app's); None when there is none."""
+    if sys.platform.startswith("linux") and sysfs.is_dir():
+        cameras, _ = linux_devices(sysfs, dev, probe_sizes=False)
+        return cameras[0].path if cameras else None
+    if sys.platform.startswith("linux"):  # no sysfs (a container): the usual first camera node, if any
+        return "0" if (dev / "video0").exists() else None
+    found = opencv_cameras(range(1))
+    return found[0].path if found else None
+
+
 def report(cameras: list[VideoDevice], outputs: list[VideoDevice], linux: bool) -> str:
     lines = ["cameras (--source):"]
     lines += [f"  {c.path:<14} {c.name}" + (f"  sizes: {' '.join(f'{w}x{h}' for w, h in c.sizes)}" if c.sizes

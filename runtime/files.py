@@ -1,6 +1,7 @@
 """Results written whole or not at all: beside the target, then renamed over it."""
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -17,7 +18,8 @@ def write_bytes_atomic(path: Path, data: bytes, advice: str = "") -> None:
         tmp.write_bytes(data)
         os.replace(tmp, path)
     except BaseException as err:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # e.g. a file where the folder should be: nothing was created
+            tmp.unlink(missing_ok=True)
         if isinstance(err, OSError):
             raise SharpcamError(f"cannot write {path} ({err.strerror or err}){advice}") from err
         raise

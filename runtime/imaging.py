@@ -1,6 +1,7 @@
 """Image helpers every stage shares: OpenCV (imported on first use), padding and resizing, image suffixes."""
 from __future__ import annotations
 
+import os
 import time
 from types import ModuleType
 
@@ -10,10 +11,19 @@ from runtime.optional import require
 
 # What the image folder source and `sharpcam sharpen` read (OpenCV decodes each of them).
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+SYSTEM_FONTS = "/usr/share/fonts"
 
 
 def opencv() -> ModuleType:
-    """The cv2 module, or a SharpcamError saying how to install it."""
+    """The cv2 module, or a SharpcamError saying how to install it. OpenCV's own log lines ('[ WARN ]' when a
+    camera index is probed, '[ERROR]' from a probe that finds none) and its bundled Qt's font warnings are
+    kept off the terminal: a failure reaches sharpcam as a return value or cv2.error, and sharpcam says what
+    went wrong itself. A user's own settings of these variables win."""
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")
+    os.environ.setdefault("OPENCV_VIDEOIO_DEBUG", "0")
+    os.environ.setdefault("QT_LOGGING_RULES", "*.debug=false;qt.qpa.*=false")
+    if "QT_QPA_FONTDIR" not in os.environ and os.path.isdir(SYSTEM_FONTS):
+        os.environ["QT_QPA_FONTDIR"] = SYSTEM_FONTS  # opencv-python's Qt looks in its own, empty, fonts folder
     return require("cv2", "OpenCV is needed for cameras, video files and windows: pip install opencv-python")
 
 

@@ -20,6 +20,12 @@ def require(module: str, advice: str) -> ModuleType:
         raise SharpcamError(advice) from err
 
 
+def extra_install(extra: str) -> str:
+    """How to add an extra, as this install was made: a checkout's editable install or the wheel."""
+    from runtime.artifacts import in_checkout
+    return f"pip install -e '.[{extra}]'" if in_checkout() else f"pip install 'sharpcam[{extra}]'"
+
+
 def available(module: str) -> bool:
     """Whether `module` imports here (the automatic choices ask before they use it)."""
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from runtime.backends.adaptive import AdaptiveBackend
 from runtime.backends.base import Backend
-from runtime.backends.factory import Request, open_backend
+from runtime.backends.factory import Request, headline, open_backend
 from runtime.controls import Controls
 from runtime.errors import SharpcamError
 from runtime.frames import Source
@@ -29,6 +29,8 @@ from runtime.sinks.progress import ProgressSink, duration_text, unwrapped, with_
 from runtime.sinks.video import FileSink
 from runtime.sources import Looping, open_source
 from runtime.stats import LatencyStats
+
+ANY_SIZE_POLICIES = ("scale75", "scale50", "skip")  # they run the model at other sizes than the frame's
 
 Log = Callable[[str], None]
 
@@ -114,12 +116,15 @@ def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | 
         source = open_looping_source(cfg) if cfg.loop else open_source(cfg.source, cfg.camera_size, cfg.camera_fps)
         stack.callback(source.close)
         if backend is None:
-            backend, why = open_backend(replace(cfg.backend, size=source.size))
+            # a policy that changes the model's size needs a backend that takes any size (not a fixed graph)
+            any_size = cfg.load_policy in ANY_SIZE_POLICIES
+            backend, why = open_backend(replace(cfg.backend, size=None if any_size else source.size))
             stack.callback(backend.close)
         else:
             why = f"{backend.name}, as given"
         if log is not None:
-            log(f"source: {cfg.source} {source.size[0]}x{source.size[1]} @ {source.fps:.0f} fps; backend: {why}")
+            log(f"source: {cfg.source} {source.size[0]}x{source.size[1]} @ {source.fps:.0f} fps; "
+                f"backend: {headline(backend, why)}")
             for note in ignored_requests(cfg):
                 log(note)
             if backend.size and tuple(backend.size) != tuple(source.size):

@@ -1,10 +1,11 @@
 """Sharpen image files and folders, keeping their names, and the report's Python API.
 
-    python -m runtime.sharpen photo.jpg scans/ -o sharpened/       # files, and the images of a folder
-    python -m runtime.sharpen photos/ -o out/ --recursive           # subfolders too, their layout kept
-    python -m runtime.sharpen photo.jpg -o out/ --model seed        # a name (or a path) of a graph
-    python -m runtime.sharpen photo.jpg -o out/ --engine webcam_480p
-    python -m runtime.sharpen photo.jpg -o out/ --strength 0.5
+    sharpcam sharpen photo.jpg scans/ -o sharpened/       # files, and the images of a folder
+    sharpcam sharpen photo.jpg -o photo_sharp.jpg          # one image: that file
+    sharpcam sharpen photos/ -o out/ --recursive           # subfolders too, their layout kept
+    sharpcam sharpen photos/ -o out/ --ext webp --quality 85 --suffix _sharp
+    sharpcam sharpen photo.jpg -o out/ --model seed        # a name (or a path) of a graph
+    sharpcam sharpen photo.jpg -o out/ --strength 0.5
 
     from runtime.sharpen import ImageSharpener      # RealTimeSharpener: its former name, kept for the API
     ImageSharpener().sharpen_image('in.jpg', 'out.jpg')                # the default student
@@ -16,16 +17,22 @@ is installed (the student's frame graph, the lowest CPU cost), else ONNX Runtime
 Any size: large images are processed in overlapping tiles so memory stays bounded; a fixed-size frame graph
 or engine sets the tile size, and OpenVINO gets each tile padded up to a multiple of 16 pixels (it compiles
 once per size: a few sizes per image size, not one per tile shape).
+Files come out like they went in: a phone photo's EXIF orientation is applied to the pixels (the copied
+EXIF then says 1, so nothing turns it twice), all EXIF, XMP and the ICC colour profile are kept (JPEG, PNG,
+WebP), a JPEG keeps its quality (estimated from its tables) and chroma subsampling, a lossy WebP stays lossy,
+a palette PNG keeps its palette and gray+alpha stays gray+alpha (runtime/image_files.py).
 Grayscale stays grayscale; an alpha channel is kept as it was. 16-bit images stay 16-bit: the model is
 8-bit, so it runs on the image rounded to 8 bits and its correction (output - input, in 8-bit units, x257)
 is added to the 16-bit data, which keeps the fine gradations the model leaves alone.
 Each output is written under a temporary name in its folder, then renamed: a killed run never leaves a
-truncated image under a final name. A file that cannot be read or written is reported and skipped; the
-exit status is 1 when any was.
+truncated image under a final name. A file that cannot be read or written (or is damaged: a JPEG cut
+short) is reported and skipped; the exit status is 1 when any was. Ctrl-C, SIGTERM and SIGHUP stop after
+removing the temporary file, with status 130/143/129.
 """
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -35,10 +42,13 @@ from runtime.artifacts import DEFAULT_STUDENT, SHIPPED_STUDENTS, graph_name, mod
 from runtime.backends.base import strength_arg
 from runtime.backends.factory import BACKENDS, Request, open_backend
 from runtime.contract import DEFAULT_STRENGTH
-from runtime.entry import exit_on_user_error, threads
+from runtime.entry import exit_on_user_error, int_between, threads
 from runtime.errors import SharpcamError
 from runtime.files import write_bytes_atomic
+from runtime.image_meta import apply_orientation, orientation, read_info
+from runtime.image_files import decode, encode, read_image_file
 from runtime.imaging import IMAGE_SUFFIXES, opencv, pad_to_size
+from runtime.sharpen_jobs import ext_arg, plan
 
 DEFAULT_TILE, DEFAULT_OVERLAP = 512, 16
 # `sharpcam sharpen`'s automatic choice takes OpenVINO from this many images on: it spends ~0.66x ONNX Runtime's
@@ -95,10 +105,13 @@ class ImageSharpener:
         h, w = bgr.shape[:2]
         step = self.step
         size = self.fixed if self.fixed is not None else (-(-w // step) * step, -(-h // step) * step)
-        if (w, h) != tuple(size):
-            padded = pad_to_size(bgr, size)
-            return self.backend.collect(self.backend.submit(padded))[0][:h, :w]
-        return self.backend.collect(self.backend.submit(np.ascontiguousarray(bgr)))[0]
+        picture = pad_to_size(bgr, size) if (w, h) != tuple(size) else np.ascontiguousarray(bgr)
+        result = self.backend.collect(self.backend.submit(picture))[0]
+        if result.shape != picture.shape:
+            raise SharpcamError(f"the model gave a {result.shape[1]}x{result.shape[0]} picture for a "
+                                f"{picture.shape[1]}x{picture.shape[0]} one; sharpen needs a graph that keeps "
+                                "the size (a sharpcam student's)")
+        return result[:h, :w]
 
     def _run(self, bgr: np.ndarray) -> np.ndarray:
         h, w = bgr.shape[:2]
@@ -128,17 +141,23 @@ class ImageSharpener:
             correction[..., 3] = 0  # alpha is kept as it was
         return np.clip(image + correction * 257, 0, 65535).astype(np.uint16)
 
-    def sharpen_image(self, src: str | Path, dst: str | Path) -> None:
-        """One file to another, written atomically (temporary file in dst's folder, then renamed)."""
-        cv2 = opencv()
-        image = cv2.imread(str(src), cv2.IMREAD_UNCHANGED)
+    def sharpen_image(self, src: str | Path, dst: str | Path, quality: int | None = None) -> None:
+        """One file to another, written atomically (temporary file in dst's folder, then renamed), like the
+        input: EXIF orientation applied, metadata and colour profile kept, its format's quality
+        (runtime/image_write.py); `quality` (1-100) overrides for JPEG and WebP."""
+        src, dst = Path(src), Path(dst)
+        data = read_image_file(src)
+        info = read_info(data)
+        if info.truncated:
+            raise SharpcamError(f"{src}: damaged (the {info.format.upper()} file ends early, cut off)")
+        image, decoder_said = decode(data)
         if image is None:
-            raise SharpcamError(f"cannot read image {src}")
-        dst = Path(dst)
-        ok, data = cv2.imencode(dst.suffix, self.sharpen_any_depth(image))
-        if not ok:
-            raise SharpcamError(f"cannot encode {dst}: unknown or unsuitable file extension")
-        write_bytes_atomic(dst, data.tobytes())
+            raise SharpcamError(f"{src}: not an image this build can decode (damaged, or not really "
+                                f"{src.suffix or 'an image'})")
+        if decoder_said:
+            print(f"warning: {src}: {decoder_said}", file=sys.stderr)
+        image = apply_orientation(image, orientation(info.exif))
+        write_bytes_atomic(dst, encode(self.sharpen_any_depth(image), dst.suffix, info, quality))
 
 
 RealTimeSharpener = ImageSharpener  # the name the report's Python API used; kept for existing scripts
@@ -161,31 +180,24 @@ def tile_arg(text: str) -> int:
                                          f"multiple of 8, not {text!r}") from err
 
 
-def collect_jobs(inputs: list[Path], out: Path, recursive: bool) -> list[tuple[Path, Path]]:
-    """(source, destination) pairs: a file goes to out/NAME, a folder's images to out/RELATIVE/PATH."""
-    jobs = []
-    for src in inputs:
-        if src.is_dir():
-            pattern = "**/*" if recursive else "*"
-            found = sorted(p for p in src.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-                           and not p.name.startswith("."))
-            jobs += [(p, out / p.relative_to(src)) for p in found]
-        else:
-            jobs.append((src, out / src.name))
-    for src, dst in jobs:
-        if dst.resolve() == src.resolve():
-            raise SharpcamError(f"{dst} would overwrite its input; choose another --out folder")
-    return jobs
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="sharpcam sharpen", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", type=Path, help="image files and folders of images")
-    p.add_argument("-o", "--out", type=Path, required=True, help="output folder (file names are kept)")
+    p.add_argument("-o", "--out", type=Path, required=True,
+                   help="output folder (file names are kept), or, for one input image, the file to write "
+                        "(-o sharp.jpg)")
     p.add_argument("-r", "--recursive", action="store_true",
                    help="also take the images of a folder's subfolders, keeping their layout (default: only "
                         "the folder's own images)")
+    p.add_argument("--ext", type=ext_arg, default="auto",
+                   help="output format: auto (each input's own), jpg, png, webp, bmp or tif (default: %(default)s)")
+    p.add_argument("--suffix", default="", help="added to each output's name: photo.jpg -> photo_SUFFIX.jpg "
+                                                "with --suffix _SUFFIX (default: none, names kept)")
+    p.add_argument("--quality", type=int_between(1, 100), default=None,
+                   help="JPEG/WebP quality 1-100 (default: the input's own, estimated from a JPEG's tables; "
+                        "80 for a lossy WebP; lossless inputs stay lossless)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress and no line per image; errors only")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--student", default=DEFAULT_STUDENT,
                        help="which student's any-size graph, as in 'sharpcam cam' (default: %(default)s)")
@@ -211,34 +223,62 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def run(args: argparse.Namespace) -> int:
     """Sharpen every job; returns how many failed (each reported on stderr as it happens)."""
     from tqdm import tqdm
-    jobs = collect_jobs(args.inputs, args.out, args.recursive)
-    if not jobs:
+    found = plan(args.inputs, args.out, args.recursive, args.ext, args.suffix)
+    for note in found.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if not found.jobs:
         raise SharpcamError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {', '.join(map(str, args.inputs))}")
     # a shipped student's files are the factory's to choose; any other name is a graph of the user's own
     own = args.model is None and args.engine is None and args.student not in SHIPPED_STUDENTS
     model = resolve_model(args.student) if own else args.model
     backend = args.backend
-    if backend == "auto" and len(jobs) < OPENVINO_FROM:
+    if backend == "auto" and len(found.jobs) < OPENVINO_FROM:
         backend = "onnxruntime"  # the job is too short for OpenVINO's start-up to pay back (see OPENVINO_FROM)
     sharpener = ImageSharpener(model, tile=args.tile, threads=args.threads, engine=args.engine,
                                strength=args.strength, student=args.student, backend=backend)
-    failed = 0
-    with tqdm(jobs, unit="image", disable=len(jobs) < 2 or None, file=sys.stderr) as bar:
-        for src, dst in bar:
-            try:
-                sharpener.sharpen_image(src, dst)
-                bar.write(f"{src} -> {dst}", file=sys.stdout)
-            except SharpcamError as err:
-                failed += 1
-                bar.write(f"error: {err}; skipped", file=sys.stderr)
+    failed = done = 0
+    quiet_bar = args.quiet or len(found.jobs) < 2
+    try:
+        with tqdm(found.jobs, unit="image", disable=quiet_bar or None, file=sys.stderr) as bar:
+            for src, dst in bar:
+                try:
+                    sharpener.sharpen_image(src, dst, args.quality)
+                    done += 1
+                    if not args.quiet:
+                        bar.write(f"{src} -> {dst}", file=sys.stdout)
+                except SharpcamError as err:
+                    failed += 1
+                    bar.write(f"error: {err}; skipped", file=sys.stderr)
+    except KeyboardInterrupt as stop:
+        print(f"stopped ({stop or 'Ctrl-C'}): {done} of {len(found.jobs)} images written, each whole; "
+              "no partial file left", file=sys.stderr)
+        raise
     if failed:
-        print(f"{failed} of {len(jobs)} images failed (listed above)", file=sys.stderr)
+        print(f"{failed} of {len(found.jobs)} images failed (listed above)", file=sys.stderr)
     return failed
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, handled like Ctrl-C: the image being written is abandoned (its temporary file
+    removed by runtime/files.py) and the run ends with the shell's status for the signal."""
+
+
+def stop_on_signal(signum: int, _frame) -> None:
+    for s in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, signal.SIG_IGN)  # the clean-up must not be cut short by a second signal
+    raise Stopped(signal.Signals(signum).name)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    failed = exit_on_user_error(lambda: run(args))  # a user error: one line, exit 2
+    previous = {s: signal.signal(s, stop_on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        failed = exit_on_user_error(lambda: run(args))  # a user error: one line, exit 2
+    except KeyboardInterrupt as stop:
+        sys.exit(128 + (signal.Signals[str(stop)].value if isinstance(stop, Stopped) else signal.SIGINT))
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
     if failed:
         sys.exit(1)  # some images could not be done; the rest were written
 

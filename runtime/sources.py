@@ -148,7 +148,7 @@ class VideoSource:
         if not cap.isOpened():
             what = "camera" if self.live else "video file"
             raise SharpcamError(f"cannot open {what} {self._spec}; check it exists and is not in use "
-                                "(list cameras with 'v4l2-ctl --list-devices' on Linux)")
+                                "(list cameras with 'sharpcam devices')")
         return cap
 
     def read(self) -> np.ndarray | None:
@@ -234,16 +234,16 @@ class Looping:
         self._source.close()
 
 
+NO_CAMERA = ("no camera found, so sharpcam shows its built-in clip (a moving test scene); connect a camera or "
+             "give --source (a camera, video file or image folder; 'sharpcam devices' lists cameras)")
+
+
 def default_spec() -> str:
-    """Camera 0 where one exists, else the built-in clip."""
-    if sys.platform.startswith("linux"):
-        return "0" if Path("/dev/video0").exists() else "builtin"
-    if not available("cv2"):
+    """The first real camera (never a v4l2loopback output: runtime/devices.py), else the built-in clip."""
+    from runtime.devices import default_camera
+    if not sys.platform.startswith("linux") and not available("cv2"):
         return "builtin"
-    cap = opencv().VideoCapture(0)
-    found = cap.isOpened()
-    cap.release()
-    return "0" if found else "builtin"
+    return default_camera() or "builtin"
 
 
 def open_source(spec: str | None, size: tuple[int, int] | None = None, fps: float | None = None) -> Source:

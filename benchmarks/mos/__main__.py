@@ -46,7 +46,7 @@ def _prepare_args(sub: argparse._SubParsersAction) -> None:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.mos", description=__doc__,
+    parser = argparse.ArgumentParser(prog="sharpcam mos", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="{prepare,serve,report}")
     _prepare_args(sub)
@@ -78,7 +78,7 @@ def _prepare(args: argparse.Namespace) -> None:
     if args.no_model or args.model:
         cfg.models = [parse_model(m) for m in args.model]
     path = prepare(cfg)
-    print(f"wrote {path}; next: python -m benchmarks.mos serve {args.out}")
+    print(f"wrote {path}; next: sharpcam mos serve {args.out}")
 
 
 def _serve(args: argparse.Namespace) -> None:

@@ -123,7 +123,7 @@ def write_report(study_dir: Path, out: Path | None = None) -> tuple[dict, Path]:
     answers = load_answers(study)
     if not answers.latest:
         raise SharpcamError(f"no answers yet in {study.answers_path}: rate some pairs with "
-                            f"'python -m benchmarks.mos serve {study_dir}' first")
+                            f"'sharpcam mos serve {study_dir}' first")
     s = summarize(study, answers)
     prefix = out or study.root / "report"
     prefix.parent.mkdir(parents=True, exist_ok=True)

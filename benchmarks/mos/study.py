@@ -98,7 +98,7 @@ def inside(root: Path, rel: str) -> Path:
     if not path.is_relative_to(base):
         raise SharpcamError(f"{rel} points outside the study directory {base} (a symlink?); copy the file in")
     if not path.is_file():
-        raise SharpcamError(f"{base / rel} is missing: run 'python -m benchmarks.mos prepare' or fix {STUDY_FILE}")
+        raise SharpcamError(f"{base / rel} is missing: run 'sharpcam mos prepare' or fix {STUDY_FILE}")
     if path.suffix.lower() not in IMAGE_SUFFIXES:
         raise SharpcamError(f"{rel}: images must be {', '.join(IMAGE_SUFFIXES)}")
     return path
@@ -197,7 +197,7 @@ def load_study(path: Path) -> Study:
     file = path if path.is_file() else path / STUDY_FILE
     if not file.is_file():
         raise SharpcamError(f"no study at {path} (missing {STUDY_FILE}): build one with "
-                            "'python -m benchmarks.mos prepare IMAGES --out DIR'")
+                            "'sharpcam mos prepare IMAGES --out DIR'")
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (ValueError, RecursionError) as err:  # ValueError: bad JSON, bad UTF-8, an integer of 4300+ digits

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from runtime.errors import SharpcamError
+from runtime.optional import extra_install
 
 try:
     from cuda.bindings import runtime as cudart
@@ -57,7 +58,7 @@ class DeviceMemory:
 class CudaDevice:
     def __init__(self) -> None:
         if cudart is None:
-            raise SharpcamError("cuda-python is not installed: pip install -e '.[gpu]'")
+            raise SharpcamError(f"cuda-python is not installed: {extra_install('gpu')}")
         self._streams: list[Any] = []
         self._events: list[Any] = []
 

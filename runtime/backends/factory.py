@@ -23,6 +23,7 @@ from runtime.backends.base import Backend
 from runtime.backends.onnxruntime import OnnxBackend
 from runtime.contract import DEFAULT_STRENGTH
 from runtime.errors import SharpcamError
+from runtime.optional import extra_install
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,17 @@ def open_backend(req: Request) -> tuple[Backend, str]:
             chosen = OnnxBackend(req.model, req.threads, req.device, strength=req.strength)
         return chosen, f"{chosen.name}, as asked"
     return choose(req)
+
+
+def headline(backend: Backend, why: str) -> str:
+    """One short line for the terminal: the engine that runs and, on the base install, how to get the faster
+    one (the full `why`, with every candidate passed over, goes to --stats)."""
+    chosen = why.split("; tried first: ")[0]
+    if backend.name.startswith("onnxruntime-cpu"):
+        from runtime.backends.openvino import openvino_available
+        if not openvino_available():
+            chosen += f"; for under half the CPU time: {extra_install('openvino')}"
+    return chosen
 
 
 def engine_kind(path: Path) -> EngineKind:

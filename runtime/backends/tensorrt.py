@@ -21,7 +21,7 @@ from runtime.backends.double_buffer import DoubleBuffer, Handle, Slot
 from runtime.backends.engine_meta import check_engine
 from runtime.backends.resources import Resources
 from runtime.errors import SharpcamError
-from runtime.optional import require
+from runtime.optional import extra_install, require
 from runtime.contract import (DEFAULT_STRENGTH, FRAME_INPUT, FRAME_OUTPUT, RESET_BYTE, STATE_INPUT, STATE_OUTPUT,
                               STRENGTH_INPUT)
 
@@ -32,8 +32,8 @@ class TensorRTBackend:
     compiles_per_size = False  # one size only
 
     def __init__(self, engine_path: Path, strength: float = DEFAULT_STRENGTH) -> None:
-        trt = require("tensorrt", "TensorRT is not installed: pip install -e '.[gpu]' on an NVIDIA machine, "
-                                  "or use --model engines/webcam_480p.onnx with ONNX Runtime")
+        trt = require("tensorrt", f"TensorRT is not installed: {extra_install('gpu')} on an NVIDIA machine, "
+                                  "or use --model webcam_480p with ONNX Runtime")
         gpu, capability = gpu_identity()
         check_engine(Path(engine_path), trt.__version__, gpu, capability)
         # One owner for every CUDA resource: whatever exists when a later step fails is freed, in reverse order.

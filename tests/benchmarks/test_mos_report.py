@@ -125,7 +125,7 @@ def test_cli_help_for_each_command():
     for cmd in ("prepare", "serve", "report"):
         out = subprocess.run([sys.executable, "-m", "benchmarks.mos", cmd, "--help"], cwd=ROOT,
                              capture_output=True, text=True, check=True).stdout
-        assert "usage: python -m benchmarks.mos " + cmd in out
+        assert "usage: sharpcam mos " + cmd in out
 
 
 def test_serve_and_report_never_import_torch():

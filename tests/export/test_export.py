@@ -134,7 +134,7 @@ def test_without_tensorrt_make_engines_writes_onnx_and_says_what_is_missing(chec
     assert main(["--checkpoint", str(checkpoint), "--name", "tiny", "--out", str(tmp_path), "--resolutions", "480p"]) == 3
     assert (tmp_path / "tiny_480p_fp16.onnx").exists()
     err = capsys.readouterr().err
-    assert "TensorRT" in err and "pip install -e '.[gpu]'" in err
+    assert "TensorRT" in err and "pip install -e '.[gpu]'" in err  # a checkout's advice (a wheel's: sharpcam[gpu])
 
 
 @pytest.mark.gpu
