@@ -16,7 +16,7 @@ from pathlib import Path
 
 from runtime.errors import SharpcamError
 
-from benchmarks.mos.study import RATER_ID, Study
+from benchmarks.mos.study import NOT_APPLICABLE, RATER_ID, Study
 
 FIELDS = {"rater", "pair", "left", "right", "preference", "elapsed_ms"}
 PREFERENCES = ("left", "right", "none")
@@ -40,9 +40,14 @@ def _scores(study: Study, side: str, value: object) -> dict[str, int]:
     if not isinstance(value, dict) or set(value) != set(study.criteria):
         raise SharpcamError(f"'{side}' must rate exactly these criteria: {', '.join(study.criteria)}")
     for crit, score in value.items():
-        if not _int_in(score, 1, 5):
-            raise SharpcamError(f"'{side}' {crit}: the score must be an integer from 1 to 5")
+        if not _score_ok(crit, score):
+            na = " or null (not applicable)" if crit in NOT_APPLICABLE else ""
+            raise SharpcamError(f"'{side}' {crit}: the score must be an integer from 1 to 5{na}")
     return {c: value[c] for c in study.criteria}
+
+
+def _score_ok(criterion: str, score: object) -> bool:
+    return _int_in(score, 1, 5) or (score is None and criterion in NOT_APPLICABLE)
 
 
 def validate(study: Study, body: object) -> dict:
@@ -113,7 +118,7 @@ def stored_problem(study: Study, rec: dict) -> str | None:
         return "scores must hold both versions"
     for version, given in scores.items():
         if not isinstance(given, dict) or set(given) != set(study.criteria) or \
-                not all(_int_in(v, 1, 5) for v in given.values()):
+                not all(_score_ok(c, v) for c, v in given.items()):
             return f"scores of {version} must rate {', '.join(study.criteria)} from 1 to 5"
     if rec["preferred"] is not None and rec["preferred"] not in versions:
         return "preferred must be one of the two versions or null"

@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 from runtime.errors import SharpcamError
 
 from benchmarks.mos.answers import AnswerLog, check_rater, validate
-from benchmarks.mos.study import CRITERIA, IMAGE_SUFFIXES, SCALE, Study, load_study
+from benchmarks.mos.study import CRITERIA, IMAGE_SUFFIXES, NOT_APPLICABLE, SCALE, Study, load_study
 
 STATIC = Path(__file__).resolve().parent / "static"
 PAGES = {"/": ("index.html", "text/html; charset=utf-8"), "/app.js": ("app.js", "text/javascript; charset=utf-8"),
@@ -198,7 +198,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _study_info(self) -> dict:
         s = self.server.study
-        return {"name": s.name, "criteria": [{"id": c, "label": CRITERIA[c]} for c in s.criteria],
+        return {"name": s.name,
+                "criteria": [{"id": c, "label": CRITERIA[c], "na": c in NOT_APPLICABLE} for c in s.criteria],
                 "scale": {str(k): v for k, v in SCALE.items()}, "raters": s.raters, "total": len(s.pairs)}
 
     def _image(self, q: dict[str, str]) -> None:

@@ -66,11 +66,14 @@ def t_interval(values: list[float]) -> tuple[float, float, float]:
 
 
 def mos(records: list[dict], version: str, criteria: list[str], category: str | None = None) -> Estimate:
-    """MOS of one version over the given criteria (and one category, or all)."""
+    """MOS of one version over the given criteria (and one category, or all); "not applicable" answers
+    (null) are left out."""
     per_rater: dict[str, list[int]] = {}
     for rec in records:
         if version in rec["scores"] and (category is None or rec["category"] == category):
-            per_rater.setdefault(rec["rater"], []).extend(rec["scores"][version][c] for c in criteria)
+            given = [rec["scores"][version][c] for c in criteria]
+            per_rater.setdefault(rec["rater"], []).extend(v for v in given if v is not None)
+    per_rater = {rater: values for rater, values in per_rater.items() if values}
     mean, low, high = t_interval([float(np.mean(v)) for v in per_rater.values()])
     return Estimate(mean, low, high, len(per_rater), sum(len(v) for v in per_rater.values()))
 

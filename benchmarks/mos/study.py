@@ -32,6 +32,9 @@ CRITERIA = {  # the report's four criteria, in its order
     "sharpness": "Overall sharpness", "edges": "Edge clarity",
     "text": "Text readability", "natural": "Natural appearance",
 }
+# Criteria a rater may answer "not applicable" (stored as null, left out of every mean): a picture may hold
+# no text to read.
+NOT_APPLICABLE = {"text"}
 SCALE = {1: "Poor", 2: "Fair", 3: "Good", 4: "Very good", 5: "Excellent"}  # the report's 1=Poor, 5=Excellent
 RATER_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 VERSION_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")

@@ -111,10 +111,14 @@ def test_a_rater_rates_resumes_and_the_report_follows(browser, served):
     _keys(browser, "\n")  # nothing rated yet: refused with a message, nothing saved
     _wait(browser, lambda d: "Still to answer: 8 rating(s)" in _text(d, "message"))
     assert len(study.answers_path.read_text().splitlines()) == 2
-    for side, score in (("left", "4"), ("right", "3")):  # the mouse: A 4, B 3, no preference
+    for side, score in (("left", "4"), ("right", "3")):  # the mouse: A 4, B 3 but text N/A, no preference
         for row in browser.find_elements("css selector", f"#grid-{side} .row"):
-            row.find_element("css selector", f"button[data-value='{score}']").click()
+            na = side == "right" and row.get_attribute("data-row") == str(study.criteria.index("text"))
+            row.find_element("css selector", "button[data-value='na']" if na else f"button[data-value='{score}']").click()
+    _wait(browser, lambda d: _text(d, "message") == "Still to answer: which you prefer (A/B/N)")  # it follows
     browser.find_element("css selector", ".pref[data-pref='none']").click()
+    _wait(browser, lambda d: _text(d, "message") == "")  # all answered: the reminder is gone before Next
+    assert browser.execute_script("return document.getElementById('views').classList.contains('actual')")
     browser.find_element("id", "submit").click()
     _wait(browser, lambda d: d.find_element("id", "done").is_displayed())
     assert "All 3 pairs" in _text(browser, "done-text")
@@ -123,14 +127,15 @@ def test_a_rater_rates_resumes_and_the_report_follows(browser, served):
     order = [pid for pid, _ in study.order("r01")]
     records = [json.loads(line) for line in study.answers_path.read_text().splitlines()]
     assert [r["pair"] for r in records] == order and {r["rater"] for r in records} == {"r01"}
-    expected = {v: [] for v in study.versions}
+    expected = {v: [] for v in study.versions}  # every rating each version got (N/A left out, as the report does)
     for rec, (good, bad, prefer) in zip(records, [(5, 2, True), (5, 2, True), (4, 3, False)]):
         left, right = study.sides("r01", rec["pair"])  # the server's sides, worked out independently
         assert (rec["left"], rec["right"]) == (left, right)
-        assert rec["scores"] == {left: dict.fromkeys(study.criteria, good), right: dict.fromkeys(study.criteria, bad)}
+        right_scores = dict.fromkeys(study.criteria, bad) | ({"text": None} if not prefer else {})
+        assert rec["scores"] == {left: dict.fromkeys(study.criteria, good), right: right_scores}
         assert rec["preferred"] == (left if prefer else None) and rec["elapsed_ms"] >= 0
-        expected[left].append(good)
-        expected[right].append(bad)
+        expected[left] += [good] * len(study.criteria)
+        expected[right] += [v for v in right_scores.values() if v is not None]
 
     subprocess.run([sys.executable, "-m", "benchmarks.mos", "report", str(study.root)], cwd=ROOT, check=True,
                    capture_output=True)

@@ -133,3 +133,21 @@ def test_serve_and_report_never_import_torch():
             "benchmarks.mos.prepare; print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_not_applicable_is_accepted_only_where_allowed_and_left_out_of_the_mos(tmp_path):
+    """Text readability may be N/A (a picture without text): stored as null, not averaged; other criteria
+    and other values stay refused."""
+    study = load_study(fake_study(tmp_path, n_images=2, raters=1))
+    (first, _), _ = study.order("r01")
+    body = {"rater": "r01", "pair": first, "preference": "none", "left": dict.fromkeys(CRITERIA, 4),
+            "right": dict.fromkeys(CRITERIA, 2) | {"text": None}}
+    saved = validate(study, body)
+    left, right = study.sides("r01", first)
+    assert saved["scores"][right]["text"] is None
+    for bad in ({"sharpness": None}, {"text": 0}, {"text": "n/a"}):
+        with pytest.raises(SharpcamError, match="from 1 to 5"):
+            validate(study, body | {"right": dict.fromkeys(CRITERIA, 2) | bad})
+    records = [{**saved, "category": "text", "scores": saved["scores"]}]
+    assert mos(records, right, CRITERIA).mean == 2.0 and mos(records, right, CRITERIA).ratings == 3
+    assert math.isnan(mos(records, right, ["text"]).mean)  # only N/A answers: no score at all

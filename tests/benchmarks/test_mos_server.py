@@ -255,3 +255,26 @@ def test_a_burst_of_200_concurrent_answers_is_answered_without_resets(running):
     assert results == [200] * 200, [r for r in results if r != 200][:3]
     records, torn = read_lines(server.study.answers_path)
     assert len(records) == 200 and torn == 0
+
+
+def test_serving_needs_neither_pillow_nor_the_training_tools(tmp_path):
+    """`sharpcam mos serve` from a base install: the page, the study and an image come back with Pillow,
+    torch, SciPy and scikit-image all unimportable (prepare and report still need them)."""
+    import subprocess
+    import sys
+    root = fake_study(tmp_path)
+    script = (
+        "import sys, json, threading, urllib.request\n"
+        "for m in ('PIL', 'torch', 'scipy', 'skimage', 'matplotlib'): sys.modules[m] = None\n"
+        "from benchmarks.mos.server import ServeConfig, make_server\n"
+        f"server = make_server(ServeConfig(__import__('pathlib').Path({str(root)!r}), port=0))\n"
+        "threading.Thread(target=server.serve_forever, daemon=True).start()\n"
+        "base = f'http://127.0.0.1:{server.server_address[1]}'\n"
+        "page = urllib.request.urlopen(base + '/').read()\n"
+        "study = json.loads(urllib.request.urlopen(base + '/api/study').read())\n"
+        "server.shutdown()\n"
+        "print(len(page) > 500, len(study['criteria']))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True", "4"]

@@ -6,7 +6,8 @@
 const $ = (id) => document.getElementById(id);
 const SIDES = ["left", "right"];
 const state = { study: null, rater: null, pair: null, values: null, pref: null, row: 0, side: 0,
-                shownAt: 0, busy: false };
+                shownAt: 0, busy: false, nagging: false };
+const NA = null;  // a "not applicable" answer (a picture without text), stored as null
 
 async function api(path, options) {
   const res = await fetch(path, options);
@@ -30,18 +31,23 @@ function buildGrids() {
       label.className = "label";
       label.textContent = crit.label;
       line.append(label);
-      for (let v = 1; v <= 5; v++) {
-        const b = document.createElement("button");
-        b.type = "button";
-        b.textContent = v;
-        b.title = state.study.scale[v];
-        b.dataset.value = v;
-        b.addEventListener("click", () => { state.row = row; state.side = SIDES.indexOf(side); rate(v); });
-        line.append(b);
-      }
+      for (let v = 1; v <= 5; v++) line.append(scoreButton(side, row, v, v, state.study.scale[v]));
+      // the sixth column: N/A where the criterion allows it, an empty cell elsewhere to keep the grid
+      line.append(crit.na ? scoreButton(side, row, NA, "N/A", "Not applicable (key 0)")
+                          : document.createElement("span"));
       grid.append(line);
     });
   }
+}
+
+function scoreButton(side, row, value, text, title) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = text;
+  b.title = title;
+  b.dataset.value = value === NA ? "na" : value;
+  b.addEventListener("click", () => { state.row = row; state.side = SIDES.indexOf(side); rate(value); });
+  return b;
 }
 
 function render() {
@@ -50,13 +56,15 @@ function render() {
       const line = $(`grid-${side}`).children[row];
       line.classList.toggle("focus", row === state.row && s === state.side);
       for (const b of line.querySelectorAll("button")) {
-        const on = state.values[side][crit.id] === Number(b.dataset.value);
+        const given = state.values[side];
+        const on = crit.id in given && given[crit.id] === (b.dataset.value === "na" ? NA : Number(b.dataset.value));
         b.classList.toggle("on", on);
         b.setAttribute("aria-pressed", on);
       }
     });
   });
   for (const b of document.querySelectorAll(".pref")) b.classList.toggle("on", b.dataset.pref === state.pref);
+  if (state.nagging) nag();  // the "still to answer" line follows the answers, and goes when none is left
 }
 
 function message(text, isError) {
@@ -81,20 +89,26 @@ function missing() {
   const out = [];
   for (const crit of state.study.criteria) {
     SIDES.forEach((side, s) => {
-      if (!state.values[side][crit.id]) out.push({ crit, s });
+      if (!(crit.id in state.values[side])) out.push({ crit, s });
     });
   }
   return out;
 }
 
+function nag() {  // say what is still to answer; false when nothing is
+  const gaps = missing();
+  const what = (gaps.length ? [`${gaps.length} rating(s), the first highlighted`] : [])
+    .concat(state.pref ? [] : ["which you prefer (A/B/N)"]);
+  state.nagging = what.length > 0;
+  message(state.nagging ? `Still to answer: ${what.join(" and ")}` : "", state.nagging);
+  return state.nagging;
+}
+
 async function submit() {
   if (state.busy) return;
   const gaps = missing();
-  if (gaps.length || !state.pref) {
+  if (nag()) {
     if (gaps.length) { state.row = state.study.criteria.indexOf(gaps[0].crit); state.side = gaps[0].s; render(); }
-    const what = (gaps.length ? [`${gaps.length} rating(s), the first highlighted`] : [])
-      .concat(state.pref ? [] : ["which you prefer (A/B/N)"]);
-    message(`Still to answer: ${what.join(" and ")}`, true);
     return;
   }
   state.busy = true;
@@ -120,7 +134,8 @@ function advance(progress) {
     show("done");
     return;
   }
-  Object.assign(state, { pair: progress.pair, values: { left: {}, right: {} }, pref: null, row: 0, side: 0 });
+  Object.assign(state, { pair: progress.pair, values: { left: {}, right: {} }, pref: null, row: 0, side: 0,
+                         nagging: false });
   $("progress").textContent = `pair ${progress.done + 1} / ${progress.total}`;
   $("bar").max = progress.total;
   $("bar").value = progress.done;
@@ -143,6 +158,7 @@ function onKey(e) {
   const key = e.key.toLowerCase();
   const moves = { arrowleft: [0, -1], arrowright: [0, 1], arrowup: [-1, 0], arrowdown: [1, 0] };
   if (/^[1-5]$/.test(key)) rate(Number(key));
+  else if (key === "0" && state.study.criteria[state.row].na) rate(NA);
   else if (key in moves) {
     const [dr, ds] = moves[key];
     state.row = Math.min(state.study.criteria.length - 1, Math.max(0, state.row + dr));
@@ -150,13 +166,13 @@ function onKey(e) {
   } else if (key === "tab") move(e.shiftKey ? -1 : 1);
   else if (key === "a" || key === "b" || key === "n") state.pref = { a: "left", b: "right", n: "none" }[key];
   else if (key === "enter") submit();
-  else if (key === "z") $("views").classList.toggle("actual");
+  else if (key === "z") $("views").classList.toggle("actual");  // 1:1 (the default) or fit to the window
   else return;
   e.preventDefault();
   render();
 }
 
-function syncScroll() {  // in 1:1 mode both sides show the same region
+function syncScroll() {  // in 1:1 mode (the default) both sides show the same region as either is panned
   const frames = document.querySelectorAll(".frame");
   frames.forEach((f, i) => f.addEventListener("scroll", () => {
     const other = frames[1 - i];
@@ -165,6 +181,24 @@ function syncScroll() {  // in 1:1 mode both sides show the same region
       other.scrollTop = f.scrollTop;
     }
   }));
+}
+
+function dragToPan() {  // at 1:1 the mouse pans by dragging (a click without a drag still toggles fit)
+  for (const frame of document.querySelectorAll(".frame")) {
+    let from = null;
+    frame.addEventListener("pointerdown", (e) => {
+      from = { x: e.clientX, y: e.clientY, left: frame.scrollLeft, top: frame.scrollTop };
+      state.dragged = false;
+    });
+    frame.addEventListener("pointermove", (e) => {
+      if (!from || !$("views").classList.contains("actual")) return;
+      const dx = e.clientX - from.x, dy = e.clientY - from.y;
+      if (Math.abs(dx) + Math.abs(dy) > 4) state.dragged = true;
+      frame.scrollLeft = from.left - dx;
+      frame.scrollTop = from.top - dy;
+    });
+    for (const end of ["pointerup", "pointerleave"]) frame.addEventListener(end, () => { from = null; });
+  }
 }
 
 async function start(e) {
@@ -196,8 +230,9 @@ async function init() {
   }
   $("submit").addEventListener("click", submit);
   for (const img of document.querySelectorAll(".frame img")) {
-    img.addEventListener("click", () => $("views").classList.toggle("actual"));
+    img.addEventListener("click", () => { if (!state.dragged) $("views").classList.toggle("actual"); });
   }
+  dragToPan();
   syncScroll();
   $("start-form").addEventListener("submit", start);
   document.addEventListener("keydown", onKey);
