@@ -204,7 +204,10 @@ def _run(args: argparse.Namespace) -> int:
     import torch
     device = torch.cuda.get_device_name(0)
     out = args.out / folder_name(device)
-    steps: dict[str, dict] = {}
+    out.mkdir(parents=True, exist_ok=True)
+    report = {"device": device, "when": time.strftime("%Y-%m-%d %H:%M"), "torch": torch.__version__,
+              "command": command_line("benchmarks.gpu.gpu_check", None), "steps": {}}
+    steps: dict[str, dict] = report["steps"]
     with tempfile.TemporaryDirectory() as tmp:
         engines, work = Path(tmp) / "engines", Path(tmp) / "work"
         work.mkdir()
@@ -221,10 +224,8 @@ def _run(args: argparse.Namespace) -> int:
                 steps[step] = {"ok": False, "error": f"{type(err).__name__}: {err}"}
             steps[step]["wall_s"] = round(time.perf_counter() - start, 1)
             print(f"{step}: {'ok' if steps[step]['ok'] else 'FAILED'} ({steps[step]['wall_s']} s)", file=sys.stderr)
-    report = {"device": device, "when": time.strftime("%Y-%m-%d %H:%M"), "torch": torch.__version__,
-              "command": command_line("benchmarks.gpu.gpu_check", None), "steps": steps}
-    out.mkdir(parents=True, exist_ok=True)
-    write_markdown_and_json(out / "gpu_check", markdown(report), report)
+            # after every step: device time is short, and a run cut off at its limit keeps what it measured
+            write_markdown_and_json(out / "gpu_check", markdown(report), report)
     print(f"wrote {out}/gpu_check.json and .md", file=sys.stderr)
     return 0 if all(s["ok"] for s in steps.values()) else 1
 
