@@ -87,7 +87,10 @@ async def serve(args: argparse.Namespace) -> None:
 
     allow_high_bitrate(local=exposure_warning(args.host) is None)
     live = LiveSession(live_config(args), FrameHub(asyncio.get_running_loop()), to_stderr)
-    live.start()
+    # Off the main thread: OpenVINO's CPU plugin gives the thread that first loads it an alternate signal stack
+    # and frees it with the plugin; once the page switches sources (the plugin unloaded), a SIGTERM delivered on
+    # that thread would crash the process instead of stopping it. Signals go to the main thread, so keep it clean.
+    await asyncio.get_running_loop().run_in_executor(None, live.start)
     guard = Guard(new_token(), bind=args.host)
     runner = web.AppRunner(make_app(guard, live), access_log=None)
     await runner.setup()

@@ -4,11 +4,13 @@ Every route sits behind the guard (runtime/app/guard.py): token, Host and Origin
     GET  /?token=T          the page (static/index.html, the token written into it)
     GET  /static/NAME       app.js, app.css
     POST /api/offer         the browser's SDP offer -> the answer; the session's video then flows to it
+    POST /api/camera        the same with the page's camera track: it becomes the session's source
     GET  /api/state         strength, stats (fps, dropped, per-stage p50/p95), backend, source
     POST /api/controls      {"strength": 0..1}, applied by the pipeline before its next frame
 """
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 from importlib import resources
@@ -16,19 +18,23 @@ from importlib import resources
 from aiohttp import web
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
+from runtime.app.camera import BROWSER_CAMERA, BrowserCamera, feed
 from runtime.app.guard import Guard
 from runtime.app.live import LiveSession
 from runtime.app.stream import HubTrack
+from runtime.errors import SharpcamError
 
 STATIC = resources.files("runtime.app") / "static"
 STATIC_FILES = {"app.js": "text/javascript", "app.css": "text/css"}  # nothing else is served from disk
 GUARD, LIVE, PEERS = web.AppKey("guard", Guard), web.AppKey("live", LiveSession), web.AppKey("peers", set)
+TASKS = web.AppKey("tasks", set)  # the browser cameras' receivers, kept referenced until they end
 
 
 def make_app(guard: Guard, live: LiveSession) -> web.Application:
     app = web.Application(middlewares=[guard.middleware], client_max_size=256 * 1024)
-    app[GUARD], app[LIVE], app[PEERS] = guard, live, set()
+    app[GUARD], app[LIVE], app[PEERS], app[TASKS] = guard, live, set(), set()
     app.add_routes([web.get("/", page), web.get("/static/{name}", static_file), web.post("/api/offer", offer),
+                    web.post("/api/camera", camera_offer),
                     web.get("/api/state", state), web.post("/api/controls", controls)])
     app.on_shutdown.append(close_peers)
     return app
@@ -62,9 +68,52 @@ async def json_body(request: web.Request) -> dict:
 
 async def offer(request: web.Request) -> web.Response:
     """Answer the page's offer with the session's video (one track per viewer, all from the same hub)."""
+    return await answer(request, await offer_body(request))
+
+
+async def camera_offer(request: web.Request) -> web.Response:
+    """The page's camera in, the session's video back on the same connection: once the camera's first frame
+    arrives (its size), the camera replaces the running source; when its track ends, the source the app
+    started with runs again."""
+    body = await offer_body(request)
+    fps = body.get("fps")
+    fps = float(fps) if isinstance(fps, (int, float)) and not isinstance(fps, bool) and 1 <= fps <= 240 else None
+    live = request.app[LIVE]
+    loop = asyncio.get_running_loop()
+
+    async def use(camera: BrowserCamera) -> None:
+        try:
+            await loop.run_in_executor(None, live.use, BROWSER_CAMERA, camera)
+        except SharpcamError as err:
+            live.error = err
+
+    async def received(track) -> None:
+        camera = await feed(track, fps, use)
+        if camera is not None and live.session is not None and live.session.source is camera:
+            try:
+                await loop.run_in_executor(None, live.use, live.cfg.source)
+            except SharpcamError as err:  # stopping, or the first source is gone
+                live.error = err
+
+    def on_track(track) -> None:
+        if track.kind == "video":
+            tasks = request.app[TASKS]
+            task = asyncio.ensure_future(received(track))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+    return await answer(request, body, on_track)
+
+
+async def offer_body(request: web.Request) -> dict:
     body = await json_body(request)
     if body.get("type") != "offer" or not isinstance(body.get("sdp"), str):
         raise web.HTTPBadRequest(text="expected {type: 'offer', sdp: ...}")
+    return body
+
+
+async def answer(request: web.Request, body: dict, on_track=None) -> web.Response:
+    """Answer an offer with the hub's video; `on_track`: what to do with a track the page sends."""
     peer = RTCPeerConnection()  # no ICE servers: the page is on this machine (or the network --host names)
     peers = request.app[PEERS]
     peers.add(peer)
@@ -75,6 +124,8 @@ async def offer(request: web.Request) -> web.Response:
             peers.discard(peer)
             await peer.close()
 
+    if on_track is not None:
+        peer.on("track", on_track)
     await peer.setRemoteDescription(RTCSessionDescription(sdp=body["sdp"], type="offer"))
     peer.addTrack(HubTrack(request.app[LIVE].hub))
     await peer.setLocalDescription(await peer.createAnswer())
@@ -94,6 +145,8 @@ async def controls(request: web.Request) -> web.Response:
 
 
 async def close_peers(app: web.Application) -> None:
+    for task in list(app[TASKS]):  # the browser cameras' receivers first: the app is stopping, not switching back
+        task.cancel()
     for peer in list(app[PEERS]):
         await peer.close()
     app[PEERS].clear()

@@ -11,21 +11,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from app_browser import chromium, running_app
 
 pytest.importorskip("aiohttp", reason="the [app] extra is not installed: pip install -e '.[app]'")
 pytest.importorskip("aiortc", reason="the [app] extra is not installed: pip install -e '.[app]'")
 
-ROOT = Path(__file__).resolve().parents[2]
-BROWSER = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
-DRIVER = shutil.which("chromedriver")
 FRAMES_WANTED = 60  # decoded by the browser: a couple of seconds of live video, not a lucky first frame
 SLIDER_DEADLINE_S = 0.2
 # Mean |before - after| in grey levels at strength 0, where the pipeline's halves are equal: VP8's independent
@@ -36,25 +31,9 @@ CLIP_SECONDS = 3.0  # the built-in clip's loop: a sample over all of it sees the
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _driver():
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed: pip install -e '.[dev]'")
-    if BROWSER is None or DRIVER is None:
-        pytest.skip("no headless browser: apt-get install chromium chromium-driver (.ci/run does)")
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not fetch browsers or drivers
-    options = webdriver.ChromeOptions()
-    options.binary_location = BROWSER
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--disable-background-networking", "--autoplay-policy=no-user-gesture-required",
-                "--window-size=1366,768"):  # --no-sandbox because CI runs as root
-        options.add_argument(arg)
-    return webdriver.Chrome(service=Service(DRIVER), options=options)
-
-
 @pytest.fixture
 def browser() -> Iterator[object]:
-    driver = _driver()
+    driver = chromium()
     yield driver
     driver.quit()
 
@@ -62,14 +41,8 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def app_url() -> Iterator[str]:
     """`python -m runtime.app` on the built-in clip, as a user starts it (without the browser it would open)."""
-    proc = subprocess.Popen([sys.executable, "-m", "runtime.app", "--source", "builtin", "--no-browser"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = proc.stdout.readline()
-    url = next((w for w in line.split() if w.startswith("http://127.0.0.1:")), None)
-    assert url, f"sharpcam app did not start: {line!r}"
-    yield url
-    proc.terminate()  # SIGTERM: the server and the session close in order, and the process ends by itself
-    assert proc.wait(timeout=20) == 0
+    with running_app("--source", "builtin") as url:
+        yield url
 
 
 def _state(url: str) -> dict:

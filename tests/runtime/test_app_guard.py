@@ -18,7 +18,7 @@ from runtime.app.server import make_app  # noqa: E402
 from runtime.controls import Controls  # noqa: E402
 
 ROUTES = [("GET", "/"), ("GET", "/static/app.js"), ("GET", "/static/app.css"), ("GET", "/api/state"),
-          ("POST", "/api/offer"), ("POST", "/api/controls")]
+          ("POST", "/api/offer"), ("POST", "/api/camera"), ("POST", "/api/controls")]
 
 
 class FakeLive:

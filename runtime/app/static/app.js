@@ -25,9 +25,15 @@ function iceGathered(pc) {  // the server takes one offer with all candidates (n
     () => pc.iceGatheringState === "complete" && done()));
 }
 
-async function connect() {
+let peer = null;  // the connection the picture comes on: receive-only, or carrying this browser's camera too
+
+async function connect(camera = null) {
   const pc = new RTCPeerConnection();
-  pc.addTransceiver("video", { direction: "recvonly" });
+  if (camera) {  // the camera goes to sharpcam and its result comes back on the same connection
+    pc.addTransceiver(camera, { direction: "sendrecv", streams: [new MediaStream([camera])] });
+  } else {
+    pc.addTransceiver("video", { direction: "recvonly" });
+  }
   pc.addEventListener("track", (event) => {
     const stream = new MediaStream([event.track]);
     for (const video of [$("before"), $("after")]) video.srcObject = stream;
@@ -37,9 +43,27 @@ async function connect() {
   });
   await pc.setLocalDescription(await pc.createOffer());
   await iceGathered(pc);
-  await pc.setRemoteDescription(await api("api/offer", pc.localDescription.toJSON()));
-  window.sharpcamPeer = pc;  // for the tests and the curious: chrome://webrtc-internals shows the same
+  const offer = pc.localDescription.toJSON();
+  if (camera) offer.fps = camera.getSettings().frameRate;
+  await pc.setRemoteDescription(await api(camera ? "api/camera" : "api/offer", offer));
+  if (peer) peer.close();  // the previous connection (closing a camera's ends its session on the server)
+  peer = window.sharpcamPeer = pc;  // for the tests and the curious: chrome://webrtc-internals shows the same
 }
+
+// this browser's camera: 480p asked, its detail kept (the browser lowers the frame rate, not the resolution,
+// under load: the model's effect is in the detail)
+async function useBrowserCamera() {
+  const stream = await navigator.mediaDevices.getUserMedia(
+    { video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
+  const [camera] = stream.getVideoTracks();
+  camera.contentHint = "detail";
+  $("local").srcObject = stream;
+  $("local").hidden = false;
+  await connect(camera);
+}
+
+$("browser-camera").addEventListener("click", () =>
+  useBrowserCamera().catch((err) => showError(`could not use this browser's camera: ${err}`)));
 
 // split and before/after --------------------------------------------------------------------------------
 let split = 0.5;
