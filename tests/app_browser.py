@@ -39,11 +39,9 @@ def chromium(*extra_args: str):
 def running_app(*args: str) -> Iterator[str]:
     """`python -m runtime.app ARGS --no-browser`; yields the URL it prints, and checks it stops cleanly."""
     log = tempfile.TemporaryFile("w+")  # its stderr, shown when it fails
-    proc = subprocess.Popen([*os.environ.get("DEBUG_WRAP", "").split(), sys.executable, "-m", "runtime.app", *args, "--no-browser"], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "runtime.app", *args, "--no-browser"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=log, text=True)
     line = proc.stdout.readline()
-    while os.environ.get("DEBUG_WRAP") and "http" not in line and line:
-        line = proc.stdout.readline()
     url = next((w for w in line.split() if w.startswith("http://127.0.0.1:")), None)
     try:
         assert url, f"sharpcam app did not start: {line!r}"

@@ -107,19 +107,20 @@ def latencies(camera: list, back: list) -> list[tuple[float, float, float]]:
     return out
 
 
-def report(lat: list[float], back: int, camera: int, load: tuple[float, float]) -> str:
+def report(lat: list[float], back: int, camera: int, load: tuple[float, float], state: dict) -> str:
     p50, p95 = np.percentile(lat, 50), np.percentile(lat, 95)
     return "\n".join([
         "# `sharpcam app`: this browser's camera through sharpcam and back",
         "",
         f"Measured by tests/runtime/test_app_roundtrip.py on {time.strftime('%Y-%m-%d')}: headless Chromium's "
         f"fake camera playing a {WIDTH}x{HEIGHT} @ {FPS} fps clip whose frames carry their number, over WebRTC "
-        "to `sharpcam app` (default student and backend, built-in load policy), the before | after picture "
+        f"to `sharpcam app` (default student; backend {state['backend_name']}, load policy "
+        f"{state.get('load_policy', '-')} at the end), the before | after picture "
         "back on the same connection. Latency: when the page shows frame N back minus when it showed frame N "
         "from the camera (requestVideoFrameCallback's expectedDisplayTime), after "
         f"{WARM_UP_S:.0f} s of warm-up, over {MEASURE_S - WARM_UP_S:.0f} s.",
         "",
-        "| frames back | shown from the camera | p50 ms | p95 ms | target p50 | machine |",
+        f"| frames back in {MEASURE_S:.0f} s | shown from the camera | p50 ms | p95 ms | target p50 | machine |",
         "|---|---|---|---|---|---|",
         f"| {back} | {camera} | {p50:.0f} | {p95:.0f} | <= 150 ms | {os.cpu_count()} CPUs, load average "
         f"{load[0]:.1f} before, {load[1]:.1f} after (Chromium, the app and other work on the machine) |",
@@ -162,7 +163,7 @@ def test_this_browsers_camera_goes_through_sharpcam_and_comes_back_in_order(tmp_
     steady = [ms for ms, t, _ in matched if t >= start]
     assert len(steady) > MEASURE_S * 3, f"only {len(steady)} frames came back after the warm-up"
     p50 = statistics.median(steady)
-    text = report(steady, len(back), len(camera), (load_before, load_after))
+    text = report(steady, len(back), len(camera), (load_before, load_after), state)
     print(text)
     if os.environ.get("SHARPCAM_APP_ROUNDTRIP"):
         Path(os.environ["SHARPCAM_APP_ROUNDTRIP"]).write_text(text)
