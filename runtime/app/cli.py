@@ -16,6 +16,7 @@ import asyncio
 import signal
 import sys
 import webbrowser
+from pathlib import Path
 
 from runtime.artifacts import DEFAULT_STUDENT, SHIPPED_STUDENTS, model_arg
 from runtime.backends.adaptive import POLICIES
@@ -47,6 +48,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="address to listen on; anything but loopback exposes the camera to the network "
                         "(default: %(default)s)")
     p.add_argument("--port", type=port, default=0, help="port to listen on; 0: any free one (default: %(default)s)")
+    p.add_argument("--out", type=Path, default=Path("."),
+                   help="the folder the page's recordings and snapshots go to; the page names files only inside "
+                        "it (default: the current folder)")
+    p.add_argument("--media", type=Path, default=Path("."),
+                   help="the folder whose videos the page's source picker offers (default: the current folder)")
     p.add_argument("--no-browser", action="store_true", help="print the URL without opening a browser")
     return p.parse_args(argv)
 
@@ -86,13 +92,14 @@ async def serve(args: argparse.Namespace) -> None:
     from runtime.app.stream import FrameHub, allow_high_bitrate
 
     allow_high_bitrate(local=exposure_warning(args.host) is None)
-    live = LiveSession(live_config(args), FrameHub(asyncio.get_running_loop()), to_stderr)
+    from runtime.app.outputs import Outputs
+    live = LiveSession(live_config(args), FrameHub(asyncio.get_running_loop()), to_stderr, Outputs(args.out))
     # Off the main thread: OpenVINO's CPU plugin gives the thread that first loads it an alternate signal stack
     # and frees it with the plugin; once the page switches sources (the plugin unloaded), a SIGTERM delivered on
     # that thread would crash the process instead of stopping it. Signals go to the main thread, so keep it clean.
     await asyncio.get_running_loop().run_in_executor(None, live.start)
     guard = Guard(new_token(), bind=args.host)
-    runner = web.AppRunner(make_app(guard, live), access_log=None)
+    runner = web.AppRunner(make_app(guard, live, args.media), access_log=None)
     await runner.setup()
     try:
         site = web.TCPSite(runner, args.host, args.port)

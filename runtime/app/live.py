@@ -9,8 +9,10 @@ from __future__ import annotations
 import threading
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from runtime.app.camera import BrowserCamera
+from runtime.app.outputs import Outputs
 from runtime.app.stream import FrameHub, HubSink
 from runtime.backends.factory import Request
 from runtime.errors import SharpcamError
@@ -48,8 +50,9 @@ class LiveSession:
     """Open with start(); use() puts another source in place of the running one (the page's source picker);
     stop() ends the run and closes everything the session opened."""
 
-    def __init__(self, cfg: LiveConfig, hub: FrameHub, log: Log | None) -> None:
+    def __init__(self, cfg: LiveConfig, hub: FrameHub, log: Log | None, outputs: Outputs | None = None) -> None:
         self.cfg, self.hub, self.log = cfg, hub, log
+        self.outputs = outputs if outputs is not None else Outputs(Path.cwd())
         self._run: Run | None = None
         self._switching = threading.Lock()  # one source change at a time (two pages, a double click)
         self.error: BaseException | None = None  # what ended the run early, for the page and the log
@@ -82,6 +85,7 @@ class LiveSession:
                     self._run = self._open(replace(cfg, source=previous.cfg.source), None)
                 raise
             self.error = None
+            self.outputs.use_source(self._run.session.source.size, self._run.session.source.fps)
             self._run.thread = threading.Thread(target=self._play, args=(self._run,), name="app-session",
                                                 daemon=True)
             self._run.thread.start()
@@ -95,7 +99,7 @@ class LiveSession:
         except BaseException:
             stack.close()
             raise
-        sink = HubSink(self.hub)
+        sink = HubSink(self.hub, self.outputs)
         session.sink = sink  # the hook the builder lacks: frames go to the page, not a named sink
         return Run(session, stack, sink)
 
@@ -138,6 +142,7 @@ class LiveSession:
                "backend_name": s.backend.name,
                "error": None if self.error is None else str(self.error),
                "size": list(s.source.size), "stats": s.stats.summary(), **s.description()}
+        out["outputs"] = self.outputs.state()
         if isinstance(s.source, BrowserCamera):
             out["camera"] = {"received": s.source.received, "taken": s.source.taken}
         return out
@@ -146,4 +151,5 @@ class LiveSession:
         with self._switching:
             self._stopped = True
             self._end_run()
+        self.outputs.stop_all()
         self.hub.close_threadsafe()

@@ -7,13 +7,14 @@ Every route sits behind the guard (runtime/app/guard.py): token, Host and Origin
     POST /api/camera        the same with the page's camera track: it becomes the session's source
     GET  /api/state         strength, stats (fps, dropped, per-stage p50/p95), backend, source
     POST /api/controls      {"strength": 0..1}, applied by the pipeline before its next frame
+    and the source picker and outputs (runtime/app/picker.py)
 """
 from __future__ import annotations
 
 import asyncio
 import html
-import json
 from importlib import resources
+from pathlib import Path
 
 from aiohttp import web
 from aiortc import RTCPeerConnection, RTCSessionDescription
@@ -21,21 +22,24 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from runtime.app.camera import BROWSER_CAMERA, BrowserCamera, feed
 from runtime.app.guard import Guard
 from runtime.app.live import LiveSession
+from runtime.app.picker import add_picker
+from runtime.app.request import LIVE, json_body
 from runtime.app.stream import HubTrack
 from runtime.errors import SharpcamError
 
 STATIC = resources.files("runtime.app") / "static"
 STATIC_FILES = {"app.js": "text/javascript", "app.css": "text/css"}  # nothing else is served from disk
-GUARD, LIVE, PEERS = web.AppKey("guard", Guard), web.AppKey("live", LiveSession), web.AppKey("peers", set)
+GUARD, PEERS = web.AppKey("guard", Guard), web.AppKey("peers", set)
 TASKS = web.AppKey("tasks", set)  # the browser cameras' receivers, kept referenced until they end
 
 
-def make_app(guard: Guard, live: LiveSession) -> web.Application:
+def make_app(guard: Guard, live: LiveSession, media: Path = Path(".")) -> web.Application:
     app = web.Application(middlewares=[guard.middleware], client_max_size=256 * 1024)
     app[GUARD], app[LIVE], app[PEERS], app[TASKS] = guard, live, set(), set()
     app.add_routes([web.get("/", page), web.get("/static/{name}", static_file), web.post("/api/offer", offer),
                     web.post("/api/camera", camera_offer),
                     web.get("/api/state", state), web.post("/api/controls", controls)])
+    add_picker(app, media)
     app.on_shutdown.append(close_peers)
     return app
 
@@ -54,16 +58,6 @@ async def static_file(request: web.Request) -> web.Response:
     if name not in STATIC_FILES:
         raise web.HTTPNotFound()
     return web.Response(text=(STATIC / name).read_text(encoding="utf-8"), content_type=STATIC_FILES[name])
-
-
-async def json_body(request: web.Request) -> dict:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise web.HTTPBadRequest(text=f"expected a JSON body: {err}") from err
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text="expected a JSON object")
-    return body
 
 
 async def offer(request: web.Request) -> web.Response:
