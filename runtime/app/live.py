@@ -72,24 +72,36 @@ class LiveSession:
         that `spec` labels. The strength carries over. If the new source cannot open, the previous one runs
         again and the error is raised (the page says it)."""
         with self._switching:
-            if self._stopped:
-                raise SharpcamError("sharpcam app is stopping")
-            previous = self.session
-            strength = previous.controls.strength if previous else self.cfg.request.strength
-            self._end_run()
-            cfg = replace(self.cfg, source=spec, request=replace(self.cfg.request, strength=strength))
-            try:
-                self._run = self._open(cfg, source)
-            except BaseException:
-                if previous is not None and not isinstance(previous.source, BrowserCamera):
-                    self._run = self._open(replace(cfg, source=previous.cfg.source), None)
-                raise
-            self.error = None
-            self.outputs.use_source(self._run.session.source.size, self._run.session.source.fps)
-            self._run.thread = threading.Thread(target=self._play, args=(self._run,), name="app-session",
-                                                daemon=True)
-            self._run.thread.start()
-            return self._run.session
+            return self._use(spec, source)
+
+    def leave(self, source: Source) -> None:
+        """`source` ended (the page's camera): the first source runs again, unless another was chosen since."""
+        with self._switching:
+            if self.session is not None and self.session.source is source and not self._stopped:
+                self._use(self.cfg.source, None)
+
+    def _use(self, spec: str | None, source: Source | None) -> Session:
+        if self._stopped:
+            raise SharpcamError("sharpcam app is stopping")
+        previous = self.session
+        strength = previous.controls.strength if previous else self.cfg.request.strength
+        self._end_run()
+        cfg = replace(self.cfg, source=spec, request=replace(self.cfg.request, strength=strength))
+        try:
+            run = self._open(cfg, source)
+        except BaseException:
+            if previous is not None and not isinstance(previous.source, BrowserCamera):
+                self._start(self._open(replace(cfg, source=previous.cfg.source), None))
+            raise
+        self.error = None
+        return self._start(run)
+
+    def _start(self, run: Run) -> Session:
+        self._run = run
+        self.outputs.use_source(run.session.source.size, run.session.source.fps)
+        run.thread = threading.Thread(target=self._play, args=(run,), name="app-session", daemon=True)
+        run.thread.start()
+        return run.session
 
     def _open(self, cfg: LiveConfig, source: Source | None) -> Run:
         stack = ExitStack()

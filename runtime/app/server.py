@@ -83,9 +83,9 @@ async def camera_offer(request: web.Request) -> web.Response:
 
     async def received(track) -> None:
         camera = await feed(track, fps, use)
-        if camera is not None and live.session is not None and live.session.source is camera:
+        if camera is not None:
             try:
-                await loop.run_in_executor(None, live.use, live.cfg.source)
+                await loop.run_in_executor(None, live.leave, camera)
             except SharpcamError as err:  # stopping, or the first source is gone
                 live.error = err
 
