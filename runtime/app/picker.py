@@ -20,6 +20,7 @@ from runtime.app.paths import inside, media_files
 from runtime.app.request import LIVE, json_body
 from runtime.devices import find_devices
 from runtime.errors import SharpcamError
+from runtime.settings import remember
 
 MEDIA = web.AppKey("media", Path)
 
@@ -65,6 +66,7 @@ async def choose_source(request: web.Request) -> web.Response:
     else:
         raise web.HTTPBadRequest(text="kind must be camera, file or builtin")
     await in_thread(request.app[LIVE].use, spec)
+    await in_thread(lambda: remember(source=spec))  # the next `sharpcam app` starts on it
     return web.json_response({"source": spec})
 
 

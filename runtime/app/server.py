@@ -26,6 +26,7 @@ from runtime.app.picker import add_picker
 from runtime.app.request import LIVE, json_body
 from runtime.app.stream import HubTrack
 from runtime.errors import SharpcamError
+from runtime.settings import remember
 
 STATIC = resources.files("runtime.app") / "static"
 STATIC_FILES = {"app.js": "text/javascript", "app.css": "text/css"}  # nothing else is served from disk
@@ -135,7 +136,9 @@ async def controls(request: web.Request) -> web.Response:
     strength = body.get("strength")
     if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0 <= strength <= 1:
         raise web.HTTPBadRequest(text="strength must be a number from 0 to 1")
-    return web.json_response({"strength": request.app[LIVE].set_strength(float(strength))})
+    applied = request.app[LIVE].set_strength(float(strength))
+    await asyncio.get_running_loop().run_in_executor(None, lambda: remember(strength=applied))  # for next time
+    return web.json_response({"strength": applied})
 
 
 async def close_peers(app: web.Application) -> None:

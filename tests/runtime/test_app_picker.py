@@ -19,6 +19,7 @@ from runtime.app.guard import TOKEN_HEADER, Guard, new_token  # noqa: E402
 from runtime.app.outputs import Outputs  # noqa: E402
 from runtime.app.server import make_app  # noqa: E402
 from runtime.imaging import opencv  # noqa: E402
+from runtime.settings import load_settings  # noqa: E402
 
 SIZE = (64, 48)
 ESCAPES = ["../outside.png", "/tmp/outside.png", "sub/../../outside.png", "link/outside.png", ".hidden.png", ""]
@@ -113,6 +114,7 @@ def test_the_source_picker_offers_and_accepts_only_what_it_lists(folders):
         assert (await post("/api/source", {"kind": "file", "name": "talk.mp4"})).status == 200
         assert (await post("/api/source", {"kind": "builtin"})).status == 200
         assert live.used == [str((media / "talk.mp4").resolve()), "builtin"]
+        assert load_settings().source == "builtin"  # the next `sharpcam app` starts on the last one picked
     talk(folders, check)
 
 
