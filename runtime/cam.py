@@ -128,8 +128,10 @@ def session_config(args: argparse.Namespace, spec: str) -> SessionConfig:
                       engine=args.engine, model=args.model)
     options = SinkOptions(args.side_by_side, args.mirror, args.vcam_device, audio_from=source_audio(spec),
                           codec=args.codec, crf=args.crf)
+    # a window shows a file at its frame rate (unpaced, a 3 s clip flashed by in 0.3 s); files to files stay fast
+    pace = args.pace or (args.sink == "window" and not is_camera(spec))
     return SessionConfig(spec, args.sink, request, args.size, args.fps, args.loop, args.load_policy, options,
-                         args.frames, args.pace, args.quiet)
+                         args.frames, pace, args.quiet)
 
 
 def check_outputs(args: argparse.Namespace, spec: str) -> None:
