@@ -37,12 +37,17 @@ REALTIME_S = 1.0  # p50 above this is not a live picture at all; the 150 ms targ
 
 
 def stripe_frame(number: int) -> np.ndarray:
-    """The luma plane of frame `number`: its code on top, a texture with detail for the model below."""
+    """The luma plane of frame `number`: its code at the top and again at the bottom, a texture with detail for
+    the model between. The code is Gray's (consecutive numbers differ in one cell), and the page accepts a
+    reading only where both bands agree: an encoder that left some blocks of the previous frame in place
+    (skipped blocks at a low bitrate) cannot pass for a third number."""
     y = np.indices((HEIGHT, WIDTH)).sum(axis=0) % 64 * 2 + 60
     y = y.astype(np.uint8)
-    bits = [(number >> (BITS - 1 - i)) & 1 for i in range(BITS)]
+    gray = number ^ (number >> 1)
+    bits = [(gray >> (BITS - 1 - i)) & 1 for i in range(BITS)]
     for i, bit in enumerate(bits + [1 - b for b in bits]):
         y[:BAND, i * CELL:(i + 1) * CELL] = 235 if bit else 16
+        y[-BAND:, i * CELL:(i + 1) * CELL] = 235 if bit else 16
     return y
 
 
@@ -58,21 +63,27 @@ def write_y4m(path: Path) -> Path:
 # Decode the code from each frame each video presents, with the time the page shows it. x0: where the code
 # starts in the video's own pixels (the after half of before | after starts at the camera's width).
 RECORD = """
-const [bits, cell, row, seconds, width, done] = arguments;
+const [bits, cell, rows, seconds, width, done] = arguments;
 function reader(video, x0) {
   const canvas = document.createElement('canvas');
   [canvas.width, canvas.height] = [2 * bits * cell, 1];
   const context = canvas.getContext('2d', {willReadFrequently: true});
-  return () => {
+  const band = (row) => {
     context.drawImage(video, x0, row, canvas.width, 1, 0, 0, canvas.width, 1);
     const data = context.getImageData(0, 0, canvas.width, 1).data;
-    let number = 0;
+    let gray = 0;
     for (let i = 0; i < bits; i++) {
       const bit = data[(i * cell + cell / 2) * 4] > 128, check = data[((bits + i) * cell + cell / 2) * 4] > 128;
       if (bit === check) return null;
-      number = number * 2 + (bit ? 1 : 0);
+      gray = gray * 2 + (bit ? 1 : 0);
     }
+    let number = 0;
+    for (let g = gray; g; g >>= 1) number ^= g;  // Gray code back to the number
     return number;
+  };
+  return () => {
+    const [top, bottom] = rows.map(band);
+    return top !== null && top === bottom ? top : null;
   };
 }
 const seen = {camera: [], back: []};
@@ -141,7 +152,8 @@ def test_this_browsers_camera_goes_through_sharpcam_and_comes_back_in_order(tmp_
             WebDriverWait(driver, 60, poll_frequency=0.2).until(lambda d: d.execute_script(
                 "return document.getElementById('after').videoWidth") == 2 * WIDTH)
             driver.set_script_timeout(MEASURE_S + 30)
-            seen = driver.execute_async_script(RECORD, BITS, CELL, BAND // 2, MEASURE_S, WIDTH)
+            seen = driver.execute_async_script(RECORD, BITS, CELL, [BAND // 2, HEIGHT - BAND // 2], MEASURE_S,
+                                               WIDTH)
             state = driver.execute_script("return fetch('api/state', {headers: {'X-Sharpcam-Token': "
                                           "document.querySelector('meta[name=sharpcam-token]').content}})"
                                           ".then((r) => r.json())")
