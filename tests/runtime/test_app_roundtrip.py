@@ -136,6 +136,7 @@ def report(lat: list[float], back: int, camera: int, load: tuple[float, float], 
         f"| {back} | {camera} | {p50:.0f} | {p95:.0f} | <= 150 ms | {os.cpu_count()} CPUs, load average "
         f"{load[0]:.1f} before, {load[1]:.1f} after (Chromium, the app and other work on the machine) |",
         "",
+        "",
     ])
 
 
