@@ -113,7 +113,7 @@ async def serve(args: argparse.Namespace) -> None:
 
     allow_high_bitrate(local=exposure_warning(args.host) is None)
     from runtime.app.outputs import Outputs
-    live = LiveSession(live_config(args), FrameHub(asyncio.get_running_loop()), to_stderr, Outputs(args.out))
+    live = LiveSession(live_config(args), FrameHub(asyncio.get_running_loop()), to_stderr, Outputs(args.out.resolve()))
     # Off the main thread: OpenVINO's CPU plugin gives the thread that first loads it an alternate signal stack
     # and frees it with the plugin; once the page switches sources (the plugin unloaded), a SIGTERM delivered on
     # that thread would crash the process instead of stopping it. Signals go to the main thread, so keep it clean.
