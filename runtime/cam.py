@@ -52,6 +52,7 @@ from runtime.sinks.base import SinkOptions
 from runtime.sinks.factory import SINK_HELP, is_file_sink
 from runtime.sinks.folder import is_folder_spec
 from runtime.sinks.formats import CODEC_NAMES
+from runtime.settings import load_settings
 from runtime.sources import NO_CAMERA, default_spec, is_camera
 
 
@@ -94,9 +95,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "CPU allows; skip re-shows the last output for frames that barely changed; full never "
                         "adapts. scale75/scale50/skip run OpenVINO or the any-size ONNX graph; auto adapts only "
                         "on those (a fixed-size graph or engine runs at full size) (default: %(default)s)")
-    p.add_argument("--strength", type=strength_arg, default=DEFAULT_STRENGTH,
+    p.add_argument("--strength", type=strength_arg, default=None,
                    help="how much of the correction to show: 0 = the camera as it is, 1 = full; the window "
-                        "sink steps it with + and - (default: %(default)s)")
+                        f"sink steps it with + and - (default: the one `sharpcam app` remembered, else "
+                        f"{DEFAULT_STRENGTH})")
     p.add_argument("--codec", choices=CODEC_NAMES, default=None,
                    help="video file sinks: h264 (.mp4 .mov .mkv), vp9 (.webm .mkv), ffv1 (lossless: .mkv .avi), "
                         "mjpeg (.avi) (default: the first the extension takes)")
@@ -112,13 +114,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def starting_strength(given: float | None) -> float:
+    """--strength, else the strength `sharpcam app` remembered (runtime/settings.py), else the default."""
+    if given is not None:
+        return given
+    remembered = load_settings().strength
+    return DEFAULT_STRENGTH if remembered is None else remembered
+
+
 def session_config(args: argparse.Namespace, spec: str) -> SessionConfig:
-    request = Request(student=args.student, threads=args.threads, strength=args.strength, backend=args.backend,
+    request = Request(student=args.student, threads=args.threads, strength=starting_strength(args.strength),
+                      backend=args.backend,
                       engine=args.engine, model=args.model)
     options = SinkOptions(args.side_by_side, args.mirror, args.vcam_device, audio_from=source_audio(spec),
                           codec=args.codec, crf=args.crf)
+    # a window shows a file at its frame rate (unpaced, a 3 s clip flashed by in 0.3 s); files to files stay fast
+    pace = args.pace or (args.sink == "window" and not is_camera(spec))
     return SessionConfig(spec, args.sink, request, args.size, args.fps, args.loop, args.load_policy, options,
-                         args.frames, args.pace, args.quiet)
+                         args.frames, pace, args.quiet)
 
 
 def check_outputs(args: argparse.Namespace, spec: str) -> None:

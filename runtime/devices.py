@@ -140,12 +140,14 @@ def main(argv: list[str] | None = None) -> None:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--no-sizes", action="store_true", help="skip asking each camera for its sizes")
     args = p.parse_args(argv)
-    linux = sys.platform.startswith("linux")
-    if linux:
-        cameras, outputs = linux_devices(probe_sizes=not args.no_sizes)
-    else:
-        cameras, outputs = opencv_cameras(), vcam_backends()
-    print(report(cameras, outputs, linux))
+    print(report(*find_devices(probe_sizes=not args.no_sizes), sys.platform.startswith("linux")))
+
+
+def find_devices(probe_sizes: bool = True) -> tuple[list[VideoDevice], list[VideoDevice]]:
+    """(cameras, virtual-camera outputs) as `sharpcam devices` lists them (the app's source picker too)."""
+    if sys.platform.startswith("linux"):
+        return linux_devices(probe_sizes=probe_sizes)
+    return opencv_cameras(), vcam_backends()
 
 
 if __name__ == "__main__":

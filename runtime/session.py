@@ -109,11 +109,16 @@ class Session:
 
 
 @contextmanager
-def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | None = to_stderr) -> Iterator[Session]:
+def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | None = to_stderr,
+                 source: Source | None = None) -> Iterator[Session]:
     """Open everything a run needs; `backend`: one the caller opened and keeps (a benchmark measuring it),
-    else the factory's choice for the source's size. `log`: where the session's notes go (None: nowhere)."""
+    else the factory's choice for the source's size. `log`: where the session's notes go (None: nowhere).
+    `source`: one the caller opened (the app's browser camera, which no spec names; cfg.source is its label),
+    closed with the session; None: cfg.source opened here."""
     with ExitStack() as stack:
-        source = open_looping_source(cfg) if cfg.loop else open_source(cfg.source, cfg.camera_size, cfg.camera_fps)
+        if source is None:
+            source = open_looping_source(cfg) if cfg.loop else open_source(cfg.source, cfg.camera_size,
+                                                                           cfg.camera_fps)
         stack.callback(source.close)
         if backend is None:
             # a policy that changes the model's size needs a backend that takes any size (not a fixed graph)

@@ -8,6 +8,15 @@ import pytest
 from train.corpus import write_sample_corpus
 
 
+@pytest.fixture(autouse=True)
+def own_settings_file(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test (and the commands it starts) reads and writes its own settings file, never the user's
+    (runtime/settings.py): what `sharpcam app` remembers must not leak into another test's `cam`."""
+    path = tmp_path_factory.mktemp("config") / "settings.json"
+    monkeypatch.setenv("SHARPCAM_CONFIG", str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
 def mini_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_sample_corpus(tmp_path_factory.mktemp("corpus"))

@@ -16,6 +16,8 @@ import asyncio
 import signal
 import sys
 import webbrowser
+from dataclasses import replace
+from pathlib import Path
 
 from runtime.artifacts import DEFAULT_STUDENT, SHIPPED_STUDENTS, model_arg
 from runtime.backends.adaptive import POLICIES
@@ -24,7 +26,9 @@ from runtime.backends.factory import BACKENDS, Request
 from runtime.contract import DEFAULT_STRENGTH
 from runtime.entry import exit_on_user_error, port, threads
 from runtime.optional import require
+from runtime.errors import SharpcamError
 from runtime.session import to_stderr
+from runtime.settings import load_settings, remember
 
 APP_EXTRA = "'sharpcam app' needs aiohttp and aiortc: pip install 'sharpcam[app]'"
 
@@ -32,7 +36,8 @@ APP_EXTRA = "'sharpcam app' needs aiohttp and aiortc: pip install 'sharpcam[app]
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--source", help="camera index or /dev/videoN, video file, image folder, or 'builtin' "
-                                    "(default: camera 0 if present, else the built-in clip)")
+                                    "(default: the one the page picked last time, else camera 0 if present, else "
+                                    "the built-in clip)")
     p.add_argument("--student", choices=SHIPPED_STUDENTS, default=DEFAULT_STUDENT,
                    help="which shipped student (as for 'sharpcam cam') (default: %(default)s)")
     p.add_argument("--model", type=model_arg, help="ONNX graph for ONNX Runtime: a path or a name")
@@ -41,14 +46,35 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=threads, default=0, help="CPU inference threads; 0: the backend's choice")
     p.add_argument("--load-policy", choices=POLICIES, default="auto",
                    help="when the model is slower than the source (as for 'sharpcam cam') (default: %(default)s)")
-    p.add_argument("--strength", type=strength_arg, default=DEFAULT_STRENGTH,
-                   help="starting strength, 0 (off) to 1 (full); the page's slider changes it (default: %(default)s)")
+    p.add_argument("--strength", type=strength_arg, default=None,
+                   help="starting strength, 0 (off) to 1 (full); the page's slider changes it (default: the last "
+                        f"one, else {DEFAULT_STRENGTH})")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on; anything but loopback exposes the camera to the network "
                         "(default: %(default)s)")
     p.add_argument("--port", type=port, default=0, help="port to listen on; 0: any free one (default: %(default)s)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="the folder the page's recordings and snapshots go to; the page names files only inside "
+                        "it (default: the last one given, else the current folder)")
+    p.add_argument("--media", type=Path, default=Path("."),
+                   help="the folder whose videos the page's source picker offers (default: the current folder)")
     p.add_argument("--no-browser", action="store_true", help="print the URL without opening a browser")
-    return p.parse_args(argv)
+    return with_remembered(p.parse_args(argv))
+
+
+def with_remembered(args: argparse.Namespace) -> argparse.Namespace:
+    """What the command line leaves out comes from the settings file (runtime/settings.py); an --out given is
+    remembered for next time. `remembered_source`: the source is last time's, so failing to open it is not
+    the user's error now (the default source runs instead)."""
+    remembered = load_settings()
+    args.remembered_source = args.source is None and remembered.source is not None
+    args.source = args.source or remembered.source
+    if args.strength is None:
+        args.strength = DEFAULT_STRENGTH if remembered.strength is None else remembered.strength
+    if args.out is not None:
+        remember(out=str(args.out.resolve()))
+    args.out = args.out or Path(remembered.out or ".")
+    return args
 
 
 def live_config(args: argparse.Namespace):
@@ -86,10 +112,21 @@ async def serve(args: argparse.Namespace) -> None:
     from runtime.app.stream import FrameHub, allow_high_bitrate
 
     allow_high_bitrate(local=exposure_warning(args.host) is None)
-    live = LiveSession(live_config(args), FrameHub(asyncio.get_running_loop()), to_stderr)
-    live.start()
+    from runtime.app.outputs import Outputs
+    live = LiveSession(live_config(args), FrameHub(asyncio.get_running_loop()), to_stderr, Outputs(args.out.resolve()))
+    # Off the main thread: OpenVINO's CPU plugin gives the thread that first loads it an alternate signal stack
+    # and frees it with the plugin; once the page switches sources (the plugin unloaded), a SIGTERM delivered on
+    # that thread would crash the process instead of stopping it. Signals go to the main thread, so keep it clean.
+    try:
+        await asyncio.get_running_loop().run_in_executor(None, live.start)
+    except SharpcamError as err:
+        if not args.remembered_source:
+            raise
+        print(f"note: last time's source {args.source} did not open ({err}); using the default", file=sys.stderr)
+        live.cfg = replace(live.cfg, source=None)
+        await asyncio.get_running_loop().run_in_executor(None, live.start)
     guard = Guard(new_token(), bind=args.host)
-    runner = web.AppRunner(make_app(guard, live), access_log=None)
+    runner = web.AppRunner(make_app(guard, live, args.media), access_log=None)
     await runner.setup()
     try:
         site = web.TCPSite(runner, args.host, args.port)

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import threading
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
-from runtime.backends.factory import Request
+from runtime.app.camera import BrowserCamera
+from runtime.app.outputs import Outputs
 from runtime.app.stream import FrameHub, HubSink
+from runtime.backends.factory import Request
 from runtime.errors import SharpcamError
+from runtime.frames import Source
 from runtime.session import Log, Session, SessionConfig, open_session
-from runtime.sources import default_spec
+from runtime.sources import default_spec, is_camera
 
 
 @dataclass(frozen=True)
@@ -24,47 +28,116 @@ class LiveConfig:
     load_policy: str = "auto"
 
 
-def session_config(cfg: LiveConfig) -> SessionConfig:
+def session_config(cfg: LiveConfig, opened: bool = False) -> SessionConfig:
+    """`opened`: the caller brings the source (this browser's camera), a live one that paces itself."""
     spec = cfg.source or default_spec()
-    is_camera = spec.isdigit() or spec.startswith("/dev/")
+    live = opened or is_camera(spec)
     # sink "null": the session builder opens sinks by name; LiveSession puts its HubSink in that place
-    return SessionConfig(spec, "null", cfg.request, loop=not is_camera, pace=not is_camera,
+    return SessionConfig(spec, "null", cfg.request, loop=not live, pace=not live,
                          load_policy=cfg.load_policy, quiet=True)
 
 
-class LiveSession:
-    """Open with start(); stop() ends the run and closes everything the session opened."""
+@dataclass
+class Run:
+    """One source's session on its thread; the hub outlives it (the page's tracks keep reading)."""
+    session: Session
+    stack: ExitStack
+    sink: HubSink
+    thread: threading.Thread | None = None
 
-    def __init__(self, cfg: LiveConfig, hub: FrameHub, log: Log | None) -> None:
+
+class LiveSession:
+    """Open with start(); use() puts another source in place of the running one (the page's source picker);
+    stop() ends the run and closes everything the session opened."""
+
+    def __init__(self, cfg: LiveConfig, hub: FrameHub, log: Log | None, outputs: Outputs | None = None) -> None:
         self.cfg, self.hub, self.log = cfg, hub, log
-        self.session: Session | None = None
-        self._stack = ExitStack()
-        self._sink = HubSink(hub)
-        self._thread: threading.Thread | None = None
+        self.outputs = outputs if outputs is not None else Outputs(Path.cwd())
+        self._run: Run | None = None
+        self._switching = threading.Lock()  # one source change at a time (two pages, a double click)
         self.error: BaseException | None = None  # what ended the run early, for the page and the log
+        self._stopped = False  # after stop(), no source starts again (a browser camera ending on the way out)
+
+    @property
+    def session(self) -> Session | None:
+        return None if self._run is None else self._run.session
 
     def start(self) -> Session:
         """Open the source, backend and controls (errors here are the user's: a missing file, a bad model),
         then run the pipeline on a thread."""
-        self.session = self._stack.enter_context(open_session(session_config(self.cfg), log=self.log))
-        self.session.sink = self._sink  # the hook the builder lacks: frames go to the page, not a named sink
-        self._thread = threading.Thread(target=self._run, name="app-session", daemon=True)
-        self._thread.start()
-        return self.session
+        return self.use(self.cfg.source)
 
-    def _run(self) -> None:
+    def use(self, spec: str | None, source: Source | None = None) -> Session:
+        """Run on `spec` (a camera, file, folder, 'builtin'; None: the default), or on `source`, an opened one
+        that `spec` labels. The strength carries over. If the new source cannot open, the previous one runs
+        again and the error is raised (the page says it)."""
+        with self._switching:
+            return self._use(spec, source)
+
+    def leave(self, source: Source) -> None:
+        """`source` ended (the page's camera): the first source runs again, unless another was chosen since."""
+        with self._switching:
+            if self.session is not None and self.session.source is source and not self._stopped:
+                self._use(self.cfg.source, None)
+
+    def _use(self, spec: str | None, source: Source | None) -> Session:
+        if self._stopped:
+            raise SharpcamError("sharpcam app is stopping")
+        previous = self.session
+        strength = previous.controls.strength if previous else self.cfg.request.strength
+        self._end_run()
+        cfg = replace(self.cfg, source=spec, request=replace(self.cfg.request, strength=strength))
         try:
-            self.session.run()
+            run = self._open(cfg, source)
+        except BaseException:
+            if previous is not None and not isinstance(previous.source, BrowserCamera):
+                self._start(self._open(replace(cfg, source=previous.cfg.source), None))
+            raise
+        self.error = None
+        return self._start(run)
+
+    def _start(self, run: Run) -> Session:
+        self._run = run
+        self.outputs.use_source(run.session.source.size, run.session.source.fps)
+        run.thread = threading.Thread(target=self._play, args=(run,), name="app-session", daemon=True)
+        run.thread.start()
+        return run.session
+
+    def _open(self, cfg: LiveConfig, source: Source | None) -> Run:
+        stack = ExitStack()
+        try:
+            session = stack.enter_context(open_session(session_config(cfg, source is not None), log=self.log,
+                                                       source=source))
+        except BaseException:
+            stack.close()
+            raise
+        sink = HubSink(self.hub, self.outputs)
+        session.sink = sink  # the hook the builder lacks: frames go to the page, not a named sink
+        return Run(session, stack, sink)
+
+    def _play(self, run: Run) -> None:
+        try:
+            run.session.run()
         except BaseException as err:  # noqa: BLE001 - the page and the log report it; the server keeps serving
             self.error = err
             if self.log is not None:
                 self.log(f"error: the session stopped: {err}")
-        finally:
-            self._sink.close()
+
+    def _end_run(self) -> None:
+        run, self._run = self._run, None
+        if run is None:
+            return
+        run.sink.stop()
+        if isinstance(run.session.source, BrowserCamera):
+            run.session.source.end()  # its read() waits for the browser's next frame: end the wait now
+        if run.thread is not None:
+            run.thread.join(timeout=10)
+        run.stack.close()
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        run = self._run
+        return run is not None and run.thread is not None and run.thread.is_alive()
 
     def set_strength(self, value: float) -> float:
         """The slider: the pipeline applies it before its next frame (runtime/pipeline.py's _apply_controls)."""
@@ -75,15 +148,20 @@ class LiveSession:
 
     def state(self) -> dict:
         """What the page shows: strength (asked, and as the backend applies it), the stats summary (fps,
-        dropped, per-stage p50/p95), the backend."""
+        dropped, per-stage p50/p95), the backend, the source."""
         s = self.session
-        return {"strength": s.controls.strength, "applied_strength": s.backend.strength, "running": self.running,
-                "backend_name": s.backend.name,
-                "error": None if self.error is None else str(self.error),
-                "size": list(s.source.size), "stats": s.stats.summary(), **s.description()}
+        out = {"strength": s.controls.strength, "applied_strength": s.backend.strength, "running": self.running,
+               "backend_name": s.backend.name,
+               "error": None if self.error is None else str(self.error),
+               "size": list(s.source.size), "stats": s.stats.summary(), **s.description()}
+        out["outputs"] = self.outputs.state()
+        if isinstance(s.source, BrowserCamera):
+            out["camera"] = {"received": s.source.received, "taken": s.source.taken}
+        return out
 
     def stop(self) -> None:
-        self._sink.stop()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._stack.close()
+        with self._switching:
+            self._stopped = True
+            self._end_run()
+        self.outputs.stop_all()
+        self.hub.close_threadsafe()

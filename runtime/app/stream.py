@@ -12,6 +12,7 @@ import asyncio
 import fractions
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 from aiortc import MediaStreamTrack
@@ -19,6 +20,9 @@ from aiortc.mediastreams import MediaStreamError
 from av import VideoFrame
 
 from runtime.sinks.base import Sink
+
+if TYPE_CHECKING:
+    from runtime.app.outputs import Outputs
 
 CLOCK_RATE = 90_000  # RTP's video clock
 TIME_BASE = fractions.Fraction(1, CLOCK_RATE)
@@ -94,12 +98,14 @@ class HubSink(Sink):
 
     name = "app"
 
-    def __init__(self, hub: FrameHub) -> None:
-        self.hub = hub
+    def __init__(self, hub: FrameHub, outputs: "Outputs | None" = None) -> None:
+        self.hub, self.outputs = hub, outputs  # outputs: the page's recording, snapshot and virtual camera
         self._stop = threading.Event()
 
     def write(self, frame: np.ndarray, original: np.ndarray | None = None, status: str = "",
               name: str | None = None) -> bool:
+        if self.outputs is not None:
+            self.outputs.write(frame)
         picture = side_by_side(original if original is not None else frame, frame)
         self.hub.publish_threadsafe(VideoFrame.from_ndarray(picture, format="bgr24").to_ndarray(format="yuv420p"))
         return not self._stop.is_set()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,6 +28,35 @@ def check_display() -> None:
         wayland = " (a Wayland session needs XWayland for OpenCV's window)" if os.environ.get("WAYLAND_DISPLAY") else ""
         raise SharpcamError(f"--sink window needs a display and DISPLAY is not set{wayland}; "
                             "use --sink out.mp4, --sink vcam or --sink null")
+
+
+@dataclass(frozen=True)
+class TextStyle:
+    scale: float  # OpenCV's font scale
+    thickness: int
+    margin: int  # pixels from the picture's edge
+    pad: int  # pixels around a line, inside its dark band
+
+
+def text_style(height: int) -> TextStyle:
+    """Readable at any size: ~3.5% of the picture's height per line (17 px at 480p, 25 at 720p), never
+    below OpenCV's 0.5 scale; bolder strokes from 720p up."""
+    scale = max(0.5, round(height / 480 * 0.6, 2))
+    return TextStyle(scale, 2 if height >= 720 else 1, max(6, height // 80), max(2, height // 240))
+
+
+def wrap(cv2, text: str, width: int, style: TextStyle) -> list[str]:
+    """`text` in lines no wider than `width` pixels, broken between words (the status line's fields stay
+    whole where they fit), instead of running off the half's edge."""
+    def fits(line: str) -> bool:
+        return cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, style.scale, style.thickness)[0][0] <= width
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and fits(f"{lines[-1]} {word}"):
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return [line for line in lines if line.strip(" |")] or [text]
 
 
 class WindowView:
@@ -65,12 +95,19 @@ class WindowView:
         c = self.controls
         return "BEFORE (original)" if c.show_original else f"AFTER  strength {c.strength:.1f}"
 
-    def _text(self, view: np.ndarray, lines: list[str], x: int) -> None:
-        cv2 = self.opencv
-        for i, text in enumerate(lines):
-            origin = (x + 8, 20 + 18 * i)
-            cv2.putText(view, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3, cv2.LINE_AA)  # outline
-            cv2.putText(view, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 255, 0), 1, cv2.LINE_AA)
+    def _text(self, view: np.ndarray, lines: list[str], x: int, width: int) -> None:
+        """Each line drawn once, on a dark band (one pass: an outline and a fill of different thickness drift
+        apart with OpenCV 5), at a size that grows with the picture, wrapped to the `width` it has."""
+        cv2, style = self.opencv, text_style(view.shape[0])
+        top = style.margin
+        for line in [part for text in lines for part in wrap(cv2, text, width - 2 * style.margin, style)]:
+            (w, h), base = cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, style.scale, style.thickness)
+            band = view[top:top + h + base + 2 * style.pad, x:x + w + 2 * style.pad + style.margin]
+            band //= 3  # darkened in place: the text reads on a bright scene and a dark one
+            origin = (x + style.margin, top + style.pad + h)
+            cv2.putText(view, line, origin, cv2.FONT_HERSHEY_SIMPLEX, style.scale, (0, 255, 0), style.thickness,
+                        cv2.LINE_AA)
+            top += h + base + 2 * style.pad
 
     def compose(self, frame: np.ndarray, original: np.ndarray | None, status: str = "") -> np.ndarray:
         """The picture shown: one frame or original | frame, mirrored if asked, with its labels."""
@@ -80,12 +117,13 @@ class WindowView:
             halves = [np.ascontiguousarray(h[:, ::-1]) for h in halves]
         view = np.hstack(halves) if len(halves) > 1 else halves[0].copy()
         if self.overlay:
-            info = (list(HELP_LINES) if self.show_help else ["h: help"]) + ([status[:110]] if status else [])
+            info = (list(HELP_LINES) if self.show_help else ["h: help"]) + ([status] if status else [])
+            half = halves[0].shape[1]
             if len(halves) > 1:
-                self._text(view, ["BEFORE (original)"], 0)
-                self._text(view, [self._label()] + info, halves[0].shape[1])
+                self._text(view, ["BEFORE (original)"], 0, half)
+                self._text(view, [self._label()] + info, half, half)
             else:
-                self._text(view, [self._label()] + info, 0)
+                self._text(view, [self._label()] + info, 0, half)
         return view
 
 
@@ -102,13 +140,26 @@ class WindowSink(Sink):
     def write(self, frame: np.ndarray, original: np.ndarray | None = None, status: str = "",
               name: str | None = None) -> bool:
         cv2 = self.opencv
+        if self._shown and self.closed_by_user():
+            return False  # imshow would open it again: the close button means quit, as q does
         try:
+            if not self._shown:
+                # no toolbar or status bar (Qt's, over the picture): the keys are in the overlay's help
+                cv2.namedWindow(self.title, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)
             cv2.imshow(self.title, self.view.compose(frame, original, status))
         except cv2.error as err:
             raise SharpcamError(f"cannot open a window ({err.msg.strip()}); no display? use --sink null "
                                 "or --sink out.mp4") from err
         self._shown = True
-        return self.view.handle_key(cv2.waitKey(1) & 0xFF)
+        return self.view.handle_key(cv2.waitKey(1) & 0xFF) and not self.closed_by_user()
+
+    def closed_by_user(self) -> bool:
+        """The window's close button was pressed: OpenCV reports it no longer visible."""
+        cv2 = self.opencv
+        try:
+            return cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1
+        except cv2.error:  # the window is gone altogether
+            return True
 
     def close(self) -> None:
         if self._shown:

@@ -11,21 +11,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from app_browser import chromium, running_app
 
 pytest.importorskip("aiohttp", reason="the [app] extra is not installed: pip install -e '.[app]'")
 pytest.importorskip("aiortc", reason="the [app] extra is not installed: pip install -e '.[app]'")
 
-ROOT = Path(__file__).resolve().parents[2]
-BROWSER = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
-DRIVER = shutil.which("chromedriver")
 FRAMES_WANTED = 60  # decoded by the browser: a couple of seconds of live video, not a lucky first frame
 SLIDER_DEADLINE_S = 0.2
 # Mean |before - after| in grey levels at strength 0, where the pipeline's halves are equal: VP8's independent
@@ -36,25 +31,9 @@ CLIP_SECONDS = 3.0  # the built-in clip's loop: a sample over all of it sees the
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _driver():
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed: pip install -e '.[dev]'")
-    if BROWSER is None or DRIVER is None:
-        pytest.skip("no headless browser: apt-get install chromium chromium-driver (.ci/run does)")
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not fetch browsers or drivers
-    options = webdriver.ChromeOptions()
-    options.binary_location = BROWSER
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--disable-background-networking", "--autoplay-policy=no-user-gesture-required",
-                "--window-size=1366,768"):  # --no-sandbox because CI runs as root
-        options.add_argument(arg)
-    return webdriver.Chrome(service=Service(DRIVER), options=options)
-
-
 @pytest.fixture
 def browser() -> Iterator[object]:
-    driver = _driver()
+    driver = chromium()
     yield driver
     driver.quit()
 
@@ -62,14 +41,8 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def app_url() -> Iterator[str]:
     """`python -m runtime.app` on the built-in clip, as a user starts it (without the browser it would open)."""
-    proc = subprocess.Popen([sys.executable, "-m", "runtime.app", "--source", "builtin", "--no-browser"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    line = proc.stdout.readline()
-    url = next((w for w in line.split() if w.startswith("http://127.0.0.1:")), None)
-    assert url, f"sharpcam app did not start: {line!r}"
-    yield url
-    proc.terminate()  # SIGTERM: the server and the session close in order, and the process ends by itself
-    assert proc.wait(timeout=20) == 0
+    with running_app("--source", "builtin") as url:
+        yield url
 
 
 def _state(url: str) -> dict:
@@ -221,3 +194,25 @@ def test_the_page_plays_the_live_video_and_the_slider_reaches_the_pipeline(brows
     if os.environ.get("SHARPCAM_APP_SCREENSHOT"):
         shutil.copyfile(shot, os.environ["SHARPCAM_APP_SCREENSHOT"])
     print(f"decoded {decoded} frames; slider -> backend {', '.join(f'{t * 1000:.0f}' for t in latencies)} ms")
+
+
+def test_the_page_offers_the_sources_and_its_snapshot_lands_in_the_output_folder(browser, tmp_path):
+    """The picker lists the built-in clip and the videos in --media; Snapshot writes the model's frame as a
+    PNG inside --out, under the name typed in the page."""
+    media = tmp_path / "media"
+    media.mkdir()
+    (media / "talk.mp4").write_bytes(b"")
+    out = tmp_path / "out"
+    with running_app("--source", "builtin", "--out", str(out), "--media", str(media)) as url:
+        browser.get(url)
+        _wait(browser, lambda d: _decoded(d) > 5, timeout=90)
+        options = browser.execute_script("return [...document.getElementById('source').options].map(o => o.text)")
+        assert "built-in clip" in options and "talk.mp4" in options, options
+        name = browser.find_element("id", "snapshot-name")
+        name.clear()
+        name.send_keys("look.png")
+        browser.find_element("id", "snapshot").click()
+        _wait(browser, lambda d: (out / "look.png").exists(), timeout=10)
+        assert "wrote look.png" in browser.find_element("id", "said").text
+    from runtime.imaging import opencv
+    assert opencv().imread(str(out / "look.png")).shape == (480, 640, 3)

@@ -16,9 +16,10 @@ from runtime.app.cli import exposure_warning  # noqa: E402
 from runtime.app.guard import TOKEN_HEADER, Guard, new_token  # noqa: E402
 from runtime.app.server import make_app  # noqa: E402
 from runtime.controls import Controls  # noqa: E402
+from runtime.settings import load_settings  # noqa: E402
 
 ROUTES = [("GET", "/"), ("GET", "/static/app.js"), ("GET", "/static/app.css"), ("GET", "/api/state"),
-          ("POST", "/api/offer"), ("POST", "/api/controls")]
+          ("POST", "/api/offer"), ("POST", "/api/camera"), ("POST", "/api/controls")]
 
 
 class FakeLive:
@@ -83,6 +84,7 @@ def test_another_sites_page_is_refused_even_with_the_token():
         response = await client.post("/api/controls", json={"strength": 0.25},
                                      headers={TOKEN_HEADER: guard.token, "Origin": f"http://127.0.0.1:{guard.port}"})
         assert response.status == 200 and live.controls.strength == 0.25
+        assert load_settings().strength == 0.25  # the slider's last value is the next run's start
     talk(check)
 
 

@@ -25,9 +25,15 @@ function iceGathered(pc) {  // the server takes one offer with all candidates (n
     () => pc.iceGatheringState === "complete" && done()));
 }
 
-async function connect() {
+let peer = null;  // the connection the picture comes on: receive-only, or carrying this browser's camera too
+
+async function connect(camera = null) {
   const pc = new RTCPeerConnection();
-  pc.addTransceiver("video", { direction: "recvonly" });
+  if (camera) {  // the camera goes to sharpcam and its result comes back on the same connection
+    pc.addTransceiver(camera, { direction: "sendrecv", streams: [new MediaStream([camera])] });
+  } else {
+    pc.addTransceiver("video", { direction: "recvonly" });
+  }
   pc.addEventListener("track", (event) => {
     const stream = new MediaStream([event.track]);
     for (const video of [$("before"), $("after")]) video.srcObject = stream;
@@ -37,8 +43,72 @@ async function connect() {
   });
   await pc.setLocalDescription(await pc.createOffer());
   await iceGathered(pc);
-  await pc.setRemoteDescription(await api("api/offer", pc.localDescription.toJSON()));
-  window.sharpcamPeer = pc;  // for the tests and the curious: chrome://webrtc-internals shows the same
+  const offer = pc.localDescription.toJSON();
+  if (camera) offer.fps = camera.getSettings().frameRate;
+  await pc.setRemoteDescription(await api(camera ? "api/camera" : "api/offer", offer));
+  if (peer) peer.close();  // the previous connection (closing a camera's ends its session on the server)
+  peer = window.sharpcamPeer = pc;  // for the tests and the curious: chrome://webrtc-internals shows the same
+}
+
+// this browser's camera: 480p asked, its detail kept (the browser lowers the frame rate, not the resolution,
+// under load: the model's effect is in the detail)
+async function useBrowserCamera() {
+  const stream = await navigator.mediaDevices.getUserMedia(
+    { video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
+  const [camera] = stream.getVideoTracks();
+  camera.contentHint = "detail";
+  $("local").srcObject = stream;
+  $("local").hidden = false;
+  await connect(camera);
+}
+
+$("browser-camera").addEventListener("click", () =>
+  useBrowserCamera().catch((err) => showError(`could not use this browser's camera: ${err}`)));
+
+// source picker and outputs: the page names files; the server keeps them inside its folders ---------------
+async function listSources() {
+  const found = await api("api/sources");
+  const options = [["builtin", "built-in clip", { kind: "builtin" }]];
+  for (const c of found.cameras) options.push([`camera:${c.path}`, `${c.name} (${c.path})`, { kind: "camera", path: c.path }]);
+  for (const f of found.files) options.push([`file:${f}`, f, { kind: "file", name: f }]);
+  $("source").replaceChildren(...options.map(([value, text, body]) => {
+    const option = new Option(text, value);
+    option.dataset.body = JSON.stringify(body);
+    return option;
+  }));
+}
+
+function say(text) { $("said").textContent = text; }
+
+async function act(path, body, done) {
+  try {
+    done(await api(path, body));
+  } catch (err) {
+    showError(String(err));
+  }
+}
+
+$("source").addEventListener("change", () => {
+  const body = JSON.parse($("source").selectedOptions[0].dataset.body);
+  act("api/source", body, (answer) => say(`source: ${answer.source}`));
+  if (peer && peer.getSenders().some((s) => s.track)) connect();  // leave the browser's camera
+});
+$("record").addEventListener("click", () => {
+  const recording = $("record").classList.contains("on");
+  act("api/record", { name: recording ? null : $("record-name").value }, (answer) =>
+    say(answer.recording ? `recording ${answer.recording}` : `wrote ${answer.stopped}`));
+});
+$("snapshot").addEventListener("click", () =>
+  act("api/snapshot", { name: $("snapshot-name").value }, (answer) => say(`wrote ${answer.snapshot}`)));
+$("vcam").addEventListener("change", () =>
+  act("api/vcam", { on: $("vcam").checked }, (answer) => { $("vcam").checked = answer.vcam; }));
+
+function showOutputs(outputs) {
+  if (!outputs) return;
+  $("out-folder").textContent = `in ${outputs.folder}`;
+  $("record").classList.toggle("on", Boolean(outputs.recording));
+  $("record").textContent = outputs.recording ? "Stop" : "Record";
+  $("vcam").checked = outputs.vcam;
 }
 
 // split and before/after --------------------------------------------------------------------------------
@@ -135,6 +205,7 @@ function showStats(state) {
     $("strength").value = Math.round(state.strength * 100);
     $("strength-value").textContent = state.strength.toFixed(2);
   }
+  showOutputs(state.outputs);
   if (state.error) showError(`the session stopped: ${state.error}`);
   if (state.size) {  // the whole picture in the window: as wide as the height left allows
     const [w, h] = state.size;
@@ -160,3 +231,4 @@ async function pollStats() {
 drawSplit();
 pollStats();
 connect().catch((err) => showError(`could not start the video: ${err}`));
+listSources().catch((err) => showError(`could not list the sources: ${err}`));

@@ -1,0 +1,75 @@
+"""Settings remembered between runs: a small JSON file in the user's config folder, written by `sharpcam app`
+(the strength slider, the source picked, the output folder) and read by the app and, for the strength, by
+`sharpcam cam` (a flag on the command line always wins).
+
+    Linux:   $XDG_CONFIG_HOME/sharpcam/settings.json (default ~/.config/sharpcam/settings.json)
+    macOS:   ~/Library/Application Support/sharpcam/settings.json
+    Windows: %APPDATA%\\sharpcam\\settings.json
+    $SHARPCAM_CONFIG: this file instead (the tests use it)
+
+`cam` reads only the strength: its default source stays camera 0 (else the built-in clip), which scripts rely
+on, and its outputs are named on its command line. A missing or unreadable file means the built-in defaults.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+from runtime.files import write_text_atomic
+
+CONFIG_ENV = "SHARPCAM_CONFIG"
+
+
+@dataclass(frozen=True)
+class Settings:
+    strength: float | None = None  # 0..1, the app's slider
+    source: str | None = None  # a camera, a video file or 'builtin' (never this browser's camera: it needs the page)
+    out: str | None = None  # the app's output folder (recordings, snapshots)
+
+
+def settings_path() -> Path:
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "sharpcam" / "settings.json"
+
+
+def valid(settings: Settings) -> Settings:
+    """Values of the wrong type or range (a hand-edited file) are dropped, not trusted."""
+    strength = settings.strength
+    ok_strength = isinstance(strength, (int, float)) and not isinstance(strength, bool) and 0 <= strength <= 1
+    return Settings(float(strength) if ok_strength else None,
+                    settings.source if isinstance(settings.source, str) and settings.source else None,
+                    settings.out if isinstance(settings.out, str) and settings.out else None)
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    path = path or settings_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return Settings()
+    if not isinstance(data, dict):
+        return Settings()
+    known = {f.name for f in fields(Settings)}
+    return valid(Settings(**{k: v for k, v in data.items() if k in known}))
+
+
+def remember(path: Path | None = None, **changes) -> Settings:
+    """Update some settings and write the file (whole or not at all); returns what is now remembered. A file
+    that cannot be written is not worth failing for: the run goes on, the change is forgotten."""
+    path = path or settings_path()
+    settings = valid(replace(load_settings(path), **changes))
+    try:
+        write_text_atomic(path, json.dumps({k: v for k, v in asdict(settings).items() if v is not None}, indent=1))
+    except Exception:  # noqa: BLE001 - SharpcamError (an OSError inside): a read-only home, a full disk
+        pass
+    return settings

@@ -1,0 +1,63 @@
+"""`sharpcam app`'s session switching (the source picker, this browser's camera) with the real pipeline and
+backend: the strength carries over, a source that cannot open leaves the previous one running, a browser
+camera's frames reach the pipeline, and when its track ends the first source runs again."""
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("aiortc", reason="the [app] extra is not installed: pip install -e '.[app]'")
+from av import VideoFrame  # noqa: E402
+
+from runtime.app.camera import BROWSER_CAMERA, BrowserCamera  # noqa: E402
+from runtime.app.live import LiveConfig, LiveSession  # noqa: E402
+from runtime.app.outputs import Outputs  # noqa: E402
+from runtime.app.stream import FrameHub  # noqa: E402
+from runtime.errors import SharpcamError  # noqa: E402
+
+
+def frames_after(live: LiveSession, seconds: float) -> int:
+    time.sleep(seconds)
+    return live.state()["stats"]["frames"]
+
+
+def test_switching_sources_keeps_the_app_running(tmp_path):
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        live = LiveSession(LiveConfig("builtin"), FrameHub(loop), None, Outputs(tmp_path))
+        run = lambda *a: loop.run_in_executor(None, *a)  # noqa: E731 - as the server does: off the loop
+        await run(live.start)
+        live.set_strength(0.3)
+        with pytest.raises(SharpcamError):
+            await run(live.use, str(tmp_path / "missing.mp4"))
+        assert live.running and live.state()["source"] == "builtin" and live.state()["strength"] == 0.3
+        assert await run(frames_after, live, 1.0) > 0
+
+        camera, stop = BrowserCamera((320, 240), 30.0), threading.Event()
+
+        def send() -> None:  # the page's camera: a frame every 1/30 s, 640x480 (resized to its first size)
+            level = 0
+            while not stop.is_set():
+                image = np.full((480, 640, 3), level % 256, np.uint8)
+                camera.push(VideoFrame.from_ndarray(image, format="bgr24"))
+                level, _ = level + 8, time.sleep(1 / 30)
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
+        await run(live.use, BROWSER_CAMERA, camera)
+        state = live.state()
+        assert state["source"] == BROWSER_CAMERA and state["size"] == [320, 240] and state["strength"] == 0.3
+        assert await run(frames_after, live, 1.5) > 5 and camera.taken > 5
+        assert live.outputs.state()["recording"] is None
+
+        stop.set()
+        sender.join()
+        camera.end()
+        await run(live.leave, camera)
+        assert live.running and live.state()["source"] == "builtin"
+        await run(live.stop)
+        assert not live.running
+    asyncio.run(main())
