@@ -36,7 +36,9 @@ def exit_on_user_error(work: Callable[[], T]) -> T:
 
 
 def _fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr, flush=True)
+    # One line even when a library's exception text (OpenVINO's, say) spans several: scripts read the last line.
+    line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    print(f"error: {line}", file=sys.stderr, flush=True)
     sys.exit(USER_ERROR)
 
 
@@ -118,6 +120,28 @@ def non_empty(what: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if not text.strip():
             raise argparse.ArgumentTypeError(f"{what} is empty; give a name or a path")
+        return text
+    return parse
+
+
+def path_arg(what: str) -> Callable[[str], Path]:
+    """argparse type: a path that is not empty (Path("") is the current folder) and has no NUL byte (which no
+    file system allows; the OS call would raise ValueError)."""
+    def parse(text: str) -> Path:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"{what} is empty; give a path")
+        if "\0" in text:
+            raise argparse.ArgumentTypeError(f"{what} {text!r} holds a NUL byte; no file can have that name")
+        return Path(text)
+    return parse
+
+
+def name_part(what: str) -> Callable[[str], str]:
+    """argparse type: text added to a file name, so no folder separator (it would write elsewhere) and no NUL."""
+    def parse(text: str) -> str:
+        bad = [c for c in ("/", "\\", "\0") if c in text]
+        if bad:
+            raise argparse.ArgumentTypeError(f"{what} {text!r} must be part of a file name: no {bad[0]!r}")
         return text
     return parse
 
