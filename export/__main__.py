@@ -28,7 +28,7 @@ from export.quantize import int8_graph
 from export.samples import as_frame, sample_rgb
 from export.tensorrt_build import INSTALL_HELP, build_engine, compare_with_onnxruntime, missing_gpu_stack
 from runtime.backends.engine_meta import sha256_file
-from runtime.entry import check_writable_dir, exit_on_user_error, positive_int, resolutions
+from runtime.entry import check_writable_dir, exit_on_user_error, path_arg, positive_int, resolutions
 from runtime.errors import SharpcamError
 from runtime.artifacts import SHIPPED_STUDENTS, aot_path, checkpoint_path, graph_path, onnx_report_path, plan_path
 from train.checkpoint import student_from_checkpoint
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", type=Path, help="export this checkpoint instead (needs --name)")
     parser.add_argument("--name", type=file_stem,
                         help="file-name stem for --checkpoint's graphs and engines: letters, digits, '.', '_', '-'")
-    parser.add_argument("--out", type=Path, default=Path("engines"), help="output folder (default: %(default)s)")
+    parser.add_argument("--out", type=path_arg("--out"), default=Path("engines"), help="output folder (default: %(default)s)")
     parser.add_argument("--resolutions", type=resolutions, default="480p,720p,1080p",
                         help="comma-separated from %s (default: %%(default)s)" % ",".join(RESOLUTIONS))
     parser.add_argument("--onnx-only", action="store_true", help="stop after the ONNX graphs")

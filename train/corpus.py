@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from runtime.entry import check_writable_dir, exit_on_user_error, int_at_least
+from runtime.entry import check_writable_dir, exit_on_user_error, int_at_least, path_arg
 from runtime.files import write_text_atomic
 from runtime.errors import SharpcamError
 from train.images import LoadReport, list_images, read_rgb
@@ -260,7 +260,7 @@ def _parse_extra(spec: str) -> tuple[Path, str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("data/corpus"), help="corpus folder (default: %(default)s)")
+    parser.add_argument("--out", type=path_arg("--out"), default=Path("data/corpus"), help="corpus folder (default: %(default)s)")
     parser.add_argument("--cache", type=Path, default=Path("data/cache/debian"), help="where .deb files are kept")
     parser.add_argument("--text-pages", type=int_at_least(0), default=36, help="rendered text pages (default: %(default)s)")
     parser.add_argument("--no-debian", action="store_true", help="skip the Debian packages (no backgrounds, no text)")

@@ -31,7 +31,7 @@ import torch.distributed as dist
 from tqdm import tqdm
 
 from runtime.entry import (check_writable_dir, check_writable_file, exit_on_user_error, int_at_least,
-                           non_negative_float, positive_float, positive_int, threads, unit_float)
+                           non_empty, non_negative_float, positive_float, positive_int, threads, unit_float)
 from runtime.files import write_text_atomic
 from runtime.errors import SharpcamError
 from train.bank import Bank, build_bank
@@ -286,8 +286,8 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     parser.add_argument("--ssim-weight", type=non_negative_float,
                         help="add this times (1 - SSIM to the sharp image) to the loss")
     parser.add_argument("--patience", type=int_at_least(0), help="epochs without validation gain before the LR halves")
-    parser.add_argument("--corpus", help="corpus folder with manifest.json (default data/corpus)")
-    parser.add_argument("--run-dir", help="where checkpoints, metrics and curves go")
+    parser.add_argument("--corpus", type=non_empty("--corpus"), help="corpus folder with manifest.json (default data/corpus)")
+    parser.add_argument("--run-dir", type=non_empty("--run-dir"), help="where checkpoints, metrics and curves go")
     parser.add_argument("--alpha", type=unit_float,
                         help="weight of L1 to the sharp image, 0..1; 1 trains without the teacher")
     parser.add_argument("--no-residual", action="store_true", help="the seed exactly: no global skip")
