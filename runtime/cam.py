@@ -66,7 +66,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="which shipped student to pick a graph/engine of when neither --engine nor --model is "
                         "given: webcam (noise, compression and blur of real webcams), fast (clean blur only) or "
                         "seed (the report's network) (default: %(default)s)")
-    p.add_argument("--source", help="camera index or /dev/videoN, video file, image folder, or 'builtin' "
+    p.add_argument("--source", type=non_empty("--source"), help="camera index or /dev/videoN, video file, image folder, or 'builtin' "
                                     "(default: camera 0 if present, else the built-in clip)")
     p.add_argument("--sink", type=non_empty("--sink"), default="vcam", help=f"{SINK_HELP} (default: %(default)s)")
     p.add_argument("--vcam-device", help="vcam sink: which virtual camera, e.g. /dev/video10 ('sharpcam devices' "

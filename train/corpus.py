@@ -29,7 +29,7 @@ from tqdm import tqdm
 from runtime.entry import check_writable_dir, exit_on_user_error, int_at_least, path_arg
 from runtime.files import write_text_atomic
 from runtime.errors import SharpcamError
-from train.images import LoadReport, list_images, read_rgb
+from train.images import IMAGE_SUFFIXES, LoadReport, list_images, read_rgb
 from train.textpages import PageRenderer, font_table
 
 CATEGORIES = ("text", "nature", "people", "animals", "graphics")
@@ -138,7 +138,11 @@ def collect_sources(deb_root: Path | None, extras: list[tuple[Path, str]]) -> li
     for folder, cat in extras:
         if any(r in str(folder) for r in RESERVED):
             raise SharpcamError(f"{folder} is reserved for independent evaluation; do not train on it")
-        found += [(p, cat, f"extra:{folder.name}") for p in list_images(folder)]
+        images = list_images(folder)
+        if not images:
+            raise SharpcamError(f"--extra {folder} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}); "
+                                "check the folder")
+        found += [(p, cat, f"extra:{folder.name}") for p in images]
     return [f for f in found if f[0].name not in SKIP_FILES]
 
 
@@ -255,6 +259,10 @@ def _parse_extra(spec: str) -> tuple[Path, str]:
     cat = cat or "nature"
     if cat not in CATEGORIES:
         raise argparse.ArgumentTypeError(f"category must be one of {CATEGORIES}")
+    if not folder.strip():
+        raise argparse.ArgumentTypeError(f"{spec!r} names no folder; give DIR or DIR:CATEGORY")
+    if not Path(folder).is_dir():  # silently adding nothing would build a corpus without the user's images
+        raise argparse.ArgumentTypeError(f"{folder} is not a folder (missing, or a file); give a folder of images")
     return Path(folder), cat
 
 
