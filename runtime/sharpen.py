@@ -153,7 +153,7 @@ class ImageSharpener:
         image, decoder_said = decode(data)
         if image is None:
             raise SharpcamError(f"{src}: not an image this build can decode (damaged, or not really "
-                                f"{src.suffix or 'an image'})")
+                                f"{src.suffix or 'an image'}{'; ' + decoder_said if decoder_said else ''})")
         if decoder_said:
             print(f"warning: {src}: {decoder_said}", file=sys.stderr)
         image = apply_orientation(image, orientation(info.exif))
