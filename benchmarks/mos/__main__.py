@@ -71,12 +71,13 @@ def _build_parser() -> argparse.ArgumentParser:
 def _prepare(args: argparse.Namespace) -> None:
     from benchmarks.mos.prepare import PrepareConfig, parse_model, prepare
 
+    models = [parse_model(m) for m in args.model]  # a malformed --model is refused before --out is created
     check_writable_dir(args.out, "--out")
     cfg = PrepareConfig(args.source, args.out, unsharp=args.unsharp, original=args.original, compare=args.compare,
                         split=args.split, limit=args.limit, max_side=args.max_side, raters=args.raters,
                         seed=args.seed, name=args.name, force=args.force)
     if args.no_model or args.model:
-        cfg.models = [parse_model(m) for m in args.model]
+        cfg.models = models
     path = prepare(cfg)
     print(f"wrote {path}; next: sharpcam mos serve {args.out}")
 
