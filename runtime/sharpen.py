@@ -248,7 +248,8 @@ def run(args: argparse.Namespace) -> int:
                         bar.write(f"{src} -> {dst}", file=sys.stdout)
                 except SharpcamError as err:
                     failed += 1
-                    bar.write(f"error: {err}; skipped", file=sys.stderr)
+                    said = str(err) if str(src) in str(err) else f"{src}: {err}"  # every line names its file
+                    bar.write(f"error: {said}; skipped", file=sys.stderr)
     except KeyboardInterrupt as stop:
         print(f"stopped ({stop or 'Ctrl-C'}): {done} of {len(found.jobs)} images written, each whole; "
               "no partial file left", file=sys.stderr)
