@@ -41,9 +41,8 @@ from runtime.backends.adaptive import POLICIES
 from runtime.backends.base import strength_arg
 from runtime.backends.factory import BACKENDS, Request
 from runtime.contract import DEFAULT_STRENGTH
-from runtime.entry import (check_writable_file, exit_on_user_error, frame_rate, frame_size, int_between, non_empty,
-                           positive_float, positive_int,
-                           threads)
+from runtime.entry import (check_not_special, check_writable_file, exit_on_user_error, frame_rate, frame_size,
+                           int_between, non_empty, positive_float, positive_int, threads)
 from runtime.errors import SharpcamError
 from runtime.files import write_text_atomic
 from runtime.outputs import ASK, NO, YES, check_distinct, check_overwrite
@@ -130,6 +129,8 @@ def check_outputs(args: argparse.Namespace, spec: str) -> None:
     outputs = {"--sink": Path(args.sink)} if is_file_sink(args.sink) else {}
     if args.stats:
         outputs["--stats"] = check_writable_file(args.stats, "--stats")
+    for name, path in outputs.items():
+        check_not_special(path, name)
     check_distinct(inputs, outputs)
     if is_folder_spec(args.sink) and Path(args.sink).is_dir():  # a file in its place: the sink says so
         outputs["--sink"] = Path(args.sink)

@@ -177,7 +177,16 @@ def check_writable_file(path: Path, what: str = "output") -> Path:
     path = Path(path)
     if path.is_dir():
         raise SharpcamError(f"{what} {path} is a folder; give a file name")
+    check_not_special(path, what)
     check_writable_dir(path.parent, what)
+    return path
+
+
+def check_not_special(path: Path, what: str = "output") -> Path:
+    """Refuse a FIFO, socket or device where a file is to be written: opening a FIFO without a reader blocks
+    for ever, and an atomic write would rename its temporary file over the device node."""
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise SharpcamError(f"{what} {path} is not a regular file (a FIFO, socket or device); give a file name")
     return path
 
 

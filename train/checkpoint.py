@@ -29,6 +29,8 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
                             "target); replace it with the checkpoint itself")
     if not path.exists():
         raise SharpcamError(f"checkpoint not found: {path} (train one with 'make train')")
+    if not path.is_file() and not path.is_dir():  # a FIFO: torch.load would wait for a writer for ever
+        raise SharpcamError(f"checkpoint {path} is not a regular file (a FIFO, socket or device); give the .pt file")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated, foreign or non-weights-only pickles

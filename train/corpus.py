@@ -233,6 +233,9 @@ def write_sample_corpus(root: Path, items: list[tuple[str, str, str]] = SAMPLE_I
 
 def load_manifest(corpus: Path) -> list[Entry]:
     path = corpus / "manifest.json"
+    if path.exists() and not path.is_file():  # a folder, or a FIFO that would block the read for ever
+        raise SharpcamError(f"{path} is not a regular file; rebuild the corpus with 'make corpus' or "
+                            f"'python -m train.corpus --out {corpus}'")
     if not path.exists():
         raise SharpcamError(f"no corpus at {corpus} (missing manifest.json): run 'make corpus' or "
                             f"'python -m train.corpus --out {corpus}'")

@@ -292,3 +292,40 @@ def test_a_bad_checkpoint_is_one_line(files, tmp_path, capsys, command, name):
                    [a.format(c=files / name, t=tmp_path) for a in argv], capsys)
     assert CHECKPOINTS[name] in line, line
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # no graph, report or checkpoint written
+
+
+# FIFOs where a file is read or written: opening one without a peer blocks for ever -----------------------------
+FIFO_CASES = {
+    "cam --sink": ("runtime.cam", ["--source", "builtin", "--sink", "{p}/out.mp4", "--frames", "2", "-y"], "out.mp4",
+                   "not a regular file"),
+    "cam --stats": ("runtime.cam", ["--source", "builtin", "--sink", "null", "--stats", "{p}/s.json", "-y"], "s.json",
+                    "not a regular file"),
+    "cam --model": ("runtime.cam", ["--source", "builtin", "--sink", "null", "--model", "{p}/m.onnx"], "m.onnx",
+                    "not found"),
+    "cam --engine": ("runtime.cam", ["--source", "builtin", "--sink", "null", "--engine", "{p}/e.pt2"], "e.pt2",
+                     "not found"),
+    "sharpen --model": ("runtime.sharpen", ["{f}/photo.png", "-o", "{p}/o", "--model", "{p}/m.onnx"], "m.onnx",
+                        "not found"),
+    "export --checkpoint": ("export.__main__", ["--checkpoint", "{p}/c.pt", "--name", "x", "--out", "{p}/e",
+                                                "--onnx-only"], "c.pt", "not found"),
+    "evaluate --model": ("train.evaluate", ["--model", "{p}/c.pt", "--no-teacher", "--out", "{p}/q"], "c.pt",
+                         "not a regular file"),
+    "distill --init": ("train.distill", ["--preset", "smoke", "--init", "{p}/c.pt", "--run-dir", "{p}/run",
+                                         "--corpus", "{p}/none"], "c.pt", "not a regular file"),
+    "distill's manifest": ("train.distill", ["--preset", "smoke", "--corpus", "{p}", "--run-dir", "{p}/run"],
+                           "manifest.json", "not a regular file"),
+    "fps --json": ("benchmarks.speed.fps", ["--quick", "--out", "{p}/r", "--json", "{p}/r.json"], "r.json",
+                   "not a regular file"),
+}
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="FIFOs")
+@pytest.mark.parametrize("case", sorted(FIFO_CASES))
+@deadline(30)
+def test_a_fifo_in_place_of_a_file_is_refused_not_waited_on(files, tmp_path, capsys, case):
+    import os
+    module, argv, fifo, says = FIFO_CASES[case]
+    os.mkfifo(tmp_path / fifo)
+    line = refused(importlib.import_module(module).main, [a.format(f=files, p=tmp_path) for a in argv], capsys)
+    assert says in line and fifo in line, line
+    assert (tmp_path / fifo).is_fifo()  # not replaced by a file renamed over it
