@@ -138,11 +138,25 @@ def check_outputs(args: argparse.Namespace, spec: str) -> None:
         check_overwrite(path, args.overwrite, name)
 
 
+def check_sink_flags(args: argparse.Namespace) -> None:
+    """A flag for one kind of sink given with another would be silently ignored: say so instead."""
+    video, sink = is_file_sink(args.sink), args.sink
+    rules = (("--codec", args.codec is not None, video, "a video file sink (.mp4, .mkv, .webm, .avi, .mov)"),
+             ("--crf", args.crf is not None, video, "a video file sink (.mp4, .mkv, .webm, .mov)"),
+             ("--side-by-side", args.side_by_side, sink == "window", "--sink window"),
+             ("--mirror", args.mirror, sink in ("window", "vcam"), "--sink window and --sink vcam"),
+             ("--vcam-device", args.vcam_device is not None, sink == "vcam", "--sink vcam"))
+    for flag, given, applies, where in rules:
+        if given and not applies:
+            raise SharpcamError(f"{flag} is for {where}, not --sink {sink}; drop it or change --sink")
+
+
 def cli(args: argparse.Namespace) -> dict:
     """The command line's job: check the outputs, run the session (runtime/session.py), write --stats."""
     spec = args.source or default_spec()
     if args.source is None and spec == "builtin":
         print(NO_CAMERA, file=sys.stderr)
+    check_sink_flags(args)
     check_outputs(args, spec)
     with open_session(session_config(args, spec)) as session:
         summary = session.run()

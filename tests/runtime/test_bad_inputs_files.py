@@ -155,6 +155,15 @@ CAM_CASES = {
     "sink a picture with --codec": (["--source", "builtin", "--sink", "{t}/o.png", "--codec", "vp9"], "unknown sink"),
     "sink ffv1 in .mp4": (["--source", "builtin", "--sink", "{t}/o.mp4", "--codec", "ffv1"], "does not go in .mp4"),
     "sink under a file": (["--source", "builtin", "--sink", "{f}/text.mp4/o.mp4"], "text.mp4"),
+    "--codec with the null sink": ([*CAM_BUILTIN, "--codec", "vp9"], "--codec is for a video file"),
+    "--crf with the null sink": ([*CAM_BUILTIN, "--crf", "20"], "--crf is for a video file"),
+    "--codec with a folder sink": (["--source", "builtin", "--sink", "{t}/frames/", "--codec", "ffv1"], "--codec is for"),
+    "--side-by-side with a file": (["--source", "builtin", "--sink", "{t}/o.mp4", "--side-by-side"], "--sink window"),
+    "--side-by-side with vcam": (["--source", "builtin", "--sink", "vcam", "--side-by-side"], "--sink window"),
+    "--mirror with a file": (["--source", "builtin", "--sink", "{t}/o.mp4", "--mirror"], "--mirror is for"),
+    "--vcam-device with a window": (["--source", "builtin", "--sink", "window", "--vcam-device", "/dev/video9"],
+                                    "--sink vcam"),
+    "--vcam-device with null": ([*CAM_BUILTIN, "--vcam-device", "/dev/video9"], "--sink vcam"),
     "vcam on a file": (["--source", "builtin", "--sink", "vcam", "--vcam-device", "{f}/text.mp4"], "virtual camera"),
 }
 
