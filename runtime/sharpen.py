@@ -45,7 +45,7 @@ from runtime.contract import DEFAULT_STRENGTH
 from runtime.entry import exit_on_user_error, int_between, name_part, path_arg, threads
 from runtime.errors import SharpcamError
 from runtime.files import write_bytes_atomic
-from runtime.image_meta import apply_orientation, orientation, read_info
+from runtime.image_meta import apply_orientation, is_animated, orientation, read_info
 from runtime.image_files import decode, encode, read_image_file
 from runtime.imaging import IMAGE_SUFFIXES, opencv, pad_to_size
 from runtime.sharpen_jobs import ext_arg, plan
@@ -156,6 +156,9 @@ class ImageSharpener:
                                 f"{src.suffix or 'an image'}{'; ' + decoder_said if decoder_said else ''})")
         if decoder_said:
             print(f"warning: {src}: {decoder_said}", file=sys.stderr)
+        if is_animated(data):
+            print(f"warning: {src} is animated; only its first frame is sharpened (a still is written)",
+                  file=sys.stderr)
         image = apply_orientation(image, orientation(info.exif))
         write_bytes_atomic(dst, encode(self.sharpen_any_depth(image), dst.suffix, info, quality))
 

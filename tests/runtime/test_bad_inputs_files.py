@@ -239,10 +239,18 @@ def test_sharpen_gives_an_odd_image_back_at_its_size_depth_and_channels(files, t
     out = tmp_path / "out"
     code, err = _run("runtime.sharpen", [str(files / name), "-o", str(out), "-q"], capsys)
     assert code == 0 and "Traceback" not in err and "error:" not in err, err
+    assert ("first frame" in err) == name.startswith("animated"), err  # a still from an animation is said
     before = cv2.imread(str(files / name), cv2.IMREAD_UNCHANGED)
     after = cv2.imread(str(out / name), cv2.IMREAD_UNCHANGED)
     expected_shape = before.shape[:2] + ((3,) if name == "palette.png" else before.shape[2:])  # palette: expanded
     assert after is not None and after.shape == expected_shape and after.dtype == before.dtype
+
+
+@deadline(30)
+def test_sharpen_an_animated_gif_with_ext_says_only_its_first_frame_is_kept(files, tmp_path, capsys):
+    code, err = _run("runtime.sharpen", [str(files / "animated.gif"), "-o", str(tmp_path), "--ext", "png"], capsys)
+    assert code == 0 and "animated; only its first frame" in err, err
+    assert cv2.imread(str(tmp_path / "animated.png")).shape == (48, 64, 3)
 
 
 SHARPEN_REFUSED = {
