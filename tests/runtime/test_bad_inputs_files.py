@@ -346,3 +346,40 @@ def test_a_fifo_in_place_of_a_file_is_refused_not_waited_on(files, tmp_path, cap
     line = refused(importlib.import_module(module).main, [a.format(f=files, p=tmp_path) for a in argv], capsys)
     assert says in line and fifo in line, line
     assert (tmp_path / fifo).is_fifo()  # not replaced by a file renamed over it
+
+
+# names too long for the file system, and a folder source holding an image OpenCV refuses -----------------------
+LONG = "x" * 300  # one name component past NAME_MAX (255 on Linux, macOS and Windows alike)
+LONG_NAME_CASES = {
+    "cam --source": ("runtime.cam", ["--source", "{t}/" + LONG + ".mp4", "--sink", "null"]),
+    "cam --sink": ("runtime.cam", ["--source", "builtin", "--sink", "{t}/" + LONG + ".mp4"]),
+    "cam --sink folder": ("runtime.cam", ["--source", "builtin", "--sink", "{t}/" + LONG + "/"]),
+    "cam --stats": ("runtime.cam", ["--source", "builtin", "--sink", "null", "--stats", "{t}/" + LONG + ".json"]),
+    "cam --model": ("runtime.cam", ["--source", "builtin", "--sink", "null", "--model", "{t}/" + LONG + ".onnx"]),
+    "cam --engine": ("runtime.cam", ["--source", "builtin", "--sink", "null", "--engine", "{t}/" + LONG + ".pt2"]),
+    "sharpen -o file": ("runtime.sharpen", ["{f}/photo.png", "-o", "{t}/" + LONG + ".png"]),
+    "sharpen -o folder": ("runtime.sharpen", ["{f}/photo.png", "-o", "{t}/" + LONG + "/"]),
+    "sharpen input": ("runtime.sharpen", ["{t}/" + LONG + ".png", "-o", "{t}/o"]),
+    "export --checkpoint": ("export.__main__", ["--checkpoint", "{t}/" + LONG + ".pt", "--name", "x", "--out", "{t}/e"]),
+    "export --out": ("export.__main__", ["--checkpoint", "{f}/v2.pt", "--name", "x", "--out", "{t}/" + LONG]),
+    "mos report": ("benchmarks.mos.__main__", ["report", "{t}/" + LONG]),
+    "distill --run-dir": ("train.distill", ["--preset", "smoke", "--run-dir", "{t}/" + LONG, "--corpus", "{t}/c"]),
+    "evaluate --model": ("train.evaluate", ["--model", "{t}/" + LONG + ".pt", "--no-teacher", "--out", "{t}/q"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LONG_NAME_CASES))
+@deadline(30)
+def test_a_name_too_long_for_the_file_system_is_one_line(files, tmp_path, capsys, case):
+    module, argv = LONG_NAME_CASES[case]
+    line = refused(importlib.import_module(module).main, [a.format(f=files, t=tmp_path) for a in argv], capsys)
+    assert "too long" in line or "not found" in line or "no such" in line.lower(), line
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+@deadline(30)
+def test_cam_a_folder_with_an_image_the_decoder_refuses_is_one_line(files, tmp_path, capsys):
+    (tmp_path / "a.png").write_bytes((files / "huge.png").read_bytes())
+    line = refused(importlib.import_module("runtime.cam").main,
+                   ["--source", str(tmp_path), "--sink", "null", "--quiet"], capsys)
+    assert "a.png" in line and "decoder refused" in line
