@@ -1,111 +1,22 @@
 """Every command's files and paths fed bad contents (issue 23's battery): missing, a folder, empty, text named
-as a video, graph, engine, image or checkpoint, truncated, foreign, of another format version. Each case ends
-in one "error: ..." line and a non-zero exit, or (where the input is odd but valid) in a verified output;
-in-process, each within a time limit. The files are made once per module in a few milliseconds each."""
+as a video, graph, engine or checkpoint, truncated, foreign, of another format version, a FIFO, a name past
+NAME_MAX. Each case ends in one "error: ..." line and exit status 2, or (where the input is odd but valid) in a
+verified output; in-process, each within a time limit. The files: tests/bad_files.py."""
 from __future__ import annotations
 
 import importlib
-import struct
-import zlib
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
-import torch
-from PIL import Image
 
+from bad_files import make_bad_files, run_main
 from deadline import deadline
-from media import make_marked_clip
-from refusals import one_error_line, refused
-from train.checkpoint import FORMAT
-
-
-def _png_header(width: int, height: int) -> bytes:
-    """A PNG whose header claims width x height (the pixel data is a few bytes: a decoder must not trust it)."""
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 4)) + chunk(b"IEND", b"")
-
-
-def _photo(h: int = 48, w: int = 64) -> np.ndarray:
-    return cv2.GaussianBlur(np.random.default_rng(0).integers(0, 256, (h, w, 3), np.uint8), (5, 5), 1.5)
+from refusals import refused
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> Path:
-    """One folder of every bad (and odd but valid) file the cases below name."""
-    root = tmp_path_factory.mktemp("bad_files")
-    for name in ("empty.mp4", "empty.onnx", "empty.jpg", "empty.pt", "empty.plan"):
-        (root / name).write_bytes(b"")
-    for name in ("text.mp4", "text.onnx", "text.pt2", "text.plan", "text.jpg", "text.png", "text.pt", "text.avi"):
-        (root / name).write_text("hello, not what the name says\n")
-    (root / "folder.onnx").mkdir()
-    (root / "empty_folder").mkdir()
-    make_marked_clip(root / "clip.mp4", segments=[(12, 30)], audio=None)
-    clip = (root / "clip.mp4").read_bytes()
-    (root / "half.mp4").write_bytes(clip[: len(clip) // 2])
-    (root / "head.mp4").write_bytes(clip[:200])
-    cv2.imwrite(str(root / "photo.png"), _photo())
-    (root / "photo_as.mp4").write_bytes((root / "photo.png").read_bytes())
-    (root / "zero.png").write_bytes(_png_header(0, 0))
-    (root / "huge.png").write_bytes(_png_header(100_000, 100_000))
-    (root / "wide.png").write_bytes(_png_header(2 ** 31 - 1, 1))
-    (root / "header_only.png").write_bytes(_png_header(64, 48)[:33])
-    jpeg = cv2.imencode(".jpg", _photo(96, 128))[1].tobytes()
-    (root / "half.jpg").write_bytes(jpeg[: len(jpeg) // 2])
-    Image.new("F", (64, 48)).save(root / "float.tif")
-    _odd_images(root)
-    _checkpoints(root)
-    return root
-
-
-def _odd_images(root: Path) -> None:
-    """Valid but unusual images: sharpen must give each back at its own size, depth and channels."""
-    cv2.imwrite(str(root / "one.png"), np.full((1, 1, 3), 128, np.uint8))
-    cv2.imwrite(str(root / "two.png"), np.full((2, 3, 3), 128, np.uint8))
-    Image.new("CMYK", (64, 48), (10, 20, 30, 40)).save(root / "cmyk.jpg")
-    cv2.imwrite(str(root / "gray16.png"), (np.arange(48 * 64).reshape(48, 64) * 20).astype(np.uint16))
-    cv2.imwrite(str(root / "gray.png"), np.full((48, 64), 100, np.uint8))
-    cv2.imwrite(str(root / "rgba.png"), np.full((48, 64, 4), 100, np.uint8))
-    frames = [Image.new("RGB", (64, 48), (i * 40, 0, 0)) for i in range(3)]
-    frames[0].save(root / "animated.webp", save_all=True, append_images=frames[1:])
-    frames[0].save(root / "animated.gif", save_all=True, append_images=frames[1:])
-    Image.new("P", (64, 48)).save(root / "palette.png")
-    Image.new("1", (64, 48)).save(root / "bilevel.png")
-    Image.new("I;16", (64, 48)).save(root / "i16.tif")
-    Image.new("LA", (64, 48)).save(root / "gray_alpha.png")
-    (root / "jpeg_named.png").write_bytes(cv2.imencode(".jpg", _photo())[1].tobytes())
-    (root / "png_named.jpg").write_bytes((root / "photo.png").read_bytes())
-
-
-def _checkpoints(root: Path) -> None:
-    fast = {"name": "fast", "args": {}}
-    torch.save({"weights": torch.zeros(3)}, root / "foreign.pt")
-    torch.save(torch.zeros(3), root / "tensor.pt")
-    torch.save([1, 2], root / "list.pt")
-    torch.save({"format": "sharpcam-student-v2", "model": fast, "state_dict": {}}, root / "v2.pt")
-    torch.save({"format": FORMAT, "model": {"name": "warp", "args": {}}, "state_dict": {}}, root / "warp.pt")
-    torch.save({"format": FORMAT, "model": {"name": "fast", "args": {"channels": "x"}}, "state_dict": {}},
-               root / "text_args.pt")
-    torch.save({"format": FORMAT, "model": {"name": "fast", "args": {"channels": -4}}, "state_dict": {}},
-               root / "negative_args.pt")
-    torch.save({"format": FORMAT, "model": fast, "state_dict": {"x": torch.zeros(1)}}, root / "wrong_weights.pt")
-    torch.save({"format": FORMAT, "model": fast}, root / "no_weights.pt")
-    (root / "plain_pickle.pt").write_bytes(__import__("pickle").dumps({"a": 1}))
-    whole = (root / "v2.pt").read_bytes()
-    (root / "half.pt").write_bytes(whole[: len(whole) // 2])
-
-
-def _run(module: str, argv: list[str], capsys) -> tuple[int, str]:
-    main = importlib.import_module(module).main
-    try:
-        result = main(argv)
-        code = result if isinstance(result, int) and not isinstance(result, bool) else 0
-    except SystemExit as stop:
-        code = stop.code
-    return code, capsys.readouterr().err
+    return make_bad_files(tmp_path_factory.mktemp("bad_files"))
 
 
 # runtime.cam: --source, --model, --engine, --stats, --sink ------------------------------------------------------
@@ -204,81 +115,10 @@ def test_cam_odd_but_valid_inputs_give_every_frame(files, tmp_path, capsys, case
     import json
     argv, frames = CAM_ODD_BUT_VALID[case]
     stats = tmp_path / "stats.json"
-    code, err = _run("runtime.cam", [*(a.format(f=files) for a in argv), "--sink", "null", "--quiet",
+    code, err = run_main("runtime.cam", [*(a.format(f=files) for a in argv), "--sink", "null", "--quiet",
                                      "--stats", str(stats)], capsys)
     assert code == 0 and "Traceback" not in err and "error:" not in err, err
     assert json.loads(stats.read_text())["frames"] == frames
-
-
-# runtime.sharpen: image files -------------------------------------------------------------------------------
-SHARPEN_DAMAGED = {  # file -> what the line says; the batch goes on, the exit status says something failed
-    "empty.jpg": "the file is empty", "text.jpg": "can decode", "text.png": "can decode",
-    "zero.png": "height is zero", "huge.png": "decoder refused", "wide.png": "width exceeds",
-    "header_only.png": "ends early", "half.jpg": "ends early", "float.tif": "8-bit",
-}
-
-
-@pytest.mark.parametrize("name", sorted(SHARPEN_DAMAGED))
-@deadline(30)
-def test_sharpen_skips_a_damaged_image_with_one_line_and_writes_the_rest(files, tmp_path, capsys, name):
-    out = tmp_path / "out"
-    code, err = _run("runtime.sharpen", [str(files / name), str(files / "photo.png"), "-o", str(out), "-q"], capsys)
-    assert code != 0 and "Traceback" not in err, err
-    lines = [line for line in err.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1 and name in lines[0] and SHARPEN_DAMAGED[name] in lines[0], err
-    assert sorted(p.name for p in out.iterdir()) == ["photo.png"]  # the good one written, nothing for the bad
-
-
-SHARPEN_VALID = ["one.png", "two.png", "cmyk.jpg", "gray16.png", "gray.png", "rgba.png", "animated.webp",
-                 "palette.png", "bilevel.png", "i16.tif", "gray_alpha.png", "jpeg_named.png", "png_named.jpg"]
-
-
-@pytest.mark.parametrize("name", SHARPEN_VALID)
-@deadline(30)
-def test_sharpen_gives_an_odd_image_back_at_its_size_depth_and_channels(files, tmp_path, capsys, name):
-    out = tmp_path / "out"
-    code, err = _run("runtime.sharpen", [str(files / name), "-o", str(out), "-q"], capsys)
-    assert code == 0 and "Traceback" not in err and "error:" not in err, err
-    assert ("first frame" in err) == name.startswith("animated"), err  # a still from an animation is said
-    before = cv2.imread(str(files / name), cv2.IMREAD_UNCHANGED)
-    after = cv2.imread(str(out / name), cv2.IMREAD_UNCHANGED)
-    expected_shape = before.shape[:2] + ((3,) if name == "palette.png" else before.shape[2:])  # palette: expanded
-    assert after is not None and after.shape == expected_shape and after.dtype == before.dtype
-
-
-@deadline(30)
-def test_sharpen_an_animated_gif_with_ext_says_only_its_first_frame_is_kept(files, tmp_path, capsys):
-    code, err = _run("runtime.sharpen", [str(files / "animated.gif"), "-o", str(tmp_path), "--ext", "png"], capsys)
-    assert code == 0 and "animated; only its first frame" in err, err
-    assert cv2.imread(str(tmp_path / "animated.png")).shape == (48, 64, 3)
-
-
-SHARPEN_REFUSED = {
-    "a folder named .png": (["{f}/folder.onnx", "-o", "{t}/o"], "no images"),
-    "an animated GIF (no writer for .gif)": (["{f}/animated.gif", "-o", "{t}/o"], "--ext"),
-    "an output onto its input": (["{f}/photo.png", "-o", "{f}/photo.png"], "overwrite an input"),
-    "an output into the input's folder": (["{f}/photo.png", "-o", "{f}"], "overwrite an input"),
-    "an output named .gif": (["{f}/photo.png", "-o", "{t}/x.gif"], "not an image extension"),
-    "an output under a file": (["{f}/photo.png", "-o", "{f}/text.png/x.png"], "text.png"),
-    "a missing input": (["{f}/missing.png", "-o", "{t}/o"], "no such file"),
-    "model text named .onnx": (["{f}/photo.png", "-o", "{t}/o", "--model", "{f}/text.onnx"], "cannot load"),
-    "model empty": (["{f}/photo.png", "-o", "{t}/o", "--model", "{f}/empty.onnx"], "cannot load"),
-    "model missing": (["{f}/photo.png", "-o", "{t}/o", "--model", "{f}/missing.onnx"], "not found"),
-    "engine text named .pt2": (["{f}/photo.png", "-o", "{t}/o", "--engine", "{f}/text.pt2"], "sidecar"),
-    "engine text named .plan": (["{f}/photo.png", "-o", "{t}/o", "--engine", "{f}/text.plan"], "TensorRT"),
-    "engine an ONNX graph": (["{f}/photo.png", "-o", "{t}/o", "--engine", "{f}/text.onnx"], "not a compiled engine"),
-    "an unknown student": (["{f}/photo.png", "-o", "{t}/o", "--student", "tiny"], "no model named 'tiny'"),
-}
-
-
-@pytest.mark.parametrize("case", sorted(SHARPEN_REFUSED))
-@deadline(30)
-def test_sharpen_refuses_a_bad_path_or_model_in_one_line(files, tmp_path, capsys, case):
-    argv, says = SHARPEN_REFUSED[case]
-    before = {p: p.stat().st_mtime_ns for p in files.rglob("*")}
-    code, err = _run("runtime.sharpen", [a.format(f=files, t=tmp_path) for a in argv], capsys)
-    assert code == 2 and says in one_error_line(err), err
-    assert {p: p.stat().st_mtime_ns for p in files.rglob("*")} == before and not any(tmp_path.iterdir())
 
 
 # checkpoints: export --checkpoint, evaluate --model, distill --init -------------------------------------------
