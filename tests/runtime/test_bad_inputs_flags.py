@@ -93,6 +93,9 @@ EXPORT_FLAGS = {
 }
 EXPORT_COMBOS = [
     (["--checkpoint", "x.pt"], "go together"), (["--name", "x"], "go together"),
+    (["--students", "fast", "--checkpoint", "x.pt", "--name", "x"], "not both"),
+    (["--aot", "cpu"], "--onnx-only stops before"), (["--aot", "cuda"], "--onnx-only stops before"),
+    (["--aot-batch", "4"], "--onnx-only stops before"),
 ]
 
 DISTILL = ["--preset", "smoke", "--run-dir", "never-written", "--corpus", "no-corpus"]
@@ -170,6 +173,7 @@ CASES = [
                                     (["-o", "out"], "required: inputs"), (["", "-o", "out"], "an input is empty")]),
     *combos("runtime.devices", [], [(["--bogus"], "unrecognized"), (["extra"], "unrecognized")]),
     *table("export.__main__", EXPORT, EXPORT_FLAGS), *combos("export.__main__", EXPORT, EXPORT_COMBOS),
+    *combos("export.__main__", ["--out", "never-written"], [(["--aot", "no", "--aot-batch", "2"], "--aot no skips")]),
     *table("train.distill", DISTILL, DISTILL_FLAGS),
     *table("train.corpus", CORPUS, CORPUS_FLAGS),
     *table("train.evaluate", EVALUATE, EVALUATE_FLAGS),
