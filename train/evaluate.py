@@ -20,6 +20,7 @@ from runtime.files import write_text_atomic
 from train.corpus import CATEGORIES
 from train.evaluation import Method, evaluate, identity, student_method, summarize, teacher_method
 from train.metrics import unsharp_baseline
+from train.teacher import TEACHER_MODES
 
 
 def markdown(summary: dict[str, dict[str, dict]], title: str) -> str:
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--split", default="test", choices=("train", "val", "test"))
     parser.add_argument("--no-teacher", action="store_true", help="skip the (slow) teacher column")
     parser.add_argument("--teacher", help="teacher weights (default: the offline ncnn Real-ESRGAN x4plus)")
-    parser.add_argument("--teacher-mode", default="down2")
+    parser.add_argument("--teacher-mode", choices=TEACHER_MODES, default="down2")
     parser.add_argument("--cache", type=Path, default=Path("data/cache/teacher-eval"))
     parser.add_argument("--out", type=path_arg("--out"), default=Path("runs/results/quality"),
                         help="writes OUT.md and OUT.json ('make results' promotes runs/results) "

@@ -122,7 +122,7 @@ EVALUATE = ["--no-teacher", "--corpus", "no-corpus", "--out", "never-written/q"]
 EVALUATE_FLAGS = {
     "--model": [("=", "names no checkpoint"), ("label=", "names no checkpoint"), ("=x.pt", "empty LABEL"),
                 ("", "names no checkpoint")],
-    "--split": choice("dev", "", "TEST"),
+    "--split": choice("dev", "", "TEST"), "--teacher-mode": choice("down3", "", "full"),
     "--out": [("", "--out is empty")], "--corpus": [("", "--corpus is empty")],
 }
 
