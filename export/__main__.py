@@ -28,7 +28,7 @@ from export.quantize import int8_graph
 from export.samples import as_frame, sample_rgb
 from export.tensorrt_build import INSTALL_HELP, build_engine, compare_with_onnxruntime, missing_gpu_stack
 from runtime.backends.engine_meta import sha256_file
-from runtime.entry import check_writable_dir, exit_on_user_error, positive_int, resolutions
+from runtime.entry import check_writable_dir, exit_on_user_error, path_arg, positive_int, resolutions
 from runtime.errors import SharpcamError
 from runtime.artifacts import SHIPPED_STUDENTS, aot_path, checkpoint_path, graph_path, onnx_report_path, plan_path
 from train.checkpoint import student_from_checkpoint
@@ -124,12 +124,12 @@ def _temporal(text: str) -> TemporalConfig:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--students", type=student_names, default=",".join(SHIPPED_STUDENTS),
-                        help="shipped students to export, from engines/NAME.pt (default: %(default)s)")
+    parser.add_argument("--students", type=student_names, default=None,
+                        help="shipped students to export, from engines/NAME.pt (default: %s)" % ",".join(SHIPPED_STUDENTS))
     parser.add_argument("--checkpoint", type=Path, help="export this checkpoint instead (needs --name)")
     parser.add_argument("--name", type=file_stem,
                         help="file-name stem for --checkpoint's graphs and engines: letters, digits, '.', '_', '-'")
-    parser.add_argument("--out", type=Path, default=Path("engines"), help="output folder (default: %(default)s)")
+    parser.add_argument("--out", type=path_arg("--out"), default=Path("engines"), help="output folder (default: %(default)s)")
     parser.add_argument("--resolutions", type=resolutions, default="480p,720p,1080p",
                         help="comma-separated from %s (default: %%(default)s)" % ",".join(RESOLUTIONS))
     parser.add_argument("--onnx-only", action="store_true", help="stop after the ONNX graphs")
@@ -150,7 +150,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if (args.checkpoint is None) != (args.name is None):
         parser.error("--checkpoint and --name go together")
+    for conflict, message in _conflicts(args):
+        if conflict:
+            parser.error(message)
+    args.students = args.students or student_names(",".join(SHIPPED_STUDENTS))
     return exit_on_user_error(lambda: run(args))
+
+
+def _conflicts(args: argparse.Namespace) -> tuple[tuple[bool, str], ...]:
+    """Flags that cannot both be meant: one would be silently ignored."""
+    return ((args.checkpoint is not None and args.students is not None,
+             "--students and --checkpoint: give the shipped students or your own checkpoint, not both"),
+            (args.onnx_only and args.aot in ("cpu", "cuda"),
+             f"--onnx-only stops before the --aot {args.aot} engines; drop one of them"),
+            (args.onnx_only and args.aot_batch is not None,
+             "--onnx-only stops before the --aot-batch engines; drop one of them"),
+            (args.aot == "no" and args.aot_batch is not None,
+             "--aot-batch builds AOT engines, which --aot no skips; drop one of them"))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -187,3 +187,6 @@ def model_arg(text: str) -> Path:
         return resolve_model(text)
     except SharpcamError as err:
         raise argparse.ArgumentTypeError(str(err)) from err
+    except OSError as err:  # a name too long for the file system, say: argparse would show a traceback
+        raise argparse.ArgumentTypeError(f"{text[:80]}...: {err.strerror or err}" if len(text) > 80
+                                         else f"{text}: {err.strerror or err}") from err

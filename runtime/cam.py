@@ -41,9 +41,8 @@ from runtime.backends.adaptive import POLICIES
 from runtime.backends.base import strength_arg
 from runtime.backends.factory import BACKENDS, Request
 from runtime.contract import DEFAULT_STRENGTH
-from runtime.entry import (check_writable_file, exit_on_user_error, frame_rate, frame_size, int_between, non_empty,
-                           positive_float, positive_int,
-                           threads)
+from runtime.entry import (check_not_special, check_writable_file, exit_on_user_error, frame_rate, frame_size,
+                           int_between, non_empty, positive_float, positive_int, threads)
 from runtime.errors import SharpcamError
 from runtime.files import write_text_atomic
 from runtime.outputs import ASK, NO, YES, check_distinct, check_overwrite
@@ -67,7 +66,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="which shipped student to pick a graph/engine of when neither --engine nor --model is "
                         "given: webcam (noise, compression and blur of real webcams), fast (clean blur only) or "
                         "seed (the report's network) (default: %(default)s)")
-    p.add_argument("--source", help="camera index or /dev/videoN, video file, image folder, or 'builtin' "
+    p.add_argument("--source", type=non_empty("--source"), help="camera index or /dev/videoN, video file, image folder, or 'builtin' "
                                     "(default: camera 0 if present, else the built-in clip)")
     p.add_argument("--sink", type=non_empty("--sink"), default="vcam", help=f"{SINK_HELP} (default: %(default)s)")
     p.add_argument("--vcam-device", help="vcam sink: which virtual camera, e.g. /dev/video10 ('sharpcam devices' "
@@ -143,6 +142,8 @@ def check_outputs(args: argparse.Namespace, spec: str) -> None:
     outputs = {"--sink": Path(args.sink)} if is_file_sink(args.sink) else {}
     if args.stats:
         outputs["--stats"] = check_writable_file(args.stats, "--stats")
+    for name, path in outputs.items():
+        check_not_special(path, name)
     check_distinct(inputs, outputs)
     if is_folder_spec(args.sink) and Path(args.sink).is_dir():  # a file in its place: the sink says so
         outputs["--sink"] = Path(args.sink)
@@ -150,11 +151,25 @@ def check_outputs(args: argparse.Namespace, spec: str) -> None:
         check_overwrite(path, args.overwrite, name)
 
 
+def check_sink_flags(args: argparse.Namespace) -> None:
+    """A flag for one kind of sink given with another would be silently ignored: say so instead."""
+    video, sink = is_file_sink(args.sink), args.sink
+    rules = (("--codec", args.codec is not None, video, "a video file sink (.mp4, .mkv, .webm, .avi, .mov)"),
+             ("--crf", args.crf is not None, video, "a video file sink (.mp4, .mkv, .webm, .mov)"),
+             ("--side-by-side", args.side_by_side, sink == "window", "--sink window"),
+             ("--mirror", args.mirror, sink in ("window", "vcam"), "--sink window and --sink vcam"),
+             ("--vcam-device", args.vcam_device is not None, sink == "vcam", "--sink vcam"))
+    for flag, given, applies, where in rules:
+        if given and not applies:
+            raise SharpcamError(f"{flag} is for {where}, not --sink {sink}; drop it or change --sink")
+
+
 def cli(args: argparse.Namespace) -> dict:
     """The command line's job: check the outputs, run the session (runtime/session.py), write --stats."""
     spec = args.source or default_spec()
     if args.source is None and spec == "builtin":
         print(NO_CAMERA, file=sys.stderr)
+    check_sink_flags(args)
     check_outputs(args, spec)
     with open_session(session_config(args, spec)) as session:
         summary = session.run()

@@ -36,7 +36,9 @@ def exit_on_user_error(work: Callable[[], T]) -> T:
 
 
 def _fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr, flush=True)
+    # One line even when a library's exception text (OpenVINO's, say) spans several: scripts read the last line.
+    line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    print(f"error: {line}", file=sys.stderr, flush=True)
     sys.exit(USER_ERROR)
 
 
@@ -122,6 +124,28 @@ def non_empty(what: str) -> Callable[[str], str]:
     return parse
 
 
+def path_arg(what: str) -> Callable[[str], Path]:
+    """argparse type: a path that is not empty (Path("") is the current folder) and has no NUL byte (which no
+    file system allows; the OS call would raise ValueError)."""
+    def parse(text: str) -> Path:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"{what} is empty; give a path")
+        if "\0" in text:
+            raise argparse.ArgumentTypeError(f"{what} {text!r} holds a NUL byte; no file can have that name")
+        return Path(text)
+    return parse
+
+
+def name_part(what: str) -> Callable[[str], str]:
+    """argparse type: text added to a file name, so no folder separator (it would write elsewhere) and no NUL."""
+    def parse(text: str) -> str:
+        bad = [c for c in ("/", "\\", "\0") if c in text]
+        if bad:
+            raise argparse.ArgumentTypeError(f"{what} {text!r} must be part of a file name: no {bad[0]!r}")
+        return text
+    return parse
+
+
 positive_int = int_at_least(1)
 port = int_between(0, 65535)  # 0: any free port
 
@@ -153,7 +177,16 @@ def check_writable_file(path: Path, what: str = "output") -> Path:
     path = Path(path)
     if path.is_dir():
         raise SharpcamError(f"{what} {path} is a folder; give a file name")
+    check_not_special(path, what)
     check_writable_dir(path.parent, what)
+    return path
+
+
+def check_not_special(path: Path, what: str = "output") -> Path:
+    """Refuse a FIFO, socket or device where a file is to be written: opening a FIFO without a reader blocks
+    for ever, and an atomic write would rename its temporary file over the device node."""
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise SharpcamError(f"{what} {path} is not a regular file (a FIFO, socket or device); give a file name")
     return path
 
 

@@ -80,8 +80,14 @@ def decode(data: bytes) -> tuple[np.ndarray | None, str]:
     """(pixels as stored, or None; what the decoder printed, e.g. libjpeg's 'Corrupt JPEG data'), that text
     kept off the terminal so the caller can say it once, naming the file."""
     cv2 = opencv()
+    if not data:
+        return None, "the file is empty"  # imdecode asserts on an empty buffer
     with captured_stderr() as said:
-        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        try:
+            image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        except cv2.error as err:  # a header OpenCV refuses outright, e.g. 100000x100000 pixels (its size limit)
+            reason = str(err).strip().splitlines()[-1] if str(err).strip() else "refused by the decoder"
+            return None, f"the decoder refused it ({reason})"
     return image, " ".join(said()).strip()
 
 

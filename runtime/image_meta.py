@@ -191,3 +191,34 @@ def apply_orientation(image: np.ndarray, value: int) -> np.ndarray:
     if flips[1]:
         image = image[:, ::-1]
     return np.ascontiguousarray(image)
+
+
+def is_animated(data: bytes) -> bool:
+    """An animated WebP (VP8X animation flag) or a GIF of more than one frame: the decoder gives the first
+    frame only, so the caller says so rather than silently writing a still."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP" and data[12:16] == b"VP8X":
+        return len(data) > 20 and bool(data[20] & 0x02)
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return _gif_frames(data) > 1
+    return False
+
+
+def _gif_frames(data: bytes, enough: int = 2) -> int:
+    """Image descriptors in a GIF, counted up to `enough` (walking its blocks; a damaged file stops the walk)."""
+    def skip_sub_blocks(at: int) -> int:
+        while at < len(data) and data[at]:
+            at += data[at] + 1
+        return at + 1
+    flags = data[10] if len(data) > 10 else 0
+    at, frames = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0), 0
+    while at < len(data) and frames < enough:
+        kind = data[at]
+        if kind == 0x21:  # an extension: label, then sub-blocks
+            at = skip_sub_blocks(at + 2)
+        elif kind == 0x2C and at + 10 <= len(data):  # an image: descriptor, local colours, LZW size, data
+            local = data[at + 9]
+            at += 10 + (3 << ((local & 7) + 1) if local & 0x80 else 0)
+            at, frames = skip_sub_blocks(at + 1), frames + 1
+        else:  # the trailer (0x3B) or damage
+            break
+    return frames

@@ -42,10 +42,10 @@ from runtime.artifacts import DEFAULT_STUDENT, SHIPPED_STUDENTS, graph_name, mod
 from runtime.backends.base import strength_arg
 from runtime.backends.factory import BACKENDS, Request, open_backend
 from runtime.contract import DEFAULT_STRENGTH
-from runtime.entry import exit_on_user_error, int_between, threads
+from runtime.entry import exit_on_user_error, int_between, name_part, path_arg, threads
 from runtime.errors import SharpcamError
 from runtime.files import write_bytes_atomic
-from runtime.image_meta import apply_orientation, orientation, read_info
+from runtime.image_meta import apply_orientation, is_animated, orientation, read_info
 from runtime.image_files import decode, encode, read_image_file
 from runtime.imaging import IMAGE_SUFFIXES, opencv, pad_to_size
 from runtime.sharpen_jobs import ext_arg, plan
@@ -153,9 +153,12 @@ class ImageSharpener:
         image, decoder_said = decode(data)
         if image is None:
             raise SharpcamError(f"{src}: not an image this build can decode (damaged, or not really "
-                                f"{src.suffix or 'an image'})")
+                                f"{src.suffix or 'an image'}{'; ' + decoder_said if decoder_said else ''})")
         if decoder_said:
             print(f"warning: {src}: {decoder_said}", file=sys.stderr)
+        if is_animated(data):
+            print(f"warning: {src} is animated; only its first frame is sharpened (a still is written)",
+                  file=sys.stderr)
         image = apply_orientation(image, orientation(info.exif))
         write_bytes_atomic(dst, encode(self.sharpen_any_depth(image), dst.suffix, info, quality))
 
@@ -183,8 +186,8 @@ def tile_arg(text: str) -> int:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="sharpcam sharpen", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("inputs", nargs="+", type=Path, help="image files and folders of images")
-    p.add_argument("-o", "--out", type=Path, required=True,
+    p.add_argument("inputs", nargs="+", type=path_arg("an input"), help="image files and folders of images")
+    p.add_argument("-o", "--out", type=path_arg("-o/--out"), required=True,
                    help="output folder (file names are kept), or, for one input image, the file to write "
                         "(-o sharp.jpg)")
     p.add_argument("-r", "--recursive", action="store_true",
@@ -192,7 +195,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "the folder's own images)")
     p.add_argument("--ext", type=ext_arg, default="auto",
                    help="output format: auto (each input's own), jpg, png, webp, bmp or tif (default: %(default)s)")
-    p.add_argument("--suffix", default="", help="added to each output's name: photo.jpg -> photo_SUFFIX.jpg "
+    p.add_argument("--suffix", type=name_part("--suffix"), default="", help="added to each output's name: photo.jpg -> photo_SUFFIX.jpg "
                                                 "with --suffix _SUFFIX (default: none, names kept)")
     p.add_argument("--quality", type=int_between(1, 100), default=None,
                    help="JPEG/WebP quality 1-100 (default: the input's own, estimated from a JPEG's tables; "
@@ -248,7 +251,8 @@ def run(args: argparse.Namespace) -> int:
                         bar.write(f"{src} -> {dst}", file=sys.stdout)
                 except SharpcamError as err:
                     failed += 1
-                    bar.write(f"error: {err}; skipped", file=sys.stderr)
+                    said = str(err) if str(src) in str(err) else f"{src}: {err}"  # every line names its file
+                    bar.write(f"error: {said}; skipped", file=sys.stderr)
     except KeyboardInterrupt as stop:
         print(f"stopped ({stop or 'Ctrl-C'}): {done} of {len(found.jobs)} images written, each whole; "
               "no partial file left", file=sys.stderr)

@@ -84,7 +84,11 @@ class FolderSource:
 
     def _load(self, path: Path) -> np.ndarray:
         cv2 = opencv()
-        frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        try:
+            frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        except cv2.error as err:  # a header OpenCV refuses outright (e.g. 100000x100000 pixels: its size limit)
+            raise SharpcamError(f"cannot read image {path} (the decoder refused it: "
+                                f"{str(err).strip().splitlines()[-1]})") from err
         if frame is None:
             raise SharpcamError(f"cannot read image {path}")
         return frame

@@ -29,10 +29,16 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
                             "target); replace it with the checkpoint itself")
     if not path.exists():
         raise SharpcamError(f"checkpoint not found: {path} (train one with 'make train')")
+    if not path.is_file() and not path.is_dir():  # a FIFO: torch.load would wait for a writer for ever
+        raise SharpcamError(f"checkpoint {path} is not a regular file (a FIFO, socket or device); give the .pt file")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated, foreign or non-weights-only pickles
         raise SharpcamError(f"{path}: not a readable sharpcam checkpoint ({err})") from err
+    found = ckpt.get("format") if isinstance(ckpt, dict) else None
+    if isinstance(found, str) and found.startswith("sharpcam-student-") and found != FORMAT:
+        raise SharpcamError(f"{path}: a sharpcam checkpoint of format {found!r}, which this version does not read "
+                            f"(it reads {FORMAT}); use the sharpcam that wrote it, or retrain")
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise SharpcamError(f"{path}: not a sharpcam student checkpoint (expected format {FORMAT})")
     model = ckpt.get("model")
@@ -47,7 +53,7 @@ def student_from_checkpoint(path: str | Path) -> tuple[nn.Module, dict[str, Any]
     ckpt = load_checkpoint(path)
     try:
         model = build_student(ckpt["model"]["name"], ckpt["model"]["args"])
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, RuntimeError) as err:  # RuntimeError: torch refusing a negative size
         raise SharpcamError(f"{path}: its model {ckpt['model']} cannot be built ({err})") from err
     try:
         model.load_state_dict(ckpt["state_dict"], strict=True)

@@ -26,10 +26,10 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from runtime.entry import check_writable_dir, exit_on_user_error, int_at_least
+from runtime.entry import check_writable_dir, exit_on_user_error, int_at_least, path_arg
 from runtime.files import write_text_atomic
 from runtime.errors import SharpcamError
-from train.images import LoadReport, list_images, read_rgb
+from train.images import IMAGE_SUFFIXES, LoadReport, list_images, read_rgb
 from train.textpages import PageRenderer, font_table
 
 CATEGORIES = ("text", "nature", "people", "animals", "graphics")
@@ -138,7 +138,11 @@ def collect_sources(deb_root: Path | None, extras: list[tuple[Path, str]]) -> li
     for folder, cat in extras:
         if any(r in str(folder) for r in RESERVED):
             raise SharpcamError(f"{folder} is reserved for independent evaluation; do not train on it")
-        found += [(p, cat, f"extra:{folder.name}") for p in list_images(folder)]
+        images = list_images(folder)
+        if not images:
+            raise SharpcamError(f"--extra {folder} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}); "
+                                "check the folder")
+        found += [(p, cat, f"extra:{folder.name}") for p in images]
     return [f for f in found if f[0].name not in SKIP_FILES]
 
 
@@ -229,6 +233,9 @@ def write_sample_corpus(root: Path, items: list[tuple[str, str, str]] = SAMPLE_I
 
 def load_manifest(corpus: Path) -> list[Entry]:
     path = corpus / "manifest.json"
+    if path.exists() and not path.is_file():  # a folder, or a FIFO that would block the read for ever
+        raise SharpcamError(f"{path} is not a regular file; rebuild the corpus with 'make corpus' or "
+                            f"'python -m train.corpus --out {corpus}'")
     if not path.exists():
         raise SharpcamError(f"no corpus at {corpus} (missing manifest.json): run 'make corpus' or "
                             f"'python -m train.corpus --out {corpus}'")
@@ -255,12 +262,16 @@ def _parse_extra(spec: str) -> tuple[Path, str]:
     cat = cat or "nature"
     if cat not in CATEGORIES:
         raise argparse.ArgumentTypeError(f"category must be one of {CATEGORIES}")
+    if not folder.strip():
+        raise argparse.ArgumentTypeError(f"{spec!r} names no folder; give DIR or DIR:CATEGORY")
+    if not Path(folder).is_dir():  # silently adding nothing would build a corpus without the user's images
+        raise argparse.ArgumentTypeError(f"{folder} is not a folder (missing, or a file); give a folder of images")
     return Path(folder), cat
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("data/corpus"), help="corpus folder (default: %(default)s)")
+    parser.add_argument("--out", type=path_arg("--out"), default=Path("data/corpus"), help="corpus folder (default: %(default)s)")
     parser.add_argument("--cache", type=Path, default=Path("data/cache/debian"), help="where .deb files are kept")
     parser.add_argument("--text-pages", type=int_at_least(0), default=36, help="rendered text pages (default: %(default)s)")
     parser.add_argument("--no-debian", action="store_true", help="skip the Debian packages (no backgrounds, no text)")

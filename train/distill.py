@@ -30,8 +30,8 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from runtime.entry import (check_writable_dir, check_writable_file, exit_on_user_error, int_at_least,
-                           non_negative_float, positive_float, positive_int, threads, unit_float)
+from runtime.entry import (check_writable_dir, check_writable_file, exit_on_user_error, int_at_least, int_between,
+                           non_empty, non_negative_float, positive_float, positive_int, threads, unit_float)
 from runtime.files import write_text_atomic
 from runtime.errors import SharpcamError
 from train.bank import Bank, build_bank
@@ -45,6 +45,9 @@ from train.resume import checked_arch_args, json_object, load_init, resume
 from train.student import ARCHITECTURES, build_student, count_parameters
 from train.teacher_weights import load_teacher
 from train.validate import Validator
+
+
+MAX_BATCH = 4096  # patches a step: the presets take 4-16; far past this one step's sampling runs for minutes
 
 
 def sample_batch(bank: Bank, cfg: TrainConfig, gen: torch.Generator, device: torch.device, rank: int = 0,
@@ -278,7 +281,8 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     parser.add_argument("--arch-args", type=json_object, metavar="JSON",
                         help='architecture arguments merged into the preset\'s, e.g. \'{"channels": 48}\'')
     parser.add_argument("--lr", type=positive_float, help="Adam learning rate (above 0)")
-    parser.add_argument("--batch", type=positive_int, help="patches per step (per worker under torchrun)")
+    parser.add_argument("--batch", type=int_between(1, MAX_BATCH),
+                        help=f"patches per step (per worker under torchrun), 1 to {MAX_BATCH}")
     parser.add_argument("--crop", type=positive_int, help="training crop side, at most the bank's patch side")
     parser.add_argument("--variants", type=positive_int,
                         help="degraded variants per training image in the patch bank (each costs a teacher run "
@@ -286,8 +290,8 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     parser.add_argument("--ssim-weight", type=non_negative_float,
                         help="add this times (1 - SSIM to the sharp image) to the loss")
     parser.add_argument("--patience", type=int_at_least(0), help="epochs without validation gain before the LR halves")
-    parser.add_argument("--corpus", help="corpus folder with manifest.json (default data/corpus)")
-    parser.add_argument("--run-dir", help="where checkpoints, metrics and curves go")
+    parser.add_argument("--corpus", type=non_empty("--corpus"), help="corpus folder with manifest.json (default data/corpus)")
+    parser.add_argument("--run-dir", type=non_empty("--run-dir"), help="where checkpoints, metrics and curves go")
     parser.add_argument("--alpha", type=unit_float,
                         help="weight of L1 to the sharp image, 0..1; 1 trains without the teacher")
     parser.add_argument("--no-residual", action="store_true", help="the seed exactly: no global skip")

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import torch
 
-from runtime.entry import check_writable_file, exit_on_user_error
+from runtime.entry import check_writable_file, exit_on_user_error, path_arg
 from runtime.files import write_text_atomic
 from train.corpus import CATEGORIES
 from train.evaluation import Method, evaluate, identity, student_method, summarize, teacher_method
 from train.metrics import unsharp_baseline
+from train.teacher import TEACHER_MODES
 
 
 def markdown(summary: dict[str, dict[str, dict]], title: str) -> str:
@@ -39,6 +40,10 @@ def markdown(summary: dict[str, dict[str, dict]], title: str) -> str:
 
 def _parse_student(spec: str) -> tuple[str, Path]:
     label, sep, path = spec.partition("=")
+    if not (path if sep else spec).strip():
+        raise argparse.ArgumentTypeError(f"{spec!r} names no checkpoint; give [LABEL=]PATH, e.g. mine=runs/x/best.pt")
+    if sep and not label.strip():
+        raise argparse.ArgumentTypeError(f"{spec!r} has an empty LABEL; drop the '=' or name the column")
     return (label, Path(path)) if sep else (Path(spec).parent.name or "student", Path(spec))
 
 
@@ -46,13 +51,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=_parse_student, action="append", default=[],
                         metavar="[LABEL=]PATH", help="a student checkpoint (.pt); repeat to compare several")
-    parser.add_argument("--corpus", type=Path, default=Path("data/corpus"))
+    parser.add_argument("--corpus", type=path_arg("--corpus"), default=Path("data/corpus"))
     parser.add_argument("--split", default="test", choices=("train", "val", "test"))
     parser.add_argument("--no-teacher", action="store_true", help="skip the (slow) teacher column")
     parser.add_argument("--teacher", help="teacher weights (default: the offline ncnn Real-ESRGAN x4plus)")
-    parser.add_argument("--teacher-mode", default="down2")
+    parser.add_argument("--teacher-mode", choices=TEACHER_MODES, default="down2")
     parser.add_argument("--cache", type=Path, default=Path("data/cache/teacher-eval"))
-    parser.add_argument("--out", type=Path, default=Path("runs/results/quality"),
+    parser.add_argument("--out", type=path_arg("--out"), default=Path("runs/results/quality"),
                         help="writes OUT.md and OUT.json ('make results' promotes runs/results) "
                              "(default: %(default)s)")
     args = parser.parse_args(argv)

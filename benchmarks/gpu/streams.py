@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import command_line, describe
-from runtime.entry import exit_on_user_error, positive_float, positive_int
+from runtime.entry import exit_on_user_error, path_arg, positive_float, positive_int
 from runtime.files import write_text_atomic
 from runtime.errors import SharpcamError
 from runtime.artifacts import model_arg
@@ -211,7 +211,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seconds", type=positive_float, default=3.0, help="length of each trial (default: %(default)s)")
     p.add_argument("--max-latency-ms", type=positive_float, default=None,
                    help="p99 added latency a holding N may have (default: one frame interval)")
-    p.add_argument("--out", type=Path, default=Path("runs/results/streams"),
+    p.add_argument("--out", type=path_arg("--out"), default=Path("runs/results/streams"),
                    help="report stem: writes OUT.json and OUT.md (default: %(default)s)")
     args = p.parse_args(argv)
     args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from runtime.entry import check_writable_dir, exit_on_user_error, int_at_least, int_between, port
+from runtime.entry import check_writable_dir, exit_on_user_error, int_at_least, int_between, path_arg, port
 
 
 def _prepare_args(sub: argparse._SubParsersAction) -> None:
@@ -26,7 +26,7 @@ def _prepare_args(sub: argparse._SubParsersAction) -> None:
                                    "model(s) on it, and write STUDY/images/<version>/<id>.png and STUDY/study.json. "
                                    "Categories come from SOURCE/manifest.json (a corpus) or subfolder names.")
     p.add_argument("source", type=Path, help="folder of sharp pictures, or a corpus folder with manifest.json")
-    p.add_argument("--out", type=Path, required=True, help="the study directory to write")
+    p.add_argument("--out", type=path_arg("--out"), required=True, help="the study directory to write")
     p.add_argument("--model", action="append", default=[], metavar="LABEL=PATH",
                    help="an ONNX model to rate, repeatable (default: the runtime's default model, the "
                         "shipped student, labelled 'student')")
@@ -64,19 +64,20 @@ def _build_parser() -> argparse.ArgumentParser:
                                    "means), preference rates with exact sign tests. For each (rater, pair) the "
                                    "last answer counts.")
     r.add_argument("study", type=Path, help="study directory (or its study.json)")
-    r.add_argument("--out", type=Path, help="output prefix (default: STUDY/report -> report.md/.json/.png)")
+    r.add_argument("--out", type=path_arg("--out"), help="output prefix (default: STUDY/report -> report.md/.json/.png)")
     return parser
 
 
 def _prepare(args: argparse.Namespace) -> None:
     from benchmarks.mos.prepare import PrepareConfig, parse_model, prepare
 
+    models = [parse_model(m) for m in args.model]  # a malformed --model is refused before --out is created
     check_writable_dir(args.out, "--out")
     cfg = PrepareConfig(args.source, args.out, unsharp=args.unsharp, original=args.original, compare=args.compare,
                         split=args.split, limit=args.limit, max_side=args.max_side, raters=args.raters,
                         seed=args.seed, name=args.name, force=args.force)
     if args.no_model or args.model:
-        cfg.models = [parse_model(m) for m in args.model]
+        cfg.models = models
     path = prepare(cfg)
     print(f"wrote {path}; next: sharpcam mos serve {args.out}")
 

@@ -28,7 +28,7 @@ from benchmarks.speed.flops import conv_macs
 from benchmarks.speed.fps_report import write_report
 from runtime.artifacts import DEFAULT_STUDENT, RESOLUTIONS, SHIPPED_STUDENTS, graph_path, plan_path
 from runtime.entry import (check_writable_dir, check_writable_file, exit_on_user_error, int_at_least, names_from,
-                           positive_float, positive_int, resolutions)
+                           path_arg, positive_float, positive_int, resolutions)
 from runtime.files import write_text_atomic
 
 BACKENDS = ("trt", "ort-cuda", "ov-cpu", "ort-cpu", "torch-cuda", "torch-cpu")
@@ -96,10 +96,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="frames through the pipeline paced at 30 FPS like a camera, whose CPU share is the "
                         "headline CPU figure (0: skip; default: %(default)s)")
     p.add_argument("--quick", action="store_true", help="ONNX Runtime CPU, 480p, 2 repeats, 3 frames, 30 paced")
-    p.add_argument("--out", type=Path, default=ROOT / "runs" / "results",
+    p.add_argument("--out", type=path_arg("--out"), default=ROOT / "runs" / "results",
                    help="report folder; 'make results' promotes runs/results to benchmarks/results "
                         "(default: %(default)s)")
-    p.add_argument("--json", type=Path, help="also write the raw results here")
+    p.add_argument("--json", type=path_arg("--json"), help="also write the raw results here")
     p.add_argument("--timeout", type=positive_float, default=900,
                    help="seconds per measurement; one past it is a failed row (default: %(default)s)")
     args = p.parse_args(argv)

@@ -24,9 +24,9 @@ from runtime.backends.adaptive import POLICIES
 from runtime.backends.base import strength_arg
 from runtime.backends.factory import BACKENDS, Request
 from runtime.contract import DEFAULT_STRENGTH
-from runtime.entry import exit_on_user_error, port, threads
-from runtime.optional import require
+from runtime.entry import exit_on_user_error, non_empty, port, threads
 from runtime.errors import SharpcamError
+from runtime.optional import require
 from runtime.session import to_stderr
 from runtime.settings import load_settings, remember
 
@@ -35,9 +35,9 @@ APP_EXTRA = "'sharpcam app' needs aiohttp and aiortc: pip install 'sharpcam[app]
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--source", help="camera index or /dev/videoN, video file, image folder, or 'builtin' "
-                                    "(default: the one the page picked last time, else camera 0 if present, else "
-                                    "the built-in clip)")
+    p.add_argument("--source", type=non_empty("--source"),
+                   help="camera index or /dev/videoN, video file, image folder, or 'builtin' (default: the one the "
+                        "page picked last time, else camera 0 if present, else the built-in clip)")
     p.add_argument("--student", choices=SHIPPED_STUDENTS, default=DEFAULT_STUDENT,
                    help="which shipped student (as for 'sharpcam cam') (default: %(default)s)")
     p.add_argument("--model", type=model_arg, help="ONNX graph for ONNX Runtime: a path or a name")
@@ -49,7 +49,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--strength", type=strength_arg, default=None,
                    help="starting strength, 0 (off) to 1 (full); the page's slider changes it (default: the last "
                         f"one, else {DEFAULT_STRENGTH})")
-    p.add_argument("--host", default="127.0.0.1",
+    p.add_argument("--host", type=non_empty("--host"), default="127.0.0.1",
                    help="address to listen on; anything but loopback exposes the camera to the network "
                         "(default: %(default)s)")
     p.add_argument("--port", type=port, default=0, help="port to listen on; 0: any free one (default: %(default)s)")
@@ -130,7 +130,11 @@ async def serve(args: argparse.Namespace) -> None:
     await runner.setup()
     try:
         site = web.TCPSite(runner, args.host, args.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as err:  # an unknown host name, an address not on this machine, a port in use
+            raise SharpcamError(f"cannot listen on {args.host} port {args.port}: {err.strerror or err}; "
+                                "check --host and --port") from err
         guard.port = runner.addresses[0][1]
         shown = "127.0.0.1" if is_wildcard(args.host) else f"[{args.host}]" if ":" in args.host else args.host
         url = f"http://{shown}:{guard.port}/?token={guard.token}"
