@@ -110,15 +110,21 @@ def is_packaged(file_name: str) -> bool:
                for s in PACKAGED_STUDENTS)
 
 
+def user_folder(kind: str) -> Path:
+    """This platform's per-user folder for `kind` "cache" or "config" (the caller adds sharpcam's part)."""
+    cache = kind == "cache"
+    if sys.platform == "win32":
+        env, under = ("LOCALAPPDATA", "Local") if cache else ("APPDATA", "Roaming")
+        return Path(os.environ.get(env) or Path.home() / "AppData" / under)
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / ("Caches" if cache else "Application Support")
+    env, under = ("XDG_CACHE_HOME", ".cache") if cache else ("XDG_CONFIG_HOME", ".config")
+    return Path(os.environ.get(env) or Path.home() / under)
+
+
 def user_cache() -> Path:
     """The per-user folder for engines built after installation (created by whoever writes there)."""
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "sharpcam" / "engines"
+    return user_folder("cache") / "sharpcam" / "engines"
 
 
 def in_checkout() -> bool:

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
+from runtime.artifacts import user_folder
 from runtime.files import write_text_atomic
 
 CONFIG_ENV = "SHARPCAM_CONFIG"
@@ -33,13 +33,7 @@ class Settings:
 def settings_path() -> Path:
     if os.environ.get(CONFIG_ENV):
         return Path(os.environ[CONFIG_ENV])
-    if sys.platform == "win32":
-        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return base / "sharpcam" / "settings.json"
+    return user_folder("config") / "sharpcam" / "settings.json"
 
 
 def valid(settings: Settings) -> Settings:

@@ -8,8 +8,6 @@ driver manager never tries to download anything.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -17,35 +15,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from app_browser import chromium
 from test_mos_study import fake_study
 
 from benchmarks.mos.study import Study, load_study
 
 ROOT = Path(__file__).resolve().parents[2]
-BROWSER = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
-DRIVER = shutil.which("chromedriver")
-
 pytestmark = pytest.mark.browser
-
-
-def _driver():
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed: pip install -e '.[dev]'")
-    if BROWSER is None or DRIVER is None:
-        pytest.skip("no headless browser: apt-get install chromium chromium-driver (.ci/run does)")
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not fetch browsers or drivers
-    options = webdriver.ChromeOptions()
-    options.binary_location = BROWSER
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1366,768"):  # a laptop screen; --no-sandbox because CI runs as root
-        options.add_argument(arg)
-    return webdriver.Chrome(service=Service(DRIVER), options=options)
 
 
 @pytest.fixture
 def browser() -> Iterator[object]:
-    driver = _driver()
+    driver = chromium()  # tests/app_browser.py: the same headless Chromium as the app's tests
     yield driver
     driver.quit()
 
