@@ -89,19 +89,22 @@ class DoubleBuffer:
         """Frames that may be submitted before the first must be collected: one per slot."""
         return len(self.slots)
 
+    def _finish_previous(self, slot: Slot) -> None:
+        """A slot whose last frame was never collected: wait for it before reuse (its handle goes stale)."""
+        if slot.busy:
+            self.device.synchronize(slot.events["done"])
+
     def next_input(self) -> np.ndarray:
         """The pinned input of the slot the next submit() uses, free to be written: a source that decodes
         straight into it (and passes it to submit) saves the one host copy per frame."""
         slot = self.slots[self._next]
-        if slot.busy:  # its previous frame was never collected: finish it before reuse (its handle goes stale)
-            self.device.synchronize(slot.events["done"])
+        self._finish_previous(slot)
         return slot.host_in.array
 
     def submit(self, frame: np.ndarray) -> Handle:
         slot = self.slots[self._next]
         self._next = (self._next + 1) % len(self.slots)
-        if slot.busy:  # its previous frame was never collected: finish it before reuse (its handle goes stale)
-            self.device.synchronize(slot.events["done"])
+        self._finish_previous(slot)
         ev, st, dev = slot.events, self.streams, self.device
         start = time.perf_counter()
         if frame is not slot.host_in.array:  # written in place through next_input(): nothing to copy
