@@ -64,6 +64,18 @@ FAST_ARGS: dict[str, Any] = {"channels": 16, "blocks": 3, "scale": 2, "luma": Tr
 WEBCAM_ARGS: dict[str, Any] = {"channels": 16, "blocks": 4, "scale": 2, "luma": False, "rep": False}
 VAL_CONDITIONS = ("benchmark", "office", "lowlight", "starved")
 
+# The family of students (issue 20), one training mix (the webcam conditions plus the report's clean blur,
+# BENCHMARK_SHARE of the samples), three budgets. Cost is multiply-adds per pixel (9 c^2 / scale^2 per body
+# conv): S = the webcam student's shape (5.5k MAC/px) with re-parameterized training branches, free at
+# inference after fuse(); M = 32 channels (20k, ~3.7x S); L = 64 channels, 6 blocks (114k, ~21x S).
+BENCHMARK_SHARE = 0.35
+FAMILY_ARGS: dict[str, dict[str, Any]] = {
+    "small": {"channels": 16, "blocks": 4, "scale": 2, "luma": False, "rep": True},
+    "medium": {"channels": 32, "blocks": 4, "scale": 2, "luma": False, "rep": True},
+    "large": {"channels": 64, "blocks": 6, "scale": 2, "luma": False, "rep": False},
+}
+FAMILY_EPOCHS = {"small": 100, "medium": 80, "large": 60}
+
 
 def preset(name: str) -> TrainConfig:
     if name == "default":
@@ -77,10 +89,15 @@ def preset(name: str) -> TrainConfig:
                            ssim_weight=1.0, lr=1e-3, batch=16, crop=128, epochs=100, plateau_patience=5,
                            bank=BankConfig(variants=48), degrade=CameraConfig(benchmark_prob=0.25),
                            val_conditions=VAL_CONDITIONS)
+    if name in FAMILY_ARGS:
+        return TrainConfig(run_dir=f"runs/{name}", student="fast", student_args=dict(FAMILY_ARGS[name]), alpha=1.0,
+                           ssim_weight=1.0, lr=1e-3 if name != "large" else 5e-4, batch=16, crop=128,
+                           epochs=FAMILY_EPOCHS[name], plateau_patience=5, bank=BankConfig(variants=48),
+                           degrade=CameraConfig(benchmark_prob=BENCHMARK_SHARE), val_conditions=VAL_CONDITIONS)
     if name == "smoke":  # under a minute on a 2-core CPU, teacher included
         return TrainConfig(run_dir="runs/smoke", epochs=2, steps_per_epoch=6, batch=4, crop=48,
                            val_size=96, val_max=4, bank=BankConfig(patch=64, margin=8, variants=1))
     raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
 
 
-PRESETS = ("default", "fast", "webcam", "smoke")
+PRESETS = ("default", "fast", "webcam", "small", "medium", "large", "smoke")
