@@ -1,0 +1,54 @@
+"""A smoke run of every training preset: its architecture, degradation and losses, at smoke size.
+
+The family presets (small, medium, large) are what `make train`, `make train-medium` and `make train-large`
+run for an hour or more; here each runs two steps on the mini corpus so a broken recipe fails in CI, not an
+hour into a training run.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import torch
+
+from train.bank import BankConfig
+from train.checkpoint import student_from_checkpoint
+from train.config import FAMILY_ARGS, PRESETS, TrainConfig, preset
+from train.distill import train
+from train.student import count_parameters
+
+
+def _shrunk(name: str, corpus: Path, run: Path) -> TrainConfig:
+    """The preset as it is, only smaller: same architecture, degradation kind, loss weights and validation."""
+    cfg = preset(name)
+    return dataclasses.replace(cfg, corpus=str(corpus), run_dir=str(run), cache_dir=str(run.parent / "cache"),
+                               epochs=1, steps_per_epoch=2, batch=2, crop=32, val_size=64, val_max=2, threads=1,
+                               bank=dataclasses.replace(cfg.bank, patch=48, margin=8, variants=1))
+
+
+@pytest.mark.parametrize("name", [p for p in PRESETS if p != "smoke"])
+def test_every_preset_trains_a_step_and_writes_a_loadable_checkpoint(name, mini_corpus, tmp_path):
+    cfg = _shrunk(name, mini_corpus, tmp_path / name)
+    history = train(cfg, fresh=True)
+    assert len(history) == 1 and torch.isfinite(torch.tensor(history[0]["loss"]))
+    model, ckpt = student_from_checkpoint(Path(cfg.run_dir) / "best.pt")
+    assert ckpt["model"] == {"name": preset(name).student, "args": preset(name).student_args}
+    assert ckpt["config"]["degrade"]["kind"] == preset(name).degrade.kind
+    out = model(torch.rand(1, 3, 20, 28))
+    assert out.shape == (1, 3, 20, 28)
+
+
+def test_the_family_grows_by_the_cost_its_tiers_promise():
+    """S costs what the webcam student costs at inference (its training branches fold away), M ~3-4x, L >= 20x.
+    Parameters stand in for multiply-adds: every family student has the same unshuffle factor."""
+    from train.student import build_student
+    deployed = {}
+    for name, args in FAMILY_ARGS.items():
+        model = build_student("fast", args).eval()
+        deployed[name] = count_parameters(model.fuse())
+    webcam = count_parameters(build_student("fast", preset("webcam").student_args))
+    assert {args["scale"] for args in FAMILY_ARGS.values()} == {2}
+    assert deployed["small"] == webcam
+    assert 3.0 <= deployed["medium"] / deployed["small"] <= 4.0
+    assert deployed["large"] / deployed["small"] >= 20
