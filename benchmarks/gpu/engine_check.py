@@ -161,22 +161,19 @@ def pipeline(engines: dict[str, Path], work: Path, free_frames: int = 2000, pace
 
 def _overlap(engine: Path, frames: int = 24) -> dict:
     """The double buffer's events with the real model: did upload/download overlap the other slot's compute?"""
-    from benchmarks.gpu.gpu_check import EVENTS, overlap
+    from benchmarks.gpu.gpu_check import overlap
     from runtime.backends.torch_aot import TorchAotBackend
     from runtime.sources import BuiltinClip
     backend = TorchAotBackend(engine)
     try:
-        buffers, device = backend._buffers, backend._device
-        ref = device.event()
-        device.record(ref, buffers.streams["h2d"])
+        ref = backend.mark()
         clip = BuiltinClip(backend.size)
         times, pending = [], None
         for _ in range(frames):
             handle = backend.submit(clip.read())
             if pending is not None:
                 backend.collect(pending)
-                events = buffers.slots[pending.slot].events
-                times.append({n: device.elapsed_ms(ref, events[n]) for n in EVENTS})
+                times.append(backend.timeline(pending, ref))
             pending = handle
         return {"cuda_graphs": backend.cuda_graphs, **overlap(times)}
     finally:

@@ -40,7 +40,6 @@ from benchmarks.speed.fps import names_from
 from runtime.entry import exit_on_user_error, positive_int
 
 STEPS = ("tests", "double_buffer", "engines", "forms", "pipeline", "streams", "students", "distill")
-EVENTS = ("start", "uploaded", "computing", "inferred", "downloading", "done")
 
 
 def cuda_problem() -> str | None:
@@ -97,17 +96,16 @@ def double_buffer(frames: int = 24, size: tuple[int, int] = (1920, 1080)) -> dic
     launch, reference, kind = standin_launch()
     buffers = DoubleBuffer(device, launch, shape, shape)
     try:
-        ref = device.event()
-        device.record(ref, buffers.streams["h2d"])
+        ref = buffers.mark()
         rng = np.random.default_rng(0)
         inputs = [rng.integers(0, 256, shape, np.uint8) for _ in range(frames)]
         times, outputs, pending = [], [], None
         for frame in inputs:  # the pipeline's pattern: submit N+1, then collect N
             handle = buffers.submit(frame)
             if pending is not None:
-                outputs.append(_collect(device, buffers, pending, ref, times))
+                outputs.append(_collect(buffers, pending, ref, times))
             pending = handle
-        outputs.append(_collect(device, buffers, pending, ref, times))
+        outputs.append(_collect(buffers, pending, ref, times))
         correct = all(np.array_equal(out, reference(frame)) for out, frame in zip(outputs[:3], inputs[:3]))
     finally:
         buffers.free()
@@ -123,10 +121,9 @@ def double_buffer(frames: int = 24, size: tuple[int, int] = (1920, 1080)) -> dic
     return result
 
 
-def _collect(device, buffers, handle, ref, times: list[dict]):
+def _collect(buffers, handle, ref, times: list[dict]):
     out, timings = buffers.collect(handle)  # the slot's events are complete now, not reused before the next submit
-    events = buffers.slots[handle.slot].events
-    times.append({**{name: device.elapsed_ms(ref, events[name]) for name in EVENTS},
+    times.append({**buffers.timeline(handle, ref),
                   "host_copy_in": 1000 * timings["copy_in"], "host_copy_out": 1000 * timings["copy_out"]})
     return out
 

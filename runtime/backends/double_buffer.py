@@ -58,6 +58,10 @@ class StaleHandle(RuntimeError):
     """A handle collected twice, or whose slot was reused by a later submit: a bug in the caller."""
 
 
+# The events each slot records, in the order one frame passes them (timeline() reports them).
+EVENT_NAMES = ("start", "uploaded", "computing", "inferred", "downloading", "done")
+
+
 class DoubleBuffer:
     """`launch(slot, stream)` enqueues the model reading slot.dev_in and writing slot.dev_out."""
 
@@ -73,8 +77,7 @@ class DoubleBuffer:
                                      for shape in (in_shape, out_shape))
                 dev_in, dev_out = (self._own(device.device_buffer(int(np.prod(shape)) * dtype.itemsize),
                                              f"slot {i} device memory") for shape in (in_shape, out_shape))
-                events = {n: device.event() for n in ("start", "uploaded", "computing", "inferred", "downloading",
-                                                     "done")}
+                events = {n: device.event() for n in EVENT_NAMES}
                 self.slots.append(Slot(i, host_in, host_out, dev_in, dev_out, events))
         except BaseException:
             self.free()
@@ -144,6 +147,21 @@ class DoubleBuffer:
         out = slot.host_out.array.copy() if copy else slot.host_out.array
         timings["copy_out"] = time.perf_counter() - start
         return out, timings
+
+    def mark(self) -> Any:
+        """An event recorded now on the upload stream: the zero that timeline() measures from."""
+        event = self.device.event()
+        self.device.record(event, self.streams["h2d"])
+        return event
+
+    def timeline(self, handle: Handle, since: Any) -> dict[str, float]:
+        """Milliseconds from `since` (a mark()) to each of EVENT_NAMES for a collected frame: whether one
+        slot's copies overlapped the other's compute. Valid until the slot's next submit."""
+        slot = self.slots[handle.slot]
+        if handle.generation != slot.generation or slot.busy:
+            raise StaleHandle(f"double buffer: timeline of slot {handle.slot}'s frame {handle.generation} asked "
+                              "before it was collected or after the slot was reused")
+        return {name: self.device.elapsed_ms(since, slot.events[name]) for name in EVENT_NAMES}
 
     def free(self) -> list[str]:
         """Wait for frames in flight, then free every buffer (idempotent, never raises); returns what failed."""

@@ -257,6 +257,13 @@ class TorchAotBackend:
         """copy=False: the pinned output itself, valid until `in_flight` more submits."""
         return self._buffers.collect(handle, copy)
 
+    def mark(self) -> Any:
+        """The double buffer's mark(): a zero for timeline() (benchmarks/gpu: did copies overlap compute?)."""
+        return self._buffers.mark()
+
+    def timeline(self, handle: Any, since: Any) -> dict[str, float]:
+        return self._buffers.timeline(handle, since)
+
     def close(self) -> None:
         """Idempotent: wait for frames in flight, drop the graphs, free every buffer, then the package."""
         self._graphs = {}

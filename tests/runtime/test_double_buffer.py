@@ -87,3 +87,19 @@ def test_double_buffer_on_a_real_gpu():
     assert [int(o[0, 0, 0]) for o in outs] == list(range(5))
     buffers.free()
     device.close()
+
+
+def test_timeline_reports_every_event_of_a_collected_frame_and_refuses_one_in_flight():
+    from runtime.backends.double_buffer import EVENT_NAMES
+    buffers = DoubleBuffer(HostDevice(), lambda slot, stream: None, (4, 4, 3), (4, 4, 3))
+    try:
+        zero = buffers.mark()
+        handle = buffers.submit(np.zeros((4, 4, 3), np.uint8))
+        with pytest.raises(StaleHandle, match="before it was collected"):
+            buffers.timeline(handle, zero)
+        buffers.collect(handle)
+        times = buffers.timeline(handle, zero)
+        assert list(times) == list(EVENT_NAMES)
+        assert all(later >= earlier >= 0 for earlier, later in zip(times.values(), list(times.values())[1:]))
+    finally:
+        buffers.free()
