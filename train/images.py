@@ -2,7 +2,7 @@
 and the caller gets one list of what happened so it can warn once."""
 from __future__ import annotations
 
-import warnings
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,12 +19,16 @@ class LoadReport:
     converted: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
+    def lines(self) -> list[str]:
+        """One line per kind of event for the whole batch, listing each file once."""
+        return ([f"converted {len(self.converted)} image(s) to RGB: " + "; ".join(self.converted)] * bool(self.converted)
+                + [f"skipped {len(self.skipped)} image(s): " + "; ".join(self.skipped)] * bool(self.skipped))
+
     def warn(self) -> None:
-        """One warning for the whole batch, listing each file once."""
-        if self.converted:
-            warnings.warn(f"converted {len(self.converted)} image(s) to RGB: " + "; ".join(self.converted), stacklevel=2)
-        if self.skipped:
-            warnings.warn(f"skipped {len(self.skipped)} image(s): " + "; ".join(self.skipped), stacklevel=2)
+        """Tell the user on stderr, as a plain line per kind (the commands' own voice, not a Python warning
+        with a file and line number: every caller is a command a user runs)."""
+        for line in self.lines():
+            print(f"note: {line}", file=sys.stderr)
 
 
 def to_rgb(img: Image.Image) -> Image.Image:

@@ -111,3 +111,14 @@ def test_prepare_errors_say_what_to_do(tmp_path):
         prepare(PrepareConfig(pictures(tmp_path / "src"), tmp_path / "s", models=[]))
     with pytest.raises(SharpcamError, match="not found"):
         prepare(PrepareConfig(tmp_path / "src", tmp_path / "s", models=[("m", tmp_path / "none.onnx")]))
+
+
+def test_odd_pictures_are_told_in_a_plain_line_not_a_python_warning(tmp_path, capsys, recwarn):
+    src = pictures(tmp_path / "src")
+    Image.open(src / "coffee.png").convert("P").save(src / "palette.png")
+    (src / "broken.png").write_bytes(b"not an image")
+    main(["prepare", str(src), "--out", str(tmp_path / "study"), "--no-model", "--unsharp"])
+    err = capsys.readouterr().err
+    assert not [w for w in recwarn if issubclass(w.category, UserWarning)]
+    assert "UserWarning" not in err and "report.warn()" not in err
+    assert "note: converted 1 image(s) to RGB" in err and "note: skipped 1 image(s)" in err and "broken.png" in err

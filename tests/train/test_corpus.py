@@ -28,7 +28,7 @@ def odd_images(tmp_path):
     return folder
 
 
-def test_read_rgb_converts_and_skips(odd_images):
+def test_read_rgb_converts_and_skips(odd_images, capsys):
     report = LoadReport()
     loaded = {p.name: read_rgb(p, report, min_side=160) for p in sorted(odd_images.iterdir())}
     assert loaded["broken.png"] is None and loaded["tiny.png"] is None
@@ -38,8 +38,10 @@ def test_read_rgb_converts_and_skips(odd_images):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         report.warn()
-    assert len(caught) == 2  # one warning per kind, each listing every file
-    assert "broken.png" in str(caught[1].message) and "tiny.png" in str(caught[1].message)
+    assert not caught  # a plain line, not a Python warning with a file and line number (issue 22, item 16)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2 and all(line.startswith("note: ") for line in lines)  # one line per kind
+    assert "broken.png" in lines[1] and "tiny.png" in lines[1]
 
 
 def test_rgba_transparency_becomes_gray_not_black(tmp_path):
