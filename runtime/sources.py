@@ -18,6 +18,7 @@ from runtime.errors import SharpcamError
 from runtime.frames import Source
 from runtime.imaging import IMAGE_SUFFIXES, opencv, resize
 from runtime.optional import available
+from runtime.stderr_filter import StderrFilter
 
 ASSETS = Path(__file__).parent / "assets"
 
@@ -127,7 +128,13 @@ class VideoSource:
         self._reading = self._closed = False
         if not self.live and not Path(spec).exists():
             raise SharpcamError(f"no such video file or camera: {spec}")
-        self._cap = self._open()
+        # A camera's MJPG frames make libjpeg print to fd 2 while they decode fine: counted, not shown.
+        self._quiet = StderrFilter().open() if self.live else None
+        try:
+            self._cap = self._open()
+        except BaseException:
+            self._close_filter()
+            raise
         self.size = (int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
         self.fps = float(self._cap.get(cv2.CAP_PROP_FPS)) or 30.0
         count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))  # a container's estimate; 0 or less: unknown
@@ -168,6 +175,7 @@ class VideoSource:
                 closed_meanwhile = self._closed
         if closed_meanwhile:
             self._cap.release()
+            self._close_filter()
             return None
         if ok:
             if not self.live:  # a variable-frame-rate file's frames are not 1/fps apart: keep its clock
@@ -200,8 +208,18 @@ class VideoSource:
         with self._lock:
             self._closed = True
             if self._reading:
-                return  # released by the read in progress, when it returns
+                return  # released by the read in progress, when it returns (and closes the filter)
         self._cap.release()
+        self._close_filter()
+
+    @property
+    def decoder_warnings(self) -> int:
+        """libjpeg warnings the camera's frames raised (kept off the terminal), for --stats."""
+        return self._quiet.suppressed if self._quiet is not None else 0
+
+    def _close_filter(self) -> None:
+        if self._quiet is not None:
+            self._quiet.close()
 
 
 class Looping:

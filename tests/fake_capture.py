@@ -5,12 +5,14 @@ that stops delivering) are tested through the code a real camera goes through.
 In-process: `install(monkeypatch, device)`. In a child process (signal tests):
     python tests/fake_capture.py '{"script": [[640, 480, 5], ["stall", null]], "slow_load": 0, "slow_close": 0}' \
         -- --source /dev/video99 --sink out.mp4
-runs runtime.cam's main() with the device installed (`pace`: seconds per frame); `slow_load` / `slow_close` stretch the model load and
+runs runtime.cam's main() with the device installed (`pace`: seconds per frame; `jpeg_noise`: each frame
+writes a libjpeg warning to fd 2); `slow_load` / `slow_close` stretch the model load and
 the video file's finalisation so a test can signal inside them (a marker line on stderr says when).
 """
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -25,8 +27,9 @@ class Device:
     """A camera's script: [width, height, n] runs of frames (grey 101, 102, 103... by frame), ["stall", seconds]
     (None: a read that never returns) and, past the end, reads that fail (an unplugged camera)."""
 
-    def __init__(self, script: list, pace: float = 0.0) -> None:
+    def __init__(self, script: list, pace: float = 0.0, jpeg_noise: bool = False) -> None:
         self._pace = pace  # seconds each frame takes to arrive, as a camera's exposure does
+        self._jpeg_noise = jpeg_noise  # each frame makes "libjpeg" write a warning to fd 2, as MJPG cameras do
         self._steps = [list(step) for step in script]
         self._lock = threading.Lock()
         self.frames_read = 0
@@ -51,6 +54,8 @@ class Device:
                 time.sleep(self._pace)
                 step[2] -= 1
                 self.frames_read += 1
+                if self._jpeg_noise:  # written to the descriptor, as C code does, past Python's sys.stderr
+                    os.write(2, b"Corrupt JPEG data: 2 extraneous bytes before marker 0xd9\n")
                 return True, np.full((step[1], step[0], 3), 100 + self.frames_read % 100, np.uint8)
             self._steps.pop(0)
         if step[1] is None:
@@ -112,7 +117,7 @@ def _child(config: dict, argv: list[str]) -> None:
     import runtime.session as session
     from runtime.cam import main
     from runtime.sinks.video import VideoWriter
-    install(_Patch, Device(config.get("script", []), config.get("pace", 0.0)))
+    install(_Patch, Device(config.get("script", []), config.get("pace", 0.0), config.get("jpeg_noise", False)))
     if config.get("slow_load"):
         _stretch(session, "open_backend", config["slow_load"], "fake: loading the model")
     if config.get("slow_close"):
