@@ -53,6 +53,7 @@ class StudentChoice:
     auto: bool = False
     reason: str = ""
     budget: float = 0.0  # seconds per frame, 1 / source FPS
+    timed: dict[str, float] = field(default_factory=dict)  # student -> median model seconds, the one over included
     skipped: dict[str, str] = field(default_factory=dict)  # student -> why it was not timed
 
     @property
@@ -62,7 +63,7 @@ class StudentChoice:
     def stats(self) -> dict:
         """For --stats and the app: which student, why, and each timed candidate's median (ms)."""
         return {"chosen": self.chosen.name, "reason": self.reason, "budget_ms": round(1000 * self.budget, 2),
-                "candidates_ms": {m.name: round(1000 * m.seconds, 2) for m in self.members if m.seconds is not None},
+                "candidates_ms": {name: round(1000 * seconds, 2) for name, seconds in self.timed.items()},
                 "skipped": dict(self.skipped)}
 
     def close(self) -> None:
@@ -107,15 +108,14 @@ def _probe(choice: StudentChoice, found: list[str], req: Request, frame_size: tu
             continue
         member = Member(name, backend, why)
         if len(found) > 1:
-            member.seconds = time_model(backend, frame, cfg, allowed, clock)
-        if choice.members and member.seconds is not None and member.seconds > allowed:
-            choice.skipped.update({later: "not timed" for later in found[index + 1:]})
-            choice.skipped[name] = f"{1000 * member.seconds:.1f} ms, over"
+            member.seconds = choice.timed[name] = time_model(backend, frame, cfg, allowed, clock)
+        over = member.seconds is not None and member.seconds > allowed
+        if over and choice.members:  # a larger one would not fit either: stop here
             backend.close()
-            return
-        choice.members.append(member)
-        if member.seconds is not None and member.seconds > allowed:  # the smallest, over: it runs anyway
-            choice.skipped.update({later: "not timed" for later in found[index + 1:]})
+        else:  # it fits, or it is the smallest found: it runs even when over
+            choice.members.append(member)
+        if over:
+            choice.skipped.update({later: f"not timed, {name} was over" for later in found[index + 1:]})
             return
 
 
@@ -138,17 +138,16 @@ def time_model(backend: Backend, frame: np.ndarray, cfg: ProbeConfig, allowed: f
 
 def _reason(choice: StudentChoice, share: float, frame_size: tuple[int, int]) -> str:
     """One sentence: the chosen student and why, each candidate's median against the allowed time."""
-    chosen, budget_ms = choice.chosen, 1000 * choice.budget
-    timed = [f"{m.name} {1000 * m.seconds:.1f} ms" for m in choice.members if m.seconds is not None]
-    timed += [f"{name} {why}" for name, why in choice.skipped.items() if why.endswith("over")]
-    untimed = ", ".join(f"{name} ({why})" for name, why in choice.skipped.items() if not why.endswith("over"))
+    chosen, allowed = choice.chosen, share * choice.budget
+    budget = f"{share:.0%} of the {1000 * choice.budget:.1f} ms frame budget ({1000 * allowed:.1f} ms)"
     where = f"at {frame_size[0]}x{frame_size[1]} on {chosen.backend.name}"
     if chosen.seconds is None:
         why = f"the only family student found {where}"
-    elif chosen.seconds > share * choice.budget:
-        why = (f"the smallest; none fits {share:.0%} of the {budget_ms:.1f} ms frame budget {where} "
-               "(the load policy steps its size down)")
+    elif chosen.seconds > allowed:
+        why = f"the smallest; none fits {budget} {where}, so the load policy steps its size down"
     else:
-        why = f"the largest that fits {share:.0%} of the {budget_ms:.1f} ms frame budget {where}"
-    return (f"{chosen.name}: {why}" + (f"; timed: {', '.join(timed)}" if timed else "")
-            + (f"; not used: {untimed}" if untimed else ""))
+        why = f"the largest whose model time fits {budget} {where}"
+    timed = ", ".join(f"{name} {1000 * seconds:.1f} ms{' (over)' if seconds > allowed else ''}"
+                      for name, seconds in choice.timed.items())
+    untimed = ", ".join(f"{name} ({why})" for name, why in choice.skipped.items())
+    return f"{chosen.name}: {why}" + (f"; timed: {timed}" if timed else "") + (f"; not used: {untimed}" if untimed else "")
