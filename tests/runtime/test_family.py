@@ -105,11 +105,16 @@ def test_students_without_graphs_are_skipped_and_named(tmp_path):
 
 
 def test_the_probe_warms_up_then_takes_the_median_and_gives_up_early_on_a_slow_student(tmp_path):
-    family = Family(tmp_path, {"webcam": 5.0, "medium": 500.0})
-    choice = family.choose(cfg=ProbeConfig(warmup=2, frames=5))
-    assert family.opened["webcam"].frames == 2 + 5
-    # more than half of 5 timed frames over the allowed 20 ms settles it: 3 timed, not 5
-    assert family.opened["medium"].frames == 2 + 3 and choice.chosen.name == "webcam"
+    family = Family(tmp_path, {"webcam": 5.0, "medium": 50.0, "large": 400.0})
+    choice = family.choose(fps=10.0, cfg=ProbeConfig(warmup=2, frames=5, patience=0.3))  # 60 ms allowed
+    assert family.opened["webcam"].frames == family.opened["medium"].frames == 2 + 5
+    # over on every frame: 400 ms of timing is past the 0.3 s patience after one timed frame
+    assert family.opened["large"].frames == 2 + 1 and choice.chosen.name == "medium"
+    (tmp_path / "two").mkdir()
+    family = Family(tmp_path / "two", {"webcam": 5.0, "medium": 25.0})
+    family.choose(cfg=ProbeConfig(warmup=2, frames=5, patience=10.0))  # 20 ms allowed
+    # more than half of 5 timed frames over settles it: 3 timed, not 5
+    assert family.opened["medium"].frames == 2 + 3
 
 
 def test_a_median_ignores_one_slow_frame(tmp_path, monkeypatch):
