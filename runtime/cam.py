@@ -68,7 +68,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         f"times the family ({', '.join(FAMILY)}, smallest first) at start and runs the largest "
                         "whose model time fits 60%% of the frame budget, the load policy stepping down through "
                         "them before the frame size; or one by name: webcam (noise, compression and blur of "
-                        "real webcams), fast (clean blur only), seed (the report's network) "
+                        "real webcams), medium and large (the family's larger students, where their graphs are "
+                        "built), fast (clean blur only), seed (the report's network) "
                         "(default: %(default)s)")
     p.add_argument("--source", type=non_empty("--source"), help="camera index or /dev/videoN, video file, image folder, or 'builtin' "
                                     "(default: camera 0 if present, else the built-in clip)")

@@ -140,7 +140,8 @@ def test_a_scaled_model_in_the_pipeline_reports_both_resizes_and_keeps_the_frame
     assert summary["stages"]["resize_in"]["n"] == summary["stages"]["resize_out"]["n"] == 3
 
 
-def _family(seconds_per_megapixel: dict[str, float], cfg: AutoConfig, log=None, clock: Clock | None = None):
+def _family(seconds_per_megapixel: dict[str, float], cfg: AutoConfig, log=None, clock: Clock | None = None,
+            realtime: bool = True):
     """An auto ladder over stand-in students on one simulated clock, started as --student auto would: the
     largest given on top, each student's probed time what it takes on a 96x128 frame on all cores."""
     from runtime.backends.adaptive import LadderStudent
@@ -151,7 +152,7 @@ def _family(seconds_per_megapixel: dict[str, float], cfg: AutoConfig, log=None, 
     ladder = [LadderStudent(name, engine, engine.seconds_per_megapixel * 96 * 128 / 1e6)
               for name, engine in engines.items()]
     backend = AdaptiveBackend(ladder[0].backend, "auto", camera_fps=200.0, auto=cfg, clock=clock,
-                              log=log, students=ladder)  # 4 of 5 ms allowed
+                              log=log, students=ladder, realtime=realtime)  # 4 of 5 ms allowed
     return backend, engines
 
 
@@ -204,3 +205,12 @@ def test_auto_moves_between_students_at_most_once_a_second():
     while clock.now < 3.5:
         backend.submit(_frame())
     assert len(moves) == 3 and all(b - a >= 1.0 for a, b in zip(moves, moves[1:]))
+
+
+def test_a_file_converted_frame_by_frame_stays_on_the_largest_student():
+    base = {"webcam": 0.1, "medium": 5.0}  # medium far over the budget: it would step down on a camera
+    backend, engines = _family(base, AutoConfig(window=3, min_seconds_between_moves=0.0), realtime=False)
+    assert backend.label == "auto:medium"
+    for _ in range(10):
+        backend.submit(_frame())
+    assert backend.student == "medium" and engines["webcam"].calls == 0
