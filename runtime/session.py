@@ -17,7 +17,7 @@ from pathlib import Path
 
 from runtime.backends.adaptive import AdaptiveBackend, LadderStudent
 from runtime.backends.base import Backend
-from runtime.backends.factory import Request, headline
+from runtime.backends.factory import Request, headline, open_backend
 from runtime.backends.family import StudentChoice, open_student
 from runtime.controls import Controls
 from runtime.errors import SharpcamError
@@ -130,7 +130,7 @@ def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | 
             # a policy that changes the model's size needs a backend that takes any size (not a fixed graph)
             any_size = cfg.load_policy in ANY_SIZE_POLICIES
             student = open_student(replace(cfg.backend, size=None if any_size else source.size), source.size,
-                                   source.fps)
+                                   source.fps, opener=open_backend)
             stack.callback(student.close)
             backend, why = student.chosen.backend, student.chosen.why
         else:
