@@ -22,10 +22,9 @@ one (`--load-policy`) and the status line can say which is running:
   would otherwise be dropped (a camera, a paced file): a file converted frame by frame keeps every frame
   at full size.
   Under `--student auto` the ladder starts at the student the start-up probe chose (runtime/backends/family.py)
-  and steps down through the smaller students, one rung each at full size on all cores, before the smallest's
-  own rungs: e.g. `large` -> `medium` -> `webcam 1 thread` -> `webcam full` -> `webcam scale75` -> ... A step
-  up is estimated from the probe's times (the next student's time over this one's, times what this rung
-  takes now), so it follows the machine's load as the size rungs do.
+  and steps down the smaller students (one rung each: full size, all cores) before the smallest's own rungs:
+  `large` -> `medium` -> `webcam 1 thread` -> `webcam full` -> ... A step up is estimated from the probe's
+  times (the next student's over this one's, times what this rung takes now), following the machine's load.
 
 The policies wrap a backend that takes any frame size (OpenVINO, or ONNX Runtime's any-size graph): a
 backend compiled for one size (a TensorRT engine, a fixed-size ONNX graph) runs as it is.
