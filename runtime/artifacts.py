@@ -38,6 +38,13 @@ PACKAGED = Path(__file__).resolve().parent / "graphs"
 # architecture, both kept for the report's benchmark. (Architectures are train/'s registry, not these.)
 SHIPPED_STUDENTS = ("webcam", "fast", "seed")
 DEFAULT_STUDENT = "webcam"
+# The family of students distilled on one mix, smallest first: S (the webcam student, today's 2-core budget),
+# M (~3-4x S: 720p on 2 cores) and L (GPUs). `--student auto` times those whose graphs are found and runs the
+# largest that fits the frame budget (runtime/backends/family.py); the load policy steps down through them.
+FAMILY = ("webcam", "medium", "large")
+AUTO_STUDENT = "auto"  # --student auto: the family member chosen by measured budget (the live default)
+# Every name --student takes besides auto: the shipped students and the family's (whose graphs may be absent).
+STUDENTS = tuple(dict.fromkeys((*FAMILY, *SHIPPED_STUDENTS)))
 # Students whose graphs travel inside the wheel: all of them, so `--student fast|seed` and
 # RealTimeSharpener("fast") work from a plain install. The default student brings every frame graph; the
 # others only their any-size graph (ONNX Runtime at any size, still images) and the 480p frame graph (which

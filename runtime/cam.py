@@ -5,6 +5,7 @@
     sharpcam cam --engine webcam_720p.pt2           # PyTorch AOT engine (where TensorRT is not)
     sharpcam cam --strength 0.6                     # a gentler correction (0 = off, 1 = full)
     sharpcam cam --student seed --source clip.mp4 --sink out.mp4   # the report's architecture
+    sharpcam cam --student webcam                   # pin a student (default auto: the largest that keeps up)
     sharpcam cam --model webcam_480p --source clip.mp4 --sink out.mp4
     sharpcam cam --source clip.mp4 --sink frames/   # lossless PNG per frame
     sharpcam cam --sink window --side-by-side --frames 300 --stats stats.json
@@ -36,7 +37,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from runtime.artifacts import DEFAULT_STUDENT, SHIPPED_STUDENTS, model_arg
+from runtime.artifacts import AUTO_STUDENT, FAMILY, STUDENTS, model_arg
 from runtime.backends.adaptive import POLICIES
 from runtime.backends.base import strength_arg
 from runtime.backends.factory import BACKENDS, Request
@@ -62,10 +63,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                                     "webcam_720p.pt2")
     p.add_argument("--model", type=model_arg, help="ONNX graph for ONNX Runtime (CPU, or CUDA with onnxruntime-gpu): "
                                                    "a path or a name such as webcam_480p")
-    p.add_argument("--student", choices=SHIPPED_STUDENTS, default=DEFAULT_STUDENT,
-                   help="which shipped student to pick a graph/engine of when neither --engine nor --model is "
-                        "given: webcam (noise, compression and blur of real webcams), fast (clean blur only) or "
-                        "seed (the report's network) (default: %(default)s)")
+    p.add_argument("--student", choices=(AUTO_STUDENT, *STUDENTS), default=AUTO_STUDENT,
+                   help=f"which student to pick a graph/engine of when neither --engine nor --model is given: auto "
+                        f"times the family ({', '.join(FAMILY)}, smallest first) at start and runs the largest "
+                        "whose model time fits 60%% of the frame budget, the load policy stepping down through "
+                        "them before the frame size; or one by name: webcam (noise, compression and blur of "
+                        "real webcams), medium and large (the family's larger students, where their graphs are "
+                        "built), fast (clean blur only), seed (the report's network) "
+                        "(default: %(default)s)")
     p.add_argument("--source", type=non_empty("--source"), help="camera index or /dev/videoN, video file, image folder, or 'builtin' "
                                     "(default: camera 0 if present, else the built-in clip)")
     p.add_argument("--sink", type=non_empty("--sink"), default="vcam", help=f"{SINK_HELP} (default: %(default)s)")

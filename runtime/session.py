@@ -15,9 +15,10 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from runtime.backends.adaptive import AdaptiveBackend
+from runtime.backends.adaptive import AdaptiveBackend, LadderStudent
 from runtime.backends.base import Backend
 from runtime.backends.factory import Request, headline, open_backend
+from runtime.backends.family import StudentChoice, open_student
 from runtime.controls import Controls
 from runtime.errors import SharpcamError
 from runtime.frames import Source
@@ -65,6 +66,7 @@ class Session:
     pipeline: PipelineConfig
     stats: LatencyStats
     log: Log | None
+    student: StudentChoice | None = None  # what --student auto chose and why (None: a backend given)
 
     def run(self) -> dict:
         """Frames through until the source ends, cfg.frames, the sink says stop, or an interrupt (Ctrl-C, or
@@ -94,6 +96,9 @@ class Session:
         out = {"backend": self.why, "source": self.cfg.source, "sink": self.cfg.sink}
         if isinstance(self.backend, AdaptiveBackend):
             out.update(load_policy=self.backend.label, skipped=self.backend.skipped)
+        if self.student is not None and self.student.auto:
+            running = self.backend.student if isinstance(self.backend, AdaptiveBackend) else ""
+            out["student"] = {**self.student.stats(), "running": running or self.student.chosen.name}
         return out
 
     def written(self) -> str | None:
@@ -122,21 +127,26 @@ def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | 
             source = open_looping_source(cfg) if cfg.loop else open_source(cfg.source, cfg.camera_size,
                                                                            cfg.camera_fps)
         stack.callback(source.close)
+        student = None
         if backend is None:
             # a policy that changes the model's size needs a backend that takes any size (not a fixed graph)
             any_size = cfg.load_policy in ANY_SIZE_POLICIES
-            backend, why = open_backend(replace(cfg.backend, size=None if any_size else source.size))
-            stack.callback(backend.close)
+            student = open_student(replace(cfg.backend, size=None if any_size else source.size), source.size,
+                                   source.fps, opener=open_backend)
+            stack.callback(student.close)
+            backend, why = student.chosen.backend, student.chosen.why
         else:
             why = f"{backend.name}, as given"
         if log is not None:
             log(f"source: {cfg.source} {source.size[0]}x{source.size[1]} @ {source.fps:.0f} fps; "
                 f"backend: {headline(backend, why)}")
+            if student is not None and student.auto:
+                log(f"student: {student.reason}")
             for note in ignored_requests(cfg):
                 log(note)
             if backend.size and tuple(backend.size) != tuple(source.size):
                 log(f"note: the model runs at {backend.size[0]}x{backend.size[1]}; frames are resized in and out")
-        backend = with_load_policy(backend, cfg, source, None if cfg.quiet else log)
+        backend = with_load_policy(backend, cfg, source, None if cfg.quiet else log, student)
         controls = Controls(strength=backend.strength)
         sink = stack.enter_context(with_progress(
             open_sink(cfg.sink, source.size, source.fps, controls=controls, options=cfg.sink_options),
@@ -148,20 +158,25 @@ def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | 
         if isinstance(backend, AdaptiveBackend):
             adaptive = backend
             stats.describe("policy", lambda: adaptive.label)
-        yield Session(cfg, source, backend, why, sink, controls, pipeline, stats, log)
+        yield Session(cfg, source, backend, why, sink, controls, pipeline, stats, log, student)
 
 
 def open_looping_source(cfg: SessionConfig) -> Looping:
     return Looping(lambda: open_source(cfg.source, cfg.camera_size, cfg.camera_fps))
 
 
-def with_load_policy(backend: Backend, cfg: SessionConfig, source: Source, log: Log | None) -> Backend:
-    """The load policy around a backend that takes any frame size; a fixed-size one runs as it is (and
-    refuses a policy other than auto or full, which it cannot follow)."""
+def with_load_policy(backend: Backend, cfg: SessionConfig, source: Source, log: Log | None,
+                     student: StudentChoice | None = None) -> Backend:
+    """The load policy around a backend that takes any frame size, or (auto) around the students --student
+    auto opened, smallest first; a lone fixed-size one runs as it is (and refuses a policy other than auto
+    or full, which it cannot follow)."""
     if cfg.load_policy is None:
         return backend
-    if backend.size is None:
-        return AdaptiveBackend(backend, cfg.load_policy, source.fps, realtime=source.live or cfg.pace, log=log)
+    ladder = [LadderStudent(m.name, m.backend, m.seconds) for m in student.members] \
+        if cfg.load_policy == "auto" and student is not None and len(student.members) > 1 else []
+    if backend.size is None or ladder:
+        return AdaptiveBackend(ladder[0].backend if ladder else backend, cfg.load_policy, source.fps,
+                               realtime=source.live or cfg.pace, log=log, students=ladder)
     if cfg.load_policy not in ("auto", "full"):
         raise SharpcamError(f"--load-policy {cfg.load_policy} needs a backend that takes any frame size; "
                             f"{backend.name} is built for {backend.size[0]}x{backend.size[1]}")

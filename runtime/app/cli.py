@@ -19,7 +19,7 @@ import webbrowser
 from dataclasses import replace
 from pathlib import Path
 
-from runtime.artifacts import DEFAULT_STUDENT, SHIPPED_STUDENTS, model_arg
+from runtime.artifacts import AUTO_STUDENT, STUDENTS, model_arg
 from runtime.backends.adaptive import POLICIES
 from runtime.backends.base import strength_arg
 from runtime.backends.factory import BACKENDS, Request
@@ -38,7 +38,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--source", type=non_empty("--source"),
                    help="camera index or /dev/videoN, video file, image folder, or 'builtin' (default: the one the "
                         "page picked last time, else camera 0 if present, else the built-in clip)")
-    p.add_argument("--student", choices=SHIPPED_STUDENTS, default=DEFAULT_STUDENT,
+    p.add_argument("--student", choices=(AUTO_STUDENT, *STUDENTS), default=AUTO_STUDENT,
                    help="which shipped student (as for 'sharpcam cam') (default: %(default)s)")
     p.add_argument("--model", type=model_arg, help="ONNX graph for ONNX Runtime: a path or a name")
     p.add_argument("--engine", type=model_arg, help="a compiled GPU engine (.plan or .pt2): a path or a name")

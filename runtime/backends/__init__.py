@@ -8,4 +8,5 @@ openvino.py      OpenVINO on the CPU: one frame graph reshaped to any size, bf16
 tensorrt.py      TensorRT engines (.plan), with cuda_device.py, double_buffer.py, resources.py and the
                  engine sidecar check of engine_meta.py
 adaptive.py      the load policy wrapped around an any-size backend when the camera outruns the model
+family.py        --student auto: the family's largest student whose measured time fits the frame budget
 """

@@ -21,6 +21,10 @@ one (`--load-policy`) and the status line can say which is running:
   oscillate; each move resets the temporal filter (the model's size or request changed). Only where frames
   would otherwise be dropped (a camera, a paced file): a file converted frame by frame keeps every frame
   at full size.
+  Under `--student auto` the ladder starts at the student the start-up probe chose (runtime/backends/family.py)
+  and steps down the smaller students (one rung each: full size, all cores) before the smallest's own rungs:
+  `large` -> `medium` -> `webcam 1 thread` -> `webcam full` -> ... A step up is estimated from the probe's
+  times (the next student's over this one's, times what this rung takes now), following the machine's load.
 
 The policies wrap a backend that takes any frame size (OpenVINO, or ONNX Runtime's any-size graph): a
 backend compiled for one size (a TensorRT engine, a fixed-size ONNX graph) runs as it is.
@@ -29,7 +33,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +53,22 @@ class AutoConfig:
     step_up_below: float = 0.45  # go back up when the model would fit in this share at the next size up
     min_seconds_between_moves: float = 1.0
     window: int = 15  # at most this many recent frames' median model time decides
+
+
+@dataclass
+class LadderStudent:
+    """A student the auto ladder may run: its opened backend, and its model time per full-size frame as the
+    start-up probe measured it (only the ratios between students matter: 1.0 for a student alone)."""
+    name: str
+    backend: Backend
+    seconds: float = 1.0
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One step of the auto ladder: a student (its index, smallest first) at a SCALES level."""
+    student: int
+    level: str
 
 
 @dataclass(frozen=True)
@@ -71,28 +91,36 @@ def thumbnail(frame: np.ndarray, divisor: int) -> np.ndarray:
 
 
 class AdaptiveBackend:
-    """A Backend that applies a load policy around another (CPU) backend that takes any frame size."""
+    """A Backend that applies a load policy around another (CPU) backend that takes any frame size.
+
+    `students`: under --student auto, the students the auto ladder may move between, smallest first, `inner`
+    the first's backend (empty: `inner` alone, as for a pinned student). Only the smallest gets the size
+    rungs, and only where its backend takes any size: larger students' fixed-size engines join the ladder too.
+    """
 
     def __init__(self, inner: Backend, policy: str = "auto", camera_fps: float = 30.0, realtime: bool = True,
                  auto: AutoConfig = AutoConfig(), skip: SkipConfig = SkipConfig(),
                  clock: Callable[[], float] = time.perf_counter,
-                 log: Callable[[str], None] | None = None) -> None:
+                 log: Callable[[str], None] | None = None, students: Sequence[LadderStudent] = ()) -> None:
         if policy not in POLICIES:
             raise ValueError(f"unknown load policy {policy!r}")
+        if students and students[0].backend is not inner:
+            raise ValueError("the ladder's smallest student must be `inner`")
+        self.students = list(students) or [LadderStudent("", inner)]
         self.inner, self.policy, self.auto_cfg, self.skip_cfg = inner, policy, auto, skip
         self.realtime = realtime  # frames arrive on a clock (camera, paced file); else auto stays at full
         self.budget = 1.0 / camera_fps
-        # the `1 thread` rung: an engine whose thread count can change and was left to us (0)
-        self._ladder = list(SCALES) if inner.threads == 0 else list(SCALES)[1:]
-        self._all_threads = inner.threads  # None: the engine's thread count cannot change
-        self._seen: dict[str, float] = {}  # median model seconds per frame last measured on each rung
-        self.level = "full"
+        self._ladder = self._auto_ladder()
+        # each student's thread count as opened; None: the engine's thread count cannot change
+        self._all_threads = [s.backend.threads for s in self.students]
+        self._seen: dict[Rung, float] = {}  # median model seconds per frame last measured on each rung
+        top = len(self.students) - 1  # the largest student given: where the ladder starts
+        self.rung = Rung(top, "full")
         if policy == "auto":
-            self._set_level(self._ladder[0] if realtime else "full")
+            self._set_rung(self._ladder[0] if realtime else Rung(top, "full"))
         else:
-            self._set_level("full" if policy == "skip" else policy)
+            self._set_rung(Rung(top, "full" if policy == "skip" else policy))
         self.size = None
-        self.name = inner.name
         self.in_flight = 1  # each frame is finished in submit(): a rung may change between frames
         self.threads = None  # the policy sets the inner engine's threads itself
         self.skipped = 0  # frames shown again instead of run (policy skip)
@@ -102,6 +130,11 @@ class AdaptiveBackend:
         self._last_move = clock()
         self._last_thumb: np.ndarray | None = None
         self._last_out: np.ndarray | None = None
+
+    @property
+    def name(self) -> str:
+        """The engine running now (the student's graph in it): it changes when the ladder moves students."""
+        return self.inner.name
 
     @property
     def strength(self) -> float:
@@ -122,12 +155,37 @@ class AdaptiveBackend:
         return self.inner.compiles_per_size
 
     @property
+    def level(self) -> str:
+        """The size rung running now (SCALES); a larger student's rung is always "full"."""
+        return self.rung.level
+
+    @property
+    def student(self) -> str:
+        """The student running now ("" when the ladder has only the one it was given)."""
+        return self.students[self.rung.student].name
+
+    @property
     def label(self) -> str:
-        """What the status line shows: the policy and, for auto, the rung it chose."""
+        """What the status line shows: the policy and, for auto, the rung it chose (and the student, when
+        the ladder has several)."""
         if self.policy == "auto":
             one = self.level != "1 thread" and self.inner.threads == 1
-            return f"auto:{self.level}{' (1 thread)' if one else ''}"
+            return f"auto:{self._rung_text(self.rung)}{' (1 thread)' if one else ''}"
         return f"skip ({self.skipped} shown again)" if self.policy == "skip" else self.policy
+
+    def _rung_text(self, rung: Rung) -> str:
+        if len(self.students) == 1:
+            return rung.level
+        name = self.students[rung.student].name
+        return name if rung.student > 0 else f"{name} {rung.level}"
+
+    def _auto_ladder(self) -> list[Rung]:
+        """Top first: each larger student (largest first) at full size, then the smallest's rungs: `1 thread`
+        where its engine's thread count was left to us (0), and the smaller sizes where it takes any size."""
+        smallest = self.students[0].backend
+        levels = [level for level in SCALES if (level != "1 thread" or smallest.threads == 0)
+                  and (SCALES[level] == 1.0 or smallest.size is None)]
+        return [Rung(i, "full") for i in range(len(self.students) - 1, 0, -1)] + [Rung(0, lv) for lv in levels]
 
     def reset(self) -> None:
         self._last_thumb = self._last_out = None
@@ -146,7 +204,8 @@ class AdaptiveBackend:
         return handle
 
     def close(self) -> None:
-        self.inner.close()
+        for student in self.students:
+            student.backend.close()
 
     # scale -----------------------------------------------------------------------------------------
     def _run_at(self, frame: np.ndarray, scale: float) -> tuple[np.ndarray, dict[str, float]]:
@@ -176,40 +235,51 @@ class AdaptiveBackend:
         # model far too slow (1 frame every 150 ms) is not left running for 15 of them
         if len(self._model_times) < 3 or now - self._last_move < self.auto_cfg.min_seconds_between_moves:
             return
-        typical, levels = float(np.median(self._model_times)), self._ladder
-        self._seen[self.level] = typical
-        index = levels.index(self.level)
+        typical, rungs = float(np.median(self._model_times)), self._ladder
+        self._seen[self.rung] = typical
+        index = rungs.index(self.rung)
         allowed = self.auto_cfg.headroom * self.budget
-        if typical > allowed and index + 1 < len(levels):
-            self._move(levels[index + 1], now, typical)
+        if typical > allowed and index + 1 < len(rungs):
+            self._move(rungs[index + 1], now, typical)
         elif index > 0:
-            # the model's time grows with the pixel count: would the next size up fit comfortably?
-            up = levels[index - 1]
-            ratio = SPEEDUP_OF_ALL_CORES if up == "1 thread" else (SCALES[up] / SCALES[self.level]) ** 2
-            if typical * ratio < self.auto_cfg.step_up_below * self.budget / self.auto_cfg.headroom:
+            # would the next rung up fit comfortably? Its time is this rung's now, scaled by their costs
+            up = rungs[index - 1]
+            if typical * self._cost(up) / self._cost(self.rung) < \
+                    self.auto_cfg.step_up_below * self.budget / self.auto_cfg.headroom:
                 self._move(up, now, typical)
 
-    def _move(self, level: str, now: float, typical: float) -> None:
+    def _cost(self, rung: Rung) -> float:
+        """A rung's model time relative to the others': the student's probed time, the pixel count, and
+        what one thread costs against all cores."""
+        threads = SPEEDUP_OF_ALL_CORES if rung.level == "1 thread" else 1.0
+        return self.students[rung.student].seconds * SCALES[rung.level] ** 2 * threads
+
+    def _move(self, rung: Rung, now: float, typical: float) -> None:
         if self._log is not None:
-            self._log(f"load policy: {self.level} -> {level} (the model took {1000 * typical:.1f} ms per frame; "
-                      f"{1000 * self.auto_cfg.headroom * self.budget:.1f} ms allowed at {1 / self.budget:.0f} FPS)")
-        self._set_level(level)
+            self._log(f"load policy: {self._rung_text(self.rung)} -> {self._rung_text(rung)} (the model took "
+                      f"{1000 * typical:.1f} ms per frame; {1000 * self.auto_cfg.headroom * self.budget:.1f} ms "
+                      f"allowed at {1 / self.budget:.0f} FPS)")
+        self._set_rung(rung)
         self._last_move = now
         self._model_times.clear()
-        self.inner.reset()
+        self.inner.reset()  # a new size or student: the temporal state of the old one does not apply
 
-    def _set_level(self, level: str) -> None:
-        self.level = level
-        if self._all_threads is not None:
-            self.inner.threads = self._threads_for(level)
+    def _set_rung(self, rung: Rung) -> None:
+        previous, self.rung = self.inner, rung
+        self.inner = self.students[rung.student].backend
+        self.inner.strength = previous.strength  # the user's strength carries over to another student
+        if self._all_threads[rung.student] is not None:
+            self.inner.threads = self._threads_for(rung)
 
-    def _threads_for(self, level: str) -> int:
-        if level == "1 thread":
+    def _threads_for(self, rung: Rung) -> int:
+        all_threads = self._all_threads[rung.student]
+        if rung.level == "1 thread":
             return 1
-        one, every = self._seen.get("1 thread"), self._seen.get("full")
-        if level != "full" and one is not None and every is not None and every * THREADS_MUST_GAIN > one:
+        one, every = self._seen.get(Rung(0, "1 thread")), self._seen.get(Rung(0, "full"))
+        if rung.student == 0 and rung.level != "full" and one is not None and every is not None and \
+                every * THREADS_MUST_GAIN > one:
             return 1  # the other cores are busy elsewhere: more threads bought no speed, only CPU
-        return self._all_threads
+        return all_threads
 
     # skip ------------------------------------------------------------------------------------------
     def _skip_or_run(self, frame: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:

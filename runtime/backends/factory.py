@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from runtime import artifacts
-from runtime.artifacts import DEFAULT_STUDENT, RESOLUTION_NAMES, SHIPPED_STUDENTS, aot_name, graph_name, plan_name
+from runtime.artifacts import DEFAULT_STUDENT, RESOLUTION_NAMES, STUDENTS, aot_name, graph_name, plan_name
 from runtime.backends.base import Backend
 from runtime.backends.onnxruntime import OnnxBackend
 from runtime.contract import DEFAULT_STRENGTH
@@ -164,10 +164,20 @@ CANDIDATES: list[Candidate] = [Candidate("tensorrt", tensorrt_plan), Candidate("
                                Candidate("onnxruntime", onnx_any_size)]
 
 
+def files_for(req: Request) -> list[str]:
+    """Every file name the candidates look for to serve `req` (its student, its frame size): whether a
+    student can run here at all, before opening it."""
+    names = [graph_name(req.student), graph_name(req.student, "480p")]  # any size; OpenVINO reshapes the 480p
+    if req.resolution is not None:
+        names += [graph_name(req.student, req.resolution), plan_name(req.student, req.resolution),
+                  aot_name(req.student, req.resolution)]
+    return names
+
+
 def choose(req: Request, candidates: list[Candidate] | None = None) -> tuple[Backend, str]:
     """The first candidate that opens, and one sentence saying what was chosen and what was passed over."""
-    if req.student not in SHIPPED_STUDENTS:
-        raise SharpcamError(f"unknown student '{req.student}'; shipped: {', '.join(SHIPPED_STUDENTS)}")
+    if req.student not in STUDENTS:
+        raise SharpcamError(f"unknown student '{req.student}'; known: {', '.join(STUDENTS)}")
     if req.backend not in BACKENDS:
         raise SharpcamError(f"unknown backend '{req.backend}'; choose from {', '.join(BACKENDS)}")
     tried: list[str] = []

@@ -138,3 +138,79 @@ def test_a_scaled_model_in_the_pipeline_reports_both_resizes_and_keeps_the_frame
     summary = Pipeline(source, AdaptiveBackend(Brighten(), "scale50"), Collect(), PipelineConfig(print_every=0)).run()
     assert shapes == [(120, 160, 3)] * 3
     assert summary["stages"]["resize_in"]["n"] == summary["stages"]["resize_out"]["n"] == 3
+
+
+def _family(seconds_per_megapixel: dict[str, float], cfg: AutoConfig, log=None, clock: Clock | None = None,
+            realtime: bool = True):
+    """An auto ladder over stand-in students on one simulated clock, started as --student auto would: the
+    largest given on top, each student's probed time what it takes on a 96x128 frame on all cores."""
+    from runtime.backends.adaptive import LadderStudent
+    clock, engines = clock or Clock(), {}
+    for name, spm in seconds_per_megapixel.items():
+        engines[name] = Brighten(spm)
+        engines[name].clock = clock
+    ladder = [LadderStudent(name, engine, engine.seconds_per_megapixel * 96 * 128 / 1e6)
+              for name, engine in engines.items()]
+    backend = AdaptiveBackend(ladder[0].backend, "auto", camera_fps=200.0, auto=cfg, clock=clock,
+                              log=log, students=ladder, realtime=realtime)  # 4 of 5 ms allowed
+    return backend, engines
+
+
+def _load(engines: dict, factor: float, base: dict[str, float]) -> None:
+    """Another app takes the CPU: every student's time grows by `factor`."""
+    for name, engine in engines.items():
+        engine.seconds_per_megapixel = base[name] * factor
+
+
+def test_auto_steps_down_through_the_students_before_the_sizes_and_back_up():
+    base = {"webcam": 0.1, "medium": 0.3, "large": 0.9}  # 96x128: 1.2, 3.7 and 11 ms on all cores
+    moves: list[str] = []
+    backend, engines = _family(base, AutoConfig(window=3, min_seconds_between_moves=0.0), moves.append)
+    assert backend.label == "auto:large" and backend.student == "large" and backend.inner is engines["large"]
+    backend.strength = 0.5
+    _load(engines, 4.0, base)  # the large student at 44 ms, the smallest at full size 4.9 ms: over 4 ms
+    for _ in range(30):
+        backend.submit(_frame())
+    path = [line.split(" (")[0].removeprefix("load policy: ") for line in moves]  # "load policy: a -> b (...)"
+    assert path == ["large -> medium", "medium -> webcam 1 thread", "webcam 1 thread -> webcam full",
+                    "webcam full -> webcam scale75"]
+    assert backend.label == "auto:webcam scale75" and engines["webcam"].strength == 0.5
+    assert engines["medium"].resets >= 1 and engines["webcam"].resets >= 3  # each move starts a clean state
+    assert engines["medium"].threads == 0 and engines["large"].threads == 0  # larger students on all cores
+    _load(engines, 0.2, base)  # the CPU is free again: back up, the sizes first, then the students
+    for _ in range(40):
+        backend.submit(_frame())
+    assert backend.student == "large" and backend.name == engines["large"].name
+    path = [line.split(" (")[0].removeprefix("load policy: ") for line in moves[4:]]
+    assert path == ["webcam scale75 -> webcam full", "webcam full -> webcam 1 thread", "webcam 1 thread -> medium",
+                    "medium -> large"]
+
+
+def test_auto_steps_up_to_a_student_only_when_its_probed_cost_fits_comfortably():
+    base = {"webcam": 0.1, "medium": 0.3, "large": 0.9}
+    backend, engines = _family(base, AutoConfig(window=3, min_seconds_between_moves=0.0))
+    for _ in range(30):
+        backend.submit(_frame())
+    # medium fits 4 ms (3.7); large, 3x medium's probed time, would not fit the step-up share: it stays
+    assert backend.student == "medium" and engines["large"].calls < 10
+
+
+def test_auto_moves_between_students_at_most_once_a_second():
+    base = {"webcam": 0.1, "medium": 0.3, "large": 0.9}
+    moves: list[float] = []
+    clock = Clock()
+    backend, engines = _family(base, AutoConfig(window=3, min_seconds_between_moves=1.0),
+                               lambda line: moves.append(clock.now), clock)
+    _load(engines, 4.0, base)
+    while clock.now < 3.5:
+        backend.submit(_frame())
+    assert len(moves) == 3 and all(b - a >= 1.0 for a, b in zip(moves, moves[1:]))
+
+
+def test_a_file_converted_frame_by_frame_stays_on_the_largest_student():
+    base = {"webcam": 0.1, "medium": 5.0}  # medium far over the budget: it would step down on a camera
+    backend, engines = _family(base, AutoConfig(window=3, min_seconds_between_moves=0.0), realtime=False)
+    assert backend.label == "auto:medium"
+    for _ in range(10):
+        backend.submit(_frame())
+    assert backend.student == "medium" and engines["webcam"].calls == 0

@@ -189,8 +189,11 @@ function fixed(value, digits = 1) {
 function showStats(state) {
   const s = state.stats;
   $("what").textContent = `${state.source} ${state.size.join("×")} · ${state.backend_name}` +
+    (state.student ? ` · student ${state.student.running} (auto)` : "") +
     (state.load_policy ? ` · load policy ${state.load_policy}` : "");
-  $("what").title = state.backend;  // the factory's sentence: which backend, and why the others were passed over
+  // the factory's sentence (which backend, and why the others were passed over); under --student auto, why
+  // this student (each candidate's time against the frame budget)
+  $("what").title = state.backend + (state.student ? `\nstudent ${state.student.reason}` : "");
   $("fps").textContent = fixed(s.fps);
   $("frames").textContent = s.frames;
   $("dropped").textContent = s.dropped;
