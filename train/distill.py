@@ -118,8 +118,10 @@ def train(cfg: TrainConfig, fresh: bool = False, ship_to: Path | None = None) ->
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=cfg.plateau_factor,
                                                        patience=cfg.plateau_patience)
     gen = torch.Generator().manual_seed(cfg.seed)  # alike on every rank: sample_batch shards one draw
-    if cfg.init:  # fine-tuning: the weights only; a resumed run's last.pt overrides them below
-        load_init(cfg, model)
+    if cfg.init:  # fine-tuning or growing: the weights only; a resumed run's last.pt overrides them below
+        how = load_init(cfg, model)
+        if rank == 0:
+            print(f"starting from {cfg.init} ({how})", flush=True)
     history, start_epoch, best = resume(run / "last.pt", cfg, fresh, model, opt, sched, gen)
     load_manifest(Path(cfg.corpus))  # refused here, before the run folder's config.json is replaced
     if rank == 0:
@@ -302,7 +304,8 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     parser.add_argument("--video-mix", action="store_true",
                         help="add video-call degradations (down-up scaling, noise, JPEG; each p=0.3) to the blur")
     parser.add_argument("--fresh", action="store_true", help="ignore an existing last.pt and start over")
-    parser.add_argument("--init", help="start from this checkpoint's weights (fine-tuning; same student)")
+    parser.add_argument("--init", help="start from this checkpoint's weights: the same student (fine-tuning), or a "
+                                       "smaller one of the family grown into this one, computing the same")
     parser.add_argument("--benchmark-share", type=unit_float,
                         help="the camera degradation (--preset webcam): the share of training samples given the "
                              "benchmark blur instead")

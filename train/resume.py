@@ -14,7 +14,12 @@ import torch
 from runtime.errors import SharpcamError
 from train.checkpoint import load_checkpoint, student_from_checkpoint
 from train.config import TrainConfig
-from train.student import ARCHITECTURES
+from train.grow import can_grow, grow
+from train.student import ARCHITECTURES, FastStudent
+
+# FastStudent's defaults, so a checkpoint's arguments compare whole (inspect: the signature is the contract).
+FAST_DEFAULTS = {name: p.default for name, p in inspect.signature(FastStudent.__init__).parameters.items()
+                 if name != "self"}
 
 
 def resume(path: Path, cfg: TrainConfig, fresh: bool, model, opt, sched, gen) -> tuple[list[dict], int, float]:
@@ -61,14 +66,23 @@ def _best_fallback(path: Path) -> str:
     return f", or resume from the best epoch: cp {best} {path}" if best.is_file() else ""
 
 
-def load_init(cfg: TrainConfig, model: torch.nn.Module) -> None:
-    """--init: the weights of a checkpoint of this very student (architecture and arguments)."""
+def load_init(cfg: TrainConfig, model: torch.nn.Module) -> str:
+    """--init: the weights of a checkpoint of this very student (architecture and arguments), or of a smaller
+    student of the family grown into this one, computing the same (train/grow.py). Returns which it was."""
     student, ckpt = student_from_checkpoint(cfg.init)
-    if ckpt["model"] != {"name": cfg.student, "args": cfg.student_args}:
-        raise SharpcamError(f"--init {cfg.init} holds a {ckpt['model']['name']} student {ckpt['model']['args']}; "
-                            f"this run trains {cfg.student} {cfg.student_args}: pass the same --arch/--arch-args "
-                            "or another checkpoint")
-    model.load_state_dict(student.state_dict())
+    if ckpt["model"] == {"name": cfg.student, "args": cfg.student_args}:
+        model.load_state_dict(student.state_dict())
+        return "same student"
+    problem = "another architecture"
+    if ckpt["model"]["name"] == cfg.student == "fast":
+        full = lambda args: {**FAST_DEFAULTS, **args}  # noqa: E731
+        problem = can_grow(full(ckpt["model"]["args"]), full(cfg.student_args))
+        if problem is None:
+            grow(student, model)
+            return f"grown from {ckpt['model']['args']}"
+    raise SharpcamError(f"--init {cfg.init} holds a {ckpt['model']['name']} student {ckpt['model']['args']}; "
+                        f"this run trains {cfg.student} {cfg.student_args} and cannot start from it ({problem}): "
+                        "pass the same --arch/--arch-args, a smaller student of the family, or another checkpoint")
 
 
 def json_object(text: str) -> dict:
