@@ -10,7 +10,7 @@ RESULTS ?= runs/results
 # committed graphs (ENGINES_OUT=engines replaces them on purpose).
 ENGINES_OUT ?= $(shell $(PY) -c "from runtime.artifacts import user_cache; print(user_cache())" 2>/dev/null)
 
-.PHONY: help setup demo demo-train test wheel wheel-check corpus train train-fast train-seed evaluate quality \
+.PHONY: help setup demo demo-train test wheel wheel-check corpus train train-medium train-large train-fast train-seed evaluate quality \
 	stability temporal-tune engines bench bench-quick cpu-cost frontier results mos-demo clean gpu-check
 
 help: ## list the targets
@@ -57,6 +57,17 @@ train: $(VENV) $(CORPUS) ## train the default (webcam) student; ships engines/we
 	$(PY) -m train.distill --preset webcam --run-dir runs/webcam --ship engines/webcam.pt
 	$(PY) -m export --students webcam --onnx-only --out engines
 	$(MAKE) evaluate quality QUALITY_ARGS=--no-teacher
+
+# The family's larger students (issue 20), on the same mix as S; `--student auto` picks among those found. Each
+# ships engines/NAME.pt and its ONNX graphs. On a 2-core CPU M takes ~2 h for 80 epochs and L ~20x S per step
+# (a GPU run: `make train-large PY=python3` on the GPU machine; torchrun for several GPUs).
+train-medium: $(VENV) $(CORPUS) ## train the family's M student (~3.7x S's cost); ships engines/medium.pt + graphs
+	$(PY) -m train.distill --preset medium --run-dir runs/medium --ship engines/medium.pt
+	$(PY) -m export --students medium --onnx-only --out engines
+
+train-large: $(VENV) $(CORPUS) ## train the family's L student (~21x S, for GPUs); ships engines/large.pt + graphs
+	$(PY) -m train.distill --preset large --run-dir runs/large --ship engines/large.pt
+	$(PY) -m export --students large --onnx-only --out engines
 
 train-fast: $(VENV) $(CORPUS) ## train the clean-blur CPU student; ships engines/fast.pt
 	$(PY) -m train.distill --preset fast --run-dir runs/fast --ship engines/fast.pt
