@@ -163,9 +163,9 @@ def embed(data: bytes, fmt: str, info: FileInfo, gray: bool = False) -> bytes:
     exif = upright_exif(info.exif) if info.exif else None
     icc = info.icc if info.icc and info.icc[16:20] == (b"GRAY" if gray else b"RGB ") else None
     if fmt == "jpeg":
-        return _embed_jpeg(data, exif, icc, info.xmp)
+        return _embed_jpeg(_jfif_density(data, info.dpi), exif, icc, info.xmp)
     if fmt == "png":
-        return _embed_png(data, exif, icc, info.xmp)
+        return _embed_png(data, exif, icc, info.xmp, info.dpi)
     if fmt == "webp":
         return _embed_webp(data, exif, icc, info.xmp)
     return data
@@ -188,8 +188,22 @@ def _embed_jpeg(data: bytes, exif: bytes | None, icc: bytes | None, xmp: bytes |
     return data[:2] + b"".join(segments) + data[2:]  # right after the start-of-image marker
 
 
-def _embed_png(data: bytes, exif: bytes | None, icc: bytes | None, xmp: bytes | None) -> bytes:
+def _jfif_density(data: bytes, dpi: tuple[float, float] | None) -> bytes:
+    """The input's pixel density (print size) in the output's JFIF header, which OpenCV writes as 1:1 aspect."""
+    if dpi is None:
+        return data
+    density = bytes((1,)) + struct.pack(">HH", *(min(max(round(d), 1), 65535) for d in dpi))
+    app0 = data[2:4] == b"\xff\xe0" and data[6:11] == b"JFIF\x00"
+    if app0:
+        return data[:13] + density + data[18:]  # after marker, length, "JFIF\0" and the version
+    return data[:2] + _segment(0xE0, b"JFIF\x00\x01\x01" + density + b"\x00\x00") + data[2:]
+
+
+def _embed_png(data: bytes, exif: bytes | None, icc: bytes | None, xmp: bytes | None,
+               dpi: tuple[float, float] | None = None) -> bytes:
     chunks = []
+    if dpi is not None:
+        chunks.append(_chunk(b"pHYs", struct.pack(">IIB", *(round(d / 0.0254) for d in dpi), 1)))
     if icc:
         chunks.append(_chunk(b"iCCP", b"icc\x00\x00" + zlib.compress(icc)))
     if exif:

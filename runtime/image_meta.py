@@ -37,6 +37,7 @@ class FileInfo:
     palette: np.ndarray | None = None  # Nx3 RGB (palette PNGs)
     palette_alpha: np.ndarray | None = None  # tRNS: alpha of the first entries
     truncated: bool = False        # a JPEG without its end marker or a PNG without IEND: damaged
+    dpi: tuple[float, float] | None = None  # pixel density (JFIF APP0 / PNG pHYs), in dots per inch
 
 
 def read_info(data: bytes) -> FileInfo:
@@ -58,7 +59,10 @@ def _jpeg(data: bytes) -> FileInfo:
             continue
         length = struct.unpack(">H", data[pos + 2:pos + 4])[0]
         body = data[pos + 4:pos + 2 + length]
-        if marker == 0xE1 and body.startswith(EXIF_HEADER):
+        if marker == 0xE0 and body.startswith(b"JFIF\x00") and len(body) >= 12 and body[7] in (1, 2):
+            x, y = struct.unpack(">HH", body[8:12])  # units 1: per inch, 2: per cm (0: an aspect ratio only)
+            info.dpi = (float(x), float(y)) if body[7] == 1 else (x * 2.54, y * 2.54)
+        elif marker == 0xE1 and body.startswith(EXIF_HEADER):
             info.exif = body[len(EXIF_HEADER):]
         elif marker == 0xE1 and body.startswith(XMP_HEADER):
             info.xmp = body[len(XMP_HEADER):]
@@ -117,6 +121,9 @@ def _png(data: bytes) -> FileInfo:
             info.palette_alpha = np.frombuffer(body, np.uint8)
         elif kind == b"eXIf":
             info.exif = body
+        elif kind == b"pHYs" and len(body) == 9 and body[8] == 1:  # unit 1: pixels per metre
+            x, y = struct.unpack(">II", body[:8])
+            info.dpi = (x * 0.0254, y * 0.0254)
         elif kind == b"iCCP":
             name_end = body.find(b"\x00")
             try:

@@ -139,3 +139,19 @@ def test_a_cmyk_profile_is_not_put_on_rgb_pixels(tmp_path):
     sharpen(str(src), "-o", str(tmp_path / "out.jpg"))
     with Image.open(tmp_path / "out.jpg") as after:
         assert after.mode == "RGB" and "icc_profile" not in after.info
+
+
+@pytest.mark.parametrize("source,output", [("a.jpg", "o.jpg"), ("a.jpg", "o.png"), ("a.png", "o.jpg"),
+                                           ("a.png", "o.png")])
+def test_the_print_size_is_kept(tmp_path, source, output):
+    """A 300 dpi scan stays 300 dpi (JFIF density, PNG pHYs), as photo tools keep it; OpenCV alone writes 1:1."""
+    Image.fromarray(scene()).save(tmp_path / source, dpi=(300, 150))
+    sharpen(str(tmp_path / source), "-o", str(tmp_path / output))
+    with Image.open(tmp_path / output) as after:
+        assert after.info.get("dpi") == pytest.approx((300, 150), abs=0.02)  # PNG: whole pixels per metre
+
+
+def test_an_aspect_only_density_adds_no_print_size(tmp_path):
+    Image.fromarray(scene()).save(tmp_path / "a.png")  # no pHYs
+    sharpen(str(tmp_path / "a.png"), "-o", str(tmp_path / "o.jpg"))
+    assert read_info((tmp_path / "o.jpg").read_bytes()).dpi is None
