@@ -117,11 +117,12 @@ class Session:
 
 @contextmanager
 def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | None = to_stderr,
-                 source: Source | None = None) -> Iterator[Session]:
+                 source: Source | None = None, sink: Sink | None = None) -> Iterator[Session]:
     """Open everything a run needs; `backend`: one the caller opened and keeps (a benchmark measuring it),
     else the factory's choice for the source's size. `log`: where the session's notes go (None: nowhere).
     `source`: one the caller opened (the app's browser camera, which no spec names; cfg.source is its label),
-    closed with the session; None: cfg.source opened here."""
+    closed with the session; None: cfg.source opened here. `sink`: one the caller opened and keeps (the app's
+    page, which outlives a session), in place of cfg.sink; None: cfg.sink opened here and closed with it."""
     with ExitStack() as stack:
         if source is None:
             source = open_looping_source(cfg) if cfg.loop else open_source(cfg.source, cfg.camera_size,
@@ -148,9 +149,10 @@ def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | 
                 log(f"note: the model runs at {backend.size[0]}x{backend.size[1]}; frames are resized in and out")
         backend = with_load_policy(backend, cfg, source, None if cfg.quiet else log, student)
         controls = Controls(strength=backend.strength)
-        sink = stack.enter_context(with_progress(
-            open_sink(cfg.sink, source.size, source.fps, controls=controls, options=cfg.sink_options),
-            progress_total(cfg, source)))
+        if sink is None:
+            sink = stack.enter_context(with_progress(
+                open_sink(cfg.sink, source.size, source.fps, controls=controls, options=cfg.sink_options),
+                progress_total(cfg, source)))
         pipeline = PipelineConfig(max_frames=cfg.frames, pace=cfg.pace,
                                   print_every=0 if cfg.quiet or isinstance(sink, ProgressSink) else 2.0,
                                   in_flight=backend.in_flight, controls=controls)

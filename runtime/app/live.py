@@ -32,7 +32,7 @@ def session_config(cfg: LiveConfig, opened: bool = False) -> SessionConfig:
     """`opened`: the caller brings the source (this browser's camera), a live one that paces itself."""
     spec = cfg.source or default_spec()
     live = opened or is_camera(spec)
-    # sink "null": the session builder opens sinks by name; LiveSession puts its HubSink in that place
+    # sink "null" names none: LiveSession gives the session its HubSink (frames go to the page)
     return SessionConfig(spec, "null", cfg.request, loop=not live, pace=not live,
                          load_policy=cfg.load_policy, quiet=True)
 
@@ -105,14 +105,13 @@ class LiveSession:
 
     def _open(self, cfg: LiveConfig, source: Source | None) -> Run:
         stack = ExitStack()
+        sink = HubSink(self.hub, self.outputs)  # the page's: the hub outlives this session, so it stays open
         try:
             session = stack.enter_context(open_session(session_config(cfg, source is not None), log=self.log,
-                                                       source=source))
+                                                       source=source, sink=sink))
         except BaseException:
             stack.close()
             raise
-        sink = HubSink(self.hub, self.outputs)
-        session.sink = sink  # the hook the builder lacks: frames go to the page, not a named sink
         return Run(session, stack, sink)
 
     def _play(self, run: Run) -> None:
