@@ -4,7 +4,7 @@ before the model, so the student (trained on gained-back low light) removes the 
 Classical tone mapping on luma, colour kept: each pixel's B, G and R are scaled by one ratio, curve(Y) / Y,
 so hue and saturation stay. The curve is a global gain followed by a highlight shoulder: linear below the
 knee (an underexposed frame is the scene scaled down, so a gain is what undoes it), and above it a soft
-roll-off toward white instead of a clip, so a lamp or a window does not blow out.
+roll-off that reaches white only at the input's white, so a lamp or a window does not blow out.
 
 The gain is estimated per frame from a small thumbnail: toward a target mean luma, and toward putting the
 frame's bright end (a high percentile) at a white point; their geometric blend (weights chosen on the val
@@ -130,11 +130,16 @@ def measure(frame: np.ndarray, percentile: float) -> tuple[float, float]:
 
 
 def tone_curve(y: np.ndarray, gain: float, knee: float) -> np.ndarray:
-    """Luma out for luma in (0..1): `gain` times y up to `knee`, then an exponential roll-off that reaches 1
-    only at infinity and joins the line with the same slope (no visible kink, no clipped highlights)."""
+    """Luma out for luma in (0..1): `gain` times y up to `knee`, then a rational roll-off (extended Reinhard)
+    that joins the line with the same slope and reaches 1 exactly at y = 1, so every input level above the
+    knee keeps a level of its own instead of clipping to white."""
     x = y * gain
     head = 1.0 - knee
-    return np.where(x <= knee, x, knee + head * (1.0 - np.exp(-(x - knee) / head)))
+    top = (gain - knee) / head  # where y = 1 lands on the roll-off's own scale
+    if top <= 0:  # even white stays below the knee: the straight line
+        return x
+    t = np.maximum(x - knee, 0.0) / head
+    return np.where(x <= knee, x, knee + head * t * (1.0 + t / (top * top)) / (1.0 + t))
 
 
 def lift(frame: np.ndarray, gain: float, knee: float) -> np.ndarray:
