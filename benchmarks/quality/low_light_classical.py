@@ -6,8 +6,8 @@ meet (OBS filters, ffmpeg's nlmeans). Brightening:
 - `gamma`: a per-channel gamma that puts the frame's mean luma at a target (auto gamma);
 - `gamma+clahe`: the same, then CLAHE (contrast-limited adaptive histogram equalization, clip 2, 8x8 tiles)
   on the L of Lab: the usual local tone mapping;
-- `lift`: runtime/low_light.py's own lift (white point and mean, highlight shoulder), so the learned
-  denoiser and NLM are also compared on the same brightened frames.
+- `lift`: runtime/low_light.py's own lift (white point and mean, highlight shoulder; its bilateral off), so
+  the learned denoiser and NLM are also compared on the same brightened frames.
 `tune` scores every (brightening, h) on centre crops of the val split (a quarter of the pixels: NLM is slow
 on 2 cores) and returns the best of each brightening, chosen by SSIM.
 """
@@ -23,7 +23,7 @@ from runtime.low_light import LowLight, LowLightConfig
 from train.metrics import ssim
 
 BRIGHTENINGS = ("gamma", "gamma+clahe", "lift")
-NLM_H = (3.0, 6.0, 10.0, 14.0)  # 8-bit levels; the lifted noise of an eighth of the light is ~10-15
+NLM_H = (3.0, 6.0, 10.0, 14.0, 18.0)  # 8-bit levels; the lifted noise of an eighth of the light is ~10-15
 GAMMA_TARGET = 0.5  # mean luma the auto gamma aims at
 
 
@@ -66,7 +66,7 @@ def brighten(rgb: np.ndarray, how: str) -> np.ndarray:
     if how == "gamma+clahe":
         return clahe(auto_gamma(rgb))
     if how == "lift":  # one frame, a fresh step: its own estimate at once
-        step = LowLight(LowLightConfig(mode="on"))
+        step = LowLight(LowLightConfig(mode="on", denoise=0.0))  # NLM denoises here
         return np.ascontiguousarray(step(np.ascontiguousarray(rgb[..., ::-1]))[..., ::-1])
     raise ValueError(how)
 
