@@ -51,9 +51,11 @@ class LowLightConfig:
     max_gain: float = 10.0  # the noise of 1/10 of the light is past what the student cleans
     knee: float = 0.9  # luma above this rolls off toward 1 instead of clipping
     # auto: underexposed while the smoothed gain a frame asks for is above `enter_gain`, until it falls below
-    # `leave_gain` (a well-exposed frame asks for ~1-1.3; a quarter of the light for ~4)
-    enter_gain: float = 2.0
-    leave_gain: float = 1.6
+    # `leave_gain`. On the val split, office-light frames ask for 1.0-2.4 and a quarter of the light for 3.4
+    # or more (an eighth: 6.7 or more); a dark scene in good light (a dark wallpaper) asks as much as a dim
+    # one and cannot be told from it by exposure alone
+    enter_gain: float = 3.0
+    leave_gain: float = 2.5
     time_constant: float = 0.7  # seconds: how fast the gain follows a change of light
     # the gain holds while the frames ask for one within this ratio (log) of it: a still scene's noise moves
     # the estimate by a percent or two, which an EMA alone would turn into a slow flicker
