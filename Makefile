@@ -10,8 +10,9 @@ RESULTS ?= runs/results
 # committed graphs (ENGINES_OUT=engines replaces them on purpose).
 ENGINES_OUT ?= $(shell $(PY) -c "from runtime.artifacts import user_cache; print(user_cache())" 2>/dev/null)
 
-.PHONY: help setup demo demo-train test wheel wheel-check corpus train train-medium train-large train-fast train-seed evaluate quality \
-	stability temporal-tune engines bench bench-quick cpu-cost frontier results mos-demo clean gpu-check
+.PHONY: help setup demo demo-train test wheel wheel-check corpus train train-medium train-large train-fast train-seed \
+	evaluate quality stability low-light temporal-tune engines bench bench-quick cpu-cost frontier results mos-demo \
+	clean gpu-check
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -91,6 +92,10 @@ OUT_STABILITY ?= $(RESULTS)/stability
 stability: $(VENV) $(CORPUS) ## temporal stability through runtime.cam, test split -> runs/results/stability.*
 	$(PY) -m benchmarks.stability.stability --model webcam=engines/webcam.onnx --model fast=engines/fast.onnx \
 		--out $(OUT_STABILITY)
+
+OUT_LOW_LIGHT ?= $(RESULTS)/low_light
+low-light: $(VENV) $(CORPUS) ## dim/dark frames lifted: --low-light + webcam student vs classical, test split -> runs/results/low_light.*
+	$(PY) -m benchmarks.quality.low_light --model engines/webcam.onnx --out $(OUT_LOW_LIGHT)
 
 temporal-tune: $(VENV) $(CORPUS) ## how the temporal filter's settings were chosen (val split) -> runs/temporal_tune
 	$(PY) -m benchmarks.stability.temporal_tune --checkpoint engines/webcam.pt --out runs/temporal_tune

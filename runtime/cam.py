@@ -15,7 +15,9 @@ before/after, + and - strength, m mirror, h help, q or Esc quit), null, a folder
 folder source's names kept), or a video file: .mp4/.mov (H.264), .webm (VP9), .mkv (any; --codec ffv1 is
 lossless), .avi (MJPEG), the source's frame times and audio kept (-y replaces an existing file).
 The default student cleans sensor noise and compression and sharpens; its temporal filter keeps still
-scenes calm (state carried frame to frame, reset when the camera reconnects).
+scenes calm (state carried frame to frame, reset when the camera reconnects). --low-light auto (the
+default) first brightens frames that are too dark (runtime/low_light.py); its state is in the status line
+and in --stats.
 Per-stage latency (p50/p95 ms) is printed every 2 s; --stats writes the summary as JSON at exit.
 Ctrl-C, SIGTERM (kill, systemd, docker stop, timeout) and SIGHUP (a closed terminal) stop cleanly and
 finalize an output file (also while the model loads; a second signal does not interrupt the finalization); a
@@ -46,6 +48,7 @@ from runtime.entry import (check_not_special, check_writable_file, exit_on_user_
                            int_between, non_empty, positive_float, positive_int, threads)
 from runtime.errors import SharpcamError
 from runtime.files import write_text_atomic
+from runtime.low_light import DEFAULT_MODE as DEFAULT_LOW_LIGHT, MODES as LOW_LIGHT_MODES
 from runtime.outputs import ASK, NO, YES, check_distinct, check_overwrite
 from runtime.session import SessionConfig, open_session, source_audio
 from runtime.sinks.base import SinkOptions
@@ -103,6 +106,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="how much of the correction to show: 0 = the camera as it is, 1 = full; the window "
                         f"sink steps it with + and - (default: the one `sharpcam app` remembered, else "
                         f"{DEFAULT_STRENGTH})")
+    p.add_argument("--low-light", choices=LOW_LIGHT_MODES, default=DEFAULT_LOW_LIGHT,
+                   help="brighten underexposed frames before the model, which then cleans the noise the lift "
+                        "brings out: auto only while the picture is too dark (a well-exposed frame passes "
+                        "untouched), on always, off never; the gain eases over ~1 s, so it does not pump "
+                        "(default: %(default)s)")
     p.add_argument("--codec", choices=CODEC_NAMES, default=None,
                    help="video file sinks: h264 (.mp4 .mov .mkv), vp9 (.webm .mkv), ffv1 (lossless: .mkv .avi), "
                         "mjpeg (.avi) (default: the first the extension takes)")
@@ -135,7 +143,7 @@ def session_config(args: argparse.Namespace, spec: str) -> SessionConfig:
     # a window shows a file at its frame rate (unpaced, a 3 s clip flashed by in 0.3 s); files to files stay fast
     pace = args.pace or (args.sink == "window" and not is_camera(spec))
     return SessionConfig(spec, args.sink, request, args.size, args.fps, args.loop, args.load_policy, options,
-                         args.frames, pace, args.quiet)
+                         args.frames, pace, args.quiet, low_light=args.low_light)
 
 
 def check_outputs(args: argparse.Namespace, spec: str) -> None:

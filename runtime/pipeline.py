@@ -36,6 +36,7 @@ from runtime.controls import Controls
 from runtime.errors import SharpcamError
 from runtime.frames import Frame, Source
 from runtime.imaging import resize_timed
+from runtime.low_light import LowLight
 from runtime.queues import Closed, DropOldestQueue
 from runtime.sinks.base import Sink
 from runtime.stats import LatencyStats
@@ -52,6 +53,7 @@ class PipelineConfig:
     tolerate_errors: bool | None = None  # None: pass failed frames through for live sources, fail for files
     error_limit: int = 30  # failed frames in a row that stop a tolerant run (a second at 30 fps)
     stall_after: float = 2.0  # seconds without a frame from a live source before it counts as stalled
+    low_light: LowLight | None = None  # brightens underexposed frames before the model (runtime/low_light.py)
 
 
 class Pipeline:
@@ -137,12 +139,18 @@ class Pipeline:
         if frame.generation != self._generation or resized:
             self._generation = frame.generation
             self.backend.reset()
+            if self.cfg.low_light is not None:  # a new scene: its exposure is measured afresh
+                self.cfg.low_light.reset()
         self._frame_shape = frame.image.shape
 
     def _submit(self, frame: Frame) -> tuple[Frame, object, float | None] | None:
         try:
             self._apply_controls(frame)
             image, resize_in = resize_timed(frame.image, self.backend.size)
+            if self.cfg.low_light is not None:  # after the resize: on the model's pixels, as few as there are
+                start = time.perf_counter()
+                image = self.cfg.low_light(image)
+                self.stats.add("low_light", time.perf_counter() - start)
             return frame, self.backend.submit(image), resize_in
         except Exception as err:  # noqa: BLE001 - _failed decides: pass through (live) or stop
             self._failed(frame, err)

@@ -22,6 +22,7 @@ from runtime.backends.family import StudentChoice, open_student
 from runtime.controls import Controls
 from runtime.errors import SharpcamError
 from runtime.frames import Source
+from runtime.low_light import DEFAULT_MODE as DEFAULT_LOW_LIGHT, LowLight, LowLightConfig
 from runtime.pipeline import Pipeline, PipelineConfig
 from runtime.sinks.base import Sink, SinkOptions
 from runtime.sinks.factory import open_sink
@@ -53,6 +54,7 @@ class SessionConfig:
     frames: int | None = None  # stop after this many
     pace: bool = False  # play files at their frame rate, dropping late frames
     quiet: bool = False  # no periodic status lines, no load-policy moves, no progress bar
+    low_light: str = DEFAULT_LOW_LIGHT  # runtime/low_light.py's MODES: brighten underexposed frames first
 
 
 @dataclass
@@ -99,6 +101,8 @@ class Session:
         if self.student is not None and self.student.auto:
             running = self.backend.student if isinstance(self.backend, AdaptiveBackend) else ""
             out["student"] = {**self.student.stats(), "running": running or self.student.chosen.name}
+        step = self.pipeline.low_light
+        out["low_light"] = step.state() if step is not None else {"mode": "off"}
         return out
 
     def written(self) -> str | None:
@@ -155,12 +159,20 @@ def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | 
                 progress_total(cfg, source)))
         pipeline = PipelineConfig(max_frames=cfg.frames, pace=cfg.pace,
                                   print_every=0 if cfg.quiet or isinstance(sink, ProgressSink) else 2.0,
-                                  in_flight=backend.in_flight, controls=controls)
+                                  in_flight=backend.in_flight, controls=controls,
+                                  low_light=low_light_step(cfg.low_light, source.fps))
         stats = LatencyStats()
+        if pipeline.low_light is not None:
+            stats.describe("low light", pipeline.low_light.label)
         if isinstance(backend, AdaptiveBackend):
             adaptive = backend
             stats.describe("policy", lambda: adaptive.label)
         yield Session(cfg, source, backend, why, sink, controls, pipeline, stats, log, student)
+
+
+def low_light_step(mode: str, fps: float) -> LowLight | None:
+    """The low-light step for `mode` (None for off: nothing to run), its time constant counted at `fps`."""
+    return None if mode == "off" else LowLight(LowLightConfig(mode=mode, fps=fps if fps > 0 else 30.0))
 
 
 def open_looping_source(cfg: SessionConfig) -> Looping:

@@ -7,7 +7,9 @@ The chain follows the camera, in order (each step optional, each parameter range
    anisotropic (astigmatism, a tilted sensor) sigma 0.4-1.8 px per axis, or a small defocus disc of
    radius 0.8-2.0 px (a face nearer than the fixed focus).
 2. Light: `exposure` is the fraction of office light reaching the sensor, 1 (office) down to 1/8 (a dim
-   evening room); the camera's analog gain undoes it (gain = 1/exposure), amplifying the noise below.
+   evening room); the camera's analog gain undoes it (gain = 1/exposure), amplifying the noise below. A
+   `gain` entry overrides that (the evaluation conditions `dim` and `dark`: gain 1, a camera whose auto
+   exposure gave up, frames as dark as the light, with the same relative noise and 8-bit quantization).
 3. Sensor noise, signal-dependent: variance = shot * signal + read, in [0,1] units before the gain.
    shot 5e-5..6e-4, read 2e-6..6e-5 give ~2-5 levels of noise at mid-grey in office light and ~8-12 levels
    at gain 4 (the levels measured on webcams in facts.md). Demosaicing correlates neighbouring pixels:
@@ -182,8 +184,10 @@ def _smooth(noise: np.ndarray, sigma: float) -> np.ndarray:
     return out * (std / (out.std() + 1e-12))
 
 
-def sensor_noise(x: np.ndarray, exposure: float, noise: dict, rng: np.random.Generator) -> np.ndarray:
-    """Shot + read noise at `exposure` of the light, then the gain; x and result in [0,1] float32."""
+def sensor_noise(x: np.ndarray, exposure: float, noise: dict, rng: np.random.Generator,
+                 gain: float | None = None) -> np.ndarray:
+    """Shot + read noise at `exposure` of the light, then the gain (None: 1/exposure, the light gained back);
+    x and result in [0,1] float32."""
     dark = x * exposure
     std = np.sqrt(noise["shot"] * dark + noise["read"]).astype(np.float32)
     h, w = x.shape[:2]
@@ -191,7 +195,9 @@ def sensor_noise(x: np.ndarray, exposure: float, noise: dict, rng: np.random.Gen
     colour = _smooth(rng.standard_normal((h, w, 3), dtype=np.float32), noise["blur"] + 0.5)
     mix = noise["chroma"]
     field = np.sqrt(1 - mix) * shared + np.sqrt(mix) * colour
-    return (dark + std * field) / exposure
+    if gain is None:  # divided, not multiplied by 1/exposure: the gained-back conditions keep their pixels
+        return (dark + std * field) / exposure
+    return (dark + std * field) * gain
 
 
 def _to_u8(x: np.ndarray) -> np.ndarray:
@@ -209,7 +215,9 @@ def _expose(x: np.ndarray, params: dict, frame: int) -> np.ndarray:
     # the label predates the model's name; another would change every degraded pixel
     rng = np.random.default_rng(seed_for("webcam-noise", params["seed"], frame))
     if "noise" in params:
-        x = sensor_noise(x, params["exposure"], params["noise"], rng)
+        x = sensor_noise(x, params["exposure"], params["noise"], rng, params.get("gain"))
+    elif "gain" in params:  # no noise drawn, but the light still falls short of what the gain makes up
+        x = x * (params["exposure"] * params["gain"])
     out = _to_u8(x)
     if "isp_denoise" in params:
         out = cv2.bilateralFilter(out, 5, params["isp_denoise"], 3)

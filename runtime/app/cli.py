@@ -26,6 +26,7 @@ from runtime.backends.factory import BACKENDS, Request
 from runtime.contract import DEFAULT_STRENGTH
 from runtime.entry import exit_on_user_error, non_empty, port, threads
 from runtime.errors import SharpcamError
+from runtime.low_light import DEFAULT_MODE as DEFAULT_LOW_LIGHT, MODES as LOW_LIGHT_MODES
 from runtime.optional import require
 from runtime.session import to_stderr
 from runtime.settings import load_settings, remember
@@ -46,6 +47,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=threads, default=0, help="CPU inference threads; 0: the backend's choice")
     p.add_argument("--load-policy", choices=POLICIES, default="auto",
                    help="when the model is slower than the source (as for 'sharpcam cam') (default: %(default)s)")
+    p.add_argument("--low-light", choices=LOW_LIGHT_MODES, default=DEFAULT_LOW_LIGHT,
+                   help="brighten underexposed frames first (as for 'sharpcam cam') (default: %(default)s)")
     p.add_argument("--strength", type=strength_arg, default=None,
                    help="starting strength, 0 (off) to 1 (full); the page's slider changes it (default: the last "
                         f"one, else {DEFAULT_STRENGTH})")
@@ -81,7 +84,7 @@ def live_config(args: argparse.Namespace):
     from runtime.app.live import LiveConfig
     request = Request(student=args.student, threads=args.threads, strength=args.strength, backend=args.backend,
                       engine=args.engine, model=args.model)
-    return LiveConfig(args.source, request, args.load_policy)
+    return LiveConfig(args.source, request, args.load_policy, args.low_light)
 
 
 def exposure_warning(host: str) -> str | None:

@@ -17,6 +17,7 @@ from runtime.app.stream import FrameHub, HubSink
 from runtime.backends.factory import Request
 from runtime.errors import SharpcamError
 from runtime.frames import Source
+from runtime.low_light import DEFAULT_MODE as DEFAULT_LOW_LIGHT
 from runtime.session import Log, Session, SessionConfig, open_session
 from runtime.sources import default_spec, is_camera
 
@@ -26,6 +27,7 @@ class LiveConfig:
     source: str | None = None  # runtime.cam's --source; None: camera 0 if present, else the built-in clip
     request: Request = field(default_factory=Request)  # student, backend, threads, strength, as `cam` takes them
     load_policy: str = "auto"
+    low_light: str = DEFAULT_LOW_LIGHT  # runtime/low_light.py's MODES
 
 
 def session_config(cfg: LiveConfig, opened: bool = False) -> SessionConfig:
@@ -34,7 +36,7 @@ def session_config(cfg: LiveConfig, opened: bool = False) -> SessionConfig:
     live = opened or is_camera(spec)
     # sink "null" names none: LiveSession gives the session its HubSink (frames go to the page)
     return SessionConfig(spec, "null", cfg.request, loop=not live, pace=not live,
-                         load_policy=cfg.load_policy, quiet=True)
+                         load_policy=cfg.load_policy, quiet=True, low_light=cfg.low_light)
 
 
 @dataclass
