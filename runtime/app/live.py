@@ -17,7 +17,7 @@ from runtime.app.stream import FrameHub, HubSink
 from runtime.backends.factory import Request
 from runtime.errors import SharpcamError
 from runtime.frames import Source
-from runtime.low_light import DEFAULT_MODE as DEFAULT_LOW_LIGHT
+from runtime.low_light import DEFAULT_MODE as DEFAULT_LOW_LIGHT, MODES as LOW_LIGHT_MODES
 from runtime.session import Log, Session, SessionConfig, open_session
 from runtime.sources import default_spec, is_camera
 
@@ -28,6 +28,7 @@ class LiveConfig:
     request: Request = field(default_factory=Request)  # student, backend, threads, strength, as `cam` takes them
     load_policy: str = "auto"
     low_light: str = DEFAULT_LOW_LIGHT  # runtime/low_light.py's MODES
+    temporal: bool = True  # the model's temporal filter
 
 
 def session_config(cfg: LiveConfig, opened: bool = False) -> SessionConfig:
@@ -36,7 +37,7 @@ def session_config(cfg: LiveConfig, opened: bool = False) -> SessionConfig:
     live = opened or is_camera(spec)
     # sink "null" names none: LiveSession gives the session its HubSink (frames go to the page)
     return SessionConfig(spec, "null", cfg.request, loop=not live, pace=not live,
-                         load_policy=cfg.load_policy, quiet=True, low_light=cfg.low_light)
+                         load_policy=cfg.load_policy, quiet=True, low_light=cfg.low_light, temporal=cfg.temporal)
 
 
 @dataclass
@@ -147,11 +148,26 @@ class LiveSession:
         self.session.controls.strength = value
         return value
 
+    def set_low_light(self, mode: str) -> str:
+        """The low-light toggle: the pipeline switches before its next frame; the next source keeps it."""
+        if mode not in LOW_LIGHT_MODES:
+            raise SharpcamError(f"low light must be one of {', '.join(LOW_LIGHT_MODES)}, not {mode!r}")
+        self.cfg = replace(self.cfg, low_light=mode)
+        self.session.controls.low_light = mode
+        return mode
+
+    def set_temporal(self, on: bool) -> bool:
+        """The temporal toggle: off resets the model's state before every frame, from the next one."""
+        self.cfg = replace(self.cfg, temporal=on)
+        self.session.controls.temporal = on
+        return on
+
     def state(self) -> dict:
         """What the page shows: strength (asked, and as the backend applies it), the stats summary (fps,
         dropped, per-stage p50/p95), the backend, the source."""
         s = self.session
         out = {"strength": s.controls.strength, "applied_strength": s.backend.strength, "running": self.running,
+               "temporal": s.controls.temporal,
                "backend_name": s.backend.name,
                "error": None if self.error is None else str(self.error),
                "size": list(s.source.size), "stats": s.stats.summary(), **s.description()}

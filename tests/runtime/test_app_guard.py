@@ -33,6 +33,14 @@ class FakeLive:
         self.controls.strength = value
         return value
 
+    def set_low_light(self, mode: str) -> str:
+        self.controls.low_light = mode
+        return mode
+
+    def set_temporal(self, on: bool) -> bool:
+        self.controls.temporal = on
+        return on
+
     def state(self) -> dict:
         return {"strength": self.controls.strength}
 
@@ -94,6 +102,21 @@ def test_controls_refuse_what_is_not_a_strength():
             response = await client.post("/api/controls", json=body, headers={TOKEN_HEADER: guard.token})
             assert response.status == 400, body
         assert live.controls.strength == 1.0
+    talk(check)
+
+
+def test_the_toggles_reach_the_session_and_are_remembered_for_the_app_and_cam():
+    async def check(client, guard, live):
+        for body in ({"low_light": "dim"}, {"low_light": None}, {"temporal": "off"}, {"temporal": 0},
+                     {"strength": 0.5, "temporal": "no"}):  # one bad value refuses the whole request
+            response = await client.post("/api/controls", json=body, headers={TOKEN_HEADER: guard.token})
+            assert response.status == 400, body
+        assert live.controls == Controls(strength=1.0)
+        response = await client.post("/api/controls", json={"low_light": "on", "temporal": False},
+                                     headers={TOKEN_HEADER: guard.token})
+        assert response.status == 200 and await response.json() == {"low_light": "on", "temporal": False}
+        assert live.controls.low_light == "on" and live.controls.temporal is False
+        assert load_settings().low_light == "on" and load_settings().temporal is False
     talk(check)
 
 

@@ -181,6 +181,22 @@ $("strength").addEventListener("input", () => {
   sendStrength();
 });
 
+// toggles: sent as changed; the pipeline applies them before its next frame --------------------------------
+$("low-light").addEventListener("change", () =>
+  act("api/controls", { low_light: $("low-light").value }, (answer) => say(`low light: ${answer.low_light}`)));
+$("temporal").addEventListener("change", () =>
+  act("api/controls", { temporal: $("temporal").checked },
+    (answer) => say(`temporal filter: ${answer.temporal ? "on" : "off"}`)));
+
+function showToggles(state) {
+  const light = state.low_light;
+  if (document.activeElement !== $("low-light")) $("low-light").value = light.mode;
+  $("temporal").checked = state.temporal;
+  $("low-light-state").textContent = light.mode === "off" ? "off" :
+    `${light.mode}, ${light.gain > 1 ? `gain ×${fixed(light.gain, 2)}` : "idle"}, ${light.frames_lifted} lifted`;
+  $("temporal-state").textContent = state.temporal ? "on (state carried frame to frame)" : "off (reset every frame)";
+}
+
 // stats --------------------------------------------------------------------------------------------------
 function fixed(value, digits = 1) {
   return value === undefined ? "–" : Number(value).toFixed(digits);
@@ -209,6 +225,7 @@ function showStats(state) {
     $("strength-value").textContent = state.strength.toFixed(2);
   }
   showOutputs(state.outputs);
+  showToggles(state);
   if (state.error) showError(`the session stopped: ${state.error}`);
   if (state.size) {  // the whole picture in the window: as wide as the height left allows
     const [w, h] = state.size;
