@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from runtime.app.camera import BrowserCamera
-from runtime.app.outputs import Outputs
+from runtime.app.outputs import Outputs, png_bytes
 from runtime.app.stream import FrameHub, HubSink
 from runtime.backends.factory import Request
 from runtime.errors import SharpcamError
@@ -161,6 +161,15 @@ class LiveSession:
         self.cfg = replace(self.cfg, temporal=on)
         self.session.controls.temporal = on
         return on
+
+    def still_png(self) -> bytes:
+        """The latest before | after, lossless (the page's still on pause: no codec between the pixels and
+        the eye); the same picture the video's last frame showed, or a frame newer."""
+        run = self._run
+        picture = None if run is None else run.sink.still()
+        if picture is None:
+            raise SharpcamError("no frame yet: wait for the picture, then pause")
+        return png_bytes(picture)
 
     def state(self) -> dict:
         """What the page shows: strength (asked, and as the backend applies it), the stats summary (fps,

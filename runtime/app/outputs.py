@@ -75,10 +75,7 @@ class Outputs:
             frame = self._latest
         if frame is None:
             raise SharpcamError("no frame yet: wait for the picture, then take the snapshot")
-        ok, data = opencv().imencode(".png", frame)
-        if not ok:
-            raise SharpcamError("could not encode the snapshot as PNG")
-        write_bytes_atomic(path, data.tobytes())
+        write_bytes_atomic(path, png_bytes(frame))
         return path
 
     def set_vcam(self, on: bool) -> bool:
@@ -106,3 +103,11 @@ class Outputs:
         if self.size is None:
             raise SharpcamError("no source is running")
         return self.size
+
+
+def png_bytes(frame: np.ndarray) -> bytes:
+    """A BGR frame as a lossless PNG file's bytes."""
+    ok, data = opencv().imencode(".png", frame)
+    if not ok:
+        raise SharpcamError("could not encode the picture as PNG")
+    return data.tobytes()

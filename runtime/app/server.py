@@ -5,6 +5,7 @@ Every route sits behind the guard (runtime/app/guard.py): token, Host and Origin
     GET  /static/NAME       app.js, app.css
     POST /api/offer         the browser's SDP offer -> the answer; the session's video then flows to it
     POST /api/camera        the same with the page's camera track: it becomes the session's source
+    GET  /api/still         the latest before | after as a PNG (the page's still on pause)
     GET  /api/state         strength, stats (fps, dropped, per-stage p50/p95), backend, source
     POST /api/controls      {"strength": 0..1, "low_light": mode, "temporal": bool}, any of them, applied by the
                             pipeline before its next frame
@@ -23,7 +24,7 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from runtime.app.camera import BROWSER_CAMERA, BrowserCamera, feed
 from runtime.app.guard import Guard
 from runtime.app.live import LiveSession
-from runtime.app.picker import add_picker
+from runtime.app.picker import add_picker, in_thread
 from runtime.app.request import LIVE, json_body
 from runtime.app.stream import HubTrack
 from runtime.errors import SharpcamError
@@ -41,7 +42,8 @@ def make_app(guard: Guard, live: LiveSession, media: Path = Path(".")) -> web.Ap
     app[GUARD], app[LIVE], app[PEERS], app[TASKS] = guard, live, set(), set()
     app.add_routes([web.get("/", page), web.get("/static/{name}", static_file), web.post("/api/offer", offer),
                     web.post("/api/camera", camera_offer),
-                    web.get("/api/state", state), web.post("/api/controls", controls)])
+                    web.get("/api/state", state), web.get("/api/still", still),
+                    web.post("/api/controls", controls)])
     add_picker(app, media)
     app.on_shutdown.append(close_peers)
     return app
@@ -53,6 +55,7 @@ async def page(request: web.Request) -> web.Response:
     text = text.replace("{{TOKEN}}", token)
     return web.Response(text=text, content_type="text/html",
                         headers={"Content-Security-Policy": "default-src 'self'; media-src 'self' blob:; "
+                                                            "img-src 'self' blob:; "
                                                             "frame-ancestors 'none'"})
 
 
@@ -131,6 +134,11 @@ async def answer(request: web.Request, body: dict, on_track=None) -> web.Respons
 
 async def state(request: web.Request) -> web.Response:
     return web.json_response(request.app[LIVE].state())
+
+
+async def still(request: web.Request) -> web.Response:
+    png = await in_thread(request.app[LIVE].still_png)  # encoding a 1280x480 PNG takes tens of ms: off the loop
+    return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 async def controls(request: web.Request) -> web.Response:

@@ -19,6 +19,7 @@ from runtime.controls import Controls  # noqa: E402
 from runtime.settings import load_settings  # noqa: E402
 
 ROUTES = [("GET", "/"), ("GET", "/static/app.js"), ("GET", "/static/app.css"), ("GET", "/api/state"),
+          ("GET", "/api/still"),
           ("POST", "/api/offer"), ("POST", "/api/camera"), ("POST", "/api/controls")]
 
 
@@ -44,6 +45,9 @@ class FakeLive:
     def state(self) -> dict:
         return {"strength": self.controls.strength}
 
+    def still_png(self) -> bytes:
+        return b"\x89PNG stand-in"
+
 
 def talk(check, bind: str = "127.0.0.1") -> None:
     """Run `check(client, guard, live)` against the app served on a free loopback port."""
@@ -67,6 +71,8 @@ def test_every_route_refuses_a_request_without_the_right_token():
         assert response.headers["Referrer-Policy"] == "no-referrer"  # the token never leaves in a Referer
         for path in ("/static/app.js", "/api/state"):
             assert (await client.get(path, headers={TOKEN_HEADER: guard.token})).status == 200
+        still = await client.get("/api/still", headers={TOKEN_HEADER: guard.token})
+        assert still.headers["Content-Type"] == "image/png" and await still.read() == b"\x89PNG stand-in"
     talk(check)
 
 
