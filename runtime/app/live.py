@@ -15,6 +15,7 @@ from runtime.app.camera import BrowserCamera
 from runtime.app.outputs import Outputs, png_bytes
 from runtime.app.stream import FrameHub, HubSink
 from runtime.backends.factory import Request
+from runtime.controls import Controls
 from runtime.errors import SharpcamError
 from runtime.frames import Source
 from runtime.low_light import DEFAULT_MODE as DEFAULT_LOW_LIGHT, MODES as LOW_LIGHT_MODES
@@ -141,11 +142,17 @@ class LiveSession:
         run = self._run
         return run is not None and run.thread is not None and run.thread.is_alive()
 
+    def _controls(self) -> Controls:
+        session = self.session
+        if session is None:  # between one source's session and the next
+            raise SharpcamError("the source is changing; try again in a moment")
+        return session.controls
+
     def set_strength(self, value: float) -> float:
         """The slider: the pipeline applies it before its next frame (runtime/pipeline.py's _apply_controls)."""
         if not 0.0 <= value <= 1.0:
             raise SharpcamError(f"strength must be from 0 to 1, not {value}")
-        self.session.controls.strength = value
+        self._controls().strength = value
         return value
 
     def set_low_light(self, mode: str) -> str:
@@ -153,13 +160,13 @@ class LiveSession:
         if mode not in LOW_LIGHT_MODES:
             raise SharpcamError(f"low light must be one of {', '.join(LOW_LIGHT_MODES)}, not {mode!r}")
         self.cfg = replace(self.cfg, low_light=mode)
-        self.session.controls.low_light = mode
+        self._controls().low_light = mode
         return mode
 
     def set_temporal(self, on: bool) -> bool:
         """The temporal toggle: off resets the model's state before every frame, from the next one."""
         self.cfg = replace(self.cfg, temporal=on)
-        self.session.controls.temporal = on
+        self._controls().temporal = on
         return on
 
     def still_png(self) -> bytes:
@@ -175,6 +182,8 @@ class LiveSession:
         """What the page shows: strength (asked, and as the backend applies it), the stats summary (fps,
         dropped, per-stage p50/p95), the backend, the source."""
         s = self.session
+        if s is None:  # the source is changing: the page keeps showing what it had
+            return {"switching": True, "running": False, "error": None if self.error is None else str(self.error)}
         out = {"strength": s.controls.strength, "applied_strength": s.backend.strength, "running": self.running,
                "temporal": s.controls.temporal,
                "backend_name": s.backend.name,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.app.paths import inside
+from runtime.app.paths import inside, shown
 from runtime.errors import SharpcamError
 from runtime.files import write_bytes_atomic
 from runtime.imaging import opencv
@@ -92,7 +92,7 @@ class Outputs:
         return self._vcam is not None
 
     def state(self) -> dict:
-        return {"folder": str(self.folder), "recording": self.recording.name if self.recording else None,
+        return {"folder": shown(self.folder), "recording": self.recording.name if self.recording else None,
                 "vcam": self._vcam is not None}
 
     def stop_all(self) -> None:

@@ -149,7 +149,10 @@ async def controls(request: web.Request) -> web.Response:
     if not changes:
         raise web.HTTPBadRequest(text=f"expected one or more of {', '.join(CONTROLS)}")
     applied = {"strength": live.set_strength, "low_light": live.set_low_light, "temporal": live.set_temporal}
-    answer = {name: applied[name](value) for name, value in changes.items()}
+    try:
+        answer = {name: applied[name](value) for name, value in changes.items()}
+    except SharpcamError as err:  # the source is changing
+        raise web.HTTPConflict(text=str(err)) from err
     await asyncio.get_running_loop().run_in_executor(None, lambda: remember(**answer))  # for next time
     return web.json_response(answer)
 

@@ -85,3 +85,15 @@ def test_the_toggles_apply_to_the_running_pipeline_and_carry_over_to_the_next_so
         assert live.state()["low_light"]["mode"] == "on"
         await run(live.stop)
     asyncio.run(main())
+
+
+def test_between_two_sources_the_state_says_so_and_a_control_asks_to_try_again(tmp_path):
+    """The page polls the state while the picker switches sources (no session for a moment): no server error."""
+    async def main() -> None:
+        live = LiveSession(LiveConfig("builtin"), FrameHub(asyncio.get_running_loop()), None, Outputs(tmp_path))
+        assert live.state() == {"switching": True, "running": False, "error": None}
+        for change in (lambda: live.set_strength(0.5), lambda: live.set_low_light("on"),
+                       lambda: live.set_temporal(False)):
+            with pytest.raises(SharpcamError, match="try again"):
+                change()
+    asyncio.run(main())

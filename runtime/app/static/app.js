@@ -244,6 +244,7 @@ function fixed(value, digits = 1) {
 }
 
 function showStats(state) {
+  if (state.switching) return;  // between two sources' sessions: the last numbers stay a moment longer
   const s = state.stats;
   $("what").textContent = `${state.source} ${state.size.join("×")} · ${state.backend_name}` +
     (state.student ? ` · student ${state.student.running} (auto)` : "") +
