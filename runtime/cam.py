@@ -15,9 +15,9 @@ before/after, + and - strength, m mirror, h help, q or Esc quit), null, a folder
 folder source's names kept), or a video file: .mp4/.mov (H.264), .webm (VP9), .mkv (any; --codec ffv1 is
 lossless), .avi (MJPEG), the source's frame times and audio kept (-y replaces an existing file).
 The default student cleans sensor noise and compression and sharpens; its temporal filter keeps still
-scenes calm (state carried frame to frame, reset when the camera reconnects). --low-light auto (the
-default) first brightens frames that are too dark (runtime/low_light.py); its state is in the status line
-and in --stats.
+scenes calm (state carried frame to frame, reset when the camera reconnects; --temporal off: each frame's own
+output). --low-light auto (the default) first brightens frames that are too dark (runtime/low_light.py); its
+state is in the status line and in --stats.
 Per-stage latency (p50/p95 ms) is printed every 2 s; --stats writes the summary as JSON at exit.
 Ctrl-C, SIGTERM (kill, systemd, docker stop, timeout) and SIGHUP (a closed terminal) stop cleanly and
 finalize an output file (also while the model loads; a second signal does not interrupt the finalization); a

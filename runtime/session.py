@@ -104,6 +104,7 @@ class Session:
             out["student"] = {**self.student.stats(), "running": running or self.student.chosen.name}
         step = self.pipeline.low_light
         out["low_light"] = step.state() if step is not None else {"mode": "off"}
+        out["temporal"] = self.controls.temporal
         return out
 
     def written(self) -> str | None:
