@@ -15,9 +15,9 @@ before/after, + and - strength, m mirror, h help, q or Esc quit), null, a folder
 folder source's names kept), or a video file: .mp4/.mov (H.264), .webm (VP9), .mkv (any; --codec ffv1 is
 lossless), .avi (MJPEG), the source's frame times and audio kept (-y replaces an existing file).
 The default student cleans sensor noise and compression and sharpens; its temporal filter keeps still
-scenes calm (state carried frame to frame, reset when the camera reconnects). --low-light auto (the
-default) first brightens frames that are too dark (runtime/low_light.py); its state is in the status line
-and in --stats.
+scenes calm (state carried frame to frame, reset when the camera reconnects; --temporal off: each frame's own
+output). --low-light auto (the default) first brightens frames that are too dark (runtime/low_light.py); its
+state is in the status line and in --stats.
 Per-stage latency (p50/p95 ms) is printed every 2 s; --stats writes the summary as JSON at exit.
 Ctrl-C, SIGTERM (kill, systemd, docker stop, timeout) and SIGHUP (a closed terminal) stop cleanly and
 finalize an output file (also while the model loads; a second signal does not interrupt the finalization); a
@@ -55,7 +55,7 @@ from runtime.sinks.base import SinkOptions
 from runtime.sinks.factory import SINK_HELP, is_file_sink
 from runtime.sinks.folder import is_folder_spec
 from runtime.sinks.formats import CODEC_NAMES
-from runtime.settings import load_settings
+from runtime.settings import ON_OFF, given_or_remembered, on_off
 from runtime.sources import NO_CAMERA, default_spec, is_camera
 
 
@@ -106,11 +106,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="how much of the correction to show: 0 = the camera as it is, 1 = full; the window "
                         f"sink steps it with + and - (default: the one `sharpcam app` remembered, else "
                         f"{DEFAULT_STRENGTH})")
-    p.add_argument("--low-light", choices=LOW_LIGHT_MODES, default=DEFAULT_LOW_LIGHT,
+    p.add_argument("--low-light", choices=LOW_LIGHT_MODES, default=None,
                    help="brighten underexposed frames before the model, which then cleans the noise the lift "
                         "brings out: auto only while the picture is too dark (a well-exposed frame passes "
                         "untouched), on always, off never; the gain eases over ~1 s, so it does not pump "
-                        "(default: %(default)s)")
+                        f"(default: the one `sharpcam app` remembered, else {DEFAULT_LOW_LIGHT})")
+    p.add_argument("--temporal", choices=ON_OFF, default=None,
+                   help="the model's temporal filter: on keeps still scenes calm (its state carried frame to "
+                        "frame), off shows each frame's own output (default: the one `sharpcam app` "
+                        "remembered, else on)")
     p.add_argument("--codec", choices=CODEC_NAMES, default=None,
                    help="video file sinks: h264 (.mp4 .mov .mkv), vp9 (.webm .mkv), ffv1 (lossless: .mkv .avi), "
                         "mjpeg (.avi) (default: the first the extension takes)")
@@ -128,10 +132,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def starting_strength(given: float | None) -> float:
     """--strength, else the strength `sharpcam app` remembered (runtime/settings.py), else the default."""
-    if given is not None:
-        return given
-    remembered = load_settings().strength
-    return DEFAULT_STRENGTH if remembered is None else remembered
+    return given_or_remembered(given, "strength", DEFAULT_STRENGTH)
 
 
 def session_config(args: argparse.Namespace, spec: str) -> SessionConfig:
@@ -143,7 +144,9 @@ def session_config(args: argparse.Namespace, spec: str) -> SessionConfig:
     # a window shows a file at its frame rate (unpaced, a 3 s clip flashed by in 0.3 s); files to files stay fast
     pace = args.pace or (args.sink == "window" and not is_camera(spec))
     return SessionConfig(spec, args.sink, request, args.size, args.fps, args.loop, args.load_policy, options,
-                         args.frames, pace, args.quiet, low_light=args.low_light)
+                         args.frames, pace, args.quiet,
+                         low_light=given_or_remembered(args.low_light, "low_light", DEFAULT_LOW_LIGHT),
+                         temporal=given_or_remembered(on_off(args.temporal), "temporal", True))
 
 
 def check_outputs(args: argparse.Namespace, spec: str) -> None:

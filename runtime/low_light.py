@@ -24,7 +24,7 @@ toward the target (never darkens); `off` does nothing.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -90,6 +90,15 @@ class LowLight:
         """A new stream: the next frame's own estimate is taken at once (no easing from the old scene)."""
         self._wanted = None
 
+    def set_mode(self, mode: str) -> None:
+        """Another mode while frames flow (the app's toggle), from the next frame: `on` lifts at once, `off`
+        passes frames untouched at once, `auto` decides afresh; the exposure is measured afresh either way.
+        Call it on the thread that runs the step (the pipeline's worker applies the user's controls)."""
+        self.cfg = replace(self.cfg, mode=mode)  # checked by LowLightConfig
+        self.active, self._wanted = mode == "on", None
+        if mode == "off":
+            self.gain = 1.0
+
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         if self.cfg.mode == "off":
             return frame
@@ -130,6 +139,11 @@ class LowLight:
     def label(self) -> str:
         """For the status line, e.g. `auto x3.9` or `auto idle`."""
         return f"{self.cfg.mode} x{self.gain:.1f}" if self.gain != 1.0 else f"{self.cfg.mode} idle"
+
+
+def low_light_step(mode: str, fps: float) -> LowLight | None:
+    """The low-light step for `mode` (None for off: nothing to run), its time constant counted at `fps`."""
+    return None if mode == "off" else LowLight(LowLightConfig(mode=mode, fps=fps if fps > 0 else 30.0))
 
 
 def _ease(value: float, goal: float, alpha: float) -> float:

@@ -31,12 +31,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from runtime.backends.adaptive import AdaptiveBackend
 from runtime.backends.base import Backend
 from runtime.controls import Controls
 from runtime.errors import SharpcamError
 from runtime.frames import Frame, Source
 from runtime.imaging import resize_timed
-from runtime.low_light import LowLight
+from runtime.low_light import LowLight, low_light_step
 from runtime.queues import Closed, DropOldestQueue
 from runtime.sinks.base import Sink
 from runtime.stats import LatencyStats
@@ -54,6 +55,12 @@ class PipelineConfig:
     error_limit: int = 30  # failed frames in a row that stop a tolerant run (a second at 30 fps)
     stall_after: float = 2.0  # seconds without a frame from a live source before it counts as stalled
     low_light: LowLight | None = None  # brightens underexposed frames before the model (runtime/low_light.py)
+
+
+def temporal_part(backend: Backend) -> Backend:
+    """The backend whose reset() forgets only the temporal state: the load policy's reset also forgets the
+    frame its skip policy shows again, which turning the filter off must not."""
+    return backend.inner if isinstance(backend, AdaptiveBackend) else backend
 
 
 class Pipeline:
@@ -133,8 +140,12 @@ class Pipeline:
         (a camera that reconnected) or its frame size changed: the filter must not blend across the gap,
         nor carry a state of one size into frames resized from another."""
         controls = self.cfg.controls
-        if controls is not None and controls.strength != self.backend.strength:
-            self.backend.strength = controls.strength
+        if controls is not None:
+            if controls.strength != self.backend.strength:
+                self.backend.strength = controls.strength
+            self._apply_low_light(controls.low_light)
+            if not controls.temporal:  # the filter off: every frame starts from a reset state
+                temporal_part(self.backend).reset()
         resized = self._frame_shape is not None and frame.image.shape != self._frame_shape
         if frame.generation != self._generation or resized:
             self._generation = frame.generation
@@ -142,6 +153,16 @@ class Pipeline:
             if self.cfg.low_light is not None:  # a new scene: its exposure is measured afresh
                 self.cfg.low_light.reset()
         self._frame_shape = frame.image.shape
+
+    def _apply_low_light(self, mode: str | None) -> None:
+        """The user's low-light mode (the app's toggle), here on the worker that runs the step."""
+        step = self.cfg.low_light
+        if mode is None or mode == (step.cfg.mode if step is not None else "off"):
+            return
+        if step is None:
+            self.cfg.low_light = low_light_step(mode, self.source.fps)
+        else:
+            step.set_mode(mode)
 
     def _submit(self, frame: Frame) -> tuple[Frame, object, float | None] | None:
         try:

@@ -22,7 +22,7 @@ from runtime.backends.family import StudentChoice, open_student
 from runtime.controls import Controls
 from runtime.errors import SharpcamError
 from runtime.frames import Source
-from runtime.low_light import DEFAULT_MODE as DEFAULT_LOW_LIGHT, LowLight, LowLightConfig
+from runtime.low_light import DEFAULT_MODE as DEFAULT_LOW_LIGHT, low_light_step
 from runtime.pipeline import Pipeline, PipelineConfig
 from runtime.sinks.base import Sink, SinkOptions
 from runtime.sinks.factory import open_sink
@@ -55,6 +55,7 @@ class SessionConfig:
     pace: bool = False  # play files at their frame rate, dropping late frames
     quiet: bool = False  # no periodic status lines, no load-policy moves, no progress bar
     low_light: str = DEFAULT_LOW_LIGHT  # runtime/low_light.py's MODES: brighten underexposed frames first
+    temporal: bool = True  # the model's temporal filter (off: a reset state every frame)
 
 
 @dataclass
@@ -103,6 +104,7 @@ class Session:
             out["student"] = {**self.student.stats(), "running": running or self.student.chosen.name}
         step = self.pipeline.low_light
         out["low_light"] = step.state() if step is not None else {"mode": "off"}
+        out["temporal"] = self.controls.temporal
         return out
 
     def written(self) -> str | None:
@@ -152,7 +154,7 @@ def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | 
             if backend.size and tuple(backend.size) != tuple(source.size):
                 log(f"note: the model runs at {backend.size[0]}x{backend.size[1]}; frames are resized in and out")
         backend = with_load_policy(backend, cfg, source, None if cfg.quiet else log, student)
-        controls = Controls(strength=backend.strength)
+        controls = Controls(strength=backend.strength, low_light=cfg.low_light, temporal=cfg.temporal)
         if sink is None:
             sink = stack.enter_context(with_progress(
                 open_sink(cfg.sink, source.size, source.fps, controls=controls, options=cfg.sink_options),
@@ -168,11 +170,6 @@ def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | 
             adaptive = backend
             stats.describe("policy", lambda: adaptive.label)
         yield Session(cfg, source, backend, why, sink, controls, pipeline, stats, log, student)
-
-
-def low_light_step(mode: str, fps: float) -> LowLight | None:
-    """The low-light step for `mode` (None for off: nothing to run), its time constant counted at `fps`."""
-    return None if mode == "off" else LowLight(LowLightConfig(mode=mode, fps=fps if fps > 0 else 30.0))
 
 
 def open_looping_source(cfg: SessionConfig) -> Looping:

@@ -1,13 +1,13 @@
 """Settings remembered between runs: a small JSON file in the user's config folder, written by `sharpcam app`
-(the strength slider, the source picked, the output folder) and read by the app and, for the strength, by
-`sharpcam cam` (a flag on the command line always wins).
+(the strength slider, the low-light and temporal toggles, the source picked, the output folder) and read by
+the app and, for the strength and the two toggles, by `sharpcam cam` (a flag on the command line always wins).
 
     Linux:   $XDG_CONFIG_HOME/sharpcam/settings.json (default ~/.config/sharpcam/settings.json)
     macOS:   ~/Library/Application Support/sharpcam/settings.json
     Windows: %APPDATA%\\sharpcam\\settings.json
     $SHARPCAM_CONFIG: this file instead (the tests use it)
 
-`cam` reads only the strength: its default source stays camera 0 (else the built-in clip), which scripts rely
+`cam` reads only the picture's settings: its default source stays camera 0 (else the built-in clip), which scripts rely
 on, and its outputs are named on its command line. A missing or unreadable file means the built-in defaults.
 """
 from __future__ import annotations
@@ -19,8 +19,10 @@ from pathlib import Path
 
 from runtime.artifacts import user_folder
 from runtime.files import write_text_atomic
+from runtime.low_light import MODES as LOW_LIGHT_MODES
 
 CONFIG_ENV = "SHARPCAM_CONFIG"
+ON_OFF = ("on", "off")  # a toggle's values on a command line (--temporal)
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class Settings:
     strength: float | None = None  # 0..1, the app's slider
     source: str | None = None  # a camera, a video file or 'builtin' (never this browser's camera: it needs the page)
     out: str | None = None  # the app's output folder (recordings, snapshots)
+    low_light: str | None = None  # runtime/low_light.py's MODES
+    temporal: bool | None = None  # the model's temporal filter on or off
 
 
 def settings_path() -> Path:
@@ -42,7 +46,22 @@ def valid(settings: Settings) -> Settings:
     ok_strength = isinstance(strength, (int, float)) and not isinstance(strength, bool) and 0 <= strength <= 1
     return Settings(float(strength) if ok_strength else None,
                     settings.source if isinstance(settings.source, str) and settings.source else None,
-                    settings.out if isinstance(settings.out, str) and settings.out else None)
+                    settings.out if isinstance(settings.out, str) and settings.out else None,
+                    settings.low_light if settings.low_light in LOW_LIGHT_MODES else None,
+                    settings.temporal if isinstance(settings.temporal, bool) else None)
+
+
+def on_off(given: str | None) -> bool | None:
+    """--temporal on|off as a bool; None (not given) stays None."""
+    return None if given is None else given == "on"
+
+
+def given_or_remembered(given, name: str, default):
+    """A flag's value: as given on the command line, else the remembered one, else `default`."""
+    if given is not None:
+        return given
+    remembered = getattr(load_settings(), name)
+    return default if remembered is None else remembered
 
 
 def load_settings(path: Path | None = None) -> Settings:

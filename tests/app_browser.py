@@ -36,11 +36,12 @@ def chromium(*extra_args: str):
 
 
 @contextmanager
-def running_app(*args: str) -> Iterator[str]:
-    """`python -m runtime.app ARGS --no-browser`; yields the URL it prints, and checks it stops cleanly."""
+def running_app(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`python -m runtime.app ARGS --no-browser`; yields the URL it prints, and checks it stops cleanly.
+    `env`: variables to set for it (a home folder, a settings file)."""
     log = tempfile.TemporaryFile("w+")  # its stderr, shown when it fails
     proc = subprocess.Popen([sys.executable, "-m", "runtime.app", *args, "--no-browser"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=log, text=True)
+                            stdout=subprocess.PIPE, stderr=log, text=True, env={**os.environ, **(env or {})})
     line = proc.stdout.readline()
     url = next((w for w in line.split() if w.startswith("http://127.0.0.1:")), None)
     try:

@@ -29,7 +29,7 @@ from runtime.errors import SharpcamError
 from runtime.low_light import DEFAULT_MODE as DEFAULT_LOW_LIGHT, MODES as LOW_LIGHT_MODES
 from runtime.optional import require
 from runtime.session import to_stderr
-from runtime.settings import load_settings, remember
+from runtime.settings import ON_OFF, given_or_remembered, load_settings, on_off, remember
 
 APP_EXTRA = "'sharpcam app' needs aiohttp and aiortc: pip install 'sharpcam[app]'"
 
@@ -47,8 +47,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=threads, default=0, help="CPU inference threads; 0: the backend's choice")
     p.add_argument("--load-policy", choices=POLICIES, default="auto",
                    help="when the model is slower than the source (as for 'sharpcam cam') (default: %(default)s)")
-    p.add_argument("--low-light", choices=LOW_LIGHT_MODES, default=DEFAULT_LOW_LIGHT,
-                   help="brighten underexposed frames first (as for 'sharpcam cam') (default: %(default)s)")
+    p.add_argument("--low-light", choices=LOW_LIGHT_MODES, default=None,
+                   help="brighten underexposed frames first (as for 'sharpcam cam'); the page's toggle changes "
+                        f"it (default: the last one, else {DEFAULT_LOW_LIGHT})")
+    p.add_argument("--temporal", choices=ON_OFF, default=None,
+                   help="the model's temporal filter (as for 'sharpcam cam'); the page's toggle changes it "
+                        "(default: the last one, else on)")
     p.add_argument("--strength", type=strength_arg, default=None,
                    help="starting strength, 0 (off) to 1 (full); the page's slider changes it (default: the last "
                         f"one, else {DEFAULT_STRENGTH})")
@@ -72,8 +76,9 @@ def with_remembered(args: argparse.Namespace) -> argparse.Namespace:
     remembered = load_settings()
     args.remembered_source = args.source is None and remembered.source is not None
     args.source = args.source or remembered.source
-    if args.strength is None:
-        args.strength = DEFAULT_STRENGTH if remembered.strength is None else remembered.strength
+    args.strength = given_or_remembered(args.strength, "strength", DEFAULT_STRENGTH)
+    args.low_light = given_or_remembered(args.low_light, "low_light", DEFAULT_LOW_LIGHT)
+    args.temporal = given_or_remembered(on_off(args.temporal), "temporal", True)
     if args.out is not None:
         remember(out=str(args.out.resolve()))
     args.out = args.out or Path(remembered.out or ".")
@@ -84,7 +89,7 @@ def live_config(args: argparse.Namespace):
     from runtime.app.live import LiveConfig
     request = Request(student=args.student, threads=args.threads, strength=args.strength, backend=args.backend,
                       engine=args.engine, model=args.model)
-    return LiveConfig(args.source, request, args.load_policy, args.low_light)
+    return LiveConfig(args.source, request, args.load_policy, args.low_light, args.temporal)
 
 
 def exposure_warning(host: str) -> str | None:

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from runtime.app.camera import BrowserCamera
-from runtime.app.outputs import Outputs
+from runtime.app.outputs import Outputs, png_bytes
 from runtime.app.stream import FrameHub, HubSink
 from runtime.backends.factory import Request
+from runtime.controls import Controls
 from runtime.errors import SharpcamError
 from runtime.frames import Source
-from runtime.low_light import DEFAULT_MODE as DEFAULT_LOW_LIGHT
+from runtime.low_light import DEFAULT_MODE as DEFAULT_LOW_LIGHT, MODES as LOW_LIGHT_MODES
 from runtime.session import Log, Session, SessionConfig, open_session
 from runtime.sources import default_spec, is_camera
 
@@ -28,6 +29,7 @@ class LiveConfig:
     request: Request = field(default_factory=Request)  # student, backend, threads, strength, as `cam` takes them
     load_policy: str = "auto"
     low_light: str = DEFAULT_LOW_LIGHT  # runtime/low_light.py's MODES
+    temporal: bool = True  # the model's temporal filter
 
 
 def session_config(cfg: LiveConfig, opened: bool = False) -> SessionConfig:
@@ -36,7 +38,7 @@ def session_config(cfg: LiveConfig, opened: bool = False) -> SessionConfig:
     live = opened or is_camera(spec)
     # sink "null" names none: LiveSession gives the session its HubSink (frames go to the page)
     return SessionConfig(spec, "null", cfg.request, loop=not live, pace=not live,
-                         load_policy=cfg.load_policy, quiet=True, low_light=cfg.low_light)
+                         load_policy=cfg.load_policy, quiet=True, low_light=cfg.low_light, temporal=cfg.temporal)
 
 
 @dataclass
@@ -140,18 +142,50 @@ class LiveSession:
         run = self._run
         return run is not None and run.thread is not None and run.thread.is_alive()
 
+    def _controls(self) -> Controls:
+        session = self.session
+        if session is None:  # between one source's session and the next
+            raise SharpcamError("the source is changing; try again in a moment")
+        return session.controls
+
     def set_strength(self, value: float) -> float:
         """The slider: the pipeline applies it before its next frame (runtime/pipeline.py's _apply_controls)."""
         if not 0.0 <= value <= 1.0:
             raise SharpcamError(f"strength must be from 0 to 1, not {value}")
-        self.session.controls.strength = value
+        self._controls().strength = value
         return value
+
+    def set_low_light(self, mode: str) -> str:
+        """The low-light toggle: the pipeline switches before its next frame; the next source keeps it."""
+        if mode not in LOW_LIGHT_MODES:
+            raise SharpcamError(f"low light must be one of {', '.join(LOW_LIGHT_MODES)}, not {mode!r}")
+        self.cfg = replace(self.cfg, low_light=mode)
+        self._controls().low_light = mode
+        return mode
+
+    def set_temporal(self, on: bool) -> bool:
+        """The temporal toggle: off resets the model's state before every frame, from the next one."""
+        self.cfg = replace(self.cfg, temporal=on)
+        self._controls().temporal = on
+        return on
+
+    def still_png(self) -> bytes:
+        """The latest before | after, lossless (the page's still on pause: no codec between the pixels and
+        the eye); the same picture the video's last frame showed, or a frame newer."""
+        run = self._run
+        picture = None if run is None else run.sink.still()
+        if picture is None:
+            raise SharpcamError("no frame yet: wait for the picture, then pause")
+        return png_bytes(picture)
 
     def state(self) -> dict:
         """What the page shows: strength (asked, and as the backend applies it), the stats summary (fps,
         dropped, per-stage p50/p95), the backend, the source."""
         s = self.session
+        if s is None:  # the source is changing: the page keeps showing what it had
+            return {"switching": True, "running": False, "error": None if self.error is None else str(self.error)}
         out = {"strength": s.controls.strength, "applied_strength": s.backend.strength, "running": self.running,
+               "temporal": s.controls.temporal,
                "backend_name": s.backend.name,
                "error": None if self.error is None else str(self.error),
                "size": list(s.source.size), "stats": s.stats.summary(), **s.description()}

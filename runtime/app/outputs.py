@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.app.paths import inside
+from runtime.app.paths import inside, shown
 from runtime.errors import SharpcamError
 from runtime.files import write_bytes_atomic
 from runtime.imaging import opencv
@@ -75,10 +75,7 @@ class Outputs:
             frame = self._latest
         if frame is None:
             raise SharpcamError("no frame yet: wait for the picture, then take the snapshot")
-        ok, data = opencv().imencode(".png", frame)
-        if not ok:
-            raise SharpcamError("could not encode the snapshot as PNG")
-        write_bytes_atomic(path, data.tobytes())
+        write_bytes_atomic(path, png_bytes(frame))
         return path
 
     def set_vcam(self, on: bool) -> bool:
@@ -95,7 +92,7 @@ class Outputs:
         return self._vcam is not None
 
     def state(self) -> dict:
-        return {"folder": str(self.folder), "recording": self.recording.name if self.recording else None,
+        return {"folder": shown(self.folder), "recording": self.recording.name if self.recording else None,
                 "vcam": self._vcam is not None}
 
     def stop_all(self) -> None:
@@ -106,3 +103,11 @@ class Outputs:
         if self.size is None:
             raise SharpcamError("no source is running")
         return self.size
+
+
+def png_bytes(frame: np.ndarray) -> bytes:
+    """A BGR frame as a lossless PNG file's bytes."""
+    ok, data = opencv().imencode(".png", frame)
+    if not ok:
+        raise SharpcamError("could not encode the picture as PNG")
+    return data.tobytes()

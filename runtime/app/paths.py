@@ -24,6 +24,12 @@ def inside(folder: Path, name: object) -> Path:
     return target
 
 
+def shown(folder: Path) -> str:
+    """A folder as the page shows it: absolute, the home folder as ~ (what a user recognizes as theirs)."""
+    folder, home = folder.resolve(), Path.home().resolve()
+    return str(folder) if not folder.is_relative_to(home) else str(Path("~") / folder.relative_to(home))
+
+
 def media_files(folder: Path) -> list[str]:
     """The videos directly in `folder` the page may pick (names, sorted); links and hidden files left out."""
     if not folder.is_dir():

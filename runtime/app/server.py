@@ -5,8 +5,10 @@ Every route sits behind the guard (runtime/app/guard.py): token, Host and Origin
     GET  /static/NAME       app.js, app.css
     POST /api/offer         the browser's SDP offer -> the answer; the session's video then flows to it
     POST /api/camera        the same with the page's camera track: it becomes the session's source
+    GET  /api/still         the latest before | after as a PNG (the page's still on pause)
     GET  /api/state         strength, stats (fps, dropped, per-stage p50/p95), backend, source
-    POST /api/controls      {"strength": 0..1}, applied by the pipeline before its next frame
+    POST /api/controls      {"strength": 0..1, "low_light": mode, "temporal": bool}, any of them, applied by the
+                            pipeline before its next frame
     and the source picker and outputs (runtime/app/picker.py)
 """
 from __future__ import annotations
@@ -22,10 +24,11 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from runtime.app.camera import BROWSER_CAMERA, BrowserCamera, feed
 from runtime.app.guard import Guard
 from runtime.app.live import LiveSession
-from runtime.app.picker import add_picker
+from runtime.app.picker import add_picker, in_thread
 from runtime.app.request import LIVE, json_body
 from runtime.app.stream import HubTrack
 from runtime.errors import SharpcamError
+from runtime.low_light import MODES as LOW_LIGHT_MODES
 from runtime.settings import remember
 
 STATIC = resources.files("runtime.app") / "static"
@@ -39,7 +42,8 @@ def make_app(guard: Guard, live: LiveSession, media: Path = Path(".")) -> web.Ap
     app[GUARD], app[LIVE], app[PEERS], app[TASKS] = guard, live, set(), set()
     app.add_routes([web.get("/", page), web.get("/static/{name}", static_file), web.post("/api/offer", offer),
                     web.post("/api/camera", camera_offer),
-                    web.get("/api/state", state), web.post("/api/controls", controls)])
+                    web.get("/api/state", state), web.get("/api/still", still),
+                    web.post("/api/controls", controls)])
     add_picker(app, media)
     app.on_shutdown.append(close_peers)
     return app
@@ -51,6 +55,7 @@ async def page(request: web.Request) -> web.Response:
     text = text.replace("{{TOKEN}}", token)
     return web.Response(text=text, content_type="text/html",
                         headers={"Content-Security-Policy": "default-src 'self'; media-src 'self' blob:; "
+                                                            "img-src 'self' blob:; "
                                                             "frame-ancestors 'none'"})
 
 
@@ -131,14 +136,46 @@ async def state(request: web.Request) -> web.Response:
     return web.json_response(request.app[LIVE].state())
 
 
+async def still(request: web.Request) -> web.Response:
+    png = await in_thread(request.app[LIVE].still_png)  # encoding a 1280x480 PNG takes tens of ms: off the loop
+    return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "no-store"})
+
+
 async def controls(request: web.Request) -> web.Response:
-    body = await json_body(request)
-    strength = body.get("strength")
-    if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0 <= strength <= 1:
+    """Any of {"strength": 0..1, "low_light": "auto"|"on"|"off", "temporal": true|false}: applied by the
+    pipeline before its next frame, and remembered for the next run (of the app, and of `cam`)."""
+    body, live = await json_body(request), request.app[LIVE]
+    changes = {name: check(body[name]) for name, check in CONTROLS.items() if name in body}
+    if not changes:
+        raise web.HTTPBadRequest(text=f"expected one or more of {', '.join(CONTROLS)}")
+    applied = {"strength": live.set_strength, "low_light": live.set_low_light, "temporal": live.set_temporal}
+    try:
+        answer = {name: applied[name](value) for name, value in changes.items()}
+    except SharpcamError as err:  # the source is changing
+        raise web.HTTPConflict(text=str(err)) from err
+    await asyncio.get_running_loop().run_in_executor(None, lambda: remember(**answer))  # for next time
+    return web.json_response(answer)
+
+
+def _strength(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
         raise web.HTTPBadRequest(text="strength must be a number from 0 to 1")
-    applied = request.app[LIVE].set_strength(float(strength))
-    await asyncio.get_running_loop().run_in_executor(None, lambda: remember(strength=applied))  # for next time
-    return web.json_response({"strength": applied})
+    return float(value)
+
+
+def _low_light(value: object) -> str:
+    if value not in LOW_LIGHT_MODES:
+        raise web.HTTPBadRequest(text=f"low_light must be one of {', '.join(LOW_LIGHT_MODES)}")
+    return value
+
+
+def _temporal(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise web.HTTPBadRequest(text="temporal must be true or false")
+    return value
+
+
+CONTROLS = {"strength": _strength, "low_light": _low_light, "temporal": _temporal}  # what the page may change
 
 
 async def close_peers(app: web.Application) -> None:

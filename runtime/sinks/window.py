@@ -30,6 +30,18 @@ def check_display() -> None:
                             "use --sink out.mp4, --sink vcam or --sink null")
 
 
+def check_gui() -> None:
+    """opencv-python-headless (pulled in by another package, or installed over opencv-python: both own the
+    same cv2 folder) has no windows at all; say which OpenCV to install instead of OpenCV's 'rebuild the
+    library' error."""
+    gui = [line.split(":", 1)[1].strip() for line in opencv().getBuildInformation().splitlines()
+           if line.strip().startswith("GUI:")]
+    if gui and gui[0].upper() == "NONE":
+        raise SharpcamError("--sink window needs OpenCV with windows, and this one has none (the headless build); "
+                            "pip uninstall -y opencv-python-headless opencv-python && pip install opencv-python, "
+                            "or preview in the browser: sharpcam app")
+
+
 @dataclass(frozen=True)
 class TextStyle:
     scale: float  # OpenCV's font scale
@@ -133,6 +145,7 @@ class WindowSink(Sink):
     def __init__(self, side_by_side: bool = False, overlay: bool = True, title: str = "sharpcam",
                  controls: Controls | None = None, mirror: bool = False) -> None:
         check_display()
+        check_gui()
         self.view = WindowView(side_by_side, overlay, controls, mirror)
         self.opencv, self.title, self.name = self.view.opencv, title, "window"
         self._shown = False  # a window exists once the first frame is shown: close() destroys only that

@@ -39,9 +39,11 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def app_url() -> Iterator[str]:
-    """`python -m runtime.app` on the built-in clip, as a user starts it (without the browser it would open)."""
-    with running_app("--source", "builtin") as url:
+def app_url(tmp_path) -> Iterator[str]:
+    """`python -m runtime.app` on the built-in clip, as a user starts it (without the browser it would open),
+    its outputs going to ~/Videos/sharpcam of a home folder of its own (the screenshot shows that folder)."""
+    env = {"HOME": str(tmp_path / "home")}
+    with running_app("--source", "builtin", "--out", str(tmp_path / "home" / "Videos" / "sharpcam"), env=env) as url:
         yield url
 
 
@@ -189,30 +191,9 @@ def test_the_page_plays_the_live_video_and_the_slider_reaches_the_pipeline(brows
     assert same < CODEC_NOISE, f"at strength 0 the halves differ by {same:.2f} grey levels on average"
     assert different > 2 * same, f"at strength 1 the halves differ by {different:.2f}, at 0 by {same:.2f}"
 
+    assert browser.find_element("id", "out-folder").text == f"in {os.path.join('~', 'Videos', 'sharpcam')}"
     shot = tmp_path / "app.png"  # the correction on: the README's picture
     browser.save_screenshot(str(shot))
     if os.environ.get("SHARPCAM_APP_SCREENSHOT"):
         shutil.copyfile(shot, os.environ["SHARPCAM_APP_SCREENSHOT"])
     print(f"decoded {decoded} frames; slider -> backend {', '.join(f'{t * 1000:.0f}' for t in latencies)} ms")
-
-
-def test_the_page_offers_the_sources_and_its_snapshot_lands_in_the_output_folder(browser, tmp_path):
-    """The picker lists the built-in clip and the videos in --media; Snapshot writes the model's frame as a
-    PNG inside --out, under the name typed in the page."""
-    media = tmp_path / "media"
-    media.mkdir()
-    (media / "talk.mp4").write_bytes(b"")
-    out = tmp_path / "out"
-    with running_app("--source", "builtin", "--out", str(out), "--media", str(media)) as url:
-        browser.get(url)
-        _wait(browser, lambda d: _decoded(d) > 5, timeout=90)
-        options = browser.execute_script("return [...document.getElementById('source').options].map(o => o.text)")
-        assert "built-in clip" in options and "talk.mp4" in options, options
-        name = browser.find_element("id", "snapshot-name")
-        name.clear()
-        name.send_keys("look.png")
-        browser.find_element("id", "snapshot").click()
-        _wait(browser, lambda d: (out / "look.png").exists(), timeout=10)
-        assert "wrote look.png" in browser.find_element("id", "said").text
-    from runtime.imaging import opencv
-    assert opencv().imread(str(out / "look.png")).shape == (480, 640, 3)

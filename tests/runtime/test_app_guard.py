@@ -19,6 +19,7 @@ from runtime.controls import Controls  # noqa: E402
 from runtime.settings import load_settings  # noqa: E402
 
 ROUTES = [("GET", "/"), ("GET", "/static/app.js"), ("GET", "/static/app.css"), ("GET", "/api/state"),
+          ("GET", "/api/still"),
           ("POST", "/api/offer"), ("POST", "/api/camera"), ("POST", "/api/controls")]
 
 
@@ -33,8 +34,19 @@ class FakeLive:
         self.controls.strength = value
         return value
 
+    def set_low_light(self, mode: str) -> str:
+        self.controls.low_light = mode
+        return mode
+
+    def set_temporal(self, on: bool) -> bool:
+        self.controls.temporal = on
+        return on
+
     def state(self) -> dict:
         return {"strength": self.controls.strength}
+
+    def still_png(self) -> bytes:
+        return b"\x89PNG stand-in"
 
 
 def talk(check, bind: str = "127.0.0.1") -> None:
@@ -59,6 +71,8 @@ def test_every_route_refuses_a_request_without_the_right_token():
         assert response.headers["Referrer-Policy"] == "no-referrer"  # the token never leaves in a Referer
         for path in ("/static/app.js", "/api/state"):
             assert (await client.get(path, headers={TOKEN_HEADER: guard.token})).status == 200
+        still = await client.get("/api/still", headers={TOKEN_HEADER: guard.token})
+        assert still.headers["Content-Type"] == "image/png" and await still.read() == b"\x89PNG stand-in"
     talk(check)
 
 
@@ -94,6 +108,21 @@ def test_controls_refuse_what_is_not_a_strength():
             response = await client.post("/api/controls", json=body, headers={TOKEN_HEADER: guard.token})
             assert response.status == 400, body
         assert live.controls.strength == 1.0
+    talk(check)
+
+
+def test_the_toggles_reach_the_session_and_are_remembered_for_the_app_and_cam():
+    async def check(client, guard, live):
+        for body in ({"low_light": "dim"}, {"low_light": None}, {"temporal": "off"}, {"temporal": 0},
+                     {"strength": 0.5, "temporal": "no"}):  # one bad value refuses the whole request
+            response = await client.post("/api/controls", json=body, headers={TOKEN_HEADER: guard.token})
+            assert response.status == 400, body
+        assert live.controls == Controls(strength=1.0)
+        response = await client.post("/api/controls", json={"low_light": "on", "temporal": False},
+                                     headers={TOKEN_HEADER: guard.token})
+        assert response.status == 200 and await response.json() == {"low_light": "on", "temporal": False}
+        assert live.controls.low_light == "on" and live.controls.temporal is False
+        assert load_settings().low_light == "on" and load_settings().temporal is False
     talk(check)
 
 

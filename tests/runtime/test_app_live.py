@@ -61,3 +61,39 @@ def test_switching_sources_keeps_the_app_running(tmp_path):
         await run(live.stop)
         assert not live.running
     asyncio.run(main())
+
+
+def test_the_toggles_apply_to_the_running_pipeline_and_carry_over_to_the_next_source(tmp_path):
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        live = LiveSession(LiveConfig("builtin", low_light="off"), FrameHub(loop), None, Outputs(tmp_path))
+        run = lambda *a: loop.run_in_executor(None, *a)  # noqa: E731
+        await run(live.start)
+        assert live.state()["low_light"] == {"mode": "off"} and live.state()["temporal"] is True
+        live.set_low_light("on")
+        live.set_temporal(False)
+        started = time.perf_counter()
+        while not live.state()["low_light"].get("active") and time.perf_counter() - started < 5:
+            await asyncio.sleep(0.01)
+        state = live.state()  # the pipeline's step runs in mode on (the clip is well exposed: a gain of 1)
+        assert state["low_light"]["mode"] == "on" and state["low_light"]["active"], state["low_light"]
+        assert state["temporal"] is False and "low_light" in state["stats"]["stages"]
+        with pytest.raises(SharpcamError):
+            live.set_low_light("dim")
+        await run(live.use, "builtin")  # another source: a new session, the toggles as the user left them
+        assert live.session.controls.low_light == "on" and live.session.controls.temporal is False
+        assert live.state()["low_light"]["mode"] == "on"
+        await run(live.stop)
+    asyncio.run(main())
+
+
+def test_between_two_sources_the_state_says_so_and_a_control_asks_to_try_again(tmp_path):
+    """The page polls the state while the picker switches sources (no session for a moment): no server error."""
+    async def main() -> None:
+        live = LiveSession(LiveConfig("builtin"), FrameHub(asyncio.get_running_loop()), None, Outputs(tmp_path))
+        assert live.state() == {"switching": True, "running": False, "error": None}
+        for change in (lambda: live.set_strength(0.5), lambda: live.set_low_light("on"),
+                       lambda: live.set_temporal(False)):
+            with pytest.raises(SharpcamError, match="try again"):
+                change()
+    asyncio.run(main())

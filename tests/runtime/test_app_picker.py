@@ -132,3 +132,10 @@ def test_the_virtual_camera_says_why_it_cannot_start(folders, monkeypatch):
         assert (await post("/api/vcam", {"on": "yes"})).status == 400
         assert await (await post("/api/vcam", {"on": False})).json() == {"vcam": False}
     talk(folders, check)
+
+
+def test_the_page_shows_the_output_folder_as_a_real_folder_the_home_as_tilde(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert Outputs(tmp_path / "Videos" / "sharpcam").state()["folder"] == os.path.join("~", "Videos", "sharpcam")
+    monkeypatch.chdir(tmp_path.parent)
+    assert Outputs(Path(".")).state()["folder"] == str(tmp_path.parent.resolve())  # never "."

@@ -51,3 +51,37 @@ def test_a_viewer_gets_before_and_after_side_by_side_and_the_newest_frame():
         with pytest.raises(MediaStreamError):
             await asyncio.wait_for(track.recv(), 5)
     asyncio.run(main())
+
+
+class Kept:
+    """The outputs' surface the sink writes to: every frame it was given."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+
+    def write(self, frame) -> None:
+        self.frames += 1
+
+
+def test_without_a_viewer_no_frame_is_converted_for_the_page_but_outputs_and_the_still_get_every_one():
+    async def main() -> None:
+        hub, outputs = FrameHub(asyncio.get_running_loop()), Kept()
+        sink = HubSink(hub, outputs)
+        sink.write(picture(80), original=picture(10))
+        await settle()
+        assert sink.converted == 0 and hub.number == 0 and outputs.frames == 1
+        still = sink.still()  # before | after, the pixels as the pipeline made them
+        assert still.shape == (SIZE[1], 2 * SIZE[0], 3)
+        assert (still[:, :SIZE[0]] == 10).all() and (still[:, SIZE[0]:] == 80).all()
+
+        track = HubTrack(hub)  # a page connects
+        sink.write(picture(90), original=picture(10))
+        await settle()
+        assert sink.converted == 1 and hub.number == 1
+        track.stop()  # its connection ended (aiortc stops the sender's track)
+        track.stop()  # twice is once
+        sink.write(picture(100), original=picture(10))
+        await settle()
+        assert sink.converted == 1 and hub.viewers == 0 and outputs.frames == 3
+        assert (sink.still()[:, SIZE[0]:] == 100).all()
+    asyncio.run(main())

@@ -46,3 +46,18 @@ def test_a_broken_or_hand_edited_file_means_the_defaults(own_settings_file):
     own_settings_file.write_text(json.dumps({"strength": 7, "source": 3, "out": "/videos", "colour": "red"}))
     assert load_settings() == Settings(out="/videos")  # each bad value dropped, the good one kept
     assert remember(strength=0.5) == Settings(strength=0.5, out="/videos")
+
+
+def test_the_toggles_the_app_remembered_are_where_the_app_and_cam_start_unless_told(own_settings_file):
+    cam = lambda *argv: session_config(cam_args(["--source", "builtin", *argv]), "builtin")  # noqa: E731
+    assert (cam().low_light, cam().temporal) == ("auto", True)  # nothing remembered: the defaults
+    assert (app_args([]).low_light, app_args([]).temporal) == ("auto", True)
+    remember(low_light="off", temporal=False)
+    assert (cam().low_light, cam().temporal) == ("off", False)
+    assert (app_args([]).low_light, app_args([]).temporal) == ("off", False)
+    told = cam("--low-light", "on", "--temporal", "on")  # the command line wins
+    assert (told.low_light, told.temporal) == ("on", True)
+    told = app_args(["--low-light", "auto", "--temporal", "on"])
+    assert (told.low_light, told.temporal) == ("auto", True)
+    own_settings_file.write_text(json.dumps({"low_light": "dim", "temporal": "no"}))  # hand-edited: dropped
+    assert (cam().low_light, cam().temporal) == ("auto", True)

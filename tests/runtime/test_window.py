@@ -5,9 +5,11 @@ file shown in a window plays at its frame rate."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from runtime.cam import parse_args, session_config
 from runtime.controls import Controls
+from runtime.errors import SharpcamError
 from runtime.imaging import opencv
 from runtime.sinks import window as window_module
 from runtime.sinks.window import WindowSink, WindowView, text_style, wrap
@@ -102,3 +104,19 @@ def test_a_file_in_a_window_plays_at_its_frame_rate(tmp_path):
     assert session_config(parse_args(["--source", "builtin", "--sink", "window"]), "builtin").pace
     assert not session_config(parse_args(["--source", "0", "--sink", "window"]), "0").pace  # a camera paces itself
     assert not session_config(parse_args(["--source", str(clip), "--sink", "out.mp4"]), str(clip)).pace
+
+
+class HeadlessOpenCV:
+    """What opencv-python-headless reports of itself: no GUI backend."""
+
+    @staticmethod
+    def getBuildInformation() -> str:  # noqa: N802
+        return "General configuration for OpenCV 5.0.0\n  GUI:                           NONE\n  Media I/O:\n"
+
+
+def test_a_headless_opencv_is_named_with_the_fix_instead_of_opencvs_rebuild_message(monkeypatch):
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(window_module, "opencv", HeadlessOpenCV)
+    with pytest.raises(SharpcamError, match="headless") as refused:
+        WindowSink(side_by_side=False, controls=Controls())
+    assert "pip install opencv-python" in str(refused.value) and "sharpcam app" in str(refused.value)

@@ -121,7 +121,7 @@ function drawSplit() {
   $("handle").style.left = `${split * 100}%`;
   $("handle").hidden = mode !== "split";
   $("handle").setAttribute("aria-valuenow", Math.round(split * 100));
-  for (const button of document.querySelectorAll("#modes button")) {
+  for (const button of document.querySelectorAll("#modes button[data-mode]")) {
     button.classList.toggle("on", button.dataset.mode === mode);
   }
 }
@@ -145,7 +145,7 @@ $("view").addEventListener("pointerdown", (event) => {
 $("view").addEventListener("pointermove", (event) => {
   if ($("view").hasPointerCapture(event.pointerId)) dragSplit(event);
 });
-for (const button of document.querySelectorAll("#modes button")) {
+for (const button of document.querySelectorAll("#modes button[data-mode]")) {
   button.addEventListener("click", () => setMode(button.dataset.mode));
 }
 document.addEventListener("keydown", (event) => {
@@ -154,6 +154,47 @@ document.addEventListener("keydown", (event) => {
     split = Math.min(1, Math.max(0, split + (event.key === "ArrowLeft" ? -0.05 : 0.05)));
     drawSplit();
   }
+});
+
+// pause: the video stops and a lossless still of the latest frame (a PNG over HTTP, not the video's codec)
+// takes its place, split the same way, so compression does not hide the model's effect -------------------
+let stillUrl = null;
+
+async function pause() {
+  for (const video of [$("before"), $("after")]) video.pause();
+  const response = await fetch("api/still", { headers: { "X-Sharpcam-Token": token } });
+  if (!response.ok) throw new Error(`api/still: ${response.status} ${await response.text()}`);
+  stillUrl = URL.createObjectURL(await response.blob());
+  await Promise.all(["still-before", "still-after"].map((id) => {
+    $(id).src = stillUrl;
+    return $(id).decode();
+  }));
+  for (const id of ["still-before", "still-after"]) $(id).hidden = false;
+  say("paused: a lossless still (PNG) of the latest frame");
+}
+
+function resume() {
+  for (const id of ["still-before", "still-after"]) $(id).hidden = true;
+  if (stillUrl) URL.revokeObjectURL(stillUrl);
+  stillUrl = null;
+  for (const video of [$("before"), $("after")]) video.play();
+  say("");
+}
+
+function togglePause() {
+  const paused = !$("pause").classList.contains("on");
+  $("pause").classList.toggle("on", paused);
+  $("pause").textContent = paused ? "Resume" : "Pause";
+  if (paused) {
+    pause().catch((err) => showError(`could not pause on a still: ${err}`));
+  } else {
+    resume();
+  }
+}
+
+$("pause").addEventListener("click", togglePause);
+document.addEventListener("keydown", (event) => {
+  if (event.key === "p" && event.target.tagName !== "INPUT") togglePause();
 });
 
 // strength: the latest value is sent; one request at a time, so a fast drag does not queue stale ones --------
@@ -181,12 +222,29 @@ $("strength").addEventListener("input", () => {
   sendStrength();
 });
 
+// toggles: sent as changed; the pipeline applies them before its next frame --------------------------------
+$("low-light").addEventListener("change", () =>
+  act("api/controls", { low_light: $("low-light").value }, (answer) => say(`low light: ${answer.low_light}`)));
+$("temporal").addEventListener("change", () =>
+  act("api/controls", { temporal: $("temporal").checked },
+    (answer) => say(`temporal filter: ${answer.temporal ? "on" : "off"}`)));
+
+function showToggles(state) {
+  const light = state.low_light;
+  if (document.activeElement !== $("low-light")) $("low-light").value = light.mode;
+  $("temporal").checked = state.temporal;
+  $("low-light-state").textContent = light.mode === "off" ? "off" :
+    `${light.mode}, ${light.gain > 1 ? `gain ×${fixed(light.gain, 2)}` : "idle"}, ${light.frames_lifted} lifted`;
+  $("temporal-state").textContent = state.temporal ? "on (state carried frame to frame)" : "off (reset every frame)";
+}
+
 // stats --------------------------------------------------------------------------------------------------
 function fixed(value, digits = 1) {
   return value === undefined ? "–" : Number(value).toFixed(digits);
 }
 
 function showStats(state) {
+  if (state.switching) return;  // between two sources' sessions: the last numbers stay a moment longer
   const s = state.stats;
   $("what").textContent = `${state.source} ${state.size.join("×")} · ${state.backend_name}` +
     (state.student ? ` · student ${state.student.running} (auto)` : "") +
@@ -209,6 +267,7 @@ function showStats(state) {
     $("strength-value").textContent = state.strength.toFixed(2);
   }
   showOutputs(state.outputs);
+  showToggles(state);
   if (state.error) showError(`the session stopped: ${state.error}`);
   if (state.size) {  // the whole picture in the window: as wide as the height left allows
     const [w, h] = state.size;
