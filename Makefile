@@ -11,7 +11,7 @@ RESULTS ?= runs/results
 ENGINES_OUT ?= $(shell $(PY) -c "from runtime.artifacts import user_cache; print(user_cache())" 2>/dev/null)
 
 .PHONY: help setup demo demo-train test wheel wheel-check corpus train train-medium train-large train-fast train-seed \
-	evaluate quality stability low-light temporal-tune engines bench bench-quick cpu-cost frontier results mos-demo \
+	evaluate quality family stability low-light temporal-tune engines bench bench-quick cpu-cost frontier results mos-demo \
 	clean gpu-check
 
 help: ## list the targets
@@ -93,6 +93,22 @@ stability: $(VENV) $(CORPUS) ## temporal stability through runtime.cam, test spl
 	$(PY) -m benchmarks.stability.stability --model webcam=engines/webcam.onnx --model fast=engines/fast.onnx \
 		--out $(OUT_STABILITY)
 
+# The family (issue 20): each student's model time on this CPU, its quality on the test split, skin crops, and one
+# report with the tiers' targets (~15 min on 2 cores; run it on a quiet machine for the timings).
+OUT_FAMILY ?= $(RESULTS)
+family: $(VENV) $(CORPUS) ## cost and quality of the students S/M (L where built), targets -> runs/results/family.*
+	$(PY) -m benchmarks.speed.family_cost --students $(FAMILY_STUDENTS) --out $(OUT_FAMILY)/family_cost
+	$(PY) -m benchmarks.quality.webcam_quality --no-teacher $(foreach s,$(subst $(comma), ,$(FAMILY_STUDENTS)),--model $(s)=engines/$(s).onnx) \
+		--out $(OUT_FAMILY)/family_quality
+	$(PY) -m benchmarks.quality.face_crops $(foreach s,$(subst $(comma), ,$(FAMILY_STUDENTS)),--model $(s)=engines/$(s).onnx) \
+		--out $(OUT_FAMILY)/face_crops
+	$(PY) -m benchmarks.quality.family_report --quality $(OUT_FAMILY)/family_quality.json \
+		--cost $(OUT_FAMILY)/family_cost.json --teacher benchmarks/results/webcam_quality_teacher.json \
+		--family $(FAMILY_TIERS) --out $(OUT_FAMILY)/family
+comma := ,
+FAMILY_STUDENTS ?= webcam,medium
+FAMILY_TIERS ?= S=webcam=webcam,M=medium=medium
+
 OUT_LOW_LIGHT ?= $(RESULTS)/low_light
 low-light: $(VENV) $(CORPUS) ## dim/dark frames lifted: --low-light + webcam student vs classical, test split -> runs/results/low_light.*
 	$(PY) -m benchmarks.quality.low_light --model engines/webcam.onnx --out $(OUT_LOW_LIGHT)
@@ -104,7 +120,7 @@ temporal-tune: $(VENV) $(CORPUS) ## how the temporal filter's settings were chos
 # exits 3 after the graphs, which is success here: it says what it skipped.
 engines: $(VENV) ## ONNX graphs, + GPU engines (TensorRT plans, PyTorch .pt2) where a GPU exists -> ENGINES_OUT
 	@test -n "$(ENGINES_OUT)" || { echo "engines: cannot tell the user cache; give ENGINES_OUT=DIR"; exit 1; }
-	@status=0; $(PY) -m export --students webcam,fast,seed --out "$(ENGINES_OUT)" || status=$$?; \
+	@status=0; $(PY) -m export --students webcam,medium,fast,seed --out "$(ENGINES_OUT)" || status=$$?; \
 	if [ $$status -eq 3 ]; then echo "engines: ONNX graphs written to $(ENGINES_OUT); GPU engines" \
 		"skipped (no NVIDIA GPU with TensorRT or PyTorch CUDA here)"; elif [ $$status -ne 0 ]; then exit $$status; fi
 

@@ -70,7 +70,7 @@ def test_the_wheel_packages_every_students_graphs_and_stays_small():
     for student in artifacts.SHIPPED_STUDENTS:
         assert {artifacts.graph_name(student), artifacts.graph_name(student, "480p")} <= set(packaged)
     assert all(n.endswith(".onnx") for n in packaged)
-    assert sum((artifacts.CHECKOUT_ENGINES / n).stat().st_size for n in packaged) < 4_000_000  # a small wheel
+    assert sum((artifacts.CHECKOUT_ENGINES / n).stat().st_size for n in packaged) < 4_500_000  # a small wheel: S, M, fast, seed
 
 
 def test_version_and_help_list_every_command(capsys):
