@@ -110,6 +110,7 @@ class LeanFrameGraph(nn.Module):
             self.tail.weight.copy_(student.tail.weight[flip] * 255.0)  # 8-bit levels out
             self.tail.bias.copy_(student.tail.bias[flip] * 255.0)
         self.body = student.body
+        self.gate = getattr(student, "gate", None)  # a gated recurrent student's blend weights (student order)
         self.to(dtype)
         self.register_buffer("luma_bgr", torch.tensor(LUMA[::-1], dtype=dtype), persistent=False)
 
@@ -129,9 +130,17 @@ class LeanFrameGraph(nn.Module):
             unshuffled = x.reshape(h, s, w, s * 3).permute(0, 2, 1, 3).reshape(1, h, w, 3 * s * s).permute(0, 3, 1, 2)
         if self.input_scale != 1.0:
             unshuffled = unshuffled * self.input_scale
-        z = self.tail(self.body(self.head(unshuffled))).permute(0, 2, 3, 1)  # 1 x h x w x (s*s*3)
+        features = self.body(self.head(unshuffled))
+        z = self.tail(features).permute(0, 2, 3, 1)  # 1 x h x w x (s*s*3)
         correction = z.reshape(h, w, s, s * 3).permute(0, 2, 1, 3).reshape(height, width, 3)
-        y = (x + correction).clamp(0.0, 255.0)  # the student's output, in levels
+        y = x + correction
+        if self.gate is not None:  # the learned blend with the previous output (none where the state is a reset)
+            blend = self.gate(features).permute(0, 2, 3, 1).reshape(h, w, s, s).permute(0, 2, 1, 3)
+            blend = blend.reshape(height, width, 1)
+            fresh = state.reshape(height, width, 3)[:, :, :1] < 0
+            blend = torch.where(fresh, torch.zeros_like(blend), blend.clamp(0.0, 1.0))
+            y = y + blend * (previous - y)
+        y = y.clamp(0.0, 255.0)  # the student's output, in levels
         # the temporal filter (train/temporal.py) in levels, on H x W x 3 BGR tensors
         # (a recurrent student without the gate skips it; the others keep it even at hold 0, which keeps their
         # state an input of the graph: exporters drop unused inputs)

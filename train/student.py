@@ -156,12 +156,21 @@ GROUPS = 3  # head input groups: the current frame, the previous output, |curren
 
 
 class RecurrentStudent(FastStudent):
-    """y = x + correction(x, previous, |x - previous|); `previous` None or a reset state: previous := x."""
+    """y = x + correction(x, previous, |x - previous|); `previous` None or a reset state: previous := x.
+
+    `gate=True` adds a learned blend: the body's features also give a per-pixel weight g in [0, 1] (one
+    more convolution, clamped), and the output is y + g * (previous - y): averaging with the previous output
+    is then one multiplication away instead of something the ReLU body must approximate. It starts at zero
+    weights (g = 0: the correction alone), and a reset pixel never blends."""
 
     def __init__(self, channels: int = 16, blocks: int = 4, scale: int = 2, luma: bool = False,
-                 rep: bool = False) -> None:
+                 rep: bool = False, gate: bool = False) -> None:
         super().__init__(channels, blocks, scale, luma, rep)
         self.head = nn.Conv2d(GROUPS * self.head.in_channels, channels, kernel_size=3, padding=1)
+        self.gate = nn.Conv2d(channels, scale * scale, kernel_size=3, padding=1) if gate else None
+        if self.gate is not None:
+            nn.init.zeros_(self.gate.weight)
+            nn.init.zeros_(self.gate.bias)
 
     @property
     def frame_planes(self) -> int:
@@ -169,13 +178,18 @@ class RecurrentStudent(FastStudent):
         return self.head.in_channels // GROUPS
 
     def forward(self, x: torch.Tensor, previous: torch.Tensor | None = None) -> torch.Tensor:
-        previous = x if previous is None else torch.where(previous < 0, x, previous)  # a reset: no previous frame
+        fresh = None if previous is None else previous[:, :1] < 0  # a reset: no previous frame
+        previous = x if previous is None else torch.where(previous < 0, x, previous)
         height, width = x.shape[-2:]
         pad_h, pad_w = -height % self.scale, -width % self.scale
         if pad_h or pad_w:  # as FastStudent: exported graphs never hold this; the runtime pads
             x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
             previous = F.pad(previous, (0, pad_w, 0, pad_h), mode="replicate")
-        y = x + self.recurrent_correction(self._signal(x), self._signal(previous))
+            fresh = None if fresh is None else F.pad(fresh.float(), (0, pad_w, 0, pad_h), mode="replicate") > 0.5
+        correction, blend = self.recurrent_outputs(self._signal(x), self._signal(previous))
+        y = x + correction
+        if blend is not None and fresh is not None:  # no previous frame (None, or a reset pixel): nothing to blend
+            y = y + torch.where(fresh, torch.zeros_like(blend), blend) * (previous - y)
         if pad_h or pad_w:
             y = y[..., :height, :width]
         return y if self.training else y.clamp(0.0, 1.0)
@@ -183,13 +197,16 @@ class RecurrentStudent(FastStudent):
     def _signal(self, x: torch.Tensor) -> torch.Tensor:
         return (x * self.luma_weights.to(x.dtype)).sum(1, keepdim=True) if self.luma else x
 
-    def recurrent_correction(self, current: torch.Tensor, previous: torch.Tensor) -> torch.Tensor:
+    def recurrent_outputs(self, current: torch.Tensor, previous: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(correction, blend weight N x 1 x H x W in [0, 1] or None without the gate)."""
         planes = torch.cat([F.pixel_unshuffle(t, self.scale) for t in (current, previous, (current - previous).abs())], 1)
-        return F.pixel_shuffle(self.tail(self.body(self.head(planes))), self.scale)
+        features = self.body(self.head(planes))
+        blend = None if self.gate is None else F.pixel_shuffle(self.gate(features), self.scale).clamp(0.0, 1.0)
+        return F.pixel_shuffle(self.tail(features), self.scale), blend
 
     def correction(self, signal: torch.Tensor) -> torch.Tensor:
         """A single picture's correction (no previous frame), as FastStudent's."""
-        return self.recurrent_correction(signal, signal)
+        return self.recurrent_outputs(signal, signal)[0]
 
     @torch.no_grad()
     def adopt(self, fast: FastStudent) -> "RecurrentStudent":
@@ -202,11 +219,14 @@ class RecurrentStudent(FastStudent):
                                 f"fast student of {theirs}: grow that one to this shape first (train/grow.py)")
         state = {k: v for k, v in fast.state_dict().items() if not k.startswith("head.")}
         missing, _ = self.load_state_dict(state, strict=False)
-        if any(not k.startswith("head.") for k in missing):  # rep branches on one side only
+        if any(not k.startswith(("head.", "gate.")) for k in missing):  # rep branches on one side only
             raise SharpcamError(f"the fast student's blocks do not fit this one's ({missing}); fuse() it or match rep")
         self.head.weight.zero_()
         self.head.weight[:, :self.frame_planes] = fast.head.weight
         self.head.bias.copy_(fast.head.bias)
+        if self.gate is not None:  # no blending yet
+            self.gate.weight.zero_()
+            self.gate.bias.zero_()
         return self
 
 

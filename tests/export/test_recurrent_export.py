@@ -19,9 +19,13 @@ SIZE = (64, 48)  # (width, height)
 RESET_AT = 3  # the clip's frame fed a reset state (a reconnect mid-stream)
 
 
-def _student() -> RecurrentStudent:
+def _student(gate: bool = False) -> RecurrentStudent:
     torch.manual_seed(0)  # default initialisation: every previous-frame weight nonzero, the state matters
-    return RecurrentStudent(channels=8, blocks=2, scale=2).eval()
+    student = RecurrentStudent(channels=8, blocks=2, scale=2, gate=gate).eval()
+    if gate:  # a gate that blends: random weights, and a bias that opens it part way
+        torch.nn.init.normal_(student.gate.weight, std=0.1)
+        torch.nn.init.constant_(student.gate.bias, 0.4)
+    return student
 
 
 def _clip(n: int = 6) -> list[np.ndarray]:
@@ -33,9 +37,9 @@ def _clip(n: int = 6) -> list[np.ndarray]:
             for t in range(n)]
 
 
-@pytest.fixture(scope="module")
-def graphs(tmp_path_factory):
-    out, student = tmp_path_factory.mktemp("recurrent"), _student()
+@pytest.fixture(scope="module", params=[False, True], ids=["plain", "gated"])
+def graphs(tmp_path_factory, request):
+    out, student = tmp_path_factory.mktemp("recurrent"), _student(gate=request.param)
     return student, {"float": export_float(student, out / "r.onnx"),
                      "fp32": export_frame(student, out / "r_small.onnx", SIZE, fp16=False),
                      "generic": export_frame(student, out / "r_generic.onnx", SIZE, fp16=False, lean=False),

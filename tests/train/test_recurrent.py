@@ -81,3 +81,24 @@ def test_init_from_s_grows_it_first_when_the_recurrent_student_is_larger(tmp_pat
     x = torch.rand(1, 3, 32, 32)
     with torch.no_grad():
         torch.testing.assert_close(model.eval()(x, torch.rand_like(x)), s(x), atol=1e-4, rtol=0)  # grow's rounding
+
+
+def test_the_gated_student_starts_as_s_blends_once_its_gate_opens_and_never_across_a_reset():
+    s, _ = student_from_checkpoint(SHIPPED_S)
+    gated = RecurrentStudent(**WEBCAM_ARGS, gate=True).adopt(s).eval()
+    x, previous = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(gated(x, previous), s(x), atol=1e-6, rtol=0)
+        torch.nn.init.constant_(gated.gate.bias, 1.0)  # fully open: the previous output, clamped
+        torch.testing.assert_close(gated(x, previous), previous, atol=1e-6, rtol=0)
+        torch.testing.assert_close(gated(x, reset_state((1, 3, 32, 32))), gated(x), atol=0, rtol=0)
+        torch.testing.assert_close(gated(x), s(x), atol=1e-6, rtol=0)
+
+
+def test_every_new_weight_of_the_gated_student_gets_a_gradient_at_step_0():
+    s, _ = student_from_checkpoint(SHIPPED_S)
+    gated = RecurrentStudent(**WEBCAM_ARGS, gate=True).adopt(s).train()
+    x, previous, clean = torch.rand(2, 3, 16, 16), torch.rand(2, 3, 16, 16), torch.rand(2, 3, 16, 16)
+    (gated(x, previous) - clean).abs().mean().backward()
+    assert gated.gate.weight.grad.abs().sum() > 0 and gated.gate.bias.grad.abs().sum() > 0
+    assert gated.head.weight.grad[:, gated.frame_planes:].abs().sum() > 0  # the previous-frame inputs
