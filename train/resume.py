@@ -82,8 +82,9 @@ def load_init(cfg: TrainConfig, model: torch.nn.Module) -> str:
             grow(student, model)
             return f"grown from {ckpt['model']['args']}"
         if problem is None:  # a recurrent student: the fast one (grown to its shape) with the previous frame unread
-            same_shape = full(ckpt["model"]["args"]) == full(cfg.student_args)
-            model.adopt(student if same_shape else grow(student, FastStudent(**cfg.student_args)))
+            shape = {k: v for k, v in cfg.student_args.items() if k in FAST_DEFAULTS}  # not the recurrent `gate`
+            same_shape = full(ckpt["model"]["args"]) == full(shape)
+            model.adopt(student if same_shape else grow(student, FastStudent(**shape)))
             return f"the fast student {ckpt['model']['args']}{'' if same_shape else ' grown'}, previous frame unread"
     raise SharpcamError(f"--init {cfg.init} holds a {ckpt['model']['name']} student {ckpt['model']['args']}; "
                         f"this run trains {cfg.student} {cfg.student_args} and cannot start from it ({problem}): "

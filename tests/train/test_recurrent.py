@@ -70,13 +70,16 @@ def test_adopting_a_student_of_another_shape_is_refused_with_what_to_do():
         RecurrentStudent(channels=32, blocks=4, scale=2).adopt(FastStudent(channels=16, blocks=4, scale=2))
 
 
-def test_init_from_s_grows_it_first_when_the_recurrent_student_is_larger(tmp_path):
+@pytest.mark.parametrize("gate", [False, True])
+def test_init_from_s_grows_it_first_when_the_recurrent_student_is_larger(gate):
     from train.config import TrainConfig
     from train.resume import load_init
     cfg = TrainConfig(student="recurrent", student_args={"channels": 32, "blocks": 4, "scale": 2, "luma": False,
-                                                         "rep": False}, init=str(SHIPPED_S))
+                                                         "rep": False, "gate": gate}, init=str(SHIPPED_S))
     model = RecurrentStudent(**cfg.student_args)
     assert "grown" in load_init(cfg, model)
+    same = TrainConfig(student="recurrent", student_args={**WEBCAM_ARGS, "gate": gate}, init=str(SHIPPED_S))
+    assert "grown" not in load_init(same, RecurrentStudent(**same.student_args))
     s, _ = student_from_checkpoint(SHIPPED_S)
     x = torch.rand(1, 3, 32, 32)
     with torch.no_grad():
