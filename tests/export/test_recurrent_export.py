@@ -130,11 +130,11 @@ def test_a_reset_state_gives_a_streams_first_frame_and_strength_zero_the_input(g
 
 @pytest.mark.slow  # compiles two AOTInductor packages (~20-40 s each on this CPU)
 @pytest.mark.parametrize("batch", [None, 2])
-def test_aot_packages_of_a_recurrent_student_match_its_eager_graph_over_a_clip(graphs, tmp_path, batch):
-    """The AOT path (export/aot_build.py) takes the recurrent student: the lean CPU layout, and the generic one
-    the CUDA and batched engines use; parity is checked over a clip with the state carried."""
+def test_aot_packages_of_a_recurrent_student_match_its_eager_graph_over_a_clip(tmp_path, batch):
+    """The AOT path (export/aot_build.py) takes the (gated) recurrent student: the lean CPU layout, and the
+    generic one the CUDA and batched engines use; parity is checked over a clip with the state carried."""
     from export.aot_build import build_aot_engine
-    student = graphs[0]
+    student = _student(gate=True)
     meta = build_aot_engine(student, "0" * 64, tmp_path / "r.pt2", SIZE, _clip(), device="cpu", batch=batch)
     assert meta.layout == ("lean" if batch is None else "generic")
     assert meta.parity_within >= 0.999 and meta.parity_max_levels <= 1
