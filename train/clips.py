@@ -66,7 +66,8 @@ def motion_clip(img: np.ndarray, other: np.ndarray, motion: str, rng: np.random.
     """Clean frames (RGB uint8, size x size) of `img` seen through a camera moving as `motion` says; `other`
     gives the moving patch of "local"."""
     h, w = img.shape[:2]
-    centre = np.array([rng.uniform(size / 2, max(size / 2, w - size / 2)), rng.uniform(size / 2, max(size / 2, h - size / 2))])
+    centre = np.array([rng.uniform(size / 2, max(size / 2, w - size / 2)),
+                       rng.uniform(size / 2, max(size / 2, h - size / 2))])
     direction = rng.uniform(0, 2 * np.pi)
     unit = np.array([np.cos(direction), np.sin(direction)])
     speed = rng.uniform(1, 6) if motion == "pan" else rng.uniform(0, 1) if motion == "local" else 0.0

@@ -294,8 +294,8 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="default", choices=PRESETS,
                         help="default: the seed student; fast: the CPU real-time student (clean blur); webcam: the "
-                             "default student, trained on the camera degradation (noise, codecs); temporal: the recurrent "
-                             "student on clips (learned temporal stability); smoke: a test run")
+                             "default student, trained on the camera degradation (noise, codecs); temporal: the "
+                             "recurrent student on clips (learned temporal stability); smoke: a test run")
     # --arch, not --student: everywhere else --student names a shipped, trained student (webcam, fast, seed)
     parser.add_argument("--arch", choices=sorted(ARCHITECTURES), help="student architecture (overrides the preset)")
     parser.add_argument("--arch-args", type=json_object, metavar="JSON",
@@ -364,7 +364,8 @@ def check_clip_training(cfg: TrainConfig) -> None:
     if cfg.clips is None:
         return
     if cfg.student != "recurrent":
-        raise SharpcamError(f"--preset temporal trains on clips, which needs the recurrent student, not --arch {cfg.student}")
+        raise SharpcamError("--preset temporal trains on clips, which needs the recurrent student, "
+                            f"not --arch {cfg.student}")
     if cfg.alpha < 1.0:
         raise SharpcamError("--preset temporal trains without the teacher: leave --alpha at 1")
     if cfg.crop > cfg.clips.side:

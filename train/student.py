@@ -197,9 +197,11 @@ class RecurrentStudent(FastStudent):
     def _signal(self, x: torch.Tensor) -> torch.Tensor:
         return (x * self.luma_weights.to(x.dtype)).sum(1, keepdim=True) if self.luma else x
 
-    def recurrent_outputs(self, current: torch.Tensor, previous: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def recurrent_outputs(self, current: torch.Tensor,
+                          previous: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(correction, blend weight N x 1 x H x W in [0, 1] or None without the gate)."""
-        planes = torch.cat([F.pixel_unshuffle(t, self.scale) for t in (current, previous, (current - previous).abs())], 1)
+        inputs = (current, previous, (current - previous).abs())
+        planes = torch.cat([F.pixel_unshuffle(t, self.scale) for t in inputs], 1)
         features = self.body(self.head(planes))
         blend = None if self.gate is None else F.pixel_shuffle(self.gate(features), self.scale).clamp(0.0, 1.0)
         return F.pixel_shuffle(self.tail(features), self.scale), blend

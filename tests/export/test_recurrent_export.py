@@ -68,7 +68,8 @@ def test_frame_graphs_match_the_unrolled_student_over_a_clip_with_a_reset(graphs
     for t, f in enumerate(frames):
         if t == RESET_AT:
             state = reset_state((1, 3, *SIZE[::-1]), dtype)
-        got, state = session.run([FRAME_OUTPUT, STATE_OUTPUT], {FRAME_INPUT: f, STATE_INPUT: state, STRENGTH_INPUT: one})
+        feeds = {FRAME_INPUT: f, STATE_INPUT: state, STRENGTH_INPUT: one}
+        got, state = session.run([FRAME_OUTPUT, STATE_OUTPUT], feeds)
         worst = np.abs(got.astype(float) - want[t]).max()
         assert worst <= levels + 0.5, (t, worst)  # rounding to levels adds half a level
     assert json_hold(paths[name]) == 0.0, "a recurrent student's graphs leave the hand-made gate out by default"
@@ -88,7 +89,8 @@ def test_float_graph_state_matches_pytorch_over_a_clip_with_a_reset(graphs):
     state_o, one = state_t.numpy(), np.ones(1, np.float32)
     for t, x in enumerate(xs):
         if t == RESET_AT:
-            state_t, state_o = torch.from_numpy(reset_state(tuple(x.shape), np.float32)), reset_state(x.shape, np.float32)
+            state_o = reset_state(x.shape, np.float32)
+            state_t = torch.from_numpy(state_o.copy())
         with torch.no_grad():
             want, state_t = reference(x, state_t, torch.ones(1))
         got, state_o = session.run([FLOAT_OUTPUT, STATE_OUTPUT], {FLOAT_INPUT: x.numpy(), STATE_INPUT: state_o,
