@@ -40,6 +40,12 @@ def run_student(student: nn.Module, picture: torch.Tensor, state: torch.Tensor) 
     return student(picture, state) if is_recurrent(student) else student(picture)
 
 
+def hand_gate(temporal: TemporalFilter, student: nn.Module, y: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+    """The hand-made gate on the student's output; skipped when off for a recurrent student, which reads the
+    state itself (any other graph runs it even at hold 0, so that its state stays an input)."""
+    return y if is_recurrent(student) and temporal.cfg.hold <= 0 else temporal(y, state)
+
+
 class FloatGraph(nn.Module):
     def __init__(self, student: nn.Module, temporal: TemporalConfig | None = None) -> None:
         super().__init__()
@@ -48,7 +54,7 @@ class FloatGraph(nn.Module):
 
     def forward(self, image: torch.Tensor, state: torch.Tensor,
                 strength: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        y = self.temporal(run_student(self.student, image, state), state)
+        y = hand_gate(self.temporal, self.student, run_student(self.student, image, state), state)
         return image + strength.clamp(0.0, 1.0) * (y - image), y
 
 
@@ -70,7 +76,7 @@ class FrameGraph(nn.Module):
         channels = x.dim() - 1  # (ONNX's Transpose takes no negative axes: each rank spelled out)
         rgb = x.index_select(channels, self.bgr_to_rgb)
         rgb = (rgb.permute(2, 0, 1).unsqueeze(0) if single else rgb.permute(0, 3, 1, 2)) * (1.0 / 255.0)
-        y = self.temporal(run_student(self.student, rgb, state), state)
+        y = hand_gate(self.temporal, self.student, run_student(self.student, rgb, state), state)
         y_bgr = (y[0].permute(1, 2, 0) if single else y.permute(0, 2, 3, 1)).index_select(channels, self.bgr_to_rgb)
         y_bgr = y_bgr * 255.0
         # The knob in 8-bit units: strength 0 gives x + 0 exactly, so the input comes back bit for bit.
