@@ -10,8 +10,9 @@ RESULTS ?= runs/results
 # committed graphs (ENGINES_OUT=engines replaces them on purpose).
 ENGINES_OUT ?= $(shell $(PY) -c "from runtime.artifacts import user_cache; print(user_cache())" 2>/dev/null)
 
-.PHONY: help setup demo demo-train test wheel wheel-check corpus train train-medium train-large train-fast train-seed \
-	evaluate quality family stability low-light temporal-tune engines bench bench-quick cpu-cost frontier results mos-demo \
+.PHONY: help setup demo demo-train test wheel wheel-check corpus train train-medium train-large train-temporal \
+	train-fast train-seed evaluate quality family stability low-light temporal-tune engines bench bench-quick cpu-cost \
+	frontier results mos-demo \
 	clean gpu-check
 
 help: ## list the targets
@@ -69,6 +70,16 @@ train-medium: $(VENV) $(CORPUS) ## train the family's M student (~3.7x S's cost)
 train-large: $(VENV) $(CORPUS) ## train the family's L student (~21x S, for GPUs); ships engines/large.pt + graphs
 	$(PY) -m train.distill --preset large --run-dir runs/large --ship engines/large.pt
 	$(PY) -m export --students large --onnx-only --out engines
+
+# The recurrent S (issue 20, item 3): S reading its previous output (the graph's state), trained on clips with
+# a temporal loss, starting as S exactly. Not shipped: its graphs and the stability suite against today's gate
+# land in runs/temporal/ (~1 min per epoch of 100 steps on a free 2-core CPU).
+train-temporal: $(VENV) $(CORPUS) ## train the recurrent S on clips; graphs and stability vs the gate -> runs/temporal
+	$(PY) -m train.distill --preset temporal --run-dir runs/temporal
+	$(PY) -m export --checkpoint runs/temporal/best.pt --name recurrent --out runs/temporal/engines --onnx-only \
+		--resolutions 480p
+	$(PY) -m benchmarks.stability.stability --model webcam=engines/webcam.onnx \
+		--model recurrent=runs/temporal/engines/recurrent.onnx --out runs/temporal/stability
 
 train-fast: $(VENV) $(CORPUS) ## train the clean-blur CPU student; ships engines/fast.pt
 	$(PY) -m train.distill --preset fast --run-dir runs/fast --ship engines/fast.pt

@@ -21,7 +21,7 @@ import re
 import sys
 from pathlib import Path
 
-from export.graphs import RESOLUTIONS
+from export.graphs import RESOLUTIONS, default_temporal
 from export.onnx_export import (check_float_graph, check_frame_graph, export_float, export_frame,
                                 frame_graph_names, reference_frames)
 from export.quantize import int8_graph
@@ -49,9 +49,11 @@ def file_stem(text: str) -> str:
 
 
 def export_all(checkpoint: Path, out: Path, resolutions: list[str], name: str, frames: int = 2,
-               temporal: TemporalConfig = TemporalConfig()) -> dict:
-    """Write and verify every ONNX graph; return the report (also written to out/NAME_onnx_report.json)."""
+               temporal: TemporalConfig | None = None) -> dict:
+    """Write and verify every ONNX graph; return the report (also written to out/NAME_onnx_report.json).
+    `temporal` None: the student's default gate (export/graphs.py default_temporal)."""
     student, _ = student_from_checkpoint(checkpoint)
+    temporal = temporal or default_temporal(student)
     images = sample_rgb()
     report: dict = {"checkpoint": str(checkpoint), "temporal": temporal.to_dict(), "graphs": {}}
     path = export_float(student, graph_path(name, folder=out), temporal)
@@ -143,10 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--int8", action="store_true",
                         help="also write NAME_<res>_int8.onnx: convolutions quantized for ONNX Runtime on CPUs "
                              "(calibrated on scikit-image's photos; measure its quality before using it)")
-    parser.add_argument("--temporal", type=_temporal, default=TemporalConfig(), metavar="HOLD,LOW,HIGH",
+    parser.add_argument("--temporal", type=_temporal, metavar="HOLD,LOW,HIGH",
                         help="the temporal filter built into every graph: the share of the previous output a "
                              "still pixel keeps (0 turns it off) and the change, in 8-bit levels, below which a "
-                             "pixel counts as still / above which as moved (default: %s)" % _temporal_text())
+                             "pixel counts as still / above which as moved (default: %s; a recurrent student's "
+                             "hold is 0: its stability is learned)" % _temporal_text())
     args = parser.parse_args(argv)
     if (args.checkpoint is None) != (args.name is None):
         parser.error("--checkpoint and --name go together")

@@ -38,7 +38,7 @@ class Parity:
         return f"{self.graph}: max |diff| {self.max_abs:.3g}, {100 * self.within:.3f}% within {self.tolerance:g}"
 
 
-def export_float(student: nn.Module, path: Path, temporal: TemporalConfig = TemporalConfig()) -> Path:
+def export_float(student: nn.Module, path: Path, temporal: TemporalConfig | None = None) -> Path:
     example = graph_inputs(torch.rand(1, 3, 64, 64))
     axes = {0: "batch", 2: "height", 3: "width"}
     _export(FloatGraph(_copy(student), temporal), example, path, [FLOAT_INPUT, STATE_INPUT, STRENGTH_INPUT],
@@ -48,7 +48,7 @@ def export_float(student: nn.Module, path: Path, temporal: TemporalConfig = Temp
 
 
 def export_frame(student: nn.Module, path: Path, size: tuple[int, int], fp16: bool,
-                 temporal: TemporalConfig = TemporalConfig(), lean: bool = True) -> Path:
+                 temporal: TemporalConfig | None = None, lean: bool = True) -> Path:
     """A static (height, width, 3) uint8 graph, with its state (1, 3, height, width); `lean=False` keeps the
     generic layout even for a student the lean one fits (benchmarks/speed/lean_graph.py compares them).
 

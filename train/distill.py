@@ -2,6 +2,7 @@
 
     python -m train.distill                       # the shipped configuration (~1 h on a 2-core CPU)
     python -m train.distill --preset smoke        # under a minute, for tests
+    python -m train.distill --preset temporal     # the recurrent S on clips (train/clip_training.py)
     torchrun --nproc_per_node=4 -m train.distill  # several GPUs (DistributedDataParallel; gloo on CPUs)
 
 Under torchrun --batch is per worker: N workers step on one global batch of N x --batch, drawn once and
@@ -35,6 +36,8 @@ from runtime.entry import (check_writable_dir, check_writable_file, exit_on_user
 from runtime.files import write_text_atomic
 from runtime.errors import SharpcamError
 from train.bank import Bank, build_bank
+from train.clip_training import ClipValidator, clip_loss, sample_clips, unroll
+from train.clips import ClipBank, build_clip_bank
 from train.checkpoint import FORMAT, save_atomic, ship
 from train.config import PRESETS, TrainConfig, preset
 from train.corpus import load_manifest
@@ -90,9 +93,14 @@ def setup_distributed() -> tuple[int, int, torch.device]:
     return 0, 1, torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def prepare_data(cfg: TrainConfig, rank: int) -> tuple[Bank, Validator | None]:
+def prepare_data(cfg: TrainConfig, rank: int) -> tuple[Bank | ClipBank, Validator | ClipValidator | None]:
     entries = load_manifest(Path(cfg.corpus))
     train_entries = [e for e in entries if e.split == "train"]
+    if cfg.clips is not None:  # the recurrent student: clips, validated on clips
+        validator = None if rank else ClipValidator([e for e in entries if e.split == "val"], Path(cfg.corpus),
+                                                    cfg.val_size, cfg.val_max, tuple(cfg.val_conditions),
+                                                    cfg.clips.frames)
+        return build_clip_bank(train_entries, Path(cfg.corpus), cfg.degrade, cfg.clips), validator
     teacher, teacher_sha = (None, "")
     if cfg.alpha < 1.0:
         teacher, teacher_sha = load_teacher(cfg.teacher)
@@ -108,6 +116,7 @@ def prepare_data(cfg: TrainConfig, rank: int) -> tuple[Bank, Validator | None]:
 
 def train(cfg: TrainConfig, fresh: bool = False, ship_to: Path | None = None) -> list[dict]:
     """Run (or resume) training; returns the per-epoch history."""
+    check_clip_training(cfg)
     rank, world, device = setup_distributed()
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -152,6 +161,7 @@ def train(cfg: TrainConfig, fresh: bool = False, ship_to: Path | None = None) ->
         steps = cfg.steps_per_epoch
         row = {"epoch": epoch + 1, "loss": sums["loss"] / steps, "l1": sums["l1"] / steps,
                "teacher_mse": sums["teacher_mse"] / steps if bank.teacher is not None else None,
+               **({"temporal": sums["teacher_mse"] / steps} if cfg.clips is not None else {}),
                "val_ssim": val_ssim, "val_psnr": validator.last_psnr,
                "val_ssim_blurred": validator.blurred_ssim, "val_ssim_unsharp": validator.unsharp_ssim,
                "lr": opt.param_groups[0]["lr"], "seconds": time.perf_counter() - start}
@@ -175,15 +185,22 @@ def _train_epoch(net, model, bank: Bank, cfg: TrainConfig, gen: torch.Generator,
     """`steps_per_epoch` optimizer steps; returns the loss terms summed over steps, each the mean over the
     global batch (every rank's shard averaged), so the curve does not depend on the number of workers."""
     net.train()
-    sums = {"loss": 0.0, "l1": 0.0, "teacher_mse": 0.0}
+    sums = {"loss": 0.0, "l1": 0.0, "teacher_mse": 0.0}  # teacher_mse: the temporal term when training on clips
     bar = tqdm(range(cfg.steps_per_epoch), desc=desc, disable=rank != 0)
     for _ in bar:
-        lq, hq, tq = sample_batch(bank, cfg, gen, device, rank, world)
         with torch.autocast(device.type, dtype=amp_dtype or torch.bfloat16, enabled=amp_dtype is not None):
-            out = net(lq)
-        loss, l1, mse = distill_loss(out.float(), hq, tq, cfg.alpha)
-        if cfg.ssim_weight:
-            loss = loss + cfg.ssim_weight * ssim_loss(out.float(), hq)
+            if cfg.clips is not None:
+                lq, hq = sample_clips(bank, cfg.clips, cfg.batch, cfg.crop, gen, device, rank, world)
+                out = unroll(net, lq)
+            else:
+                lq, hq, tq = sample_batch(bank, cfg, gen, device, rank, world)
+                out = net(lq)
+        if cfg.clips is not None:
+            loss, l1, mse = clip_loss(out.float(), hq, cfg.ssim_weight, cfg.temporal_weight)
+        else:
+            loss, l1, mse = distill_loss(out.float(), hq, tq, cfg.alpha)
+            if cfg.ssim_weight:
+                loss = loss + cfg.ssim_weight * ssim_loss(out.float(), hq)
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.unscale_(opt)  # clip the true gradients, not the scaled ones
@@ -277,7 +294,8 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="default", choices=PRESETS,
                         help="default: the seed student; fast: the CPU real-time student (clean blur); webcam: the "
-                             "default student, trained on the camera degradation (noise, codecs); smoke: a test run")
+                             "default student, trained on the camera degradation (noise, codecs); temporal: the "
+                             "recurrent student on clips (learned temporal stability); smoke: a test run")
     # --arch, not --student: everywhere else --student names a shipped, trained student (webcam, fast, seed)
     parser.add_argument("--arch", choices=sorted(ARCHITECTURES), help="student architecture (overrides the preset)")
     parser.add_argument("--arch-args", type=json_object, metavar="JSON",
@@ -321,8 +339,9 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
         if getattr(args, name) is not None:
             setattr(cfg, name, getattr(args, name))
     cfg.student_args = checked_arch_args(cfg.student, cfg.student_args)
-    if cfg.crop > cfg.bank.patch:
+    if cfg.clips is None and cfg.crop > cfg.bank.patch:
         raise SharpcamError(f"--crop {cfg.crop} is larger than the bank's {cfg.bank.patch} px patches")
+    check_clip_training(cfg)
     if args.variants is not None:
         cfg.bank = replace(cfg.bank, variants=args.variants)
     if args.patience is not None:
@@ -338,6 +357,19 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
             raise SharpcamError("--no-residual applies to the seed student only")
         cfg.student_args = {**cfg.student_args, "residual": False}
     return cfg, args
+
+
+def check_clip_training(cfg: TrainConfig) -> None:
+    """Clips train a recurrent student, without the teacher, on crops that fit in the clips."""
+    if cfg.clips is None:
+        return
+    if cfg.student != "recurrent":
+        raise SharpcamError("--preset temporal trains on clips, which needs the recurrent student, "
+                            f"not --arch {cfg.student}")
+    if cfg.alpha < 1.0:
+        raise SharpcamError("--preset temporal trains without the teacher: leave --alpha at 1")
+    if cfg.crop > cfg.clips.side:
+        raise SharpcamError(f"--crop {cfg.crop} is larger than the {cfg.clips.side} px training clips")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -68,18 +68,24 @@ def _best_fallback(path: Path) -> str:
 
 def load_init(cfg: TrainConfig, model: torch.nn.Module) -> str:
     """--init: the weights of a checkpoint of this very student (architecture and arguments), or of a smaller
-    student of the family grown into this one, computing the same (train/grow.py). Returns which it was."""
+    student of the family grown into this one, computing the same (train/grow.py); a recurrent student starts
+    from a fast one that way too, not yet reading the previous frame (RecurrentStudent.adopt). Returns which."""
     student, ckpt = student_from_checkpoint(cfg.init)
     if ckpt["model"] == {"name": cfg.student, "args": cfg.student_args}:
         model.load_state_dict(student.state_dict())
         return "same student"
     problem = "another architecture"
-    if ckpt["model"]["name"] == cfg.student == "fast":
+    if ckpt["model"]["name"] == "fast" and cfg.student in ("fast", "recurrent"):
         full = lambda args: {**FAST_DEFAULTS, **args}  # noqa: E731
         problem = can_grow(full(ckpt["model"]["args"]), full(cfg.student_args))
-        if problem is None:
+        if problem is None and cfg.student == "fast":
             grow(student, model)
             return f"grown from {ckpt['model']['args']}"
+        if problem is None:  # a recurrent student: the fast one (grown to its shape) with the previous frame unread
+            shape = {k: v for k, v in cfg.student_args.items() if k in FAST_DEFAULTS}  # not the recurrent `gate`
+            same_shape = full(ckpt["model"]["args"]) == full(shape)
+            model.adopt(student if same_shape else grow(student, FastStudent(**shape)))
+            return f"the fast student {ckpt['model']['args']}{'' if same_shape else ' grown'}, previous frame unread"
     raise SharpcamError(f"--init {cfg.init} holds a {ckpt['model']['name']} student {ckpt['model']['args']}; "
                         f"this run trains {cfg.student} {cfg.student_args} and cannot start from it ({problem}): "
                         "pass the same --arch/--arch-args, a smaller student of the family, or another checkpoint")

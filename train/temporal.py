@@ -77,9 +77,9 @@ class TemporalFilter(nn.Module):
         self.register_buffer("luma", torch.tensor(LUMA).view(1, 3, 1, 1), persistent=False)
 
     def forward(self, current: torch.Tensor, previous: torch.Tensor) -> torch.Tensor:
-        """previous: the last output, or a reset state; returns the blended frame."""
-        if self.cfg.hold <= 0:
-            return current
+        """previous: the last output, or a reset state; returns the blended frame. Hold 0 returns `current`
+        exactly (keep is 0) but still reads `previous`, so an exported graph keeps its state input (exporters drop
+        unused inputs, and every backend feeds a state)."""
         return temporal_blend(current, previous, self.cfg, self.luma.to(current.dtype), _avg_pool3,
                               channel_dim=1, keepdim=True, levels=255)
 

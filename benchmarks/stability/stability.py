@@ -12,6 +12,10 @@
     mean |O_t - W(O_{t-1})| over pixels that stay in view, where W moves the previous frame by the known
     camera motion, minus the same for the clean clip (what interpolation alone gives): 0 means no
     flicker beyond the content's own; trails from a temporal filter raise it too.
+(c) Scene cut: a still view of one photo, then of the next photo, office light, with no reset between them (the
+    runtime does not see cuts). Frames to recover: the first frame after the cut whose SSIM to the clean frame
+    is within RECOVERED of what the same model gives when its stream starts at the cut (0: the cut frame itself
+    is as good as a fresh start; the target is <= 2).
 Clips are written as PNG folders and every model runs through `runtime.cam --source DIR --sink OUT/`
 (folder sink, lossless), so state handling, padding and 8-bit output are measured as users get them.
 Writes OUT.md, OUT.json, OUT.png (numbers) and OUT_frames.png (frames of the pan: look for trails).
@@ -42,6 +46,7 @@ from train.degrade import apply_clip
 FRAMES, SETTLE = 24, 4
 STILL_SIZE, MOVING_SIZE = (640, 480), (512, 384)
 PAN_STEP, ZOOM_STEP = 3, 0.006
+RECOVERED = 0.005  # SSIM below a fresh start's that still counts as recovered from a cut
 
 
 def cover(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -90,6 +95,14 @@ def warp_error(clip: list[np.ndarray], mats: list[np.ndarray]) -> float:
     return float(np.mean(errs))
 
 
+def recovery_frames(after_cut: list[np.ndarray], fresh: list[np.ndarray], clean: list[np.ndarray]) -> int:
+    """Frames after a cut until the output is as good as a stream started at the cut (len: never)."""
+    for k, (out, start, target) in enumerate(zip(after_cut, fresh, clean)):
+        if ssim(out, target) >= ssim(start, target) - RECOVERED:
+            return k
+    return len(after_cut)
+
+
 def temporal_std(clip: list[np.ndarray]) -> float:
     return float(np.stack(clip[SETTLE:]).astype(np.float32).std(axis=0).mean())
 
@@ -127,7 +140,7 @@ def run_cam(model: Path, src: Path, work: Path, extra: tuple[str, ...] = ()) -> 
 def measure(models: dict[str, tuple[Path, tuple[str, ...]]], photos: list[tuple[str, np.ndarray]], work: Path,
             frames: int = FRAMES) -> tuple[list[dict], dict]:
     rows, examples = [], {}
-    for ident, photo in tqdm(photos, desc="stability", unit="photo"):
+    for index, (ident, photo) in enumerate(tqdm(photos, desc="stability", unit="photo")):
         still = cover(photo, STILL_SIZE)
         for condition in ("office", "lowlight"):
             noisy = apply_clip([still] * frames, condition_params(condition, f"{ident}/still"))
@@ -148,7 +161,24 @@ def measure(models: dict[str, tuple[Path, tuple[str, ...]]], photos: list[tuple[
                 rows.append(_row(ident, kind, label, outs[label], clean, mats=mats, clean_warp=clean_warp))
             if kind == "pan" and not examples:
                 examples = {"clean": clean, "input": noisy, **outs}
+        following = cover(photos[(index + 1) % len(photos)][1], STILL_SIZE)
+        rows += _scene_cut(ident, still, following, models, work, frames)
     return rows, examples
+
+
+def _scene_cut(ident: str, first: np.ndarray, second: np.ndarray, models: dict, work: Path, frames: int) -> list[dict]:
+    """A still view of `first`, then of `second` from frame frames // 2 on, no reset; one row per method."""
+    cut = frames // 2
+    clean = [first] * cut + [second] * (frames - cut)
+    noisy = apply_clip(clean, condition_params("office", f"{ident}/cut"))
+    rows = [_row(ident, "scene cut", "input", noisy, clean) | {"recovery": 0.0}]
+    whole, fresh = write_clip(noisy, work), write_clip(noisy[cut:], work / "fresh")
+    for label, (model, extra) in models.items():
+        out = run_cam(model, whole, work, extra)
+        restarted = run_cam(model, fresh, work / "fresh", extra)
+        rows.append(_row(ident, "scene cut", label, out, clean) |
+                    {"recovery": float(recovery_frames(out[cut:], restarted, clean[cut:]))})
+    return rows
 
 
 def _row(ident: str, scene: str, method: str, clip: list[np.ndarray], clean: list[np.ndarray],

@@ -7,7 +7,8 @@ import numpy as np
 
 from train.evaluation import nest
 
-METRICS = {"std_ratio": "temporal std / input's", "ssim": "SSIM to clean", "warp_error": "warp error (levels)"}
+METRICS = {"std_ratio": "temporal std / input's", "ssim": "SSIM to clean", "warp_error": "warp error (levels)",
+           "recovery": "frames to recover from the cut"}
 
 
 def summarize(rows: list[dict]) -> dict:
@@ -24,13 +25,15 @@ def write_markdown(rows: list[dict], path: Path, what: str, command: str = "") -
              "Through `python -m runtime.cam` (folder source, lossless folder sink). Still scenes: temporal std",
              "of each pixel over frames 4-23, over the input's (1.0 = as noisy as the camera; lower is calmer).",
              "Moving scenes: warping error beyond the clean clip's, in 8-bit levels (0 = no added flicker or",
-             "trails). SSIM to the clean frames, averaged over frames 4-23.", "",
+             "trails). SSIM to the clean frames, averaged over frames 4-23. Scene cut: frames after an unannounced",
+             "cut until the output is as good as a stream started there (0 = at once), averaged over photos.", "",
              "| scene | measure | " + " | ".join(methods) + " |", "|---|---|" + "---|" * len(methods)]
     for scene, per in summary.items():
         for metric, label in METRICS.items():
             if metric not in per[methods[0]]:
                 continue
-            cells = [f"{per[m][metric]:.3f}" if metric != "warp_error" else f"{per[m][metric]:+.2f}" for m in methods]
+            cells = [f"{per[m][metric]:+.2f}" if metric == "warp_error" else f"{per[m][metric]:.1f}"
+                     if metric == "recovery" else f"{per[m][metric]:.3f}" for m in methods]
             lines.append(f"| {scene} | {label} | " + " | ".join(cells) + " |")
     path.write_text("\n".join(lines) + "\n")
     return summary

@@ -25,7 +25,8 @@ def _shrunk(name: str, corpus: Path, run: Path) -> TrainConfig:
     return dataclasses.replace(cfg, corpus=str(corpus), run_dir=str(run), cache_dir=str(run.parent / "cache"),
                                init=None,  # medium and large start from engines/webcam.pt (test_grow.py)
                                epochs=1, steps_per_epoch=2, batch=2, crop=32, val_size=64, val_max=2, threads=1,
-                               bank=dataclasses.replace(cfg.bank, patch=48, margin=8, variants=1))
+                               bank=dataclasses.replace(cfg.bank, patch=48, margin=8, variants=1),
+                               clips=cfg.clips and dataclasses.replace(cfg.clips, side=48, margin=8, per_image=1))
 
 
 @pytest.mark.parametrize("name", [p for p in PRESETS if p != "smoke"])

@@ -191,3 +191,18 @@ def test_pipeline_applies_the_users_strength_and_resets_on_a_discontinuity():
     Pipeline(source, backend, NullSink(), PipelineConfig(print_every=0, controls=controls)).run()
     assert backend.seen[0] == 1.0 and backend.seen[-1] == 0.25
     assert backend.resets == 1
+
+
+@pytest.mark.parametrize("lean", [True, False])
+def test_a_graph_with_the_filter_off_keeps_its_state_input_and_returns_the_per_frame_output(tmp_path, lean):
+    """--temporal 0,...: the per-frame student. Its graphs used to lose their state input (an unused input is
+    dropped by the exporter), and export's own check, which feeds a state, then failed."""
+    student, off = _student(), TemporalConfig(hold=0.0)
+    frame_path = export_frame(student, tmp_path / "off_small.onnx", SIZE, fp16=False, temporal=off, lean=lean)
+    float_path = export_float(student, tmp_path / "off.onnx", temporal=off)
+    frames = _noisy_still(3)
+    for path in (frame_path, float_path):
+        assert STATE_INPUT in [i.name for i in ort_session(path).get_inputs()]
+    backend, fresh = OnnxBackend(frame_path), OnnxBackend(frame_path)
+    streamed = [backend.collect(backend.submit(f))[0] for f in frames]
+    assert np.array_equal(streamed[-1], fresh.collect(fresh.submit(frames[-1]))[0]), "no state carried: per frame"

@@ -141,7 +141,9 @@ def test_stability_suite_smoke_runs_the_deployed_path(mini_corpus, tiny_graph, t
     main(["--corpus", str(mini_corpus), "--split", "test", "--limit", "1", "--frames", "6",
           "--model", f"tiny={tiny_graph}", "--out", str(out)])
     summary = json.loads(out.with_suffix(".json").read_text())["summary"]
-    assert set(summary) == {"still office", "still lowlight", "pan", "zoom"}
+    assert set(summary) == {"still office", "still lowlight", "pan", "zoom", "scene cut"}
+    assert summary["scene cut"]["input"]["recovery"] == 0.0
+    assert summary["scene cut"]["tiny"]["recovery"] == 0.0  # the gate takes an unannounced cut at once
     assert summary["still office"]["input"]["std_ratio"] == 1.0
     assert summary["still office"]["tiny"]["std_ratio"] > 0
     assert abs(summary["pan"]["input"]["warp_error"]) < 20
@@ -156,6 +158,15 @@ def test_warp_error_is_zero_for_an_exact_pan_and_sees_flicker():
     assert warp_error(clean, mats) < 0.01
     flicker = [np.clip(f.astype(int) + (8 if i % 2 else -8), 0, 255).astype(np.uint8) for i, f in enumerate(clean)]
     assert warp_error(flicker, mats) > 10
+
+
+def test_recovery_counts_the_frames_until_a_cut_is_as_good_as_a_fresh_start():
+    from benchmarks.stability.stability import recovery_frames
+    clean = [np.ascontiguousarray(skimage.data.astronaut()[:64, :64])] * 4
+    stale = np.ascontiguousarray(skimage.data.coffee()[:64, :64])  # the scene before the cut, held over
+    assert recovery_frames(clean, clean, clean) == 0
+    assert recovery_frames([stale, stale, clean[0], clean[0]], clean, clean) == 2
+    assert recovery_frames([stale] * 4, clean, clean) == 4
 
 
 def test_cli_sets_the_benchmark_share_and_the_initial_weights():
