@@ -81,6 +81,9 @@ def open_student(req: Request, frame_size: tuple[int, int], fps: float, cfg: Pro
         pinned = req if req.student != AUTO_STUDENT else replace(req, student=FAMILY[0])
         backend, why = opener(pinned)
         return StudentChoice([Member(pinned.student, backend, why)])
+    if min(frame_size) <= 0:  # a source that could not tell its size (an unreadable file): nothing to time on;
+        # the smallest opens as if pinned and the pipeline then says what is wrong with the source
+        return open_student(replace(req, student=FAMILY[0]), frame_size, fps, cfg, opener, clock)
     found = [name for name in FAMILY if any(req.find(f) for f in files_for(replace(req, student=name)))]
     choice = StudentChoice([], auto=True, budget=1.0 / fps)
     choice.skipped = {name: "no graphs" for name in FAMILY if name not in found}

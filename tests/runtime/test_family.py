@@ -166,3 +166,12 @@ def test_the_probe_frame_has_the_sources_size(tmp_path, monkeypatch):
     monkeypatch.setattr(Timed, "submit", record)
     open_student(family.request, (320, 240), 30.0, opener=family.open, clock=family.clock)
     assert set(shapes) == {(240, 320, 3)}
+
+
+def test_a_source_without_a_size_is_not_timed_and_gets_the_smallest(tmp_path):
+    """An unreadable file reports 0x0: nothing to time on (OpenVINO cannot compile for it); the smallest opens
+    as if pinned and the pipeline says what is wrong with the source."""
+    family = Family(tmp_path, {"webcam": 5.0, "medium": 15.0})
+    choice = open_student(family.request, (0, 0), 30.0, opener=family.open, clock=family.clock)
+    assert not choice.auto and choice.chosen.name == "webcam" and list(family.opened) == ["webcam"]
+    assert family.opened["webcam"].frames == 0
