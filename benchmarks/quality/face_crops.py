@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import command_line, write_markdown_and_json
-from benchmarks.quality.webcam_quality import _student, methods_for
+from benchmarks.quality.webcam_quality import model_spec, methods_for
 from runtime.entry import exit_on_user_error
 from runtime.errors import SharpcamError
 from runtime.imaging import opencv
@@ -117,7 +117,7 @@ def markdown(rows: list[dict], command: str, png: str) -> str:
 def main(argv: list[str] | None = None) -> None:
     def run() -> None:
         p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-        p.add_argument("--model", action="append", type=_student, default=[], metavar="LABEL=PATH",
+        p.add_argument("--model", action="append", type=model_spec, default=[], metavar="LABEL=PATH",
                        help="a student's .onnx graph or .pt checkpoint; repeat for several")
         p.add_argument("--corpus", type=Path, default=Path("data/corpus"))
         p.add_argument("--split", default="test", choices=("train", "val", "test"))

@@ -109,7 +109,7 @@ def plot(summary: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def _student(spec: str) -> tuple[str, Path]:
+def model_spec(spec: str) -> tuple[str, Path]:
     label, sep, path = spec.partition("=")
     if not sep:
         raise argparse.ArgumentTypeError("students are given as LABEL=PATH (.onnx or .pt)")
@@ -118,7 +118,7 @@ def _student(spec: str) -> tuple[str, Path]:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", type=_student, action="append", default=[], metavar="LABEL=PATH",
+    p.add_argument("--model", type=model_spec, action="append", default=[], metavar="LABEL=PATH",
                    help="a student's .onnx graph (the deployed path) or .pt checkpoint; repeat for several")
     p.add_argument("--corpus", type=Path, default=Path("data/corpus"))
     p.add_argument("--split", default="test", choices=("train", "val", "test"))
