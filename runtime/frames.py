@@ -5,7 +5,7 @@ the pipeline wraps each in a Frame with what the later stages need to know about
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -19,6 +19,9 @@ class Frame:
     name: str | None = None  # the source's name for it (a folder's file name), taken at capture time
     generation: int = 0  # the source's count of discontinuities (reconnects, loops) when it was captured
     pts: float | None = None  # seconds on the source's own clock (a file's timestamps); None: a camera, a folder
+    # pinned frames lent by a GPU backend that this frame holds (its image, its output): given back when the
+    # frame leaves the pipeline (runtime/host_frames.py)
+    loans: list[np.ndarray] = field(default_factory=list)
 
 
 class Source(Protocol):
@@ -43,5 +46,8 @@ class Source(Protocol):
         variable-frame-rate clip's frames are not 1/fps apart; None where frames have no times of their own."""
 
     def read(self) -> np.ndarray | None: ...  # None at the end of a finite source
+
+    # Optional: `read_into(out) -> np.ndarray | None`, the next frame decoded into `out` (returned as is) where
+    # its size matches, else a new array: a GPU backend's pinned frame is then filled without a host copy.
 
     def close(self) -> None: ...

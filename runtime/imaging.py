@@ -42,11 +42,11 @@ def pad_to_size(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.pad(image, ((0, size[1] - height), (0, size[0] - width), (0, 0)), mode=mode)
 
 
-def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def resize(image: np.ndarray, size: tuple[int, int], out: np.ndarray | None = None) -> np.ndarray:
     """To `size` (width, height) by area averaging: the least aliasing when shrinking, used for every frame
-    resize on the way into a model and back."""
+    resize on the way into a model and back. `out`: written into where it has the result's shape and type."""
     cv2 = opencv()
-    return cv2.resize(image, tuple(size), interpolation=cv2.INTER_AREA)
+    return cv2.resize(image, tuple(size), dst=out, interpolation=cv2.INTER_AREA)
 
 
 def resize_timed(image: np.ndarray, size: tuple[int, int] | None) -> tuple[np.ndarray, float | None]:

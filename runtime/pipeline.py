@@ -36,6 +36,7 @@ from runtime.backends.base import Backend
 from runtime.controls import Controls
 from runtime.errors import SharpcamError
 from runtime.frames import Frame, Source
+from runtime.host_frames import FrameLending
 from runtime.imaging import resize_timed
 from runtime.low_light import LowLight, low_light_step
 from runtime.queues import Closed, DropOldestQueue
@@ -70,8 +71,12 @@ class Pipeline:
         self.cfg = cfg or PipelineConfig()
         self.stats = stats or LatencyStats()
         lossless = self.cfg.lossless if self.cfg.lossless is not None else not (source.live or self.cfg.pace)
-        self.q_in: DropOldestQueue[Frame] = DropOldestQueue(1, lossless=lossless)
-        self.q_out: DropOldestQueue[tuple[Frame, np.ndarray]] = DropOldestQueue(1, lossless=lossless)
+        # a GPU backend's pinned frames, lent where source and sink allow: no host copy in or out
+        self.lending = FrameLending.open(source, backend, sink.keeps_frames)
+        release = self.lending.release
+        self.q_in: DropOldestQueue[Frame] = DropOldestQueue(1, lossless=lossless, on_drop=release)
+        self.q_out: DropOldestQueue[tuple[Frame, np.ndarray]] = DropOldestQueue(
+            1, lossless=lossless, on_drop=lambda item: release(item[0]))
         self.stats.watch_drops(self.q_in, self.q_out)
         self._stop = threading.Event()
         self._errors: list[BaseException] = []
@@ -93,7 +98,7 @@ class Pipeline:
                     time.sleep(max(0.0, next_due - time.perf_counter()))
                     next_due += period
                 start = time.perf_counter()
-                image = self.source.read()
+                image, loan = self.lending.read(self.source)
                 arrived = time.perf_counter()
                 if image is None:
                     break
@@ -102,7 +107,7 @@ class Pipeline:
                     self.stats.add("capture", arrived - start)
                 # the name and time of the frame read() just returned: only this thread reads the source
                 self.q_in.put(Frame(index, image, arrived, self.source.last_name, self.source.generation,
-                                    self.source.last_time))
+                                    self.source.last_time, loans=[] if loan is None else [loan]))
                 index += 1
         except BaseException as err:  # noqa: BLE001 - re-raised on the caller's thread
             self._errors.append(err)
@@ -179,8 +184,9 @@ class Pipeline:
 
     def _finish(self, frame: Frame, handle: object, resize_in: float | None) -> None:
         try:
-            out, timings = self.backend.collect(handle)
-            out, resize_out = resize_timed(out, (frame.image.shape[1], frame.image.shape[0]))
+            raw, timings = self.backend.collect(handle)
+            out, resize_out = resize_timed(raw, (frame.image.shape[1], frame.image.shape[0]))
+            self.lending.keep(frame, raw, out)
         except Exception as err:  # noqa: BLE001
             self._failed(frame, err)
             return
@@ -237,7 +243,7 @@ class Pipeline:
         try:
             while True:
                 try:
-                    frame, out = last = self.q_out.get(timeout=wait)
+                    frame, out = self.q_out.get(timeout=wait)
                 except TimeoutError:
                     if last is not None and not self._repeat_if_stalled(*last):
                         break
@@ -250,6 +256,9 @@ class Pipeline:
                 # unnamed frames go by index, so a folder sink's numbering survives dropped frames
                 name = frame.name if frame.name is not None else f"{frame.index:06d}"
                 keep_going = self.sink.write_at(frame.pts, out, frame.image, status, name=name)
+                if last is not None:  # its pinned frames are free once a newer frame was written
+                    self.lending.release(last[0])
+                last = (frame, out)
                 now = time.perf_counter()
                 self.stats.add("output", now - start)
                 self.stats.frame_done(now - frame.t0)
@@ -264,6 +273,17 @@ class Pipeline:
             self.q_out.close()
             for t in threads:  # a camera read that never returns must not hold the stop
                 t.join(timeout=1 if t.name == "capture" and self.source.live else 10)
+            self._give_back_all(last)
         if self._errors:
             raise self._errors[0]
-        return self.stats.summary()
+        summary = self.stats.summary()
+        if self.lending.inputs is not None or self.lending.outputs is not None:
+            summary["pinned_frames"] = self.lending.report()
+        return summary
+
+    def _give_back_all(self, last: tuple[Frame, np.ndarray] | None) -> None:
+        """The loans of the last frame written and of frames nobody will take from the queues."""
+        frames = [last[0]] if last is not None else []
+        frames += self.q_in.drain() + [frame for frame, _ in self.q_out.drain()]
+        for frame in frames:
+            self.lending.release(frame)

@@ -46,6 +46,10 @@ class BuiltinClip:
         self._index = 0
 
     def read(self) -> np.ndarray | None:
+        return self.read_into(None)
+
+    def read_into(self, out: np.ndarray | None) -> np.ndarray | None:
+        """read(), resized straight into `out` where it has the clip's frame shape."""
         if self._index >= self._total:
             return None
         per_still = max(self._total // len(self._stills), 1)
@@ -55,7 +59,7 @@ class BuiltinClip:
         cw, ch = int(w * 0.8), int(h * 0.8)
         x, y = int((w - cw) * t), int((h - ch) * t)
         self._index += 1
-        return resize(still[y:y + ch, x:x + cw], self.size)
+        return resize(still[y:y + ch, x:x + cw], self.size, out)
 
     def close(self) -> None:
         self._index = self._total
@@ -163,12 +167,17 @@ class VideoSource:
         return cap
 
     def read(self) -> np.ndarray | None:
+        return self.read_into(None)
+
+    def read_into(self, out: np.ndarray | None) -> np.ndarray | None:
+        """read(), decoded into `out` where its size matches (OpenCV writes into a given array of the frame's
+        shape and type, else returns a new one): a GPU backend's pinned frame, filled without a host copy."""
         with self._lock:
             if self._closed:
                 return None
             self._reading = True
         try:
-            ok, frame = self._cap.read()
+            ok, frame = self._cap.read() if out is None else self._cap.read(out)
         finally:
             with self._lock:
                 self._reading = False
@@ -245,12 +254,20 @@ class Looping:
         return None  # each pass starts its clock again: a file sink numbers the frames itself
 
     def read(self) -> np.ndarray | None:
-        image = self._source.read()
+        return self.read_into(None)
+
+    def read_into(self, out: np.ndarray | None) -> np.ndarray | None:
+        """The wrapped source's read_into where it has one (a file, the built-in clip), else its read()."""
+        image = self._read_once(out)
         if image is None:
             self._source.close()
             self._source, self.generation = self._reopen(), self.generation + 1
-            image = self._source.read()
+            image = self._read_once(out)
         return image
+
+    def _read_once(self, out: np.ndarray | None) -> np.ndarray | None:
+        read_into = getattr(self._source, "read_into", None)
+        return read_into(out) if read_into is not None and out is not None else self._source.read()
 
     def close(self) -> None:
         self._source.close()

@@ -142,7 +142,8 @@ def _cam(engine: Path, clip: Path, stats: Path, extra: list[str]) -> dict:
         return {"error": done.stderr.strip().splitlines()[-3:]}
     s = json.loads(stats.read_text())
     return {"fps": s["fps"], "frames": s["frames"], "dropped": s["dropped"], "backend": s["backend"],
-            "stages": s["stages"], "command": " ".join(["python -m runtime.cam", *cmd[3:]])}
+            "stages": s["stages"], "pinned_frames": s.get("pinned_frames"),  # None: every frame was copied
+            "command": " ".join(["python -m runtime.cam", *cmd[3:]])}
 
 
 def pipeline(engines: dict[str, Path], work: Path, free_frames: int = 2000, paced_frames: int = 300) -> dict:
@@ -198,6 +199,17 @@ def streams(folder: Path, work: Path, seconds: float = 2.0, resolutions: tuple[s
     return {"ok": all("error" not in r for r in rows.values()), "rows": rows}
 
 
+def host_copies(run: dict) -> str:
+    """Whether frames went in and out through lent pinned frames (no host copy) or were copied, and its p50."""
+    pinned = run.get("pinned_frames") or {}
+    parts = []
+    for side, stage in (("inputs", "copy_in"), ("outputs", "copy_out")):
+        pool = pinned.get(side)
+        parts.append(f"{side} lent ({pool['misses']} misses)" if pool is not None else
+                     f"{side} copied ({run['stages'].get(stage, {}).get('p50_ms', '?')} ms)")
+    return ", ".join(parts)
+
+
 def markdown(steps: dict) -> list[str]:
     """Tables for the engine steps that ran."""
     lines: list[str] = []
@@ -205,18 +217,18 @@ def markdown(steps: dict) -> list[str]:
     if rows:
         lines += ["", "## runtime.cam end to end on the PyTorch engine (uncompressed AVI -> null sink)", "",
                   "| resolution | free FPS | added latency p50/p95/p99 ms | paced FPS | paced added latency "
-                  "p50/p99 ms | infer p50 ms | overlap (upload, download during compute) | CUDA graphs |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "p50/p99 ms | infer p50 ms | overlap (upload, download during compute) | CUDA graphs | host copies |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
             free, paced, ov = r["free"], r["paced"], r["overlap"]
             if "error" in free or "error" in paced:
-                lines.append(f"| {r['resolution']} | error: {free.get('error') or paced.get('error')} |||||||")
+                lines.append(f"| {r['resolution']} | error: {free.get('error') or paced.get('error')} ||||||||")
                 continue
             e2e, pe2e = free["stages"]["end_to_end"], paced["stages"]["end_to_end"]
             lines.append(f"| {r['resolution']} | {free['fps']} | {e2e['p50_ms']} / {e2e['p95_ms']} / {e2e['p99_ms']} | "
                          f"{paced['fps']} | {pe2e['p50_ms']} / {pe2e['p99_ms']} | {free['stages']['infer']['p50_ms']} | "
                          f"{ov['upload_during_compute']}, {ov['download_during_compute']} of {ov['pairs']} | "
-                         f"{ov['cuda_graphs']} |")
+                         f"{ov['cuda_graphs']} | {host_copies(free)} |")
     for res, row in steps.get("streams", {}).get("rows", {}).items():
         if "max_streams" in row:
             lines += ["", f"Streams at {res} (30 FPS each, p99 added latency <= 33 ms): "

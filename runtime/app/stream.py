@@ -100,6 +100,7 @@ class HubSink(Sink):
     which ends the pipeline's run."""
 
     name = "app"
+    keeps_frames = True  # `latest` (the paused still) and the outputs' snapshot hold the frames written
 
     def __init__(self, hub: FrameHub, outputs: "Outputs | None" = None) -> None:
         self.hub, self.outputs = hub, outputs  # outputs: the page's recording, snapshot and virtual camera

@@ -18,6 +18,7 @@ from typing import Any, Callable, Protocol
 import numpy as np
 
 from runtime.backends.resources import Resources
+from runtime.host_frames import HostFrames
 
 
 class GpuDevice(Protocol):
@@ -44,6 +45,7 @@ class Slot:
     events: dict[str, Any] = field(default_factory=dict)
     generation: int = 0  # submits so far; a handle is good only for the generation it was given
     busy: bool = False  # submitted and not yet collected
+    lent_out: Any = None  # the lent pinned frame this submit downloads into (lend_frames); None: host_out
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class DoubleBuffer:
             self.free()
             raise
         self._next = 0
+        self._lent: tuple[HostFrames, HostFrames] | None = None
 
     def _own(self, buffer: Any, what: str) -> Any:
         return self._owner.own(buffer, lambda b: b.free(), what)
@@ -96,6 +99,22 @@ class DoubleBuffer:
         """A slot whose last frame was never collected: wait for it before reuse (its handle goes stale)."""
         if slot.busy:
             self.device.synchronize(slot.events["done"])
+            if slot.lent_out is not None:  # nobody will collect that frame: its output goes back
+                self._lent[1].give_back(slot.lent_out.array)
+                slot.lent_out = None
+
+    def lend_frames(self, count: int) -> tuple[HostFrames, HostFrames]:
+        """Pinned input and output frames (`count` of each, runtime/host_frames.py), allocated on the first call.
+        From then on submit() uploads straight from a lent input frame, and each submit downloads into a lent
+        output frame, which collect() hands out without a copy: the caller gives it back when done with it (while
+        every output frame is out, the slot's own output and a copy serve, as before)."""
+        if self._lent is None:
+            shapes = (self.slots[0].host_in.array.shape, self.slots[0].host_out.array.shape)
+            dtype = self.slots[0].host_in.array.dtype
+            self._lent = tuple(self._owner.own(HostFrames(lambda s=shape: self.device.host_buffer(s, dtype), count),
+                                               lambda pool: pool.free(), f"{count} lent pinned frames")
+                               for shape in shapes)
+        return self._lent
 
     def next_input(self) -> np.ndarray:
         """The pinned input of the slot the next submit() uses, free to be written: a source that decodes
@@ -110,11 +129,15 @@ class DoubleBuffer:
         self._finish_previous(slot)
         ev, st, dev = slot.events, self.streams, self.device
         start = time.perf_counter()
-        if frame is not slot.host_in.array:  # written in place through next_input(): nothing to copy
-            np.copyto(slot.host_in.array, frame)  # the one host copy: camera frame -> pinned memory
+        host_in = self._lent[0].buffer_of(frame) if self._lent is not None else None
+        if host_in is None:
+            host_in = slot.host_in
+            if frame is not slot.host_in.array:  # written in place through next_input(): nothing to copy
+                np.copyto(slot.host_in.array, frame)  # the one host copy: camera frame -> pinned memory
         copy_in = time.perf_counter() - start
+        slot.lent_out = self._lent_output()
         dev.record(ev["start"], st["h2d"])
-        dev.h2d(slot.dev_in, slot.host_in, st["h2d"])
+        dev.h2d(slot.dev_in, host_in, st["h2d"])
         dev.record(ev["uploaded"], st["h2d"])
         dev.wait(st["compute"], ev["uploaded"])
         dev.record(ev["computing"], st["compute"])
@@ -122,7 +145,7 @@ class DoubleBuffer:
         dev.record(ev["inferred"], st["compute"])
         dev.wait(st["d2h"], ev["inferred"])
         dev.record(ev["downloading"], st["d2h"])
-        dev.d2h(slot.host_out, slot.dev_out, st["d2h"])
+        dev.d2h(slot.host_out if slot.lent_out is None else slot.lent_out, slot.dev_out, st["d2h"])
         dev.record(ev["done"], st["d2h"])
         slot.generation += 1
         slot.busy = True
@@ -144,9 +167,19 @@ class DoubleBuffer:
                    "infer": ms(ev["computing"], ev["inferred"]) / 1000,
                    "download": ms(ev["downloading"], ev["done"]) / 1000}
         start = time.perf_counter()
-        out = slot.host_out.array.copy() if copy else slot.host_out.array
+        if slot.lent_out is not None:  # a lent frame: the caller's now, no copy (copy= does not apply)
+            out, slot.lent_out = slot.lent_out.array, None
+        else:
+            out = slot.host_out.array.copy() if copy else slot.host_out.array
         timings["copy_out"] = time.perf_counter() - start
         return out, timings
+
+    def _lent_output(self) -> Any:
+        """A lent output frame's buffer for the next download, or None (no lending, or every one is out)."""
+        if self._lent is None:
+            return None
+        array = self._lent[1].lend()
+        return None if array is None else self._lent[1].buffer_of(array)
 
     def mark(self) -> Any:
         """An event recorded now on the upload stream: the zero that timeline() measures from."""

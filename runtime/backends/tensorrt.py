@@ -108,6 +108,10 @@ class TensorRTBackend:
         """Frames the pipeline may hold in the backend: one per buffer slot, so N+1 uploads while N computes."""
         return self._buffers.in_flight
 
+    def lend_frames(self, count: int) -> tuple[Any, Any]:
+        """Pinned frames for a pipeline that reads into them and gives outputs back (runtime/host_frames.py)."""
+        return self._buffers.lend_frames(count)
+
     def submit(self, frame_bgr: np.ndarray) -> Handle:
         return self._buffers.submit(frame_bgr)
 

@@ -26,6 +26,7 @@ from runtime.backends.base import check_strength
 from runtime.contract import DEFAULT_STRENGTH, RESET_BYTE
 from runtime.backends.double_buffer import DoubleBuffer, Handle, Slot
 from runtime.errors import SharpcamError
+from runtime.host_frames import HostFrames
 from runtime.backends.resources import Resources
 
 
@@ -250,11 +251,16 @@ class TorchAotBackend:
         """The pinned input the next submit() reads: decode into it and pass it to submit (no host copy)."""
         return self._buffers.next_input()
 
+    def lend_frames(self, count: int) -> tuple[HostFrames, HostFrames]:
+        """Pinned frames for a pipeline that reads into them and gives outputs back (runtime/host_frames.py)."""
+        return self._buffers.lend_frames(count)
+
     def submit(self, frame_bgr: np.ndarray) -> Handle:
         return self._buffers.submit(frame_bgr)
 
     def collect(self, handle: Handle, copy: bool = True) -> tuple[np.ndarray, dict[str, float]]:
-        """copy=False: the pinned output itself, valid until `in_flight` more submits."""
+        """copy=False: the pinned output itself, valid until `in_flight` more submits. Once lend_frames() was
+        called: a lent output frame, the caller's until it gives it back."""
         return self._buffers.collect(handle, copy)
 
     def mark(self) -> Any:

@@ -19,6 +19,9 @@ class Sink(ABC):
     """What the pipeline writes to. write() returns False when the user asked to stop (a window's q)."""
 
     name: str
+    # True for a sink that still reads a frame after write() returned (the app's page keeps the latest): the
+    # pipeline then hands it frames of its own, never a GPU backend's lent pinned frames (runtime/host_frames.py)
+    keeps_frames: bool = False
 
     @abstractmethod
     def write(self, frame: np.ndarray, original: np.ndarray | None = None, status: str = "",

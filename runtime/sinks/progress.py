@@ -30,6 +30,10 @@ class _Around(Sink):
     def __init__(self, inner: Sink, total: int) -> None:
         self.inner, self.name, self.total, self.done = inner, inner.name, total, 0
 
+    @property
+    def keeps_frames(self) -> bool:  # type: ignore[override] - the wrapped sink's answer
+        return self.inner.keeps_frames
+
     def write(self, frame: np.ndarray, original: np.ndarray | None = None, status: str = "",
               name: str | None = None) -> bool:
         return self.write_at(None, frame, original, status, name)

@@ -28,8 +28,10 @@ def test_pipeline_step_runs_cam_on_the_engine_from_an_uncompressed_clip(aot_engi
     assert row["free"]["backend"].startswith("PyTorch AOT engine")
     assert {"upload", "infer", "download", "end_to_end"} <= set(row["free"]["stages"])
     assert row["overlap"]["pairs"] == 22 and row["overlap"]["cuda_graphs"] == "off"
+    # the clip is at the engine's size: decoded into lent pinned frames, output read from them, no host copy
+    assert row["free"]["pinned_frames"]["inputs"]["misses"] == row["free"]["pinned_frames"]["outputs"]["misses"] == 0
     table = "\n".join(engine_check.markdown({"pipeline": result}))
-    assert "| tiny |" in table
+    assert "| tiny |" in table and "inputs lent (0 misses), outputs lent (0 misses)" in table
 
 
 def test_streams_step_finds_a_count_for_both_modes(aot_engine, aot_batched_engine, tmp_path):

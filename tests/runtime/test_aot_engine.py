@@ -168,6 +168,27 @@ def test_cam_runs_a_pt2_engine_end_to_end(aot_engine, tmp_path):
     assert len(list((tmp_path / "out").glob("*.png"))) == 8
 
 
+def test_the_pipeline_reads_into_and_writes_from_the_engines_pinned_frames(aot_engine):
+    """runtime.cam's pipeline through the engine with its lent pinned frames (the source decodes into one, the
+    sink reads another: no host copy) gives what the copying path gives, frame for frame."""
+    from runtime.pipeline import Pipeline, PipelineConfig
+    from runtime.sources import BuiltinClip
+    from test_host_frames import Recording
+    results = {}
+    for keeps in (False, True):  # a sink that keeps frames gets plain arrays: the copying path
+        backend, sink = TorchAotBackend(aot_engine), Recording(keeps_frames=keeps)
+        try:
+            summary = Pipeline(BuiltinClip(SIZE, seconds=0.4), backend, sink,
+                               PipelineConfig(in_flight=backend.in_flight, print_every=0)).run()
+        finally:
+            backend.close()
+        results[keeps] = summary, [out for _, out in sink.frames]
+    (lent, lent_frames), (plain, plain_frames) = results[False], results[True]
+    assert lent["pinned_frames"]["inputs"]["misses"] == lent["pinned_frames"]["outputs"]["misses"] == 0
+    assert "pinned_frames" not in plain and len(lent_frames) == len(plain_frames) == 12
+    assert all(np.array_equal(a, b) for a, b in zip(lent_frames, plain_frames))
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (PyTorch sees none)")
 def test_cuda_engine_runs_from_captured_graphs_and_allocates_nothing_per_frame(tmp_path):
@@ -202,5 +223,23 @@ def test_cuda_engine_runs_from_captured_graphs_and_allocates_nothing_per_frame(t
         after = torch.cuda.memory_stats()
         for key in ("allocation.all.allocated", "segment.all.allocated"):
             assert after[key] == before[key], f"{after[key] - before[key]} {key} over 1,000 frames"
+        # the pipeline's way: lent pinned frames in and out, given back after each frame (runtime/host_frames.py)
+        inputs, outputs = backend.lend_frames(6)
+        before, pending = torch.cuda.memory_stats(), []
+        for n in range(1000):
+            frame = inputs.lend()
+            np.copyto(frame, frames[n % len(frames)])
+            pending.append((backend.submit(frame), frame))
+            if len(pending) == backend.in_flight:
+                handle, sent = pending.pop(0)
+                out, _ = backend.collect(handle)
+                assert outputs.give_back(out) and inputs.give_back(sent)
+        for handle, sent in pending:
+            assert outputs.give_back(backend.collect(handle)[0]) and inputs.give_back(sent)
+        torch.cuda.synchronize()
+        after = torch.cuda.memory_stats()
+        assert inputs.misses == outputs.misses == 0
+        for key in ("allocation.all.allocated", "segment.all.allocated"):
+            assert after[key] == before[key], f"{after[key] - before[key]} {key} over 1,000 lent frames"
     finally:
         backend.close()
