@@ -62,7 +62,8 @@ train: $(VENV) $(CORPUS) ## train the default (webcam) student; ships engines/we
 
 # The family's larger students (issue 20), on the same mix as S; `--student auto` picks among those found. Each
 # ships engines/NAME.pt and its ONNX graphs. On a 2-core CPU M takes ~2 h for 80 epochs and L ~20x S per step
-# (a GPU run: `make train-large PY=python3` on the GPU machine; torchrun for several GPUs).
+# (a GPU run: `make train-large PY=python3` on the GPU machine; torchrun for several GPUs). L grows from the
+# shipped M (train/config.py FAMILY_GROWTH), so train M first.
 train-medium: $(VENV) $(CORPUS) ## train the family's M student (~3.7x S's cost); ships engines/medium.pt + graphs
 	$(PY) -m train.distill --preset medium --run-dir runs/medium --ship engines/medium.pt
 	$(PY) -m export --students medium --onnx-only --out engines

@@ -18,12 +18,14 @@ from train.config import FAMILY_ARGS, PRESETS, TrainConfig, preset
 from train.distill import train
 from train.student import count_parameters
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 def _shrunk(name: str, corpus: Path, run: Path) -> TrainConfig:
     """The preset as it is, only smaller: same architecture, degradation kind, loss weights and validation."""
     cfg = preset(name)
     return dataclasses.replace(cfg, corpus=str(corpus), run_dir=str(run), cache_dir=str(run.parent / "cache"),
-                               init=None,  # medium and large start from engines/webcam.pt (test_grow.py)
+                               init=None,  # medium and large start from the tier below (test below, test_grow.py)
                                epochs=1, steps_per_epoch=2, batch=2, crop=32, val_size=64, val_max=2, threads=1,
                                bank=dataclasses.replace(cfg.bank, patch=48, margin=8, variants=1),
                                clips=cfg.clips and dataclasses.replace(cfg.clips, side=48, margin=8, per_image=1))
@@ -54,3 +56,13 @@ def test_the_family_grows_by_the_cost_its_tiers_promise_and_from_the_shipped_s()
     assert cost["large"] / cost["small"] >= 20
     for name, args in FAMILY_ARGS.items():
         assert can_grow(small, args) is None and preset(name).init == "engines/webcam.pt"
+
+
+def test_each_family_tier_grows_from_the_shipped_tier_below():
+    """M starts from S's checkpoint and L from M's: each init exists, holds the tier below, and fits the shape."""
+    from train.grow import can_grow
+    for name, below in (("medium", "webcam"), ("large", "medium")):
+        cfg = preset(name)
+        _, ckpt = student_from_checkpoint(ROOT / cfg.init)
+        assert Path(cfg.init).stem == below and ckpt["model"]["args"] == preset(below).student_args
+        assert can_grow(ckpt["model"]["args"], cfg.student_args) is None
