@@ -183,8 +183,12 @@ def with_load_policy(backend: Backend, cfg: SessionConfig, source: Source, log: 
     or full, which it cannot follow)."""
     if cfg.load_policy is None:
         return backend
+    # A double-buffered GPU engine (frames in flight) runs as it is: the policy finishes each frame inside
+    # submit(), which would undo the upload/compute overlap and the lent pinned frames, and a GPU's model
+    # time is far inside the budget that the ladder's smaller students are for.
     ladder = [LadderStudent(m.name, m.backend, m.seconds) for m in student.members] \
-        if cfg.load_policy == "auto" and student is not None and len(student.members) > 1 else []
+        if cfg.load_policy == "auto" and student is not None and len(student.members) > 1 \
+        and backend.in_flight == 1 else []
     if backend.size is None or ladder:
         return AdaptiveBackend(ladder[0].backend if ladder else backend, cfg.load_policy, source.fps,
                                realtime=source.live or cfg.pace, log=log, students=ladder)

@@ -175,3 +175,21 @@ def test_a_source_without_a_size_is_not_timed_and_gets_the_smallest(tmp_path):
     choice = open_student(family.request, (0, 0), 30.0, opener=family.open, clock=family.clock)
     assert not choice.auto and choice.chosen.name == "webcam" and list(family.opened) == ["webcam"]
     assert family.opened["webcam"].frames == 0
+
+
+def test_a_gpu_engine_chosen_by_auto_runs_without_the_ladder_so_it_keeps_two_frames_in_flight(tmp_path):
+    """The load policy finishes each frame in submit(): around a double-buffered engine it would undo the
+    overlap and the lent pinned frames. A CPU student still gets the ladder."""
+    from types import SimpleNamespace
+    from runtime.backends.adaptive import AdaptiveBackend
+    from runtime.session import SessionConfig, with_load_policy
+    source, cfg = SimpleNamespace(fps=30.0, live=True), SessionConfig("builtin")
+    for in_flight, wrapped in ((2, False), (1, True)):
+        folder = tmp_path / str(in_flight)
+        folder.mkdir()
+        choice = Family(folder, {"webcam": 5.0, "medium": 15.0}).choose()
+        chosen = choice.chosen.backend
+        chosen.size, chosen.in_flight = (640, 480), in_flight
+        backend = with_load_policy(chosen, cfg, source, None, choice)
+        assert isinstance(backend, AdaptiveBackend) == wrapped
+        assert (backend is chosen) == (not wrapped)
