@@ -20,9 +20,13 @@ from runtime.app.stream import FrameHub  # noqa: E402
 from runtime.errors import SharpcamError  # noqa: E402
 
 
-def frames_after(live: LiveSession, seconds: float) -> int:
-    time.sleep(seconds)
-    return live.state()["stats"]["frames"]
+def frames_within(live: LiveSession, more_than: int, seconds: float = 30.0) -> int:
+    """The session's frame count once it passes `more_than`, or when `seconds` are up (a loaded machine
+    compiles and probes the model slowly: the frames must come, not come within a second)."""
+    end = time.monotonic() + seconds
+    while (frames := live.state()["stats"]["frames"]) <= more_than and time.monotonic() < end:
+        time.sleep(0.1)
+    return frames
 
 
 def test_switching_sources_keeps_the_app_running(tmp_path):
@@ -35,7 +39,7 @@ def test_switching_sources_keeps_the_app_running(tmp_path):
         with pytest.raises(SharpcamError):
             await run(live.use, str(tmp_path / "missing.mp4"))
         assert live.running and live.state()["source"] == "builtin" and live.state()["strength"] == 0.3
-        assert await run(frames_after, live, 1.0) > 0
+        assert await run(frames_within, live, 0) > 0
 
         camera, stop = BrowserCamera((320, 240), 30.0), threading.Event()
 
@@ -50,7 +54,7 @@ def test_switching_sources_keeps_the_app_running(tmp_path):
         await run(live.use, BROWSER_CAMERA, camera)
         state = live.state()
         assert state["source"] == BROWSER_CAMERA and state["size"] == [320, 240] and state["strength"] == 0.3
-        assert await run(frames_after, live, 1.5) > 5 and camera.taken > 5
+        assert await run(frames_within, live, 5) > 5 and camera.taken > 5
         assert live.outputs.state()["recording"] is None
 
         stop.set()
