@@ -43,6 +43,7 @@ class Recorder:
 class Frames:
     """A file-like source of `n` flat frames of one grey level."""
     size, fps, live, frame_count, last_name, last_time, generation = (64, 48), 30.0, False, None, None, None, 0
+    decoder_warnings = 0
 
     def __init__(self, n: int, level: int = DARK) -> None:
         self.n, self.i, self.level = n, 0, level

@@ -52,7 +52,7 @@ class SlowBackend:
 class FastCamera:
     """A live source producing 200 frames as fast as it can (a camera faster than the model)."""
     live, fps, size = True, 30.0, (32, 24)
-    frame_count, generation, last_name, last_time = None, 0, None, None
+    frame_count, generation, last_name, last_time, decoder_warnings = None, 0, None, None, 0
 
     def __init__(self) -> None:
         self.produced = 0

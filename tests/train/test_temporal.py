@@ -166,7 +166,7 @@ class _Recorder:
 
 
 class _Source:
-    size, fps, live, frame_count, last_name, last_time = (8, 8), 30.0, False, None, None, None
+    size, fps, live, frame_count, last_name, last_time, decoder_warnings = (8, 8), 30.0, False, None, None, None, 0
 
     def __init__(self, n: int, controls: Controls, gap_at: int) -> None:
         self.n, self.i, self.controls, self.gap_at, self.generation = n, 0, controls, gap_at, 0
