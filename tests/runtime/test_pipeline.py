@@ -123,3 +123,16 @@ def test_mismatched_size_is_resized_in_and_out(graphs, tmp_path):
     assert summary["stages"]["resize_in"]["n"] == summary["stages"]["resize_out"]["n"] == 3
 
 
+
+
+def test_the_shared_pass_through_stand_in_is_a_whole_backend_that_changes_nothing():
+    """tests/pass_through.py: the stand-in the pipeline tests share defines every Backend member."""
+    from pass_through import PassThrough
+    from runtime.backends.base import Backend
+    backend = PassThrough()
+    members = set(Backend.__annotations__) | {name for name in vars(Backend) if not name.startswith("_")}
+    assert [m for m in sorted(members) if not hasattr(backend, m)] == []
+    frame = np.arange(24, dtype=np.uint8).reshape(2, 4, 3)
+    out, times = backend.collect(backend.submit(frame))
+    backend.reset()
+    assert out is frame and "infer" in times and backend.frames == 1 and backend.resets == [1]
