@@ -39,7 +39,7 @@ COMMANDS = {
     "app": Command("runtime.app.cli", "a local page: live before/after over WebRTC, strength, stats", "app"),
     "bench": Command("benchmarks.fps", "speed, latency and quality report (writes under --out)", "train"),
     "export": Command("export.__main__", "student checkpoint -> ONNX graphs -> TensorRT engines", "train"),
-    "train": Command("train.distill", "distil a student from the RRDB teacher", "train"),
+    "train": Command("train.distill_cli", "distil a student from the RRDB teacher", "train"),
     "mos": Command("benchmarks.mos.__main__", "subjective study: prepare, serve the rating page, report", "train"),
 }
 

@@ -34,6 +34,9 @@ class Source(Protocol):
     # A count of discontinuities (a camera that reconnected, a clip played again): when it changes, the
     # pipeline resets the temporal filter so it does not blend across the gap.
     generation: int
+    # Decoder warnings the source kept off the terminal (libjpeg's, from a camera's MJPG frames; 0 for sources
+    # that decode none themselves), reported in --stats.
+    decoder_warnings: int
 
     @property
     def last_name(self) -> str | None:

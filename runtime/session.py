@@ -83,7 +83,7 @@ class Session:
             summary["stopped"] = str(interrupt) or "SIGINT"
             # a source with an end that did not reach it: what was written is only part of it
             summary["partial"] = not (self.source.live or self.cfg.loop)
-        if getattr(self.source, "decoder_warnings", 0):  # a camera's MJPG frames: libjpeg's warnings, kept quiet
+        if self.source.decoder_warnings:  # a camera's MJPG frames: libjpeg's warnings, kept quiet
             summary["camera_jpeg_warnings"] = self.source.decoder_warnings
         if isinstance(self.sink, ProgressSink):
             self.sink.close_bar()  # the lines below go under the bar, not into it

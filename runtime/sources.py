@@ -32,6 +32,7 @@ class BuiltinClip:
 
     live = False
     generation = 0  # one unbroken clip
+    decoder_warnings = 0  # its stills are read once, before any frame
     last_name: str | None = None  # its frames have no names
     last_time: float | None = None  # nor times of their own: 1/fps apart
 
@@ -70,6 +71,7 @@ class FolderSource:
 
     live = False
     generation = 0  # one pass over the folder
+    decoder_warnings = 0  # nothing is kept quiet: a broken image's warnings are the user's to see
     last_name: str | None = None  # file name of the frame read() last returned, so outputs can keep it
     last_time: float | None = None  # images have no times: 1/fps apart
 
@@ -252,6 +254,10 @@ class Looping:
     @property
     def last_time(self) -> None:
         return None  # each pass starts its clock again: a file sink numbers the frames itself
+
+    @property
+    def decoder_warnings(self) -> int:
+        return self._source.decoder_warnings
 
     def read(self) -> np.ndarray | None:
         return self.read_into(None)

@@ -22,6 +22,14 @@ from train.student import FastStudent
 NEW_INPUT_SCALE = 0.1  # new channels' readers start small: the function moves gently once they come alive
 
 
+class CannotGrow(SharpcamError):
+    """grow() refused: `problem` is can_grow's reason, for a caller that words the refusal its own way."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"cannot grow the student into the larger one: {problem}")
+        self.problem = problem
+
+
 def can_grow(small: dict, big: dict) -> str | None:
     """None when a FastStudent with args `small` grows into one with `big`; else why not."""
     for key in ("scale", "luma"):
@@ -57,9 +65,9 @@ def grow(small: FastStudent, big: FastStudent) -> FastStudent:
                   "luma": small.luma, "rep": False}
     big_args = {"channels": big.head.out_channels, "blocks": len(big.body), "scale": big.scale, "luma": big.luma,
                 "rep": any(hasattr(b.conv1, "conv3") for b in big.body)}
-    problem = can_grow(small_args, big_args)
+    problem = can_grow(small_args, big_args)  # the one place the rule is checked; callers rely on it
     if problem:
-        raise SharpcamError(f"cannot grow the student into the larger one: {problem}")
+        raise CannotGrow(problem)
     small = copy.deepcopy(small).fuse()  # its training branches folded: plain convolutions to copy
     # The residual stream's new channels stay zero: what writes them starts at zero, what reads them is random.
     # Inside a block the hidden channels are the other way round: conv1 writes them at random (a zero there

@@ -14,7 +14,7 @@ import torch
 from runtime.errors import SharpcamError
 from train.checkpoint import load_checkpoint, student_from_checkpoint
 from train.config import TrainConfig
-from train.grow import can_grow, grow
+from train.grow import CannotGrow, grow
 from train.student import ARCHITECTURES, FastStudent
 
 # FastStudent's defaults, so a checkpoint's arguments compare whole (inspect: the signature is the contract).
@@ -76,19 +76,25 @@ def load_init(cfg: TrainConfig, model: torch.nn.Module) -> str:
         return "same student"
     problem = "another architecture"
     if ckpt["model"]["name"] == "fast" and cfg.student in ("fast", "recurrent"):
-        full = lambda args: {**FAST_DEFAULTS, **args}  # noqa: E731
-        problem = can_grow(full(ckpt["model"]["args"]), full(cfg.student_args))
-        if problem is None and cfg.student == "fast":
-            grow(student, model)
-            return f"grown from {ckpt['model']['args']}"
-        if problem is None:  # a recurrent student: the fast one (grown to its shape) with the previous frame unread
-            shape = {k: v for k, v in cfg.student_args.items() if k in FAST_DEFAULTS}  # not the recurrent `gate`
-            same_shape = full(ckpt["model"]["args"]) == full(shape)
-            model.adopt(student if same_shape else grow(student, FastStudent(**shape)))
-            return f"the fast student {ckpt['model']['args']}{'' if same_shape else ' grown'}, previous frame unread"
+        try:
+            return _grow_into(student, model, cfg, ckpt["model"]["args"])
+        except CannotGrow as err:  # grow() owns the check (train/grow.py); the refusal below says what to do
+            problem = err.problem
     raise SharpcamError(f"--init {cfg.init} holds a {ckpt['model']['name']} student {ckpt['model']['args']}; "
                         f"this run trains {cfg.student} {cfg.student_args} and cannot start from it ({problem}): "
                         "pass the same --arch/--arch-args, a smaller student of the family, or another checkpoint")
+
+
+def _grow_into(fast: FastStudent, model: torch.nn.Module, cfg: TrainConfig, fast_args: dict) -> str:
+    """A fast student's weights grown into this run's fast student, or into the fast student of this recurrent
+    one's shape and adopted (the previous frame unread); raises CannotGrow. Returns how it started."""
+    if cfg.student == "fast":
+        grow(fast, model)
+        return f"grown from {fast_args}"
+    shape = {k: v for k, v in cfg.student_args.items() if k in FAST_DEFAULTS}  # not the recurrent `gate`
+    model.adopt(grow(fast, FastStudent(**shape)))  # the same shape too: grow() checks it (a rep=True one cannot)
+    same_shape = {**FAST_DEFAULTS, **fast_args} == {**FAST_DEFAULTS, **shape}
+    return f"the fast student {fast_args}{'' if same_shape else ' grown'}, previous frame unread"
 
 
 def json_object(text: str) -> dict:

@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import command_line, describe, write_markdown_and_json
-from runtime.artifacts import RESOLUTIONS, find, graph_name
+from runtime.artifacts import RESOLUTIONS, find
 from runtime.backends.base import Backend
-from runtime.backends.factory import Request, open_backend
+from runtime.backends.factory import Request, cpu_graph_name, open_backend
 from runtime.entry import exit_on_user_error, positive_int
 from runtime.errors import SharpcamError
 
@@ -46,8 +46,8 @@ class Config:
 
 
 def graph_for(student: str, config: Config, folder: Path | None) -> Path:
-    """OpenVINO takes the 480p frame graph at any size (as the runtime does); ONNX Runtime the size's own."""
-    name = graph_name(student, "480p" if config.backend == "openvino" else config.resolution)
+    """The graph the runtime opens with this backend at this size (the factory's rule, cpu_graph_name)."""
+    name = cpu_graph_name(student, config.backend, config.resolution)
     path = (folder / name if folder is not None else find(name))
     if path is None or not path.is_file():
         raise SharpcamError(f"{name} not found{f' in {folder}' if folder else ''}: export the student first "

@@ -32,6 +32,7 @@ class BrowserCamera:
     generation = 0
     last_name = None
     last_time = None
+    decoder_warnings = 0  # the browser's frames arrive decoded
 
     def __init__(self, size: tuple[int, int], fps: float = DEFAULT_FPS) -> None:
         self.size, self.fps = size, fps

@@ -132,30 +132,49 @@ def pytorch_engine(req: Request) -> tuple[Backend, str]:
         raise Unavailable(f"PyTorch engine {package} ({err})") from err
 
 
+# OpenVINO reshapes one graph to any frame size, so it takes this one; ONNX Runtime runs the graph exported for
+# the frame's own size (or the float any-size graph where none is exported).
+OPENVINO_GRAPH_RESOLUTION = "480p"
+
+
+def cpu_graph_name(student: str, family: str, resolution: str | None) -> str:
+    """The ONNX graph file the `family` ("openvino" or "onnxruntime") candidate opens for `student`'s frames
+    of `resolution` (None: a size without a fixed-size graph). Benchmarks that time a backend at a size open
+    the graph named here, so they time what the runtime runs."""
+    if family == "openvino":
+        return graph_name(student, OPENVINO_GRAPH_RESOLUTION)
+    if family == "onnxruntime":
+        return graph_name(student, resolution)
+    raise ValueError(f"{family!r} opens no ONNX graph by name; the CPU families are openvino and onnxruntime")
+
+
 def openvino_graph(req: Request) -> tuple[Backend, str]:
     """OpenVINO on the CPU with the student's 480p frame graph, reshaped to the frame's own size."""
     from runtime.backends.openvino import OpenVinoBackend, openvino_available
     if not openvino_available():
         raise Unavailable("OpenVINO (not installed: pip install 'sharpcam[openvino]')")
-    graph = req.find(graph_name(req.student, "480p"))
+    name = cpu_graph_name(req.student, "openvino", req.resolution)
+    graph = req.find(name)
     if graph is None:
-        raise Unavailable(f"OpenVINO with {graph_name(req.student, '480p')} (missing)")
+        raise Unavailable(f"OpenVINO with {name} (missing)")
     return OpenVinoBackend(graph, req.threads, strength=req.strength), "any frame size, the lowest CPU cost"
 
 
 def onnx_frame_graph(req: Request) -> tuple[Backend, str]:
     if req.resolution is None:
         raise Unavailable(f"fixed-size ONNX graph (none is exported for {_size_text(req.size)})")
-    path = req.find(graph_name(req.student, req.resolution))
+    name = cpu_graph_name(req.student, "onnxruntime", req.resolution)
+    path = req.find(name)
     if path is None:
-        raise Unavailable(f"{graph_name(req.student, req.resolution)} (missing)")
+        raise Unavailable(f"{name} (missing)")
     return OnnxBackend(path, req.threads, req.device, strength=req.strength), "matches the frame size"
 
 
 def onnx_any_size(req: Request) -> tuple[Backend, str]:
-    path = req.find(graph_name(req.student))
+    name = cpu_graph_name(req.student, "onnxruntime", None)
+    path = req.find(name)
     if path is None:
-        raise Unavailable(f"{graph_name(req.student)} (missing)")
+        raise Unavailable(f"{name} (missing)")
     return OnnxBackend(path, req.threads, req.device, strength=req.strength), "takes any frame size"
 
 
@@ -167,9 +186,9 @@ CANDIDATES: list[Candidate] = [Candidate("tensorrt", tensorrt_plan), Candidate("
 def files_for(req: Request) -> list[str]:
     """Every file name the candidates look for to serve `req` (its student, its frame size): whether a
     student can run here at all, before opening it."""
-    names = [graph_name(req.student), graph_name(req.student, "480p")]  # any size; OpenVINO reshapes the 480p
+    names = [cpu_graph_name(req.student, family, None) for family in ("onnxruntime", "openvino")]  # any size
     if req.resolution is not None:
-        names += [graph_name(req.student, req.resolution), plan_name(req.student, req.resolution),
+        names += [cpu_graph_name(req.student, "onnxruntime", req.resolution), plan_name(req.student, req.resolution),
                   aot_name(req.student, req.resolution)]
     return names
 

@@ -15,7 +15,7 @@ from benchmarks.mos.__main__ import main as mos_main
 from export.__main__ import main as export_main
 from runtime.cam import main as cam_main
 from runtime.contract import FRAME_INPUT, FRAME_OUTPUT
-from train.distill import main as distill_main
+from train.distill_cli import main as distill_main
 
 
 def refused(main, argv: list[str], capsys) -> str:

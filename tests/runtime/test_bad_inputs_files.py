@@ -135,7 +135,7 @@ CHECKPOINTS = {
 CHECKPOINT_COMMANDS = {
     "export": ("export.__main__", ["--checkpoint", "{c}", "--name", "x", "--out", "{t}/engines", "--onnx-only"]),
     "evaluate": ("train.evaluate", ["--model", "{c}", "--no-teacher", "--corpus", "{t}/none", "--out", "{t}/q/o"]),
-    "distill --init": ("train.distill", ["--preset", "smoke", "--init", "{c}", "--run-dir", "{t}/run",
+    "distill --init": ("train.distill_cli", ["--preset", "smoke", "--init", "{c}", "--run-dir", "{t}/run",
                                          "--corpus", "{t}/none"]),
 }
 
@@ -167,9 +167,9 @@ FIFO_CASES = {
                                                 "--onnx-only"], "c.pt", "not found"),
     "evaluate --model": ("train.evaluate", ["--model", "{p}/c.pt", "--no-teacher", "--out", "{p}/q"], "c.pt",
                          "not a regular file"),
-    "distill --init": ("train.distill", ["--preset", "smoke", "--init", "{p}/c.pt", "--run-dir", "{p}/run",
+    "distill --init": ("train.distill_cli", ["--preset", "smoke", "--init", "{p}/c.pt", "--run-dir", "{p}/run",
                                          "--corpus", "{p}/none"], "c.pt", "not a regular file"),
-    "distill's manifest": ("train.distill", ["--preset", "smoke", "--corpus", "{p}", "--run-dir", "{p}/run"],
+    "distill's manifest": ("train.distill_cli", ["--preset", "smoke", "--corpus", "{p}", "--run-dir", "{p}/run"],
                            "manifest.json", "not a regular file"),
     "fps --json": ("benchmarks.speed.fps", ["--quick", "--out", "{p}/r", "--json", "{p}/r.json"], "r.json",
                    "not a regular file"),
@@ -203,7 +203,7 @@ LONG_NAME_CASES = {
     "export --checkpoint": ("export.__main__", ["--checkpoint", "{t}/" + LONG + ".pt", "--name", "x", "--out", "{t}/e"]),
     "export --out": ("export.__main__", ["--checkpoint", "{f}/v2.pt", "--name", "x", "--out", "{t}/" + LONG]),
     "mos report": ("benchmarks.mos.__main__", ["report", "{t}/" + LONG]),
-    "distill --run-dir": ("train.distill", ["--preset", "smoke", "--run-dir", "{t}/" + LONG, "--corpus", "{t}/c"]),
+    "distill --run-dir": ("train.distill_cli", ["--preset", "smoke", "--run-dir", "{t}/" + LONG, "--corpus", "{t}/c"]),
     "evaluate --model": ("train.evaluate", ["--model", "{t}/" + LONG + ".pt", "--no-teacher", "--out", "{t}/q"]),
 }
 

@@ -174,7 +174,7 @@ CASES = [
     *combos("runtime.devices", [], [(["--bogus"], "unrecognized"), (["extra"], "unrecognized")]),
     *table("export.__main__", EXPORT, EXPORT_FLAGS), *combos("export.__main__", EXPORT, EXPORT_COMBOS),
     *combos("export.__main__", ["--out", "never-written"], [(["--aot", "no", "--aot-batch", "2"], "--aot no skips")]),
-    *table("train.distill", DISTILL, DISTILL_FLAGS),
+    *table("train.distill_cli", DISTILL, DISTILL_FLAGS),
     *table("train.corpus", CORPUS, CORPUS_FLAGS),
     *table("train.evaluate", EVALUATE, EVALUATE_FLAGS),
     *table("benchmarks.mos.__main__", MOS_PREPARE, MOS_PREPARE_FLAGS),

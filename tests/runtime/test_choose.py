@@ -13,7 +13,7 @@ import pytest
 import runtime.backends.cuda_device as cuda_device
 from runtime.backends.onnxruntime import OnnxBackend
 from runtime.backends.factory import (CANDIDATES, ENGINE_KINDS, Candidate, EngineKind, Request, Unavailable,
-                                      choose, open_backend)
+                                      choose, cpu_graph_name, open_backend)
 from runtime.artifacts import graph_path, plan_path, sidecar_path
 from runtime.backends.engine_meta import EngineMeta, sha256_file
 from runtime.errors import SharpcamError
@@ -138,3 +138,15 @@ def test_an_engine_is_opened_by_its_suffix(tmp_path, monkeypatch):
     assert opened == [(tmp_path / "a.plan", 0.5), (tmp_path / "a.pt2", 0.5)]
     with pytest.raises(SharpcamError, match="not a compiled engine \\(.plan, .pt2\\); give an ONNX graph"):
         open_backend(Request(engine=tmp_path / "a.onnx"))
+
+
+@pytest.mark.parametrize("family", ["openvino", "onnxruntime"])
+def test_each_cpu_family_opens_the_graph_its_rule_names(tmp_path, family):
+    """At 720p the two differ (OpenVINO reshapes the 480p graph): with only the named graph there, it opens."""
+    if family == "openvino":
+        pytest.importorskip("openvino")
+    name = cpu_graph_name("webcam", family, "720p")
+    (tmp_path / name).symlink_to(graph_path("webcam").parent / name)
+    backend, why = choose(Request((1280, 720), folder=tmp_path, backend=family))
+    backend.close()
+    assert backend.name.endswith(f"({name})"), why

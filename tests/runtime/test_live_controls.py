@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pass_through import PassThrough
 from runtime.backends.adaptive import AdaptiveBackend
 from runtime.controls import Controls
 from runtime.pipeline import Pipeline, PipelineConfig
@@ -14,35 +15,19 @@ from runtime.sinks.base import Sink
 DARK = 20  # grey level of a frame low light lifts (a gain well above auto's threshold)
 
 
-class Recorder:
-    """A backend that returns each frame as it came and counts its resets; `script[i]` is what the user
-    changes in the controls from frame i on (set while frame i - 1 runs, on the worker: no race with it)."""
-    name, size, strength, in_flight, threads, multiple, compiles_per_size = "recorder", None, 1.0, 1, None, 1, False
-
-    def __init__(self, controls: Controls | None = None, script: dict | None = None) -> None:
-        self.controls, self.script = controls, script or {}
-        self.resets = 0
-        self.runs = 0
-
-    def submit(self, frame):
-        self.runs += 1
-        for name, value in self.script.get(self.runs, {}).items():
-            setattr(self.controls, name, value)
-        return frame, {"infer": 0.0}
-
-    def collect(self, handle):
-        return handle
-
-    def reset(self) -> None:
-        self.resets += 1
-
-    def close(self) -> None:
-        pass
+def scripted(controls: Controls, script: dict[int, dict]) -> PassThrough:
+    """A pass-through backend during whose run `script[i]` is what the user changes in the controls from frame
+    i on (set while frame i - 1 runs, on the worker: no race with it)."""
+    def change(frame: int) -> None:
+        for name, value in script.get(frame, {}).items():
+            setattr(controls, name, value)
+    return PassThrough(before_frame=change)
 
 
 class Frames:
     """A file-like source of `n` flat frames of one grey level."""
     size, fps, live, frame_count, last_name, last_time, generation = (64, 48), 30.0, False, None, None, None, 0
+    decoder_warnings = 0
 
     def __init__(self, n: int, level: int = DARK) -> None:
         self.n, self.i, self.level = n, 0, level
@@ -75,22 +60,22 @@ def run(source: Frames, backend, controls: Controls, low_light=None) -> Kept:
 
 def test_temporal_off_resets_the_models_state_before_every_frame_until_it_is_on_again():
     controls = Controls()
-    backend = Recorder(controls, {2: {"temporal": False}, 7: {"temporal": True}})
+    backend = scripted(controls, {2: {"temporal": False}, 7: {"temporal": True}})
     run(Frames(10), backend, controls)
-    assert backend.resets == 5  # frames 2..6, and none while on
+    assert len(backend.resets) == 5  # frames 2..6, and none while on, and none while on
 
 
 def test_temporal_off_under_the_skip_policy_resets_the_model_not_the_frame_it_shows_again():
-    controls, inner = Controls(temporal=False), Recorder()
+    controls, inner = Controls(temporal=False), PassThrough()
     backend = AdaptiveBackend(inner, "skip", camera_fps=30.0, realtime=True)
     run(Frames(6), backend, controls)
-    assert inner.resets == 6
-    assert inner.runs == 1 and backend.skipped == 5  # the same frame again: shown again, not run
+    assert len(inner.resets) == 6
+    assert inner.frames == 1 and backend.skipped == 5  # the same frame again: shown again, not run
 
 
 def test_low_light_turns_on_and_off_while_frames_flow_even_when_the_session_opened_it_off():
     controls = Controls(low_light="off")
-    backend = Recorder(controls, {4: {"low_light": "on"}, 8: {"low_light": "off"}})
+    backend = scripted(controls, {4: {"low_light": "on"}, 8: {"low_light": "off"}})
     sink = run(Frames(12), backend, controls)
     means = [float(f.mean()) for f in sink.frames]
     assert all(m == DARK for m in means[:4]), means  # off: untouched
@@ -103,7 +88,7 @@ def test_low_light_mode_auto_after_on_decides_afresh_on_a_well_exposed_frame():
 
     controls = Controls(low_light="on")
     step = low_light_step("on", 30.0)
-    sink = run(Frames(8, level=140), Recorder(controls, {4: {"low_light": "auto"}}), controls, step)
+    sink = run(Frames(8, level=140), scripted(controls, {4: {"low_light": "auto"}}), controls, step)
     assert float(sink.frames[0].mean()) > 140  # on lifts toward the target even a fair frame
     assert all(float(f.mean()) == 140 for f in sink.frames[4:])  # auto: well exposed, passed as it came
     assert step.cfg.mode == "auto"

@@ -13,33 +13,13 @@ import pytest
 
 from deadline import deadline
 from fake_capture import Device, install
+from pass_through import PassThrough
 from runtime.pipeline import Pipeline, PipelineConfig
 from runtime.sinks.base import NullSink
 from runtime.sinks.video import FileSink
 from runtime.sources import VideoSource
 
 CAMERA = "/dev/video99"  # never opened: the fake device answers
-
-
-class Identity:
-    """A backend that returns each frame and records when it was asked to reset its temporal state."""
-    name, strength, in_flight, threads, multiple, compiles_per_size = "identity", 1.0, 1, None, 1, False
-
-    def __init__(self, size=None) -> None:
-        self.size, self.frames, self.resets = size, 0, []
-
-    def submit(self, frame):
-        self.frames += 1
-        return frame, {"infer": 0.0}
-
-    def collect(self, handle):
-        return handle
-
-    def reset(self):
-        self.resets.append(self.frames)
-
-    def close(self):
-        pass
 
 
 def fake_pyvirtualcam() -> types.ModuleType:
@@ -79,7 +59,7 @@ def test_the_virtual_camera_survives_a_camera_resolution_change(monkeypatch, cap
     install(monkeypatch, Device([[64, 48, 3], [128, 72, 3]]))  # 4:3, then a 16:9 fallback
     source = VideoSource(CAMERA)
     sink = VirtualCamSink(source.size, 30.0)
-    summary = run(source, Identity(), sink, max_frames=6)
+    summary = run(source, PassThrough(), sink, max_frames=6)
     assert summary["frames"] == 6 and len(vcam.Camera.sent) == 6  # the camera stayed in the call
     luma = vcam.Camera.sent[-1][:48].reshape(48, 64)  # I420: the Y plane first
     assert luma[:5].max() < 20 and luma[-5:].max() < 20  # 128x72 into 64x48: 64x36 with bars above and below
@@ -94,7 +74,7 @@ def test_a_video_file_keeps_its_first_size_and_letterboxes_a_later_one(tmp_path,
     source = VideoSource(CAMERA)
     out = tmp_path / "call.mp4"
     with FileSink(out, source.size, 30.0) as sink:
-        run(source, Identity(), sink, max_frames=6)
+        run(source, PassThrough(), sink, max_frames=6)
     monkeypatch.undo()  # OpenCV's own VideoCapture again, to read the file back
     cap, frames = cv2.VideoCapture(str(out)), []
     while (got := cap.read())[0]:
@@ -108,7 +88,7 @@ def test_a_video_file_keeps_its_first_size_and_letterboxes_a_later_one(tmp_path,
 @deadline(30)
 def test_the_temporal_state_is_reset_when_the_source_changes_size(monkeypatch):
     install(monkeypatch, Device([[64, 48, 3], [96, 48, 3], [64, 48, 2]]))
-    backend = Identity(size=(64, 48))  # a fixed-size graph: every frame is resized into it
+    backend = PassThrough(size=(64, 48))  # a fixed-size graph: every frame is resized into it
     run(VideoSource(CAMERA), backend, NullSink(), max_frames=8)
     assert backend.resets == [3, 6]  # before the first 96x48 frame and before the first 64x48 one after
 
@@ -135,7 +115,7 @@ def test_a_stalled_camera_is_reported_keeps_the_output_fed_and_stops_promptly(mo
     install(monkeypatch, device)
     sink, source = Recorder(stalled_writes=5), VideoSource(CAMERA)
     try:
-        run(source, Identity(), sink, print_every=0.2)
+        run(source, PassThrough(), sink, print_every=0.2)
         returned = time.perf_counter()
         source.close()  # as the session does: not under the blocked read
         assert device.released == 0

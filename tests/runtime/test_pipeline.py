@@ -52,7 +52,7 @@ class SlowBackend:
 class FastCamera:
     """A live source producing 200 frames as fast as it can (a camera faster than the model)."""
     live, fps, size = True, 30.0, (32, 24)
-    frame_count, generation, last_name, last_time = None, 0, None, None
+    frame_count, generation, last_name, last_time, decoder_warnings = None, 0, None, None, 0
 
     def __init__(self) -> None:
         self.produced = 0
@@ -123,3 +123,16 @@ def test_mismatched_size_is_resized_in_and_out(graphs, tmp_path):
     assert summary["stages"]["resize_in"]["n"] == summary["stages"]["resize_out"]["n"] == 3
 
 
+
+
+def test_the_shared_pass_through_stand_in_is_a_whole_backend_that_changes_nothing():
+    """tests/pass_through.py: the stand-in the pipeline tests share defines every Backend member."""
+    from pass_through import PassThrough
+    from runtime.backends.base import Backend
+    backend = PassThrough()
+    members = set(Backend.__annotations__) | {name for name in vars(Backend) if not name.startswith("_")}
+    assert [m for m in sorted(members) if not hasattr(backend, m)] == []
+    frame = np.arange(24, dtype=np.uint8).reshape(2, 4, 3)
+    out, times = backend.collect(backend.submit(frame))
+    backend.reset()
+    assert out is frame and "infer" in times and backend.frames == 1 and backend.resets == [1]

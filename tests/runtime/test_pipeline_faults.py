@@ -16,7 +16,7 @@ from runtime.stats import STAGES, LatencyStats
 class Camera:
     """A live source whose read() waits `exposure` seconds for each frame, as a camera waits for the sensor."""
     fps, size = 30.0, (8, 6)
-    frame_count, generation, last_name, last_time = None, 0, None, None
+    frame_count, generation, last_name, last_time, decoder_warnings = None, 0, None, None, 0
 
     def __init__(self, frames: int, exposure: float = 0.0, live: bool = True) -> None:
         self.frames, self.exposure, self.live, self.read_count = frames, exposure, live, 0

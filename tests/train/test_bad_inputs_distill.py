@@ -15,7 +15,7 @@ from deadline import deadline
 from refusals import refused
 from train.checkpoint import FORMAT, load_checkpoint
 from train.config import FAST_ARGS
-from train.distill import main as distill_main
+from train.distill_cli import main as distill_main
 from train.student import FastStudent
 
 QUICK = ["--preset", "smoke", "--alpha", "1", "--steps-per-epoch", "2"]  # no teacher: seconds, not minutes

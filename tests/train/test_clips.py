@@ -81,7 +81,7 @@ def test_unrolling_feeds_each_frame_the_previous_clamped_output():
 def test_the_temporal_preset_round_trips_through_its_stored_config_and_refuses_what_cannot_train_on_clips():
     from runtime.errors import SharpcamError
     from train.config import TrainConfig, preset
-    from train.distill import parse_args
+    from train.distill_cli import parse_args
     cfg = preset("temporal")
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg  # what resume compares
     assert TrainConfig.from_dict(preset("webcam").to_dict()).clips is None

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from runtime.errors import SharpcamError
-from train.grow import grow
+from train.grow import can_grow, grow
 from train.student import FastStudent
 
 
@@ -77,3 +77,41 @@ def test_distill_starts_medium_from_a_small_checkpoint(mini_corpus, tmp_path):
                                                        "rep": False}, run_dir=str(tmp_path / "s"))
     same = train(reference, fresh=True)
     assert history[0]["val_ssim"] == pytest.approx(same[0]["val_ssim"], abs=1e-4)
+
+
+def _small_checkpoint(path) -> str:
+    from train.checkpoint import FORMAT
+    args = {"channels": 16, "blocks": 2, "scale": 2, "luma": False, "rep": False}
+    torch.save({"format": FORMAT, "model": {"name": "fast", "args": args},
+                "state_dict": FastStudent(**args).state_dict()}, path)
+    return str(path)
+
+
+def test_growing_through_init_checks_the_rule_once_in_grow(tmp_path, monkeypatch):
+    """grow() owns the check; --init (train/resume.py) relies on it instead of asking can_grow first."""
+    import train.grow
+    import train.resume
+    from train.config import TrainConfig
+    from train.resume import load_init
+    calls = []
+    counted = lambda small, big: calls.append(1) or can_grow(small, big)  # noqa: E731
+    monkeypatch.setattr(train.grow, "can_grow", counted)
+    monkeypatch.setattr(train.resume, "can_grow", counted, raising=False)  # where a second check would live
+    args = {"channels": 32, "blocks": 3, "scale": 2}
+    cfg = TrainConfig(student="fast", student_args=args, init=_small_checkpoint(tmp_path / "s.pt"))
+    assert load_init(cfg, FastStudent(**args)).startswith("grown from") and len(calls) == 1
+
+
+@pytest.mark.parametrize("student,args,why", [
+    ("fast", {"channels": 8, "blocks": 2, "scale": 2}, "does not fit"),
+    ("recurrent", {"channels": 16, "blocks": 2, "scale": 2, "rep": True}, "rep=False"),  # same shape, checked too
+])
+def test_an_init_that_cannot_grow_says_why_and_what_to_do(tmp_path, student, args, why):
+    from train.config import TrainConfig
+    from train.resume import load_init
+    from train.student import build_student
+    cfg = TrainConfig(student=student, student_args=args, init=_small_checkpoint(tmp_path / "s.pt"))
+    with pytest.raises(SharpcamError) as refused:
+        load_init(cfg, build_student(student, args))
+    message = str(refused.value)
+    assert why in message and "cannot start from it" in message and "a smaller student of the family" in message

@@ -7,6 +7,7 @@ import torch
 
 from export.graphs import FloatGraph, FrameGraph, graph_inputs, lean_graph_fits, state_as_rgb
 from export.onnx_export import export_float, export_frame, ort_session
+from pass_through import PassThrough
 from runtime.backends.onnxruntime import OnnxBackend
 from runtime.contract import (FLOAT_INPUT, FLOAT_OUTPUT, FRAME_INPUT, FRAME_OUTPUT, RESET_BYTE, STATE_INPUT,
                               STATE_OUTPUT, STRENGTH_INPUT, reset_state)
@@ -143,30 +144,8 @@ def test_window_keys_toggle_before_after_and_step_strength():
     assert not sink.handle_key(ord("q")) and not sink.handle_key(27)
 
 
-class _Recorder:
-    """A backend that records the strength each frame was run at and its resets."""
-    name, size, strength = "recorder", None, 1.0
-
-    def __init__(self) -> None:
-        self.seen: list[float] = []
-        self.resets = 0
-
-    def submit(self, frame):
-        self.seen.append(self.strength)
-        return frame, {"infer": 0.0}
-
-    def collect(self, handle):
-        return handle
-
-    def reset(self) -> None:
-        self.resets += 1
-
-    def close(self) -> None:
-        pass
-
-
 class _Source:
-    size, fps, live, frame_count, last_name, last_time = (8, 8), 30.0, False, None, None, None
+    size, fps, live, frame_count, last_name, last_time, decoder_warnings = (8, 8), 30.0, False, None, None, None, 0
 
     def __init__(self, n: int, controls: Controls, gap_at: int) -> None:
         self.n, self.i, self.controls, self.gap_at, self.generation = n, 0, controls, gap_at, 0
@@ -186,11 +165,11 @@ class _Source:
 
 
 def test_pipeline_applies_the_users_strength_and_resets_on_a_discontinuity():
-    controls, backend = Controls(strength=1.0), _Recorder()
+    controls, backend = Controls(strength=1.0), PassThrough()
     source = _Source(6, controls, gap_at=4)
     Pipeline(source, backend, NullSink(), PipelineConfig(print_every=0, controls=controls)).run()
-    assert backend.seen[0] == 1.0 and backend.seen[-1] == 0.25
-    assert backend.resets == 1
+    assert backend.strengths[0] == 1.0 and backend.strengths[-1] == 0.25
+    assert backend.resets == [4]  # at the gap: 4 frames had run
 
 
 @pytest.mark.parametrize("lean", [True, False])

@@ -16,7 +16,8 @@ from train.config import TrainConfig, preset
 from train.corpus import load_manifest
 from train.blur import BlurConfig
 from train.config import FAST_ARGS
-from train.distill import parse_args, train
+from train.distill import train
+from train.distill_cli import parse_args
 from train.losses import distill_loss, ssim_loss
 from train.metrics import ssim
 

@@ -171,7 +171,7 @@ def test_recovery_counts_the_frames_until_a_cut_is_as_good_as_a_fresh_start():
 
 def test_cli_sets_the_benchmark_share_and_the_initial_weights():
     from runtime.errors import SharpcamError
-    from train.distill import parse_args
+    from train.distill_cli import parse_args
     cfg, _ = parse_args(["--preset", "webcam", "--benchmark-share", "0.5", "--init", "engines/webcam.pt"])
     assert cfg.degrade.benchmark_prob == 0.5 and cfg.init == "engines/webcam.pt"
     assert preset("webcam").degrade.benchmark_prob == 0.25
