@@ -11,7 +11,7 @@ RESULTS ?= runs/results
 ENGINES_OUT ?= $(shell $(PY) -c "from runtime.artifacts import user_cache; print(user_cache())" 2>/dev/null)
 
 .PHONY: help setup demo demo-train test wheel wheel-check corpus train train-medium train-large train-temporal \
-	train-fast train-seed evaluate quality family stability low-light temporal-tune engines bench bench-quick cpu-cost \
+	train-fast train-seed evaluate quality family stability low-light exposure-fit temporal-tune engines bench bench-quick cpu-cost \
 	frontier results mos-demo \
 	clean gpu-check
 
@@ -126,6 +126,9 @@ FAMILY_TEACHER ?= benchmarks/results/webcam_quality_teacher.json
 OUT_LOW_LIGHT ?= $(RESULTS)/low_light
 low-light: $(VENV) $(CORPUS) ## dim/dark frames lifted: --low-light + webcam student vs classical, test split -> runs/results/low_light.*
 	$(PY) -m benchmarks.quality.low_light --model engines/webcam.onnx --out $(OUT_LOW_LIGHT)
+
+exposure-fit: $(VENV) $(CORPUS) ## the low-light step's learned gain: fit on train, chosen on val -> runtime/assets/exposure.json
+	$(PY) -m train.exposure_fit --corpus data/corpus --out runtime/assets/exposure.json
 
 temporal-tune: $(VENV) $(CORPUS) ## how the temporal filter's settings were chosen (val split) -> runs/temporal_tune
 	$(PY) -m benchmarks.stability.temporal_tune --checkpoint engines/webcam.pt --out runs/temporal_tune

@@ -10,9 +10,13 @@ roll-off that reaches white only at the input's white, so a lamp or a window doe
 The gain is estimated per frame from a small thumbnail: toward a target mean luma, and toward putting the
 frame's bright end (a high percentile) at a white point; their geometric blend (weights chosen on the val
 split, benchmarks/quality/low_light.py) is less fooled by a dark scene or a white page than either alone.
-It is smoothed over time in the log domain (an EMA with a time constant in seconds), so a hand passing the
-camera does not make the picture pump; a reset (a new stream, a reconnect, a size change: the pipeline
-resets the model's state there) re-estimates from the next frame at once.
+`gain_from="learned"` lifts by the learned exposure model instead (runtime/exposure.py, fitted by
+train/exposure_fit.py on the train split, chosen on val; auto still decides on the blend): better on the
+corpus's val split (wallpapers, pages, nature) but it under-lifts faces and photos (the corpus has two
+people images to learn them from), so the blend stays the default. The gain is smoothed over time in the
+log domain (an EMA with a time constant in seconds), so a hand passing the camera does not make the picture
+pump; a reset (a new stream, a reconnect, a size change: the pipeline resets the model's state there)
+re-estimates from the next frame at once.
 
 `auto` acts only while the frame is underexposed: the smoothed gain the frames ask for must rise above
 `enter_gain` to start and fall below `leave_gain` to stop (hysteresis, so a frame near the line does not
@@ -25,16 +29,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
 from runtime.errors import SharpcamError
+from runtime.exposure import PARAMS_PATH, ExposureModel, load_model, luma, thumbnail
 from runtime.imaging import opencv
 
 MODES = ("auto", "on", "off")
 DEFAULT_MODE = "auto"
-BGR_LUMA = np.array([0.114, 0.587, 0.299], np.float32)  # Rec. 601 weights, in the pipeline's BGR order
-THUMB = (80, 60)  # the gain is measured on a thumbnail: the mean and a percentile need no more
+GAIN_SOURCES = ("blend", "learned")
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,10 @@ class LowLightConfig:
     percentile: float = 99.7
     white_weight: float = 0.9  # geometric blend of the white-point gain and the mean-luma gain
     max_gain: float = 10.0  # the noise of 1/10 of the light is past what the student cleans
+    # what sets the gain applied: "blend" (the estimate above) or "learned" (runtime/exposure.py; val 0.072
+    # vs the blend's 0.091 by mean-luma error, but faces and photos under-lifted: see the module's note)
+    gain_from: str = "blend"
+    exposure_model: Path = PARAMS_PATH  # the learned model's parameters (train/exposure_fit.py)
     knee: float = 0.9  # luma above this rolls off toward 1 instead of clipping
     # auto: underexposed while the smoothed gain a frame asks for is above `enter_gain`, until it falls below
     # `leave_gain`. On the val split, office-light frames ask for 1.0-2.4 and a quarter of the light for 3.4
@@ -72,6 +81,8 @@ class LowLightConfig:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise SharpcamError(f"low-light mode {self.mode!r} is not one of {', '.join(MODES)}")
+        if self.gain_from not in GAIN_SOURCES:
+            raise SharpcamError(f"low-light gain_from {self.gain_from!r} is not one of {', '.join(GAIN_SOURCES)}")
 
 
 class LowLight:
@@ -84,6 +95,8 @@ class LowLight:
         self.active = self.cfg.mode == "on"  # auto: whether the frame counts as underexposed now
         self.gain = 1.0  # the smoothed gain being applied (1: frames pass untouched)
         self.lifted = 0  # frames changed so far
+        learned = self.cfg.gain_from == "learned"  # the parameters are read only when used
+        self.model: ExposureModel | None = load_model(self.cfg.exposure_model) if learned else None
         self._wanted: float | None = None  # the smoothed gain frames ask for; None: re-estimate from the next frame
 
     def reset(self) -> None:
@@ -107,7 +120,7 @@ class LowLight:
         self._wanted = wanted if fresh else _ease(self._wanted, wanted, self._alpha)
         if self.cfg.mode == "auto":  # decided on the smoothed estimate: one odd frame does not switch it
             self.active = self._wanted > (self.cfg.leave_gain if self.active else self.cfg.enter_gain)
-        goal = wanted if self.active else 1.0
+        goal = (self.learned_gain(frame) if self.model else wanted) if self.active else 1.0
         if fresh:
             self.gain = goal
         elif not self.active or abs(math.log(goal / self.gain)) > self.cfg.hold:
@@ -124,8 +137,12 @@ class LowLight:
                                       self.cfg.denoise_diameter * 0.75)
         return out
 
+    def learned_gain(self, frame: np.ndarray) -> float:
+        """The learned exposure model's gain for `frame`, within 1..max_gain (gain_from="learned")."""
+        return float(min(max(self.model.gain(frame), 1.0), self.cfg.max_gain))
+
     def wanted_gain(self, mean: float, bright: float) -> float:
-        """The gain this frame asks for: toward the target mean and the white point, never below 1."""
+        """The gain this frame asks for: toward the target mean and the white point, within 1..max_gain."""
         cfg = self.cfg
         by_mean = cfg.target / max(mean, 1e-3)
         by_white = cfg.white / max(bright, 1e-3)
@@ -151,16 +168,9 @@ def _ease(value: float, goal: float, alpha: float) -> float:
     return math.exp(math.log(value) + alpha * (math.log(goal) - math.log(value)))
 
 
-def luma(frame: np.ndarray) -> np.ndarray:
-    """Rec. 601 luma of a BGR uint8 frame, float32 in 0..1."""
-    return (frame.astype(np.float32) @ BGR_LUMA) * (1 / 255)
-
-
 def measure(frame: np.ndarray, percentile: float) -> tuple[float, float]:
     """(mean luma, the `percentile` of luma) of a BGR uint8 frame, from a thumbnail."""
-    cv2 = opencv()
-    small = cv2.resize(frame, THUMB, interpolation=cv2.INTER_AREA) if frame.shape[1] > THUMB[0] else frame
-    y = luma(small)
+    y = luma(thumbnail(frame))
     return float(y.mean()), float(np.percentile(y, percentile))
 
 

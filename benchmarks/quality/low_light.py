@@ -8,7 +8,8 @@ fixed per image). Methods, each scored by SSIM (scikit-image, RGB) and mean-luma
 - input: the dark frame as the camera gives it;
 - classical: the best of gamma / gamma+CLAHE brightening + OpenCV NLM, its h chosen on the val split's
   centre crops (benchmarks/quality/low_light_classical.py); also `lift+NLM`, the runtime's lift with NLM;
-- lift: runtime/low_light.py alone (--low-light auto, one fresh step per frame), no denoising;
+- lift: runtime/low_light.py alone (--low-light auto, one fresh step per frame), no denoising; `lift
+  (learned)`: the same with gain_from="learned" (runtime/exposure.py's gain, train/exposure_fit.py);
 - ours: the lift, then the shipped webcam student through its ONNX graph (runtime's OnnxBackend, state reset
   per image, default strength): what `sharpcam cam` does with --low-light auto.
 Flicker: a still clip (24 frames, fresh noise per frame) of a few dark test images through the input, the
@@ -74,9 +75,14 @@ class Ours:
         return np.ascontiguousarray(out[..., ::-1])
 
 
-def lift_only(rgb: np.ndarray) -> np.ndarray:
-    step = LowLight(LowLightConfig(mode="auto"))
+def lift_only(rgb: np.ndarray, gain_from: str = "blend") -> np.ndarray:
+    step = LowLight(LowLightConfig(mode="auto", gain_from=gain_from))
     return np.ascontiguousarray(step(np.ascontiguousarray(rgb[..., ::-1]))[..., ::-1])
+
+
+def lift_learned(rgb: np.ndarray) -> np.ndarray:
+    """The lift with the learned exposure model's gain (runtime/exposure.py), auto deciding as by default."""
+    return lift_only(rgb, "learned")
 
 
 def score_stills(images: list[tuple], methods: dict, ours: Ours) -> tuple[list[dict], dict]:
@@ -156,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     best, tuning = tune(val_pairs(args.corpus, args.limit))
     classical = max((b for b in best.values() if b.brightening != "lift"),
                     key=lambda b: next(s["val_ssim"] for s in tuning if (s["brightening"], s["h"]) == (b.brightening, b.h)))
-    methods: dict = {"classical": classical, "lift+NLM": best["lift"], "lift": lift_only}
+    methods: dict = {"classical": classical, "lift+NLM": best["lift"], "lift": lift_only, "lift (learned)": lift_learned}
     images = load_split(args.corpus, args.split, args.limit)
     ours = Ours(args.model)
     rows, examples = score_stills(images, methods, ours)
