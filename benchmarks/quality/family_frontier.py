@@ -48,6 +48,7 @@ class Shape:
     cost_vs_s: float = 0.0  # median over rounds of this shape's ms / the reference's ms in the same round
     val_ssim: dict[str, float] = field(default_factory=dict)  # per condition, and "mean"
     recorded_val_ssim: float | None = None  # what the trainer recorded for this checkpoint
+    curve: list[float] = field(default_factory=list)  # the run's val SSIM per epoch, up to this checkpoint
 
 
 def shape_spec(text: str) -> tuple[str, Path]:
@@ -84,7 +85,9 @@ def export_graphs(point: Shape, work: Path) -> None:
     config = ckpt.get("config") or {}
     point.model, point.parameters = ckpt["model"], count_parameters(student)
     point.start = config.get("init") or "scratch"
-    point.epoch, point.epochs_run = ckpt.get("epoch", 0), len(ckpt.get("history") or [])
+    history = ckpt.get("history") or []
+    point.epoch, point.epochs_run = ckpt.get("epoch", 0), len(history)
+    point.curve = [row["val_ssim"] for row in history]
     point.recorded_val_ssim = ckpt.get("best_val_ssim")
     width, height = RESOLUTIONS[FRAME_SIZE]
     float_graph = export_float(student, work / graph_name(point.label))

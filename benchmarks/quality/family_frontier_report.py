@@ -97,6 +97,12 @@ def markdown(rows: list[dict], meta: dict) -> str:
             f"{max(r['ms_rounds']):.1f}) | {r['cost_vs_s']:.2f}x | "
             + " | ".join(f"{r['val_ssim'][c]:.4f}" for c in conditions)
             + f" | {r['val_ssim']['mean']:.4f} | {recorded} | {tier_of(r, s)} | {'yes' if r['label'] in front else ''} |")
+    curves = [r for r in rows if r["curve"]]
+    if curves:
+        lines += ["", "Validation SSIM (mean of the conditions) by epoch, as the runs recorded it: how fast each learns.",
+                  "", "| shape | " + " | ".join(f"e{i + 1}" for i in range(max(len(r["curve"]) for r in curves))) + " |",
+                  "|---|" + "---|" * max(len(r["curve"]) for r in curves)]
+        lines += [f"| {r['label']} | " + " | ".join(f"{v:.4f}" for v in r["curve"]) + " |" for r in curves]
     lines += ["", "## The front per tier", ""]
     for tier in TIERS:
         shapes = [r for r in rows if not r["shipped"] and tier_of(r, s) == tier.name]
@@ -126,7 +132,7 @@ def plot(rows: list[dict], path: Path) -> None:
     ax.plot([by_label[f]["ms"] for f in front], [by_label[f]["val_ssim"]["mean"] for f in front],
             color="tab:red", drawstyle="steps-post", label="Pareto front (shapes)")
     ax.set_xscale("log")
-    ax.set_xlim(min(r["ms"] for r in rows) / 2, 30 * s["ms"])
+    ax.set_xlim(min(S_BUDGET_MS, *(r["ms"] for r in rows)) / 1.5, 30 * s["ms"])  # the S budget line in view
     ax.set_xlabel("model ms per 480p frame, OpenVINO, one thread (log)")
     ax.set_ylabel("validation SSIM, mean of conditions")
     ax.set_title("Shapes per tier: quality against cost (* shipped)")
