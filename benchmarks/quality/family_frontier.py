@@ -15,6 +15,7 @@ the val SSIM the trainer records. Writes OUT.md, OUT.json, OUT.png (family_front
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -48,7 +49,7 @@ class Shape:
     cost_vs_s: float = 0.0  # median over rounds of this shape's ms / the reference's ms in the same round
     val_ssim: dict[str, float] = field(default_factory=dict)  # per condition, and "mean"
     recorded_val_ssim: float | None = None  # what the trainer recorded for this checkpoint
-    curve: list[float] = field(default_factory=list)  # the run's val SSIM per epoch, up to this checkpoint
+    curve: list[float] = field(default_factory=list)  # the run's val SSIM per epoch
 
 
 def shape_spec(text: str) -> tuple[str, Path]:
@@ -75,6 +76,17 @@ def load_shapes(shapes: list[tuple[str, Path]], shipped: list[tuple[str, Path]])
     return points
 
 
+def run_history(checkpoint: Path) -> list[dict]:
+    """The whole run's epochs from the metrics.json the trainer writes beside best.pt (best.pt's own history
+    stops at its epoch); [] where there is none (a shipped checkpoint)."""
+    path = checkpoint.parent / "metrics.json"
+    try:
+        history = json.loads(path.read_text()) if path.is_file() else []
+    except (OSError, ValueError) as err:
+        raise SharpcamError(f"cannot read {path}: {err}") from None
+    return history if isinstance(history, list) and all("val_ssim" in row for row in history) else []
+
+
 def export_graphs(point: Shape, work: Path) -> None:
     """The any-size float graph (for the multiply-adds) and the deployed frame graph (for the time)."""
     from export.onnx_export import export_float, export_frame
@@ -85,7 +97,7 @@ def export_graphs(point: Shape, work: Path) -> None:
     config = ckpt.get("config") or {}
     point.model, point.parameters = ckpt["model"], count_parameters(student)
     point.start = config.get("init") or "scratch"
-    history = ckpt.get("history") or []
+    history = run_history(point.checkpoint) or ckpt.get("history") or []
     point.epoch, point.epochs_run = ckpt.get("epoch", 0), len(history)
     point.curve = [row["val_ssim"] for row in history]
     point.recorded_val_ssim = ckpt.get("best_val_ssim")

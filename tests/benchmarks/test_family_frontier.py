@@ -38,6 +38,8 @@ def frontier(tmp_path_factory, mini_corpus):
     root = tmp_path_factory.mktemp("frontier")
     small = save_student(root / "small.pt", 4, 1, None, 0)
     save_student(root / "run" / "best.pt", 8, 2, str(small), 1)  # given as a run folder
+    history = [{"epoch": e, "val_ssim": 0.5 + e / 100} for e in (1, 2, 3, 4)]  # the run went on past best.pt
+    (root / "run" / "metrics.json").write_text(json.dumps(history))
     out = root / "out" / "frontier"
     points = family_frontier.main(["--shipped", f"S={small}", "--shape", f"wide={root / 'run'}",
                                    "--shape", f"narrow={save_student(root / 'n.pt', 6, 1, str(small), 2)}",
@@ -53,7 +55,7 @@ def test_every_shape_is_timed_through_openvino_against_s(frontier):
     assert points["S"].cost_vs_s == 1.0
     # more multiply-adds per pixel, counted from the graph: 8 ch x 2 blocks > 6 x 1 > 4 x 1
     assert points["wide"].macs_per_pixel > points["narrow"].macs_per_pixel > points["S"].macs_per_pixel
-    assert points["wide"].epoch == 2 and points["wide"].epochs_run == 3 and points["wide"].start.endswith("small.pt")
+    assert points["wide"].epoch == 2 and points["wide"].epochs_run == 4 and points["wide"].start.endswith("small.pt")
     assert points["S"].start == "scratch" and points["S"].shipped and not points["wide"].shipped
 
 
@@ -76,7 +78,8 @@ def test_the_report_files_are_written(frontier):
     md = out.with_suffix(".md").read_text()
     assert "| S * | 4 ch x 1 blocks, unshuffle 2 | scratch | 2 (of 3) |" in md
     assert "| wide | 8 ch x 2 blocks, unshuffle 2 | grown from small.pt |" in md
-    assert "| wide | 0.5100 | 0.5200 | 0.5300 |" in md  # the run's curve, from the checkpoint's history
+    assert "| wide | 0.5100 | 0.5200 | 0.5300 | 0.5400 |" in md  # the whole run's curve: its metrics.json
+    assert "| narrow | 0.5100 | 0.5200 | 0.5300 |" in md  # no metrics.json: the checkpoint's own history
     assert out.with_suffix(".png").stat().st_size > 5000
 
 
