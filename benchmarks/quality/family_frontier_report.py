@@ -114,6 +114,7 @@ def markdown(rows: list[dict], meta: dict) -> str:
 
 def plot(rows: list[dict], path: Path) -> None:
     import matplotlib
+    import matplotlib.ticker
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     s, front = reference(rows), front_of(rows)
@@ -123,15 +124,18 @@ def plot(rows: list[dict], path: Path) -> None:
         ax.axvspan(max(tier.low * s["ms"], 1.0), high, color=colour, alpha=0.08,
                    label=f"{tier.name} band ({tier.range_text} {s['label']}'s ms)")
     ax.axvline(S_BUDGET_MS, color="tab:green", linestyle="--", linewidth=1, label="S budget (16 ms)")
-    for r in rows:
+    for i, r in enumerate(sorted(rows, key=lambda r: r["ms"])):
         marker = dict(marker="*", markersize=14, color="black") if r["shipped"] else dict(marker="o", color="tab:orange")
         ax.plot(r["ms"], r["val_ssim"]["mean"], linestyle="none", **marker)
-        ax.annotate(r["label"], (r["ms"], r["val_ssim"]["mean"]), textcoords="offset points", xytext=(5, 4),
-                    fontsize=8)
+        ax.annotate(r["label"], (r["ms"], r["val_ssim"]["mean"]), textcoords="offset points",
+                    xytext=(5, 4 if i % 2 else -11), fontsize=8)  # alternate sides by cost: one tier's shapes crowd
     by_label = {r["label"]: r for r in rows}
     ax.plot([by_label[f]["ms"] for f in front], [by_label[f]["val_ssim"]["mean"] for f in front],
             color="tab:red", drawstyle="steps-post", label="Pareto front (shapes)")
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:g}"))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xticks([10, 16, 25, 50, 100, 200, 500, 1000])
     ax.set_xlim(min(S_BUDGET_MS, *(r["ms"] for r in rows)) / 1.5, 30 * s["ms"])  # the S budget line in view
     ax.set_xlabel("model ms per 480p frame, OpenVINO, one thread (log)")
     ax.set_ylabel("validation SSIM, mean of conditions")
