@@ -11,7 +11,8 @@ RESULTS ?= runs/results
 ENGINES_OUT ?= $(shell $(PY) -c "from runtime.artifacts import user_cache; print(user_cache())" 2>/dev/null)
 
 .PHONY: help setup demo demo-train test wheel wheel-check corpus train train-medium train-large train-temporal \
-	train-fast train-seed evaluate quality family stability low-light exposure-fit temporal-tune engines bench bench-quick cpu-cost \
+	train-fast train-seed evaluate quality family family-frontier stability low-light exposure-fit temporal-tune engines bench \
+	bench-quick cpu-cost \
 	frontier results mos-demo \
 	clean gpu-check
 
@@ -122,6 +123,14 @@ FAMILY_STUDENTS ?= webcam,medium
 FAMILY_TIERS ?= S=webcam=webcam,M=medium=medium
 # read, never written: the committed teacher run (the same seeded conditions; its column takes ~35 min to redo)
 FAMILY_TEACHER ?= benchmarks/results/webcam_quality_teacher.json
+
+# Capacity per tier (issue 20): student shapes trained at one equal short budget (their training commands are in
+# benchmarks/results/family_frontier.md), each timed (OpenVINO, one thread, 480p) and scored on the validation split
+# beside the shipped S and M, with the Pareto front (~5 min on 2 cores; run it on a quiet machine for the timings).
+OUT_FAMILY_FRONTIER ?= $(RESULTS)/family_frontier
+FRONTIER_SHAPES ?= 32x4=runs/frontier/c32b4 24x7=runs/frontier/c24b7 28x5=runs/frontier/c28b5 64x4-u4=runs/frontier/c64b4s4
+family-frontier: $(VENV) $(CORPUS) ## shapes per tier: val SSIM against ms, Pareto front -> runs/results/family_frontier.*
+	$(PY) -m benchmarks.quality.family_frontier $(foreach s,$(FRONTIER_SHAPES),--shape $(s)) --out $(OUT_FAMILY_FRONTIER)
 
 OUT_LOW_LIGHT ?= $(RESULTS)/low_light
 low-light: $(VENV) $(CORPUS) ## dim/dark frames lifted: --low-light + webcam student vs classical, test split -> runs/results/low_light.*
