@@ -22,6 +22,17 @@ FAST_DEFAULTS = {name: p.default for name, p in inspect.signature(FastStudent.__
                  if name != "self"}
 
 
+# Settings that change how fast a run goes or how long, not what it computes per step: a run resumes under new
+# values (more threads on a machine that freed up; more epochs for a run still improving).
+RESUMABLE_CHANGES = ("threads", "epochs")
+
+
+def config_changes(stored: TrainConfig, cfg: TrainConfig) -> list[str]:
+    """The fields (other than RESUMABLE_CHANGES) in which a run folder's configuration differs from this run's."""
+    old, new = stored.to_dict(), cfg.to_dict()
+    return [key for key in sorted(set(old) | set(new)) if key not in RESUMABLE_CHANGES and old.get(key) != new.get(key)]
+
+
 def resume(path: Path, cfg: TrainConfig, fresh: bool, model, opt, sched, gen) -> tuple[list[dict], int, float]:
     """(history, first epoch to run, best val SSIM) from last.pt, or a fresh start. A last.pt that cannot be
     resumed exactly (another student's weights, a foreign optimizer, an impossible epoch) is refused, never
@@ -35,11 +46,11 @@ def resume(path: Path, cfg: TrainConfig, fresh: bool, model, opt, sched, gen) ->
         raise SharpcamError(f"{err}; {cannot}") from err
     stored = ckpt.get("config")
     try:
-        same = stored is not None and TrainConfig.from_dict(stored) == cfg  # from_dict: a config before `kind`
+        differ = config_changes(TrainConfig.from_dict(stored), cfg) if stored is not None else ["none stored"]
     except (TypeError, ValueError, KeyError, AttributeError):
-        same = False
-    if not same:
-        raise SharpcamError(f"{path} was written with a different configuration; "
+        differ = ["unreadable"]
+    if differ:
+        raise SharpcamError(f"{path} was written with a different configuration ({', '.join(differ)}); "
                             "pass --fresh to start over or choose another --run-dir")
     epoch, history, best = ckpt.get("epoch"), ckpt.get("history"), ckpt.get("best_val_ssim")
     if type(epoch) is not int or not 0 <= epoch <= cfg.epochs or not isinstance(history, list) \
