@@ -30,7 +30,7 @@ from export.tensorrt_build import INSTALL_HELP, build_engine, compare_with_onnxr
 from runtime.backends.engine_meta import sha256_file
 from runtime.entry import check_writable_dir, exit_on_user_error, path_arg, positive_int, resolutions
 from runtime.errors import SharpcamError
-from runtime.artifacts import SHIPPED_STUDENTS, aot_path, checkpoint_path, graph_path, onnx_report_path, plan_path
+from runtime.artifacts import SHIPPED_STUDENTS, STUDENTS, aot_path, checkpoint_path, graph_path, onnx_report_path, plan_path
 from train.checkpoint import student_from_checkpoint
 from train.temporal import TemporalConfig
 
@@ -127,7 +127,8 @@ def _temporal(text: str) -> TemporalConfig:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=student_names, default=None,
-                        help="shipped students to export, from engines/NAME.pt (default: %s)" % ",".join(SHIPPED_STUDENTS))
+                        help="students to export, from engines/NAME.pt: the shipped ones (default: %s) or a family "
+                             "member just trained (e.g. large)" % ",".join(SHIPPED_STUDENTS))
     parser.add_argument("--checkpoint", type=Path, help="export this checkpoint instead (needs --name)")
     parser.add_argument("--name", type=file_stem,
                         help="file-name stem for --checkpoint's graphs and engines: letters, digits, '.', '_', '-'")
@@ -172,13 +173,19 @@ def _conflicts(args: argparse.Namespace) -> tuple[tuple[bool, str], ...]:
              "--aot-batch builds AOT engines, which --aot no skips; drop one of them"))
 
 
+# The make target that trains (and ships) each student's checkpoint.
+TRAIN_TARGETS = {"webcam": "train", "medium": "train-medium", "large": "train-large", "fast": "train-fast",
+                 "seed": "train-seed"}
+
+
 def run(args: argparse.Namespace) -> int:
     resolutions = args.resolutions
     jobs = ([(args.name, args.checkpoint)] if args.checkpoint else
             [(name, checkpoint_path(name)) for name in args.students])
-    for _, checkpoint in jobs:  # every input and the output folder checked before minutes of exporting
+    for name, checkpoint in jobs:  # every input and the output folder checked before minutes of exporting
         if not Path(checkpoint).is_file():
-            raise SharpcamError(f"checkpoint {checkpoint} not found; train one with 'make train' or give --checkpoint")
+            target = TRAIN_TARGETS.get(name, "train")
+            raise SharpcamError(f"checkpoint {checkpoint} not found; train one with 'make {target}' or give --checkpoint")
     check_writable_dir(args.out, "--out")
     for name, checkpoint in jobs:
         report = export_all(checkpoint, args.out, resolutions, name, temporal=args.temporal)
@@ -219,8 +226,8 @@ def _aot_device(choice: str) -> str | None:
 
 def student_names(text: str) -> list[str]:
     names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names or any(n not in SHIPPED_STUDENTS for n in names):
-        raise argparse.ArgumentTypeError(f"choose students from {', '.join(SHIPPED_STUDENTS)}, not {text!r}")
+    if not names or any(n not in STUDENTS for n in names):
+        raise argparse.ArgumentTypeError(f"choose students from {', '.join(STUDENTS)}, not {text!r}")
     return names
 
 

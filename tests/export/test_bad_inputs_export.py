@@ -21,3 +21,14 @@ def test_a_name_that_is_not_a_bare_file_stem_is_refused(tmp_path, capsys, name):
     line = refused(export_main, ["--checkpoint", str(checkpoint), "--name", name, "--out", str(out)], capsys)
     assert "file-name stem" in line
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["student.pt"]  # nothing written, inside or out
+
+
+@pytest.mark.parametrize("student, target", [("large", "make train-large"), ("medium", "make train-medium"),
+                                             ("webcam", "make train")])
+@deadline(30)
+def test_a_family_student_without_a_checkpoint_names_the_target_that_trains_it(tmp_path, capsys, monkeypatch,
+                                                                               student, target):
+    import export.__main__ as export_cli
+    monkeypatch.setattr(export_cli, "checkpoint_path", lambda name: tmp_path / f"{name}.pt")  # none trained here
+    line = refused(export_main, ["--students", student, "--onnx-only", "--out", str(tmp_path / "out")], capsys)
+    assert f"'{target}'" in line and f"{student}.pt not found" in line
