@@ -99,9 +99,12 @@ class DoubleBuffer:
         """A slot whose last frame was never collected: wait for it before reuse (its handle goes stale)."""
         if slot.busy:
             self.device.synchronize(slot.events["done"])
-            if slot.lent_out is not None:  # nobody will collect that frame: its output goes back
-                self._lent[1].give_back(slot.lent_out.array)
-                slot.lent_out = None
+            self._give_back_output(slot)  # nobody will collect that frame
+
+    def _give_back_output(self, slot: Slot) -> None:
+        if slot.lent_out is not None:
+            self._lent[1].give_back(slot.lent_out.array)
+            slot.lent_out = None
 
     def lend_frames(self, count: int) -> tuple[HostFrames, HostFrames]:
         """Pinned input and output frames (`count` of each, runtime/host_frames.py), allocated on the first call.
@@ -141,7 +144,12 @@ class DoubleBuffer:
         dev.record(ev["uploaded"], st["h2d"])
         dev.wait(st["compute"], ev["uploaded"])
         dev.record(ev["computing"], st["compute"])
-        self.launch(slot, st["compute"])
+        try:
+            self.launch(slot, st["compute"])
+        except BaseException:  # the caller reuses (or gives back) its frame: the upload must be done reading it
+            dev.synchronize(ev["uploaded"])
+            self._give_back_output(slot)
+            raise
         dev.record(ev["inferred"], st["compute"])
         dev.wait(st["d2h"], ev["inferred"])
         dev.record(ev["downloading"], st["d2h"])

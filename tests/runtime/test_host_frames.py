@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pytest
 
 from host_device import HostDevice
 from runtime.backends.double_buffer import DoubleBuffer
@@ -152,3 +153,19 @@ def test_frames_dropped_by_a_live_pipeline_give_their_loans_back():
     assert backend.pools[0].lent == backend.pools[1].lent == 0
     backend.close()
 
+
+
+def test_a_failed_launch_waits_for_the_upload_and_gives_the_output_frame_back():
+    device = HostDevice()
+
+    def failing(slot, stream):
+        raise RuntimeError("launch failed")
+
+    buffers = DoubleBuffer(device, failing, (2, 2, 3), (2, 2, 3))
+    inputs, outputs = buffers.lend_frames(2)
+    frame = inputs.lend()
+    syncs = device.log.count("sync")
+    with pytest.raises(RuntimeError, match="launch failed"):
+        buffers.submit(frame)
+    assert device.log.count("sync") == syncs + 1 and outputs.lent == 0
+    buffers.free()
