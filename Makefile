@@ -109,7 +109,7 @@ stability: $(VENV) $(CORPUS) ## temporal stability through runtime.cam, test spl
 # The family (issue 20): each student's model time on this CPU, its quality on the test split, skin crops, and one
 # report with the tiers' targets (~15 min on 2 cores; run it on a quiet machine for the timings).
 OUT_FAMILY ?= $(RESULTS)
-family: $(VENV) $(CORPUS) ## cost and quality of the students S/M (L where built), targets -> runs/results/family.*
+family: $(VENV) $(CORPUS) ## cost and quality of the students S/M/L, targets -> runs/results/family.*
 	$(PY) -m benchmarks.speed.family_cost --students $(FAMILY_STUDENTS) --out $(OUT_FAMILY)/family_cost
 	$(PY) -m benchmarks.quality.webcam_quality --no-teacher $(foreach s,$(subst $(comma), ,$(FAMILY_STUDENTS)),--model $(s)=engines/$(s).onnx) \
 		--out $(OUT_FAMILY)/family_quality
@@ -119,8 +119,8 @@ family: $(VENV) $(CORPUS) ## cost and quality of the students S/M (L where built
 		--cost $(OUT_FAMILY)/family_cost.json --teacher $(FAMILY_TEACHER) \
 		--family $(FAMILY_TIERS) --out $(OUT_FAMILY)/family
 comma := ,
-FAMILY_STUDENTS ?= webcam,medium
-FAMILY_TIERS ?= S=webcam=webcam,M=medium=medium
+FAMILY_STUDENTS ?= webcam,medium,large
+FAMILY_TIERS ?= S=webcam=webcam,M=medium=medium,L=large=large
 # read, never written: the committed teacher run (the same seeded conditions; its column takes ~35 min to redo)
 FAMILY_TEACHER ?= benchmarks/results/webcam_quality_teacher.json
 

@@ -35,13 +35,13 @@ ENGINES = CHECKOUT_ENGINES  # a checkout's engines/: where export writes and the
 PACKAGED = Path(__file__).resolve().parent / "graphs"
 # Shipped students, each as engines/<name>.pt plus its graphs. "webcam" (S, the default everywhere) cleans,
 # deblocks and sharpens real webcam frames; "medium" (M) is the same at ~3.7x the cost, for machines with room;
-# "fast" is the clean-blur CPU student and "seed" the report's architecture, both kept for the report's
-# benchmark. (Architectures are train/'s registry, not these.)
-SHIPPED_STUDENTS = ("webcam", "medium", "fast", "seed")
+# "large" (L, ~21x) is for GPUs; "fast" is the clean-blur CPU student and "seed" the report's architecture,
+# both kept for the report's benchmark. (Architectures are train/'s registry, not these.)
+SHIPPED_STUDENTS = ("webcam", "medium", "large", "fast", "seed")
 DEFAULT_STUDENT = "webcam"
 # The family of students distilled on one mix, smallest first: S (the webcam student, today's 2-core budget),
-# M (~3.7x S: 480p with room on 2 cores) and L (~21x S, for GPUs: its recipe is `make train-large`, not shipped
-# yet). `--student auto` times those whose graphs are found and runs the
+# M (~3.7x S: 480p with room on 2 cores) and L (~21x S, for GPUs: `make train-large`, grown from M).
+# `--student auto` times those whose graphs are found and runs the
 # largest that fits the frame budget (runtime/backends/family.py); the load policy steps down through them.
 FAMILY = ("webcam", "medium", "large")
 AUTO_STUDENT = "auto"  # --student auto: the family member chosen by measured budget (the live default)
@@ -50,8 +50,9 @@ STUDENTS = tuple(dict.fromkeys((*FAMILY, *SHIPPED_STUDENTS)))
 # Students whose graphs travel inside the wheel: all of them, so `--student fast|seed` and
 # RealTimeSharpener("fast") work from a plain install. The default student brings every frame graph; the
 # others only their any-size graph (ONNX Runtime at any size, still images) and the 480p frame graph (which
-# OpenVINO reshapes to any size): seed's full set would be 7.4 MB, these two 2.7 MB, medium's 0.7 MB.
-PACKAGED_STUDENTS = SHIPPED_STUDENTS
+# OpenVINO reshapes to any size): seed's full set would be 7.4 MB, these two 2.7 MB, medium's 0.7 MB. Not L:
+# its two graphs would add 3.6 MB for machines with a GPU, which build its engines from a checkout anyway.
+PACKAGED_STUDENTS = tuple(s for s in SHIPPED_STUDENTS if s != "large")
 PACKAGED_RESOLUTIONS_OTHERS = ("480p",)
 # The sizes frame graphs and engines are built for, (width, height), by the name in their file names.
 RESOLUTIONS: dict[str, tuple[int, int]] = {"480p": (640, 480), "720p": (1280, 720), "1080p": (1920, 1080)}

@@ -30,9 +30,9 @@ def wheel_install(tmp_path, monkeypatch) -> Path:
     return graphs
 
 
-@pytest.mark.parametrize("student", artifacts.SHIPPED_STUDENTS)
+@pytest.mark.parametrize("student", artifacts.PACKAGED_STUDENTS)
 @pytest.mark.parametrize("size", [None, (640, 480), (1280, 720)])
-def test_every_student_runs_from_the_wheel_on_its_base_backend(wheel_install, student, size):
+def test_every_packaged_student_runs_from_the_wheel_on_its_base_backend(wheel_install, student, size):
     backend, why = open_backend(Request(size, student, threads=1, backend="onnxruntime"))
     frame = np.full((*(size or (64, 48))[::-1], 3), 128, np.uint8)
     if backend.size is not None:

@@ -43,10 +43,9 @@ def test_every_preset_trains_a_step_and_writes_a_loadable_checkpoint(name, mini_
     assert out.shape == (1, 3, 20, 28)
 
 
-def test_the_family_grows_by_the_cost_its_tiers_promise_and_from_the_shipped_s():
+def test_the_family_grows_by_the_cost_its_tiers_promise():
     """S is the webcam student; M ~3-4x its cost, L >= 20x. Parameters stand in for multiply-adds: every family
-    student has the same unshuffle factor. M and L start from S grown into their shape."""
-    from train.grow import can_grow
+    student has the same unshuffle factor (where each starts from: the test below)."""
     from train.student import build_student
     small = preset("webcam").student_args
     cost = {name: count_parameters(build_student("fast", args)) for name, args in
@@ -54,8 +53,6 @@ def test_the_family_grows_by_the_cost_its_tiers_promise_and_from_the_shipped_s()
     assert {args["scale"] for args in FAMILY_ARGS.values()} == {small["scale"]}
     assert 3.0 <= cost["medium"] / cost["small"] <= 4.0
     assert cost["large"] / cost["small"] >= 20
-    for name, args in FAMILY_ARGS.items():
-        assert can_grow(small, args) is None and preset(name).init == "engines/webcam.pt"
 
 
 def test_each_family_tier_grows_from_the_shipped_tier_below():
