@@ -121,15 +121,10 @@ class FrameLending:
             return image, None
         return image, buffer
 
-    def keep(self, frame: Frame, raw: np.ndarray, out: np.ndarray) -> None:
-        """A backend's output `raw`, and `out` the frame goes on with: a lent `raw` travels with the frame (given
-        back when it leaves) when it is `out` itself, and goes back now when `out` is a resized copy."""
-        if self.outputs is None or self.outputs.buffer_of(raw) is None:
-            return
-        if out is raw:
-            frame.loans.append(raw)
-        else:
-            self.outputs.give_back(raw)
+    def borrowed(self, frame: Frame, array: np.ndarray) -> None:
+        """`array` (a backend's output) goes back when `frame` leaves the pipeline, if it is a loan."""
+        if self.outputs is not None and self.outputs.buffer_of(array) is not None:
+            frame.loans.append(array)
 
     def release(self, frame: Frame) -> None:
         """Give back every loan the frame holds (idempotent)."""

@@ -184,9 +184,9 @@ class Pipeline:
 
     def _finish(self, frame: Frame, handle: object, resize_in: float | None) -> None:
         try:
-            raw, timings = self.backend.collect(handle)
-            out, resize_out = resize_timed(raw, (frame.image.shape[1], frame.image.shape[0]))
-            self.lending.keep(frame, raw, out)
+            out, timings = self.backend.collect(handle)
+            self.lending.borrowed(frame, out)  # a lent output goes back when the frame leaves, whatever happens
+            out, resize_out = resize_timed(out, (frame.image.shape[1], frame.image.shape[0]))
         except Exception as err:  # noqa: BLE001
             self._failed(frame, err)
             return
