@@ -49,12 +49,18 @@ class HostFrames:
         with self._lock:
             return len(self._buffers) - len(self._free)
 
-    def lend(self) -> np.ndarray | None:
+    def lend_buffer(self) -> Any | None:
+        """A free frame's pinned buffer (the double buffer downloads into it), or None when every one is out."""
         with self._lock:
             if not self._free:
                 self.misses += 1
                 return None
-            return self._free.pop().array
+            return self._free.pop()
+
+    def lend(self) -> np.ndarray | None:
+        """A free frame (the buffer's array), or None when every one is out."""
+        buffer = self.lend_buffer()
+        return None if buffer is None else buffer.array
 
     def buffer_of(self, array: np.ndarray | None) -> Any | None:
         """The pinned buffer behind `array` when it is one of these frames, lent out; else None."""
@@ -102,7 +108,7 @@ class FrameLending:
         arrays; only a source that decodes into a given array, at the model's size, reads into pinned input."""
         if sink_keeps_frames:
             return cls(None, None)
-        pools = lend_frames(backend, cls.frames_needed(getattr(backend, "in_flight", 1)))
+        pools = lend_frames(backend, cls.frames_needed(backend.in_flight))
         if pools is None:
             return cls(None, None)
         inputs, outputs = pools

@@ -184,10 +184,7 @@ class DoubleBuffer:
 
     def _lent_output(self) -> Any:
         """A lent output frame's buffer for the next download, or None (no lending, or every one is out)."""
-        if self._lent is None:
-            return None
-        array = self._lent[1].lend()
-        return None if array is None else self._lent[1].buffer_of(array)
+        return None if self._lent is None else self._lent[1].lend_buffer()
 
     def mark(self) -> Any:
         """An event recorded now on the upload stream: the zero that timeline() measures from."""
