@@ -58,9 +58,11 @@ def noise_index(y: np.ndarray) -> float:
     return float(flat.mean()) if flat.size else 0.0
 
 
-def features(frame: np.ndarray, names: tuple[str, ...] = FEATURE_NAMES) -> np.ndarray:
-    """The features `names` (of FEATURE_NAMES, in that order) of a BGR uint8 frame, float64."""
-    small = luma(thumbnail(frame))
+def features(frame: np.ndarray, names: tuple[str, ...] = FEATURE_NAMES,
+             small: np.ndarray | None = None) -> np.ndarray:
+    """The features `names` (of FEATURE_NAMES, in that order) of a BGR uint8 frame, float64. `small`: the
+    frame's thumbnail luma (luma(thumbnail(frame))) where the caller has it already."""
+    small = luma(thumbnail(frame)) if small is None else small
     levels = np.maximum(np.percentile(small, PERCENTILES), FLOOR)
     mean = max(float(small.mean()), FLOOR)
     values = dict(zip(FEATURE_NAMES, [*np.log(levels), math.log(mean)]))
@@ -82,9 +84,9 @@ class ExposureModel:
     def log_gain(self, feats: np.ndarray) -> float:
         return float(self.weights @ ((feats - self.mean) / self.scale) + self.bias)
 
-    def gain(self, frame: np.ndarray) -> float:
-        """The gain `frame` asks for (not clamped: the caller bounds it)."""
-        return math.exp(self.log_gain(features(frame, self.names)))
+    def gain(self, frame: np.ndarray, small: np.ndarray | None = None) -> float:
+        """The gain `frame` asks for (not clamped: the caller bounds it); `small` as in features()."""
+        return math.exp(self.log_gain(features(frame, self.names, small)))
 
     def to_json(self) -> dict:
         return {"names": list(self.names), "mean": self.mean.tolist(), "scale": self.scale.tolist(),

@@ -115,12 +115,13 @@ class LowLight:
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         if self.cfg.mode == "off":
             return frame
-        wanted = self.wanted_gain(*measure(frame, self.cfg.percentile))
+        small = luma(thumbnail(frame))  # one thumbnail for both estimates: the blend's and the learned one's
+        wanted = self.wanted_gain(*levels(small, self.cfg.percentile))
         fresh = self._wanted is None
         self._wanted = wanted if fresh else _ease(self._wanted, wanted, self._alpha)
         if self.cfg.mode == "auto":  # decided on the smoothed estimate: one odd frame does not switch it
             self.active = self._wanted > (self.cfg.leave_gain if self.active else self.cfg.enter_gain)
-        goal = (self.learned_gain(frame) if self.model else wanted) if self.active else 1.0
+        goal = (self.learned_gain(frame, small) if self.model else wanted) if self.active else 1.0
         if fresh:
             self.gain = goal
         elif not self.active or abs(math.log(goal / self.gain)) > self.cfg.hold:
@@ -137,9 +138,10 @@ class LowLight:
                                       self.cfg.denoise_diameter * 0.75)
         return out
 
-    def learned_gain(self, frame: np.ndarray) -> float:
-        """The learned exposure model's gain for `frame`, within 1..max_gain (gain_from="learned")."""
-        return float(min(max(self.model.gain(frame), 1.0), self.cfg.max_gain))
+    def learned_gain(self, frame: np.ndarray, small: np.ndarray | None = None) -> float:
+        """The learned exposure model's gain for `frame` (`small`: its thumbnail luma, where computed already),
+        within 1..max_gain (gain_from="learned")."""
+        return float(min(max(self.model.gain(frame, small), 1.0), self.cfg.max_gain))
 
     def wanted_gain(self, mean: float, bright: float) -> float:
         """The gain this frame asks for: toward the target mean and the white point, within 1..max_gain."""
@@ -168,10 +170,9 @@ def _ease(value: float, goal: float, alpha: float) -> float:
     return math.exp(math.log(value) + alpha * (math.log(goal) - math.log(value)))
 
 
-def measure(frame: np.ndarray, percentile: float) -> tuple[float, float]:
-    """(mean luma, the `percentile` of luma) of a BGR uint8 frame, from a thumbnail."""
-    y = luma(thumbnail(frame))
-    return float(y.mean()), float(np.percentile(y, percentile))
+def levels(small: np.ndarray, percentile: float) -> tuple[float, float]:
+    """(mean, the `percentile`) of a thumbnail's luma."""
+    return float(small.mean()), float(np.percentile(small, percentile))
 
 
 def tone_curve(y: np.ndarray, gain: float, knee: float) -> np.ndarray:

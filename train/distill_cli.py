@@ -60,6 +60,11 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     parser.add_argument("--benchmark-share", type=unit_float,
                         help="the camera degradation (--preset webcam): the share of training samples given the "
                              "benchmark blur instead")
+    parser.add_argument("--clip-frames", type=int_between(2, 32),
+                        help="frames per training clip (--preset temporal; 5 by default): longer clips let the "
+                             "fed-back state settle, at that many forward passes per clip")
+    parser.add_argument("--temporal-weight", type=non_negative_float,
+                        help="weight of the temporal term |dOut - dClean| (--preset temporal; 1 by default)")
     parser.add_argument("--ship", type=Path, help="copy the best checkpoint (without optimizer state) here")
     args = parser.parse_args(argv)
     cfg = preset(args.preset)
@@ -72,6 +77,13 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
         if getattr(args, name) is not None:
             setattr(cfg, name, getattr(args, name))
     cfg.student_args = checked_arch_args(cfg.student, cfg.student_args)
+    if args.clip_frames is not None or args.temporal_weight is not None:
+        if cfg.clips is None:
+            raise SharpcamError("--clip-frames and --temporal-weight apply to clip training (--preset temporal)")
+        if args.clip_frames is not None:
+            cfg.clips = replace(cfg.clips, frames=args.clip_frames)
+        if args.temporal_weight is not None:
+            cfg.temporal_weight = args.temporal_weight
     if cfg.clips is None and cfg.crop > cfg.bank.patch:
         raise SharpcamError(f"--crop {cfg.crop} is larger than the bank's {cfg.bank.patch} px patches")
     distill.check_clip_training(cfg)
