@@ -88,3 +88,12 @@ def test_the_temporal_preset_round_trips_through_its_stored_config_and_refuses_w
     for argv, why in ((["--arch", "fast"], "recurrent"), (["--alpha", "0.7"], "teacher"), (["--crop", "200"], "clips")):
         with pytest.raises(SharpcamError, match=why):
             parse_args(["--preset", "temporal", *argv])
+
+
+def test_clip_length_and_temporal_weight_are_set_for_clip_training_only():
+    from runtime.errors import SharpcamError
+    from train.distill_cli import parse_args
+    cfg, _ = parse_args(["--preset", "temporal", "--clip-frames", "8", "--temporal-weight", "3"])
+    assert (cfg.clips.frames, cfg.temporal_weight) == (8, 3.0)
+    with pytest.raises(SharpcamError, match="clip training"):
+        parse_args(["--preset", "webcam", "--clip-frames", "8"])
