@@ -33,17 +33,20 @@ ENV_FOLDER = "SHARPCAM_ENGINES"
 CHECKOUT_ENGINES = Path(__file__).resolve().parent.parent / "engines"
 ENGINES = CHECKOUT_ENGINES  # a checkout's engines/: where export writes and the shipped students live
 PACKAGED = Path(__file__).resolve().parent / "graphs"
-# Shipped students, each as engines/<name>.pt plus its graphs. "webcam" (S, the default everywhere) cleans,
-# deblocks and sharpens real webcam frames; "medium" (M) is the same at ~3.7x the cost, for machines with room;
-# "large" (L, ~21x) is for GPUs; "fast" is the clean-blur CPU student and "seed" the report's architecture,
-# both kept for the report's benchmark. (Architectures are train/'s registry, not these.)
-SHIPPED_STUDENTS = ("webcam", "medium", "large", "fast", "seed")
+# Shipped students, each as engines/<name>.pt plus its graphs. "webcam" (S, the default for pictures and the
+# per-frame reference) cleans, deblocks and sharpens real webcam frames; "recurrent" is S reading its previous
+# output (learned temporal stability, trained on clips: `make train-temporal`), the S of live video; "medium"
+# (M) is webcam's recipe at ~3.7x the cost, for machines with room; "large" (L, ~21x) is for GPUs; "fast" is
+# the clean-blur CPU student and "seed" the report's architecture, both kept for the report's benchmark.
+# (Architectures are train/'s registry, not these.)
+SHIPPED_STUDENTS = ("webcam", "recurrent", "medium", "large", "fast", "seed")
 DEFAULT_STUDENT = "webcam"
-# The family of students distilled on one mix, smallest first: S (the webcam student, today's 2-core budget),
-# M (~3.7x S: 480p with room on 2 cores) and L (~21x S, for GPUs: `make train-large`, grown from M).
-# `--student auto` times those whose graphs are found and runs the
-# largest that fits the frame budget (runtime/backends/family.py); the load policy steps down through them.
-FAMILY = ("webcam", "medium", "large")
+# The family for video, smallest first: S (the recurrent student: today's 2-core budget, calmer than the
+# per-frame webcam student on every still, pan, zoom and cut of the stability suite), M (~3.7x S: 480p with
+# room on 2 cores) and L (~21x S, for GPUs: `make train-large`, grown from M). `--student auto` times those
+# whose graphs are found and runs the largest that fits the frame budget (runtime/backends/family.py); the
+# load policy steps down through them.
+FAMILY = ("recurrent", "medium", "large")
 AUTO_STUDENT = "auto"  # --student auto: the family member chosen by measured budget (the live default)
 # Every name --student takes besides auto: the shipped students and the family's (whose graphs may be absent).
 STUDENTS = tuple(dict.fromkeys((*FAMILY, *SHIPPED_STUDENTS)))

@@ -113,6 +113,19 @@ def _stretch(owner, name: str, seconds: float, marker: str) -> None:
     setattr(owner, name, stretched)
 
 
+def _mark_first(owner, name: str, marker: str) -> None:
+    """Make owner.name say `marker` on stderr once its first call has returned."""
+    original, said = getattr(owner, name), []
+
+    def marked(*args, **kwargs):
+        result = original(*args, **kwargs)
+        if not said:
+            said.append(True)
+            print(marker, file=sys.stderr, flush=True)
+        return result
+    setattr(owner, name, marked)
+
+
 def _child(config: dict, argv: list[str]) -> None:
     import runtime.session as session
     from runtime.cam import main
@@ -120,6 +133,8 @@ def _child(config: dict, argv: list[str]) -> None:
     install(_Patch, Device(config.get("script", []), config.get("pace", 0.0), config.get("jpeg_noise", False)))
     if config.get("slow_load"):
         _stretch(session, "open_backend", config["slow_load"], "fake: loading the model")
+    if config.get("mark_first_write"):
+        _mark_first(VideoWriter, "write", "fake: first frame written")
     if config.get("slow_close"):
         _stretch(VideoWriter, "close", config["slow_close"], "fake: finalising the file")
     main(argv)

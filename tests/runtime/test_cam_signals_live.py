@@ -59,9 +59,11 @@ def test_a_signal_while_the_model_loads_stops_cleanly(tmp_path, sig):
 @pytest.mark.parametrize("second", [signal.SIGINT, signal.SIGTERM])
 def test_a_second_signal_does_not_interrupt_finishing_the_file(tmp_path, second):
     out = tmp_path / "call.mp4"
-    proc = start({"script": [[64, 48, 1000]], "pace": 0.03, "slow_close": 2}, "--sink", str(out), "--quiet")
-    seen = wait_for(proc, "source:")
-    time.sleep(0.5)
+    # signalled once a frame is in the file: on a loaded machine the model's loading (and auto's probe) can
+    # take longer than any fixed wait, and a signal while starting leaves no file to finish
+    proc = start({"script": [[64, 48, 1000]], "pace": 0.03, "slow_close": 2, "mark_first_write": True},
+                 "--sink", str(out), "--quiet")
+    seen = wait_for(proc, "fake: first frame written")
     proc.send_signal(signal.SIGINT)
     seen += wait_for(proc, "fake: finalising the file")
     for _ in range(3):

@@ -183,7 +183,10 @@ def test_a_signal_mid_write_leaves_no_temporary_file_and_no_traceback(tmp_path, 
     out = tmp_path / "out"
     done = subprocess.run([sys.executable, "-c", SIGNALLED_RUN, str(int(signum)), str(src), "-o", str(out)],
                           capture_output=True, text=True, timeout=120, cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+                          env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          # a shell that starts jobs in the background makes them ignore SIGINT (and Python then
+                          # installs no handler for it): restore what a terminal gives
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert done.returncode == code, done.stderr
     assert "Traceback" not in done.stderr and "0 of 1 images written" in done.stderr
     assert not list(out.iterdir())  # neither the image nor its temporary file
