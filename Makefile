@@ -78,7 +78,8 @@ train-large: $(VENV) $(CORPUS) ## train the family's L student (~21x S, for GPUs
 # (~80 min on a free 2-core CPU): 28 epochs of 5-frame clips (its kept checkpoint:
 # benchmarks/results/training_temporal/recurrent.pt), then 30 of 8-frame clips with the temporal term weighted
 # 3x (runs/temporal_long, shipped to engines/recurrent.pt); then its graphs and the stability suite against
-# the per-frame webcam student and its gate (runs/temporal_long/stability).
+# the per-frame webcam student and its gate (runs/temporal_long/stability). The shipped one ran stage 2 with
+# --threads 1 beside another run; other thread counts sum floats in another order: close, not bit-identical.
 train-temporal: $(VENV) $(CORPUS) ## train the recurrent S on clips (ships engines/recurrent.pt + graphs); stability -> runs/temporal_long
 	$(PY) -m train.distill --preset temporal --run-dir runs/temporal --epochs 28
 	$(PY) -m train.distill --preset temporal --run-dir runs/temporal_long --init runs/temporal/best.pt \

@@ -174,8 +174,8 @@ def _conflicts(args: argparse.Namespace) -> tuple[tuple[bool, str], ...]:
 
 
 # The make target that trains (and ships) each student's checkpoint.
-TRAIN_TARGETS = {"webcam": "train", "recurrent": "train-temporal", "medium": "train-medium", "large": "train-large", "fast": "train-fast",
-                 "seed": "train-seed"}
+TRAIN_TARGETS = {"webcam": "train", "recurrent": "train-temporal", "medium": "train-medium", "large": "train-large",
+                 "fast": "train-fast", "seed": "train-seed"}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> None:
         rows, _ = measure(models, photos, work / "clips")
     summary = summarize(rows)
     lines = ["# Temporal filter settings (validation split, %d photos)" % len(photos), "", NOTE,
-             "| setting | still office std | still lowlight std | pan SSIM | pan warp | zoom SSIM | zoom warp | cut recovery |",
+             "| setting | still office std | still lowlight std | pan SSIM | pan warp | zoom SSIM | zoom warp | "
+             "cut recovery |",
              "|---|---|---|---|---|---|---|---|"]
     for label in ["input", *models]:
         s = {scene: summary[scene][label] for scene in summary}
