@@ -115,7 +115,8 @@ def report(configs: list[Config], results: dict[str, list[float]], meta: dict) -
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--students", default="webcam,medium,large",
-                   help="comma-separated, the first is the reference for the ratios (default: the family S,M,L)")
+                   help="comma-separated, the first is the reference for the ratios (default: %(default)s: the "
+                        "per-frame S, M, L; make family adds recurrent, the S for video)")
     p.add_argument("--folder", type=Path, help="where the graphs are (default: where the runtime finds them)")
     p.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated from " + ", ".join(BACKENDS))
     p.add_argument("--threads", default="1,2", help="comma-separated thread counts")

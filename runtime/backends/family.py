@@ -1,12 +1,13 @@
 """`--student auto`: the largest student of the family that fits this machine's frame budget, by measurement.
 
-The family (runtime/artifacts.py's FAMILY, smallest first: webcam, medium, large) is one mix distilled at
-three costs. At start each student whose graphs are found is opened the way the session would open it (the
-factory, for the source's frame size and the asked backend family), smallest first, and timed on a few
-frames: warm-up frames (a compile, the first allocation), then the median of the timed ones. A student fits
-when that median is at most `share` (60%) of the frame budget, 1 / the source's FPS: the rest is capture,
-output and headroom. Timing stops at the first student that does not fit (a larger one would not either);
-the largest that fit runs. When none fits, the smallest runs and the load policy steps its size down.
+The family (runtime/artifacts.py's FAMILY, smallest first: recurrent, medium, large) is S for video (the
+recurrent student: S with learned temporal stability) and one mix distilled at two larger costs. At start
+each student whose graphs are found is opened the way the session would open it (the factory, for the
+source's frame size and the asked backend family), smallest first, and timed on a few frames: warm-up
+frames (a compile, the first allocation), then the median of the timed ones. A student fits when that median
+is at most `share` (60%) of the frame budget, 1 / the source's FPS: the rest is capture, output and headroom.
+Timing stops at the first student that does not fit (a larger one would not either); the largest that fit
+runs. When none fits, the smallest runs and the load policy steps its size down.
 
 The students below the winner stay open (the probe opened them): the load policy's auto ladder steps down
 to them before it steps the frame size down (runtime/backends/adaptive.py), without opening anything while

@@ -71,7 +71,7 @@ def test_the_wheel_packages_every_students_graphs_but_the_gpu_tiers_and_stays_sm
         assert {artifacts.graph_name(student), artifacts.graph_name(student, "480p")} <= set(packaged)
     assert not any(n.startswith("large") for n in packaged)
     assert all(n.endswith(".onnx") for n in packaged)
-    assert sum((artifacts.CHECKOUT_ENGINES / n).stat().st_size for n in packaged) < 4_500_000  # a small wheel: S, M, fast, seed
+    assert sum((artifacts.CHECKOUT_ENGINES / n).stat().st_size for n in packaged) < 4_500_000  # a small wheel: S, recurrent S, M, fast, seed
 
 
 def test_version_and_help_list_every_command(capsys):
