@@ -11,7 +11,7 @@ RESULTS ?= runs/results
 ENGINES_OUT ?= $(shell $(PY) -c "from runtime.artifacts import user_cache; print(user_cache())" 2>/dev/null)
 
 .PHONY: help setup demo demo-train test wheel wheel-check corpus train train-medium train-large train-temporal \
-	train-fast train-seed evaluate quality family family-frontier stability low-light exposure-fit temporal-tune engines bench \
+	train-fast train-seed evaluate quality family family-frontier route stability low-light exposure-fit temporal-tune engines bench \
 	bench-quick cpu-cost \
 	frontier results mos-demo \
 	clean gpu-check
@@ -136,6 +136,14 @@ OUT_FAMILY_FRONTIER ?= $(RESULTS)/family_frontier
 FRONTIER_SHAPES ?= 32x4=runs/frontier/c32b4 24x7=runs/frontier/c24b7 28x5=runs/frontier/c28b5 64x4-u4=runs/frontier/c64b4s4
 family-frontier: $(VENV) $(CORPUS) ## shapes per tier: val SSIM against ms, Pareto front -> runs/results/family_frontier.*
 	$(PY) -m benchmarks.quality.family_frontier $(foreach s,$(FRONTIER_SHAPES),--shape $(s)) --out $(OUT_FAMILY_FRONTIER)
+
+OUT_ROUTE ?= $(RESULTS)/route
+route: $(VENV) $(CORPUS) ## --clean-source: fit the router on train+val, then S/S-video/M routed vs alone, test split -> runs/results/route/
+	$(PY) -m benchmarks.quality.route_fit --out $(OUT_ROUTE)
+	$(PY) -m benchmarks.quality.webcam_quality --no-teacher --model S=engines/webcam.onnx --model fast=engines/fast.onnx \
+		--model M=engines/medium.onnx --routed S+route=engines/webcam.onnx,engines/fast.onnx \
+		--routed S-video+route=engines/recurrent.onnx,engines/fast.onnx --routed M+route=engines/medium.onnx,engines/fast.onnx \
+		--out $(OUT_ROUTE)/route_quality
 
 OUT_LOW_LIGHT ?= $(RESULTS)/low_light
 low-light: $(VENV) $(CORPUS) ## dim/dark frames lifted: --low-light + webcam student vs classical, test split -> runs/results/low_light.*

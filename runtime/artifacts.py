@@ -47,6 +47,11 @@ DEFAULT_STUDENT = "webcam"
 # whose graphs are found and runs the largest that fits the frame budget (runtime/backends/family.py); the
 # load policy steps down through them.
 FAMILY = ("recurrent", "medium", "large")
+# The clean-blur student and the camera students it takes clean frames from (`--clean-source auto`,
+# runtime/route.py): on the report's clean blur fast scores 0.9004 against webcam 0.8808, recurrent 0.8711
+# and medium 0.8956 (benchmarks/results/family.md); large (0.9095) does better than fast and keeps them.
+CLEAN_STUDENT = "fast"
+ROUTED_STUDENTS = ("webcam", "recurrent", "medium")
 AUTO_STUDENT = "auto"  # --student auto: the family member chosen by measured budget (the live default)
 # Every name --student takes besides auto: the shipped students and the family's (whose graphs may be absent).
 STUDENTS = tuple(dict.fromkeys((*FAMILY, *SHIPPED_STUDENTS)))

@@ -17,7 +17,8 @@ lossless), .avi (MJPEG), the source's frame times and audio kept (-y replaces an
 The default student cleans sensor noise and compression and sharpens; its temporal filter keeps still
 scenes calm (state carried frame to frame, reset when the camera reconnects; --temporal off: each frame's own
 output). --low-light auto (the default) first brightens frames that are too dark (runtime/low_light.py); its
-state is in the status line and in --stats.
+state is in the status line and in --stats. --clean-source auto (the default) runs the clean-blur student on
+a source with no noise or codec blocks to clean (runtime/route.py).
 Per-stage latency (p50/p95 ms) is printed every 2 s; --stats writes the summary as JSON at exit.
 Ctrl-C, SIGTERM (kill, systemd, docker stop, timeout) and SIGHUP (a closed terminal) stop cleanly and
 finalize an output file (also while the model loads; a second signal does not interrupt the finalization); a
@@ -50,7 +51,7 @@ from runtime.errors import SharpcamError
 from runtime.files import write_text_atomic
 from runtime.low_light import DEFAULT_MODE as DEFAULT_LOW_LIGHT, MODES as LOW_LIGHT_MODES
 from runtime.outputs import ASK, NO, YES, check_distinct, check_overwrite
-from runtime.session import SessionConfig, open_session, source_audio
+from runtime.session import CLEAN_SOURCE_MODES, SessionConfig, open_session, source_audio
 from runtime.sinks.base import SinkOptions
 from runtime.sinks.factory import SINK_HELP, is_file_sink
 from runtime.sinks.folder import is_folder_spec
@@ -115,6 +116,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="the model's temporal filter: on keeps still scenes calm (its state carried frame to "
                         "frame), off shows each frame's own output (default: the one `sharpcam app` "
                         "remembered, else on)")
+    p.add_argument("--clean-source", choices=CLEAN_SOURCE_MODES, default="auto",
+                   help="auto: a source without sensor noise or codec blocks (a soft lens in good light through "
+                        "an uncompressed path, a capture card, a screen) runs the clean-blur student (fast), "
+                        "which sharpens it more; it is measured every 10 frames and the camera student takes "
+                        "over at the first noisy or blocky one. off: always the camera student "
+                        "(default: %(default)s)")
     p.add_argument("--codec", choices=CODEC_NAMES, default=None,
                    help="video file sinks: h264 (.mp4 .mov .mkv), vp9 (.webm .mkv), ffv1 (lossless: .mkv .avi), "
                         "mjpeg (.avi) (default: the first the extension takes)")
@@ -146,7 +153,8 @@ def session_config(args: argparse.Namespace, spec: str) -> SessionConfig:
     return SessionConfig(spec, args.sink, request, args.size, args.fps, args.loop, args.load_policy, options,
                          args.frames, pace, args.quiet,
                          low_light=given_or_remembered(args.low_light, "low_light", DEFAULT_LOW_LIGHT),
-                         temporal=given_or_remembered(on_off(args.temporal), "temporal", True))
+                         temporal=given_or_remembered(on_off(args.temporal), "temporal", True),
+                         clean_source=args.clean_source)
 
 
 def check_outputs(args: argparse.Namespace, spec: str) -> None:

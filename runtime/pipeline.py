@@ -33,6 +33,7 @@ import numpy as np
 
 from runtime.backends.adaptive import AdaptiveBackend
 from runtime.backends.base import Backend
+from runtime.backends.routed import RoutedBackend
 from runtime.controls import Controls
 from runtime.errors import SharpcamError
 from runtime.frames import Frame, Source
@@ -58,10 +59,13 @@ class PipelineConfig:
     low_light: LowLight | None = None  # brightens underexposed frames before the model (runtime/low_light.py)
 
 
-def temporal_part(backend: Backend) -> Backend:
-    """The backend whose reset() forgets only the temporal state: the load policy's reset also forgets the
-    frame its skip policy shows again, which turning the filter off must not."""
-    return backend.inner if isinstance(backend, AdaptiveBackend) else backend
+def reset_temporal(backend: Backend) -> None:
+    """Forget only the temporal state: the load policy's reset also forgets the frame its skip policy shows
+    again, which turning the filter off must not; a routed backend forgets each student's this way."""
+    if isinstance(backend, RoutedBackend):
+        backend.reset_temporal(reset_temporal)
+    else:
+        (backend.inner if isinstance(backend, AdaptiveBackend) else backend).reset()
 
 
 class Pipeline:
@@ -150,7 +154,7 @@ class Pipeline:
                 self.backend.strength = controls.strength
             self._apply_low_light(controls.low_light)
             if not controls.temporal:  # the filter off: every frame starts from a reset state
-                temporal_part(self.backend).reset()
+                reset_temporal(self.backend)
         resized = self._frame_shape is not None and frame.image.shape != self._frame_shape
         if frame.generation != self._generation or resized:
             self._generation = frame.generation

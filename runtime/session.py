@@ -15,10 +15,12 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from runtime.artifacts import CLEAN_STUDENT, ROUTED_STUDENTS
 from runtime.backends.adaptive import AdaptiveBackend, LadderStudent
 from runtime.backends.base import Backend
 from runtime.backends.factory import Request, headline, open_backend
-from runtime.backends.family import StudentChoice, open_student
+from runtime.backends.family import Opener, StudentChoice, open_student
+from runtime.backends.routed import RoutedBackend
 from runtime.controls import Controls
 from runtime.errors import SharpcamError
 from runtime.frames import Source
@@ -33,6 +35,7 @@ from runtime.sources import Looping, open_source
 from runtime.stats import LatencyStats
 
 ANY_SIZE_POLICIES = ("scale75", "scale50", "skip")  # they run the model at other sizes than the frame's
+CLEAN_SOURCE_MODES = ("auto", "off")  # --clean-source: runtime/route.py
 
 Log = Callable[[str], None]
 
@@ -56,6 +59,7 @@ class SessionConfig:
     quiet: bool = False  # no periodic status lines, no load-policy moves, no progress bar
     low_light: str = DEFAULT_LOW_LIGHT  # runtime/low_light.py's MODES: brighten underexposed frames first
     temporal: bool = True  # the model's temporal filter (off: a reset state every frame)
+    clean_source: str = "auto"  # CLEAN_SOURCE_MODES: a clean, soft source runs the clean-blur student
 
 
 @dataclass
@@ -104,6 +108,8 @@ class Session:
             out["student"] = {**self.student.stats(), "running": running or self.student.chosen.name}
         step = self.pipeline.low_light
         out["low_light"] = step.state() if step is not None else {"mode": "off"}
+        routed = self.backend if isinstance(self.backend, RoutedBackend) else None
+        out["clean_source"] = routed.state() if routed is not None else {"mode": "off"}
         out["temporal"] = self.controls.temporal
         return out
 
@@ -138,8 +144,8 @@ def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | 
         if backend is None:
             # a policy that changes the model's size needs a backend that takes any size (not a fixed graph)
             any_size = cfg.load_policy in ANY_SIZE_POLICIES
-            student = open_student(replace(cfg.backend, size=None if any_size else source.size), source.size,
-                                   source.fps, opener=open_backend)
+            request = replace(cfg.backend, size=None if any_size else source.size)
+            student = open_student(request, source.size, source.fps, opener=open_backend)
             stack.callback(student.close)
             backend, why = student.chosen.backend, student.chosen.why
         else:
@@ -154,6 +160,8 @@ def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | 
             if backend.size and tuple(backend.size) != tuple(source.size):
                 log(f"note: the model runs at {backend.size[0]}x{backend.size[1]}; frames are resized in and out")
         backend = with_load_policy(backend, cfg, source, None if cfg.quiet else log, student)
+        if student is not None:
+            backend = with_clean_route(backend, cfg, student, request, log)
         controls = Controls(strength=backend.strength, low_light=cfg.low_light, temporal=cfg.temporal)
         if sink is None:
             sink = stack.enter_context(with_progress(
@@ -166,9 +174,13 @@ def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | 
         stats = LatencyStats()
         if pipeline.low_light is not None:
             stats.describe("low light", pipeline.low_light.label)
-        if isinstance(backend, AdaptiveBackend):
-            adaptive = backend
+        policy = backend.camera if isinstance(backend, RoutedBackend) else backend
+        if isinstance(policy, AdaptiveBackend):
+            adaptive = policy
             stats.describe("policy", lambda: adaptive.label)
+        if isinstance(backend, RoutedBackend):
+            routed = backend
+            stats.describe("source", lambda: "clean" if routed.student == "clean" else "camera")
         yield Session(cfg, source, backend, why, sink, controls, pipeline, stats, log, student)
 
 
@@ -196,6 +208,33 @@ def with_load_policy(backend: Backend, cfg: SessionConfig, source: Source, log: 
         raise SharpcamError(f"--load-policy {cfg.load_policy} needs a backend that takes any frame size; "
                             f"{backend.name} is built for {backend.size[0]}x{backend.size[1]}")
     return backend
+
+
+def with_clean_route(backend: Backend, cfg: SessionConfig, student: StudentChoice, request: Request,
+                     log: Log | None, opener: Opener = open_backend) -> Backend:
+    """The clean-blur student beside the camera student (runtime/backends/routed.py) where it can help: asked
+    for (--clean-source auto), a camera student it beats on clean frames among those that may run, no engine
+    or model file pinned, and frames finished one at a time (a double-buffered GPU engine keeps its overlap).
+    `request`: what the students were opened with; the clean one opens the same way."""
+    names = [m.name for m in student.members]
+    if cfg.clean_source != "auto" or cfg.backend.engine is not None or cfg.backend.model is not None \
+            or backend.in_flight != 1 or not set(names) & set(ROUTED_STUDENTS):
+        return backend
+    try:
+        clean, _ = opener(replace(request, student=CLEAN_STUDENT))
+    except SharpcamError as err:
+        if log is not None:
+            log(f"note: --clean-source auto is off for this run; the clean-blur {CLEAN_STUDENT} did not open ({err})")
+        return backend
+    if isinstance(backend, AdaptiveBackend) and len(backend.students) > 1:
+        ladder = backend
+        routes = lambda: ladder.student in ROUTED_STUDENTS  # noqa: E731 - the ladder may move to L and back
+    else:
+        routes = lambda: student.chosen.name in ROUTED_STUDENTS  # noqa: E731
+    if log is not None:
+        log(f"clean source: auto (a source without noise or codec blocks runs {CLEAN_STUDENT}, which sharpens "
+            f"clean blur more; --clean-source off keeps {student.chosen.name})")
+    return RoutedBackend(backend, clean, routes=routes)
 
 
 def progress_total(cfg: SessionConfig, source: Source) -> int | None:

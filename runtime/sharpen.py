@@ -38,8 +38,10 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.artifacts import DEFAULT_STUDENT, SHIPPED_STUDENTS, graph_name, model_arg, resolve_model
-from runtime.backends.base import strength_arg
+from runtime.artifacts import (CLEAN_STUDENT, DEFAULT_STUDENT, ROUTED_STUDENTS, SHIPPED_STUDENTS, graph_name,
+                                model_arg, resolve_model)
+from runtime.backends.base import Backend, strength_arg
+from runtime.backends.routed import CleanPictures
 from runtime.backends.factory import BACKENDS, Request, open_backend
 from runtime.contract import DEFAULT_STRENGTH
 from runtime.entry import exit_on_user_error, int_between, name_part, path_arg, threads
@@ -66,15 +68,20 @@ class ImageSharpener:
 
     The backend comes from the factory: `model` (an ONNX graph) or `engine` (a compiled engine), each a path
     or a name ('fast', 'webcam_480p'), else the best candidate for `student` within the `backend` family. A
-    fixed-size graph or engine sets the tile size (edge tiles are padded to it)."""
+    fixed-size graph or engine sets the tile size (edge tiles are padded to it). `clean_source` "auto": a
+    picture without noise or codec blocks runs the clean-blur student (runtime/route.py), opened when first
+    needed, where the student is one it beats on clean blur and no model or engine file was named."""
 
     def __init__(self, model: str | Path | None = None, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
                  threads: int = 0, engine: str | Path | None = None, strength: float = DEFAULT_STRENGTH,
-                 student: str = DEFAULT_STUDENT, backend: str = "auto") -> None:
+                 student: str = DEFAULT_STUDENT, backend: str = "auto", clean_source: str = "auto") -> None:
         request = Request(None, student, threads, strength, backend=backend,
                           engine=resolve_model(engine) if engine is not None else None,
                           model=resolve_model(model) if model else None)
         self.backend, self.why = open_backend(request)
+        routes = clean_source == "auto" and model is None and engine is None and student in ROUTED_STUDENTS
+        clean = Request(None, CLEAN_STUDENT, threads, strength, backend=backend)
+        self.pictures = CleanPictures(self.backend, lambda: open_backend(clean)[0], routes)
         if self.backend.size is None:
             check_tile(tile, overlap, self.backend.multiple)
         # (width, height) every model call gets, or None: each tile at its own size
@@ -97,16 +104,16 @@ class ImageSharpener:
             return self._run(image)
         raise SharpcamError(f"unsupported image shape {image.shape}")
 
-    def _infer(self, bgr: np.ndarray) -> np.ndarray:
+    def _infer(self, bgr: np.ndarray, backend: Backend) -> np.ndarray:
         """One call of the model; the tile padded (reflected) to a fixed-size model's size, or up to
         multiples of `step`. Every tile is a still picture of its own: the temporal filter is reset so nothing
         blends across tiles."""
-        self.backend.reset()
+        backend.reset()
         h, w = bgr.shape[:2]
         step = self.step
         size = self.fixed if self.fixed is not None else (-(-w // step) * step, -(-h // step) * step)
         picture = pad_to_size(bgr, size) if (w, h) != tuple(size) else np.ascontiguousarray(bgr)
-        result = self.backend.collect(self.backend.submit(picture))[0]
+        result = backend.collect(backend.submit(picture))[0]
         if result.shape != picture.shape:
             raise SharpcamError(f"the model gave a {result.shape[1]}x{result.shape[0]} picture for a "
                                 f"{picture.shape[1]}x{picture.shape[0]} one; sharpen needs a graph that keeps "
@@ -114,10 +121,11 @@ class ImageSharpener:
         return result[:h, :w]
 
     def _run(self, bgr: np.ndarray) -> np.ndarray:
+        backend = self.pictures.backend_for(bgr)
         h, w = bgr.shape[:2]
         tile_w, tile_h = self.fixed if self.fixed is not None else (self.tile, self.tile)
         if h <= tile_h and w <= tile_w:
-            return self._infer(bgr)
+            return self._infer(bgr, backend)
         out = np.empty_like(bgr)
         ov = self.overlap
         step_y, step_x = tile_h - 2 * ov, tile_w - 2 * ov
@@ -125,7 +133,7 @@ class ImageSharpener:
             for x in range(0, w, step_x):
                 y0, x0 = max(y - ov, 0), max(x - ov, 0)
                 y1, x1 = min(y + step_y + ov, h), min(x + step_x + ov, w)
-                result = self._infer(bgr[y0:y1, x0:x1])
+                result = self._infer(bgr[y0:y1, x0:x1], backend)
                 # keep only the tile's own area: its overlap with neighbours saw a cut-off context
                 out[y:min(y + step_y, h), x:min(x + step_x, w)] = result[y - y0:y - y0 + min(step_y, h - y),
                                                                           x - x0:x - x0 + min(step_x, w - x)]
@@ -220,6 +228,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "(default: %%(default)s)" % OPENVINO_FROM)
     p.add_argument("--strength", type=strength_arg, default=DEFAULT_STRENGTH,
                    help="0 = the image as it is, 1 = the full correction (default: %(default)s)")
+    p.add_argument("--clean-source", choices=("auto", "off"), default="auto",
+                   help="auto: a picture without sensor noise or codec blocks (a soft scan, a render, a "
+                        "downscaled photo) runs the clean-blur student (fast), which sharpens it more; off: "
+                        "every picture runs --student (default: %(default)s)")
     return p.parse_args(argv)
 
 
@@ -238,7 +250,8 @@ def run(args: argparse.Namespace) -> int:
     if backend == "auto" and len(found.jobs) < OPENVINO_FROM:
         backend = "onnxruntime"  # the job is too short for OpenVINO's start-up to pay back (see OPENVINO_FROM)
     sharpener = ImageSharpener(model, tile=args.tile, threads=args.threads, engine=args.engine,
-                               strength=args.strength, student=args.student, backend=backend)
+                               strength=args.strength, student=args.student, backend=backend,
+                               clean_source=args.clean_source)
     failed = done = 0
     quiet_bar = args.quiet or len(found.jobs) < 2
     try:

@@ -35,8 +35,18 @@ def onnx_method(path: Path, strength: float = 1.0) -> Method:
     return lambda rgb, _sha, _p: sharpener.sharpen(np.ascontiguousarray(rgb[..., ::-1]))[..., ::-1]
 
 
+def routed_method(camera: Method, clean: Method) -> Method:
+    """`--clean-source auto` on one picture: the clean student where runtime/route.py calls the frame clean."""
+    from runtime.route import is_clean
+
+    def run(rgb: np.ndarray, sha: str, params: dict) -> np.ndarray:
+        chosen = clean if is_clean(np.ascontiguousarray(rgb[..., ::-1])) else camera
+        return chosen(rgb, sha, params)
+    return run
+
+
 def methods_for(students: list[tuple[str, Path]], teacher: bool, cache: Path,
-                strengths: tuple[float, ...] = (1.0,)) -> dict[str, Method]:
+                strengths: tuple[float, ...] = (1.0,), routed: list[tuple[str, Path]] = ()) -> dict[str, Method]:
     methods: dict[str, Method] = {"input": identity}
     for name, fn in BASELINES.items():
         methods[name] = (lambda f: lambda rgb, _s, _p: f(rgb))(fn)
@@ -50,6 +60,12 @@ def methods_for(students: list[tuple[str, Path]], teacher: bool, cache: Path,
             continue
         for s in strengths:
             methods[label if s == 1.0 else f"{label} @{s:g}"] = onnx_method(path, s)
+    for label, spec in routed:
+        camera, _, clean = str(spec).partition(",")
+        for path in (Path(camera), Path(clean)):
+            if path.suffix != ".onnx" or not path.exists():
+                raise SharpcamError(f"--routed {label}: give CAMERA.onnx,CLEAN.onnx (existing graphs), not {spec}")
+        methods[label] = routed_method(onnx_method(Path(camera)), onnx_method(Path(clean)))
     return methods
 
 
@@ -120,6 +136,9 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", type=model_spec, action="append", default=[], metavar="LABEL=PATH",
                    help="a student's .onnx graph (the deployed path) or .pt checkpoint; repeat for several")
+    p.add_argument("--routed", type=model_spec, action="append", default=[], metavar="LABEL=CAMERA,CLEAN",
+                   help="two .onnx graphs as --clean-source auto runs them: the clean one on pictures "
+                        "runtime/route.py calls clean, the camera one on the others; repeat for several")
     p.add_argument("--corpus", type=Path, default=Path("data/corpus"))
     p.add_argument("--split", default="test", choices=("train", "val", "test"))
     p.add_argument("--conditions", default=",".join(CONDITIONS), help="comma-separated (default: %(default)s)")
@@ -136,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         p.error(f"unknown condition(s) {unknown}; choose from {list(CONDITIONS)}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    methods = methods_for(args.model, not args.no_teacher, args.cache, args.strengths)
+    methods = methods_for(args.model, not args.no_teacher, args.cache, args.strengths, args.routed)
     rows = evaluate(args.corpus, args.split, methods, conditions, args.limit, desc="webcam quality")
     summary = summarize(rows)
     text = markdown(summary, f"Quality under webcam conditions, {args.split} split ({args.corpus})")
