@@ -37,6 +37,7 @@ class ClipConfig:
     frames: int = 5
     side: int = 112  # the clip's frames are side x side; training crops (--crop) are taken inside
     per_image: int = 8  # clips per training photo, each with its own motion and camera
+    text_per_image: int | None = None  # clips per text photo (documents, slides, code) when more: text shimmers
     margin: int = 16  # real pixels around the clip while it is degraded
     motion_weights: tuple[float, ...] = (0.2, 0.2, 0.15, 0.15, 0.3)  # MOTIONS' shares
     cut_prob: float = 0.15  # share of drawn clips that cut to another clip mid-way (train/clip_training.py)
@@ -115,14 +116,15 @@ def degraded_clip(clean: list[np.ndarray], degrade: DegradeConfig, params: dict,
 
 def build_clip_bank(entries: list[Entry], corpus: Path, degrade: DegradeConfig, cfg: ClipConfig) -> ClipBank:
     report = LoadReport()
-    photos = [(e.id, img) for e in entries if (img := read_rgb(corpus / e.file, report)) is not None]
+    photos = [(e.id, img, e.category) for e in entries if (img := read_rgb(corpus / e.file, report)) is not None]
     report.warn()
     if not photos:
         raise ValueError("no training clips: the training split is empty or unreadable")
     weights = np.array(cfg.motion_weights, float) / sum(cfg.motion_weights)
     lq, hq = [], []
-    for index, (image_id, img) in enumerate(tqdm(photos, desc="clip bank", unit="photo")):
-        for variant in range(cfg.per_image):
+    for index, (image_id, img, category) in enumerate(tqdm(photos, desc="clip bank", unit="photo")):
+        clips = cfg.text_per_image if category == "text" and cfg.text_per_image else cfg.per_image
+        for variant in range(clips):
             rng = np.random.default_rng(seed_for("clips", cfg.seed, image_id, variant))
             motion = MOTIONS[int(rng.choice(len(MOTIONS), p=weights))]
             other = photos[(index + 1 + int(rng.integers(len(photos) - 1 or 1))) % len(photos)][1]

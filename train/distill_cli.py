@@ -65,6 +65,9 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
                              "fed-back state settle, at that many forward passes per clip")
     parser.add_argument("--temporal-weight", type=non_negative_float,
                         help="weight of the temporal term |dOut - dClean| (--preset temporal; 1 by default)")
+    parser.add_argument("--text-clips", type=int_between(1, 256),
+                        help="clips per text photo (documents, slides, code; --preset temporal; the other photos "
+                             "keep 8): more of what shimmers most")
     parser.add_argument("--ship", type=Path, help="copy the best checkpoint (without optimizer state) here")
     args = parser.parse_args(argv)
     cfg = preset(args.preset)
@@ -77,9 +80,12 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
         if getattr(args, name) is not None:
             setattr(cfg, name, getattr(args, name))
     cfg.student_args = checked_arch_args(cfg.student, cfg.student_args)
-    if args.clip_frames is not None or args.temporal_weight is not None:
+    if args.clip_frames is not None or args.temporal_weight is not None or args.text_clips is not None:
         if cfg.clips is None:
-            raise SharpcamError("--clip-frames and --temporal-weight apply to clip training (--preset temporal)")
+            raise SharpcamError("--clip-frames, --temporal-weight and --text-clips apply to clip training "
+                                "(--preset temporal)")
+        if args.text_clips is not None:
+            cfg.clips = replace(cfg.clips, text_per_image=args.text_clips)
         if args.clip_frames is not None:
             cfg.clips = replace(cfg.clips, frames=args.clip_frames)
         if args.temporal_weight is not None:

@@ -97,3 +97,18 @@ def test_clip_length_and_temporal_weight_are_set_for_clip_training_only():
     assert (cfg.clips.frames, cfg.temporal_weight) == (8, 3.0)
     with pytest.raises(SharpcamError, match="clip training"):
         parse_args(["--preset", "webcam", "--clip-frames", "8"])
+
+
+def test_text_photos_get_their_own_number_of_clips(tmp_path):
+    import cv2
+
+    from train.clips import build_clip_bank
+    from train.corpus import Entry
+    from train.distill_cli import parse_args
+    for name, seed in (("page.png", 1), ("tree.png", 2)):
+        cv2.imwrite(str(tmp_path / name), _photo(seed))
+    entries = [Entry("page", "page.png", "text", "g1", "test"), Entry("tree", "tree.png", "nature", "g2", "test")]
+    cfg = ClipConfig(frames=2, side=32, per_image=1, margin=4, text_per_image=3)
+    bank = build_clip_bank(entries, tmp_path, CameraConfig(), cfg)
+    assert len(bank) == 4  # three clips of the page, one of the tree
+    assert parse_args(["--preset", "temporal", "--text-clips", "24"])[0].clips.text_per_image == 24
