@@ -101,10 +101,11 @@ class Session:
     def description(self) -> dict:
         """What ran, for a --stats file: the backend's sentence, source, sink and the load policy's outcome."""
         out = {"backend": self.why, "source": self.cfg.source, "sink": self.cfg.sink}
-        if isinstance(self.backend, AdaptiveBackend):
-            out.update(load_policy=self.backend.label, skipped=self.backend.skipped)
+        policy = load_policy_of(self.backend)
+        if policy is not None:
+            out.update(load_policy=policy.label, skipped=policy.skipped)
         if self.student is not None and self.student.auto:
-            running = self.backend.student if isinstance(self.backend, AdaptiveBackend) else ""
+            running = policy.student if policy is not None else ""
             out["student"] = {**self.student.stats(), "running": running or self.student.chosen.name}
         step = self.pipeline.low_light
         out["low_light"] = step.state() if step is not None else {"mode": "off"}
@@ -174,14 +175,19 @@ def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | 
         stats = LatencyStats()
         if pipeline.low_light is not None:
             stats.describe("low light", pipeline.low_light.label)
-        policy = backend.camera if isinstance(backend, RoutedBackend) else backend
-        if isinstance(policy, AdaptiveBackend):
-            adaptive = policy
+        adaptive = load_policy_of(backend)
+        if adaptive is not None:
             stats.describe("policy", lambda: adaptive.label)
         if isinstance(backend, RoutedBackend):
             routed = backend
             stats.describe("source", lambda: "clean" if routed.student == "clean" else "camera")
         yield Session(cfg, source, backend, why, sink, controls, pipeline, stats, log, student)
+
+
+def load_policy_of(backend: Backend) -> AdaptiveBackend | None:
+    """The load policy's wrapper of a session's backend (inside the clean-source route, where there is one)."""
+    inner = backend.camera if isinstance(backend, RoutedBackend) else backend
+    return inner if isinstance(inner, AdaptiveBackend) else None
 
 
 def open_looping_source(cfg: SessionConfig) -> Looping:

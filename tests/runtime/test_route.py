@@ -254,3 +254,14 @@ def test_cam_reports_the_route_in_stats(mode: str, tmp_path) -> None:
     else:  # the built-in clip is a webcam's: noisy, so the camera student ran every frame
         assert route["frames"] == {"camera": 4, "clean": 0} and route["clean"] is False
         assert route["noise"] > RouteConfig().noise_max
+
+
+def test_the_load_policy_is_still_reported_under_the_route(tmp_path) -> None:
+    import json
+
+    from runtime.cam import cli, parse_args
+    stats = tmp_path / "stats.json"
+    cli(parse_args(["--source", "builtin", "--sink", "null", "--frames", "3", "--student", "webcam",
+                    "--load-policy", "skip", "--stats", str(stats)]))
+    summary = json.loads(stats.read_text())
+    assert summary["load_policy"].startswith("skip") and "frames" in summary["clean_source"]
