@@ -21,6 +21,8 @@ Files come out like they went in: a phone photo's EXIF orientation is applied to
 EXIF then says 1, so nothing turns it twice), all EXIF, XMP and the ICC colour profile are kept (JPEG, PNG,
 WebP), a JPEG keeps its quality (estimated from its tables) and chroma subsampling, a lossy WebP stays lossy,
 a palette PNG keeps its palette and gray+alpha stays gray+alpha (runtime/image_files.py).
+A picture without sensor noise or codec blocks (a soft scan, a render, a downscaled photo) is sharpened by the
+clean-blur student, which does more for it (--clean-source auto, runtime/route.py; off: always --student).
 Grayscale stays grayscale; an alpha channel is kept as it was. 16-bit images stay 16-bit: the model is
 8-bit, so it runs on the image rounded to 8 bits and its correction (output - input, in 8-bit units, x257)
 is added to the 16-bit data, which keeps the fine gradations the model leaves alone.
