@@ -144,6 +144,7 @@ route: $(VENV) $(CORPUS) ## --clean-source: fit the router on train+val, then S/
 		--model M=engines/medium.onnx --routed S+route=engines/webcam.onnx,engines/fast.onnx \
 		--routed S-video+route=engines/recurrent.onnx,engines/fast.onnx --routed M+route=engines/medium.onnx,engines/fast.onnx \
 		--out $(OUT_ROUTE)/route_quality
+	$(PY) -m benchmarks.quality.route_sharp --out $(OUT_ROUTE)/route_sharp.md
 
 OUT_LOW_LIGHT ?= $(RESULTS)/low_light
 low-light: $(VENV) $(CORPUS) ## dim/dark frames lifted: --low-light + webcam student vs classical, test split -> runs/results/low_light.*

@@ -63,3 +63,14 @@ def test_the_shipped_thresholds_are_the_committed_fit() -> None:
     fitted = json.loads((ROOT / "benchmarks" / "results" / "route_fit.json").read_text())
     cfg = RouteConfig()
     assert (cfg.noise_max, cfg.blockiness_max) == (fitted["noise_max"], fitted["blockiness_max"])
+
+
+def test_route_fit_and_route_sharp_run_on_a_small_corpus(mini_corpus, tmp_path) -> None:
+    from benchmarks.quality import route_fit, route_sharp
+    route_fit.main(["--corpus", str(mini_corpus), "--draws", "1", "--out", str(tmp_path / "fit")])
+    fitted = json.loads((tmp_path / "fit" / "route_fit.json").read_text())
+    assert fitted["noise_max"] > 0 and fitted["blockiness_max"] > 0 and (tmp_path / "fit" / "route_fit.png").exists()
+    assert set(fitted["test"]) >= {"benchmark", "office", "starved"}
+    route_sharp.main(["--corpus", str(mini_corpus), "--out", str(tmp_path / "sharp.md")])
+    text = (tmp_path / "sharp.md").read_text()
+    assert ("| yes |" in text or "| no |" in text) and "as routed" in text
