@@ -46,3 +46,11 @@ def test_targets_say_met_or_not_met():
     payload["stills"] = rows("ours", 0.6, -0.08) + rows("classical", 0.7, 0.1)
     lines = targets(payload)
     assert "not met" in lines[0] and "not met" in lines[1]
+
+
+def test_exposure_models_compare_ridge_and_knn_on_a_small_corpus(mini_corpus, tmp_path):
+    from benchmarks.quality import exposure_models
+    out = tmp_path / "models.md"
+    exposure_models.main(["--corpus", str(mini_corpus), "--cache", str(tmp_path / "s.pkl"), "--out", str(out)])
+    rows = [line for line in out.read_text().splitlines() if line.startswith("| ridge") or line.startswith("| kNN")]
+    assert len(rows) == 9 and (tmp_path / "s.pkl").exists()
