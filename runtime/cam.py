@@ -116,6 +116,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="the model's temporal filter: on keeps still scenes calm (its state carried frame to "
                         "frame), off shows each frame's own output (default: the one `sharpcam app` "
                         "remembered, else on)")
+    p.add_argument("--cut-reset", choices=ON_OFF, default="on",
+                   help="on: a frame that is another picture than the last (a cut in a video, a switched "
+                        "scene) starts the temporal filter afresh instead of blending the old scene in; "
+                        "off: only a reconnect or a new frame size does (default: %(default)s)")
     p.add_argument("--clean-source", choices=CLEAN_SOURCE_MODES, default="auto",
                    help="auto: a source without sensor noise or codec blocks (a soft lens in good light through "
                         "an uncompressed path, a capture card, a screen) runs the clean-blur student (fast), "
@@ -154,7 +158,7 @@ def session_config(args: argparse.Namespace, spec: str) -> SessionConfig:
                          args.frames, pace, args.quiet,
                          low_light=given_or_remembered(args.low_light, "low_light", DEFAULT_LOW_LIGHT),
                          temporal=given_or_remembered(on_off(args.temporal), "temporal", True),
-                         clean_source=args.clean_source)
+                         clean_source=args.clean_source, cut_reset=on_off(args.cut_reset))
 
 
 def check_outputs(args: argparse.Namespace, spec: str) -> None:

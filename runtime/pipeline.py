@@ -41,6 +41,7 @@ from runtime.host_frames import FrameLending
 from runtime.imaging import resize_timed
 from runtime.low_light import LowLight, low_light_step
 from runtime.queues import Closed, DropOldestQueue
+from runtime.scene_cut import SceneCuts
 from runtime.sinks.base import Sink
 from runtime.stats import LatencyStats
 
@@ -57,6 +58,7 @@ class PipelineConfig:
     error_limit: int = 30  # failed frames in a row that stop a tolerant run (a second at 30 fps)
     stall_after: float = 2.0  # seconds without a frame from a live source before it counts as stalled
     low_light: LowLight | None = None  # brightens underexposed frames before the model (runtime/low_light.py)
+    scene_cuts: SceneCuts | None = None  # resets the temporal state at a cut (runtime/scene_cut.py)
 
 
 def reset_temporal(backend: Backend) -> None:
@@ -156,11 +158,19 @@ class Pipeline:
             if not controls.temporal:  # the filter off: every frame starts from a reset state
                 reset_temporal(self.backend)
         resized = self._frame_shape is not None and frame.image.shape != self._frame_shape
+        cuts = self.cfg.scene_cuts
         if frame.generation != self._generation or resized:
             self._generation = frame.generation
             self.backend.reset()
             if self.cfg.low_light is not None:  # a new scene: its exposure is measured afresh
                 self.cfg.low_light.reset()
+            if cuts is not None:
+                cuts.reset()
+        if cuts is not None:
+            start = time.perf_counter()
+            if cuts(frame.image):  # a cut inside the stream, which no source announces: the state is the old scene's
+                reset_temporal(self.backend)
+            self.stats.add("cut_check", time.perf_counter() - start)
         self._frame_shape = frame.image.shape
 
     def _apply_low_light(self, mode: str | None) -> None:

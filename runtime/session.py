@@ -26,6 +26,7 @@ from runtime.errors import SharpcamError
 from runtime.frames import Source
 from runtime.low_light import DEFAULT_MODE as DEFAULT_LOW_LIGHT, low_light_step
 from runtime.pipeline import Pipeline, PipelineConfig
+from runtime.scene_cut import SceneCuts
 from runtime.sinks.base import Sink, SinkOptions
 from runtime.sinks.factory import open_sink
 from runtime.sinks.folder import FolderSink
@@ -60,6 +61,7 @@ class SessionConfig:
     low_light: str = DEFAULT_LOW_LIGHT  # runtime/low_light.py's MODES: brighten underexposed frames first
     temporal: bool = True  # the model's temporal filter (off: a reset state every frame)
     clean_source: str = "auto"  # CLEAN_SOURCE_MODES: a clean, soft source runs the clean-blur student
+    cut_reset: bool = True  # reset the temporal state at a scene cut (runtime/scene_cut.py)
 
 
 @dataclass
@@ -112,6 +114,8 @@ class Session:
         routed = self.backend if isinstance(self.backend, RoutedBackend) else None
         out["clean_source"] = routed.state() if routed is not None else {"mode": "off"}
         out["temporal"] = self.controls.temporal
+        cuts = self.pipeline.scene_cuts
+        out["scene_cuts"] = cuts.cuts if cuts is not None else "off"
         return out
 
     def written(self) -> str | None:
@@ -171,7 +175,8 @@ def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | 
         pipeline = PipelineConfig(max_frames=cfg.frames, pace=cfg.pace,
                                   print_every=0 if cfg.quiet or isinstance(sink, ProgressSink) else 2.0,
                                   in_flight=backend.in_flight, controls=controls,
-                                  low_light=low_light_step(cfg.low_light, source.fps))
+                                  low_light=low_light_step(cfg.low_light, source.fps),
+                                  scene_cuts=SceneCuts() if cfg.cut_reset else None)
         stats = LatencyStats()
         if pipeline.low_light is not None:
             stats.describe("low light", pipeline.low_light.label)

@@ -10,6 +10,7 @@ import numpy as np
 
 # Every step a frame takes, in pipeline order, named for what it measures (seconds in, ms out):
 #   capture      reading a file or folder frame (not for cameras: waiting for an exposure is not latency)
+#   cut_check    the test whether a frame starts a new scene (runtime/scene_cut.py)
 #   skip_check   the load policy's test whether a frame barely changed (runtime/backends/adaptive.py)
 #   resize_in    frame -> the model's fixed size (only when they differ), or the load policy's smaller scale
 #   low_light    measuring the exposure and, when underexposed, brightening (runtime/low_light.py)
@@ -24,8 +25,8 @@ import numpy as np
 #   resize_out   back to the frame's own size (the load policy: its correction scaled up and added)
 #   output       the sink: window, file, virtual camera
 # end_to_end runs from the frame's arrival to the sink's return; stages a backend does not have are absent.
-STAGES = ("capture", "skip_check", "resize_in", "low_light", "route", "copy_in", "convert_in", "upload", "infer",
-          "download", "convert_out", "copy_out", "resize_out", "output")
+STAGES = ("capture", "cut_check", "skip_check", "resize_in", "low_light", "route", "copy_in", "convert_in", "upload",
+          "infer", "download", "convert_out", "copy_out", "resize_out", "output")
 
 
 class LatencyStats:

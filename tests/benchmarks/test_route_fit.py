@@ -74,3 +74,4 @@ def test_route_fit_and_route_sharp_run_on_a_small_corpus(mini_corpus, tmp_path) 
     route_sharp.main(["--corpus", str(mini_corpus), "--out", str(tmp_path / "sharp.md")])
     text = (tmp_path / "sharp.md").read_text()
     assert ("| yes |" in text or "| no |" in text) and "as routed" in text
+
