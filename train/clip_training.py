@@ -9,8 +9,8 @@ it costs T forward passes' memory, no more. Loss, averaged over frames:
   + temporal_weight * mean |(y_t - y_{t-1}) - (clean_t - clean_{t-1})|   (t >= 1)
 The temporal term asks the output to change as the clean clip changes, no more (shimmer, noise) and no less
 (trails, a frozen picture after a cut). A share of the clips cut to another clip mid-way without a reset
-(`ClipConfig.cut_prob`): the runtime does not see scene cuts, so the student must recover from an unrelated
-previous frame by itself.
+(`ClipConfig.cut_prob`): the runtime's cut test (runtime/scene_cut.py) misses cuts between similar pictures,
+so the student must still recover from an unrelated previous frame by itself.
 """
 from __future__ import annotations
 
