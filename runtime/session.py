@@ -167,6 +167,8 @@ def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | 
         backend = with_load_policy(backend, cfg, source, None if cfg.quiet else log, student)
         if student is not None:
             backend = with_clean_route(backend, cfg, student, request, log)
+            if isinstance(backend, RoutedBackend):
+                stack.callback(backend.clean.close)  # the camera student is closed with the others above
         controls = Controls(strength=backend.strength, low_light=cfg.low_light, temporal=cfg.temporal)
         if sink is None:
             sink = stack.enter_context(with_progress(
@@ -235,7 +237,8 @@ def with_clean_route(backend: Backend, cfg: SessionConfig, student: StudentChoic
         clean, _ = opener(replace(request, student=CLEAN_STUDENT))
     except SharpcamError as err:
         if log is not None:
-            log(f"note: --clean-source auto is off for this run; the clean-blur {CLEAN_STUDENT} did not open ({err})")
+            log(f"note: --clean-source auto is off for this run; the clean-blur {CLEAN_STUDENT} did not open "
+                f"({err})")
         return backend
     if isinstance(backend, AdaptiveBackend) and len(backend.students) > 1:
         ladder = backend

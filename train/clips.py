@@ -11,8 +11,8 @@ of the photo, so every frame has a clean ground truth:
 Then one camera (train/degrade.py `apply_clip`: fresh sensor noise per frame, the codec across the clip) on
 a view `margin` px larger than the clip on every side, so blur, noise correlation and codec blocks near the
 clip's edge see real pixels, and the margin cut away. Scene cuts (a clip that switches to another one
-mid-way, with no reset: the runtime's cut test misses some, e.g. between two crops of one picture) are made when batches are drawn
-(train/clip_training.py), from two clips of this bank.
+mid-way, with no reset: the runtime's cut test misses some, e.g. between two crops of one picture) are made
+when batches are drawn (train/clip_training.py), from two clips of this bank.
 """
 from __future__ import annotations
 

@@ -49,7 +49,8 @@ def measure(corpus: Path, split: str, limit: int, cfg: CutConfig) -> dict[str, l
             params = condition_params(condition, ident)
             out.setdefault("still", []).extend(distances(apply_clip(still, params), cfg))
             for step in PAN_STEPS:
-                out.setdefault(f"pan {step} px/frame", []).extend(distances(apply_clip(diagonal_pan(img, step), params), cfg))
+                pan = apply_clip(diagonal_pan(img, step), params)
+                out.setdefault(f"pan {step} px/frame", []).extend(distances(pan, cfg))
             out.setdefault("cut to the next photo", []).extend(distances(apply_clip([still[0], other], params), cfg))
     clip, frames = BuiltinClip(), []
     while (frame := clip.read()) is not None:

@@ -13,9 +13,10 @@
     camera motion, minus the same for the clean clip (what interpolation alone gives): 0 means no
     flicker beyond the content's own; trails from a temporal filter raise it too.
 (c) Scene cut: a still view of one photo, then of the next photo, office light, with no reset announced (the
-    runtime's cut test, --cut-reset on by default, may see it; a model's ARGS may turn it off). Frames to recover: the first frame after the cut whose SSIM to the clean frame
-    is within RECOVERED of what the same model gives when its stream starts at the cut (0: the cut frame itself
-    is as good as a fresh start; the target is <= 2).
+    runtime's cut test, --cut-reset on by default, may see it; a model's ARGS may turn it off). Frames to
+    recover: the first frame after the cut whose SSIM to the clean frame is within RECOVERED of what the same
+    model gives when its stream starts at the cut (0: the cut frame itself is as good as a fresh start; the
+    target is <= 2).
 Clips are written as PNG folders and every model runs through `runtime.cam --source DIR --sink OUT/`
 (folder sink, lossless), so state handling, padding and 8-bit output are measured as users get them.
 Writes OUT.md, OUT.json, OUT.png (numbers) and OUT_frames.png (frames of the pan: look for trails).

@@ -18,7 +18,8 @@ def soft_picture(seed: int = 0) -> np.ndarray:
     img = np.repeat(img[..., None], 3, axis=2)
     for _ in range(12):
         x, y = rng.integers(0, 300), rng.integers(0, 220)
-        cv2.rectangle(img, (int(x), int(y)), (int(x) + 30, int(y) + 20), [float(v) for v in rng.integers(0, 255, 3)], -1)
+        colour = [float(v) for v in rng.integers(0, 255, 3)]
+        cv2.rectangle(img, (int(x), int(y)), (int(x) + 30, int(y) + 20), colour, -1)
     return np.clip(cv2.GaussianBlur(img, (7, 7), 1.8), 0, 255).round().astype(np.uint8)
 
 
@@ -265,3 +266,14 @@ def test_the_load_policy_is_still_reported_under_the_route(tmp_path) -> None:
                     "--load-policy", "skip", "--stats", str(stats)]))
     summary = json.loads(stats.read_text())
     assert summary["load_policy"].startswith("skip") and "frames" in summary["clean_source"]
+
+
+def test_the_session_closes_the_clean_student_it_opened() -> None:
+    from runtime.backends.factory import Request
+    from runtime.session import SessionConfig, open_session
+    cfg = SessionConfig("builtin", backend=Request(None, student="webcam", backend="onnxruntime"), frames=2, quiet=True)
+    with open_session(cfg, log=None) as session:
+        routed = session.backend
+        assert isinstance(routed, RoutedBackend) and routed.clean._session is not None
+        session.run()
+    assert routed.clean._session is None and routed.camera._session is None
