@@ -2,8 +2,8 @@
 
 RoutedBackend holds two opened backends, the camera student (the load policy's wrapper around the family's
 choice, as the session built it) and the clean-blur student (artifacts.CLEAN_STUDENT), and a Router
-(runtime/route.py) that decides per stream, measuring every Nth frame. Frames go to one or the other;
-a frame in flight stays with the backend it was submitted to. Strength goes to both (the slider must not
+(runtime/route.py) that decides per stream, measuring every Nth frame. Each frame goes to one or the other
+and is finished inside submit(), so the route may change between any two frames. Strength goes to both (the slider must not
 jump when the route changes); a reset forgets both students' temporal state. When the route changes, the
 student taking over is reset: its state is of frames it did not see.
 
