@@ -10,6 +10,10 @@ student taking over is reset: its state is of frames it did not see.
 The camera student may be one the clean student does not beat on clean frames (L): `routes()` is asked
 each frame, so a load policy stepping L down to M starts routing, and back.
 
+It wraps the load policy, not the other way round: the router must measure frames at their own size (a
+frame the policy shrank to 50% has half the noise and would look clean), so the clean student runs outside
+the policy, at full size (about S's cost: benchmarks/results/route_cost.md).
+
 CleanPictures is the same choice for still pictures (`sharpcam sharpen`): per picture, no hold.
 """
 from __future__ import annotations

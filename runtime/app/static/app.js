@@ -248,7 +248,10 @@ function showStats(state) {
   const s = state.stats;
   $("what").textContent = `${state.source} ${state.size.join("×")} · ${state.backend_name}` +
     (state.student ? ` · student ${state.student.running} (auto)` : "") +
-    (state.load_policy ? ` · load policy ${state.load_policy}` : "");
+    (state.load_policy ? ` · load policy ${state.load_policy}` : "") +
+    // --clean-source auto: a source without noise or codec blocks runs the clean-blur student
+    (state.clean_source && state.clean_source.running === "clean" ? " · clean source (fast student)" : "") +
+    (state.scene_cuts > 0 ? ` · ${state.scene_cuts} scene cut${state.scene_cuts === 1 ? "" : "s"}` : "");
   // the factory's sentence (which backend, and why the others were passed over); under --student auto, why
   // this student (each candidate's time against the frame budget)
   $("what").title = state.backend + (state.student ? `\nstudent ${state.student.reason}` : "");
