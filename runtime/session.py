@@ -166,9 +166,9 @@ def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | 
                 log(f"note: the model runs at {backend.size[0]}x{backend.size[1]}; frames are resized in and out")
         backend = with_load_policy(backend, cfg, source, None if cfg.quiet else log, student)
         if student is not None:
-            backend = with_clean_route(backend, cfg, student, request, log)
+            backend = with_clean_route(backend, cfg, student, request, log, source)
             if isinstance(backend, RoutedBackend):
-                stack.callback(backend.clean.close)  # the camera student is closed with the others above
+                stack.callback(backend.clean.close)  # the camera students are closed with the others above
         controls = Controls(strength=backend.strength, low_light=cfg.low_light, temporal=cfg.temporal)
         if sink is None:
             sink = stack.enter_context(with_progress(
@@ -224,11 +224,12 @@ def with_load_policy(backend: Backend, cfg: SessionConfig, source: Source, log: 
 
 
 def with_clean_route(backend: Backend, cfg: SessionConfig, student: StudentChoice, request: Request,
-                     log: Log | None, opener: Opener = open_backend) -> Backend:
+                     log: Log | None, source: Source | None = None, opener: Opener = open_backend) -> Backend:
     """The clean-blur student beside the camera student (runtime/backends/routed.py) where it can help: asked
     for (--clean-source auto), a camera student it beats on clean frames among those that may run, no engine
     or model file pinned, and frames finished one at a time (a double-buffered GPU engine keeps its overlap).
-    `request`: what the students were opened with; the clean one opens the same way."""
+    `request`: what the students were opened with; the clean one opens the same way and, given the `source`,
+    runs under a load policy of its own (the route measures frames first, at their own size)."""
     names = [m.name for m in student.members]
     if cfg.clean_source != "auto" or cfg.backend.engine is not None or cfg.backend.model is not None \
             or backend.in_flight != 1 or not set(names) & set(ROUTED_STUDENTS):
@@ -240,6 +241,8 @@ def with_clean_route(backend: Backend, cfg: SessionConfig, student: StudentChoic
             log(f"note: --clean-source auto is off for this run; the clean-blur {CLEAN_STUDENT} did not open "
                 f"({err})")
         return backend
+    if source is not None:
+        clean = with_load_policy(clean, cfg, source, None if cfg.quiet else log)
     if isinstance(backend, AdaptiveBackend) and len(backend.students) > 1:
         ladder = backend
         routes = lambda: ladder.student in ROUTED_STUDENTS  # noqa: E731 - the ladder may move to L and back

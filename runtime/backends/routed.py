@@ -10,9 +10,9 @@ student taking over is reset: its state is of frames it did not see.
 The camera student may be one the clean student does not beat on clean frames (L): `routes()` is asked
 each frame, so a load policy stepping L down to M starts routing, and back.
 
-It wraps the load policy, not the other way round: the router must measure frames at their own size (a
-frame the policy shrank to 50% has half the noise and would look clean), so the clean student runs outside
-the policy, at full size (about S's cost: benchmarks/results/route_cost.md).
+It wraps the load policies, not the other way round: the router must measure frames at their own size (a
+frame a policy shrank to 50% has half the noise and would look clean). Each student then runs under a load
+policy of its own (the session wraps the clean one as it wraps the camera one), which scales what it is given.
 
 CleanPictures is the same choice for still pictures (`sharpcam sharpen`): per picture, no hold.
 """

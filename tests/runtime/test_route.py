@@ -160,7 +160,7 @@ def test_the_session_routes_a_camera_student_the_clean_one_beats() -> None:
     from runtime.session import with_clean_route
     student, opener, lines = choice_of("webcam"), opener_giving(), []
     request = Request((640, 480), student="auto")
-    routed = with_clean_route(student.chosen.backend, route_config(), student, request, lines.append, opener)
+    routed = with_clean_route(student.chosen.backend, route_config(), student, request, lines.append, opener=opener)
     assert isinstance(routed, RoutedBackend) and routed.camera is student.chosen.backend
     assert opener.asked[0].student == CLEAN_STUDENT and opener.asked[0].size == (640, 480)
     assert any("clean source: auto" in line for line in lines)
@@ -177,7 +177,7 @@ def test_the_session_leaves_the_backend_alone_where_routing_cannot_help(case: st
     request = Request(None, engine=tmp_path / "x.plan" if case == "engine" else None)
     cfg = route_config(clean_source="off" if case == "off" else "auto", backend=request)
     opener = opener_giving()
-    assert with_clean_route(backend, cfg, student, request, None, opener) is backend
+    assert with_clean_route(backend, cfg, student, request, None, opener=opener) is backend
     assert opener.asked == []
 
 
@@ -187,7 +187,7 @@ def test_a_clean_student_that_does_not_open_leaves_a_note_not_an_error() -> None
     student, lines = choice_of("recurrent"), []
     backend = student.chosen.backend
     out = with_clean_route(backend, route_config(), student, Request(None), lines.append,
-                           opener_giving(error="no graphs for fast"))
+                           opener=opener_giving(error="no graphs for fast"))
     assert out is backend and "no graphs for fast" in lines[0]
 
 
@@ -210,7 +210,7 @@ def test_under_the_ladder_routing_follows_the_student_running_now() -> None:
     student = StudentChoice([Member("medium", medium, "a fake"), Member("large", large, "a fake")], auto=True)
     ladder = AdaptiveBackend(medium, "auto", 30.0, realtime=False,
                              students=[LadderStudent("medium", medium, 0.01), LadderStudent("large", large, 0.05)])
-    routed = with_clean_route(ladder, route_config(), student, Request(None), None, opener_giving())
+    routed = with_clean_route(ladder, route_config(), student, Request(None), None, opener=opener_giving())
     assert ladder.student == "large" and routed.routes() is False  # L keeps clean frames
     ladder._set_rung(ladder._ladder[-1])  # the ladder stepped down to M
     assert ladder.student == "medium" and routed.routes() is True
@@ -274,6 +274,21 @@ def test_the_session_closes_the_clean_student_it_opened() -> None:
     cfg = SessionConfig("builtin", backend=Request(None, student="webcam", backend="onnxruntime"), frames=2, quiet=True)
     with open_session(cfg, log=None) as session:
         routed = session.backend
-        assert isinstance(routed, RoutedBackend) and routed.clean._session is not None
+        assert isinstance(routed, RoutedBackend)
+        # each under the load policy's wrapper where it has one (a fixed-size graph runs as it is)
+        clean, camera = (getattr(b, "inner", b) for b in (routed.clean, routed.camera))
+        assert clean._session is not None and "fast" in clean.name
         session.run()
-    assert routed.clean._session is None and routed.camera._session is None
+    assert clean._session is None and camera._session is None
+
+
+def test_the_clean_student_runs_under_a_load_policy_of_its_own() -> None:
+    from runtime.backends.adaptive import AdaptiveBackend
+    from runtime.backends.factory import Request
+    from runtime.session import SessionConfig, open_session
+    cfg = SessionConfig("builtin", backend=Request(None, student="webcam", backend="onnxruntime"),
+                        load_policy="scale50", frames=2, quiet=True)
+    with open_session(cfg, log=None) as session:
+        routed = session.backend
+        assert isinstance(routed.clean, AdaptiveBackend) and routed.clean.label == "scale50"
+        assert routed.clean.inner is not routed.camera.inner
