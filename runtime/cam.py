@@ -51,7 +51,8 @@ from runtime.errors import SharpcamError
 from runtime.files import write_text_atomic
 from runtime.low_light import DEFAULT_MODE as DEFAULT_LOW_LIGHT, MODES as LOW_LIGHT_MODES
 from runtime.outputs import ASK, NO, YES, check_distinct, check_overwrite
-from runtime.session import CLEAN_SOURCE_MODES, SessionConfig, open_session, source_audio
+from runtime.route import MODES as CLEAN_SOURCE_MODES
+from runtime.session import SessionConfig, open_session, source_audio
 from runtime.sinks.base import SinkOptions
 from runtime.sinks.factory import SINK_HELP, is_file_sink
 from runtime.sinks.folder import is_folder_spec

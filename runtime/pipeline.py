@@ -31,9 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from runtime.backends.adaptive import AdaptiveBackend
-from runtime.backends.base import Backend
-from runtime.backends.routed import RoutedBackend
+from runtime.backends.base import Backend, reset_temporal
 from runtime.controls import Controls
 from runtime.errors import SharpcamError
 from runtime.frames import Frame, Source
@@ -59,15 +57,6 @@ class PipelineConfig:
     stall_after: float = 2.0  # seconds without a frame from a live source before it counts as stalled
     low_light: LowLight | None = None  # brightens underexposed frames before the model (runtime/low_light.py)
     scene_cuts: SceneCuts | None = None  # resets the temporal state at a cut (runtime/scene_cut.py)
-
-
-def reset_temporal(backend: Backend) -> None:
-    """Forget only the temporal state: the load policy's reset also forgets the frame its skip policy shows
-    again, which turning the filter off must not; a routed backend forgets each student's this way."""
-    if isinstance(backend, RoutedBackend):
-        backend.reset_temporal(reset_temporal)
-    else:
-        (backend.inner if isinstance(backend, AdaptiveBackend) else backend).reset()
 
 
 class Pipeline:

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from runtime.exposure import NOISE_KERNEL
 from runtime.imaging import opencv
 
-# Immerkaer's operator: zero response to a constant, a ramp and a straight edge's first order
-_OPERATOR = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
-_SIGMA_PER_RESPONSE = float(np.sqrt(np.pi / 2) / 6)
+MODES = ("auto", "off")  # --clean-source
+_SIGMA_PER_RESPONSE = float(np.sqrt(np.pi / 2) / 6)  # NOISE_KERNEL's mean |response| to white noise -> sigma
 BLOCK = 4  # H.264's transform size (JPEG's 8 is a multiple: its grid shows here too)
 
 
@@ -57,7 +57,7 @@ def measure(frame_bgr: np.ndarray) -> Signal:
     cv2 = opencv()
     grey = frame_bgr if frame_bgr.ndim == 2 else cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
     luma = grey.astype(np.float32)
-    response = cv2.filter2D(luma, -1, _OPERATOR, borderType=cv2.BORDER_REPLICATE)[1:-1, 1:-1]
+    response = cv2.filter2D(luma, -1, NOISE_KERNEL, borderType=cv2.BORDER_REPLICATE)[1:-1, 1:-1]
     noise = _SIGMA_PER_RESPONSE * float(np.mean(np.abs(response)))
     return Signal(noise, _blockiness(luma))
 

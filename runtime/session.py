@@ -36,7 +36,6 @@ from runtime.sources import Looping, open_source
 from runtime.stats import LatencyStats
 
 ANY_SIZE_POLICIES = ("scale75", "scale50", "skip")  # they run the model at other sizes than the frame's
-CLEAN_SOURCE_MODES = ("auto", "off")  # --clean-source: runtime/route.py
 
 Log = Callable[[str], None]
 
@@ -60,7 +59,7 @@ class SessionConfig:
     quiet: bool = False  # no periodic status lines, no load-policy moves, no progress bar
     low_light: str = DEFAULT_LOW_LIGHT  # runtime/low_light.py's MODES: brighten underexposed frames first
     temporal: bool = True  # the model's temporal filter (off: a reset state every frame)
-    clean_source: str = "auto"  # CLEAN_SOURCE_MODES: a clean, soft source runs the clean-blur student
+    clean_source: str = "auto"  # runtime/route.py's MODES: a clean, soft source runs the clean-blur student
     cut_reset: bool = True  # reset the temporal state at a scene cut (runtime/scene_cut.py)
 
 

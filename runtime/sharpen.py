@@ -52,6 +52,7 @@ from runtime.files import write_bytes_atomic
 from runtime.image_meta import apply_orientation, is_animated, orientation, read_info
 from runtime.image_files import decode, encode, read_image_file
 from runtime.imaging import IMAGE_SUFFIXES, opencv, pad_to_size
+from runtime.route import MODES as CLEAN_SOURCE_MODES
 from runtime.sharpen_jobs import ext_arg, plan
 
 DEFAULT_TILE, DEFAULT_OVERLAP = 512, 16
@@ -230,7 +231,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "(default: %%(default)s)" % OPENVINO_FROM)
     p.add_argument("--strength", type=strength_arg, default=DEFAULT_STRENGTH,
                    help="0 = the image as it is, 1 = the full correction (default: %(default)s)")
-    p.add_argument("--clean-source", choices=("auto", "off"), default="auto",
+    p.add_argument("--clean-source", choices=CLEAN_SOURCE_MODES, default="auto",
                    help="auto: a picture without sensor noise or codec blocks (a soft scan, a render, a "
                         "downscaled photo) runs the clean-blur student (fast), which sharpens it more; off: "
                         "every picture runs --student (default: %(default)s)")

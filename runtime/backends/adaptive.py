@@ -191,6 +191,10 @@ class AdaptiveBackend:
         self._last_thumb = self._last_out = None
         self.inner.reset()
 
+    def reset_temporal(self) -> None:
+        """The model's state only: the frame the skip policy shows again stays (base.reset_temporal)."""
+        self.inner.reset()
+
     def submit(self, frame: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
         if self.policy == "skip":
             return self._skip_or_run(frame)

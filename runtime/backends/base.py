@@ -35,6 +35,14 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+def reset_temporal(backend: Backend) -> None:
+    """Forget only the model's temporal state. A wrapper whose reset() forgets more (the load policy: the frame
+    its skip policy shows again, which turning the filter off must not) says how with `reset_temporal()`; any
+    other backend's reset() is only that."""
+    only_temporal = getattr(backend, "reset_temporal", None)
+    (only_temporal or backend.reset)()
+
+
 def check_strength(value: float) -> float:
     if not 0.0 <= value <= 1.0:
         raise SharpcamError(f"strength must be between 0 (off) and 1 (full); got {value}")

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from runtime.artifacts import CLEAN_STUDENT
-from runtime.backends.base import Backend
+from runtime.backends.base import Backend, reset_temporal
 from runtime.errors import SharpcamError
 from runtime.route import Router, is_clean
 
@@ -98,10 +98,10 @@ class RoutedBackend:
         self.camera.reset()
         self.clean.reset()
 
-    def reset_temporal(self, reset_part: Callable[[Backend], None]) -> None:
-        """Forget only the temporal state, each part the way `reset_part` forgets it (the pipeline's rule)."""
-        reset_part(self.camera)
-        reset_part(self.clean)
+    def reset_temporal(self) -> None:
+        """Each student's temporal state only, as each forgets it (base.reset_temporal)."""
+        reset_temporal(self.camera)
+        reset_temporal(self.clean)
 
     def state(self) -> dict:
         """For --stats: the decision, the last measurement and how many frames each student ran."""
