@@ -60,6 +60,9 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
     parser.add_argument("--benchmark-share", type=unit_float,
                         help="the camera degradation (--preset webcam): the share of training samples given the "
                              "benchmark blur instead")
+    parser.add_argument("--lowlight-share", type=unit_float,
+                        help="the camera degradation: the share of camera samples shot in low light (a fraction "
+                             "of the light, gained back; 0.35 by default)")
     parser.add_argument("--clip-frames", type=int_between(2, 32),
                         help="frames per training clip (--preset temporal; 5 by default): longer clips let the "
                              "fed-back state settle, at that many forward passes per clip")
@@ -101,6 +104,10 @@ def parse_args(argv: list[str] | None) -> tuple[TrainConfig, argparse.Namespace]
         if cfg.degrade.kind != "camera" or not 0 <= args.benchmark_share <= 1:
             raise SharpcamError("--benchmark-share takes 0..1 and applies to the camera degradation (--preset webcam)")
         cfg.degrade = replace(cfg.degrade, benchmark_prob=args.benchmark_share)
+    if args.lowlight_share is not None:
+        if cfg.degrade.kind != "camera":
+            raise SharpcamError("--lowlight-share applies to the camera degradation (--preset webcam, medium, large)")
+        cfg.degrade = replace(cfg.degrade, lowlight_prob=args.lowlight_share)
     if args.video_mix:
         cfg.degrade = BlurConfig(rescale_prob=0.3, noise_prob=0.3, jpeg_prob=0.3)
     if args.no_residual:

@@ -102,6 +102,7 @@ DISTILL = ["--preset", "smoke", "--run-dir", "never-written", "--corpus", "no-co
 DISTILL_FLAGS = {
     "--lr": POSITIVE, "--ssim-weight": NON_NEGATIVE, "--alpha": [("1.5", "from 0 to 1"), *NON_NEGATIVE],
     "--benchmark-share": [("1.5", "from 0 to 1"), *NON_NEGATIVE],
+    "--lowlight-share": [("1.5", "from 0 to 1"), *NON_NEGATIVE],
     "--batch": [*at_least(1), ("4097", "from 1 to 4096"), ("100000000", "from 1 to 4096")], "--crop": at_least(1), "--variants": at_least(1), "--patience": at_least(0),
     "--epochs": at_least(1), "--steps-per-epoch": at_least(1), "--threads": THREADS,
     "--preset": choice("huge", ""), "--arch": choice("rrdb", ""),

@@ -179,3 +179,12 @@ def test_cli_sets_the_benchmark_share_and_the_initial_weights():
         parse_args(["--preset", "fast", "--benchmark-share", "0.5"])
     with pytest.raises(SystemExit):  # out of 0..1: refused by argparse
         parse_args(["--preset", "webcam", "--benchmark-share", "2"])
+
+
+def test_cli_sets_the_low_light_share_of_the_camera_degradation_only():
+    from runtime.errors import SharpcamError
+    from train.distill_cli import parse_args
+    cfg, _ = parse_args(["--preset", "medium", "--lowlight-share", "0.6"])
+    assert cfg.degrade.lowlight_prob == 0.6 and preset("medium").degrade.lowlight_prob == 0.35
+    with pytest.raises(SharpcamError, match="lowlight-share"):
+        parse_args(["--preset", "fast", "--lowlight-share", "0.6"])
