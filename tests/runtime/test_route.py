@@ -292,3 +292,24 @@ def test_the_clean_student_runs_under_a_load_policy_of_its_own() -> None:
         routed = session.backend
         assert isinstance(routed.clean, AdaptiveBackend) and routed.clean.label == "scale50"
         assert routed.clean.inner is not routed.camera.inner
+
+
+def test_a_large_picture_is_measured_on_tiles_that_agree_with_the_whole() -> None:
+    import skimage.data
+    from runtime.route import TILE, tiles
+    photo = cv2.resize(cv2.cvtColor(skimage.data.astronaut(), cv2.COLOR_RGB2BGR), (1280, 960),
+                       interpolation=cv2.INTER_CUBIC)  # soft, as a downscaled-then-enlarged photo is
+    budget = 600_000  # pixels: this 1.2 MP picture goes to tiles, as a 24 MP photo does under the default
+    parts = tiles(photo, budget)
+    assert len(parts) == 9 and sum(p.shape[0] * p.shape[1] for p in parts) <= budget
+    assert all(p.shape[:2] == (TILE, TILE) for p in parts)
+    small = soft_picture()  # 320x240: within the budget, measured whole
+    assert len(tiles(small, budget)) == 1 and tiles(small, budget)[0] is small
+    cfg = RouteConfig()
+    for picture in (photo, noisy(photo, 2.0), jpeg(photo, 25)):
+        whole, sampled = measure(picture, max_pixels=10**9), measure(picture, max_pixels=budget)
+        assert sampled.noise == pytest.approx(whole.noise, rel=0.2), (whole, sampled)
+        assert cfg.clean(sampled) == cfg.clean(whole), (whole, sampled)
+    # the codec's grid stays in phase on the tiles: a blocky picture still measures blocky
+    assert measure(jpeg(photo, 25), max_pixels=budget).blockiness > 1.2
+    assert measure(photo, max_pixels=budget).blockiness < cfg.blockiness_max
