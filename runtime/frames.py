@@ -6,7 +6,7 @@ the pipeline wraps each in a Frame with what the later stages need to know about
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -50,7 +50,12 @@ class Source(Protocol):
 
     def read(self) -> np.ndarray | None: ...  # None at the end of a finite source
 
-    # Optional: `read_into(out) -> np.ndarray | None`, the next frame decoded into `out` (returned as is) where
-    # its size matches, else a new array: a GPU backend's pinned frame is then filled without a host copy.
-
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class ReadsInto(Protocol):
+    """A source's optional capability: the next frame decoded into `out` (returned as is) where its size
+    matches, else a new array (None at the end): a GPU backend's pinned frame is then filled without a host copy."""
+
+    def read_into(self, out: np.ndarray | None) -> np.ndarray | None: ...

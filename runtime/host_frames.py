@@ -22,7 +22,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from runtime.frames import Frame, Source
+from runtime.backends.base import LendsFrames
+from runtime.frames import Frame, ReadsInto, Source
 
 
 class HostFrames:
@@ -86,8 +87,7 @@ class HostFrames:
 def lend_frames(backend: Any, count: int) -> tuple[HostFrames, HostFrames] | None:
     """A backend's pinned input and output frames, `count` of each, where it lends them (the PyTorch and
     TensorRT engines, through their double buffer); None for a backend that copies anyway (the CPU ones)."""
-    lend = getattr(backend, "lend_frames", None)
-    return lend(count) if lend is not None else None
+    return backend.lend_frames(count) if isinstance(backend, LendsFrames) else None
 
 
 class FrameLending:
@@ -113,7 +113,7 @@ class FrameLending:
             return cls(None, None)
         inputs, outputs = pools
         same_size = backend.size is not None and tuple(backend.size) == tuple(source.size)
-        return cls(inputs if same_size and hasattr(source, "read_into") else None, outputs)
+        return cls(inputs if same_size and isinstance(source, ReadsInto) else None, outputs)
 
     def read(self, source: Source) -> tuple[np.ndarray | None, np.ndarray | None]:
         """The source's next frame, decoded into a lent pinned frame where one is free; and that loan (None

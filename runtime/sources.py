@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from runtime.errors import SharpcamError
-from runtime.frames import Source
+from runtime.frames import ReadsInto, Source
 from runtime.imaging import IMAGE_SUFFIXES, opencv, resize
 from runtime.optional import available
 from runtime.stderr_filter import StderrFilter
@@ -272,8 +272,9 @@ class Looping:
         return image
 
     def _read_once(self, out: np.ndarray | None) -> np.ndarray | None:
-        read_into = getattr(self._source, "read_into", None)
-        return read_into(out) if read_into is not None and out is not None else self._source.read()
+        if isinstance(self._source, ReadsInto) and out is not None:
+            return self._source.read_into(out)
+        return self._source.read()
 
     def close(self) -> None:
         self._source.close()

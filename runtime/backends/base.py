@@ -8,7 +8,7 @@ in flight; a CPU backend does all the work in submit(). `timings` maps stage nam
 from __future__ import annotations
 
 import argparse
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -35,12 +35,29 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+# Optional capabilities: a backend has them or not, and the callers ask with isinstance.
+@runtime_checkable
+class ResetsTemporalOnly(Protocol):
+    """A wrapper whose reset() forgets more than the model's temporal state (the load policy: the frame its
+    skip policy shows again, which turning the filter off must not) says how to forget only that."""
+
+    def reset_temporal(self) -> None: ...
+
+
+@runtime_checkable
+class LendsFrames(Protocol):
+    """A GPU backend whose double buffer lends `count` pinned input and output frames (runtime/host_frames.py),
+    so the pipeline reads into and writes from them without host copies."""
+
+    def lend_frames(self, count: int) -> tuple[Any, Any]: ...
+
+
 def reset_temporal(backend: Backend) -> None:
-    """Forget only the model's temporal state. A wrapper whose reset() forgets more (the load policy: the frame
-    its skip policy shows again, which turning the filter off must not) says how with `reset_temporal()`; any
-    other backend's reset() is only that."""
-    only_temporal = getattr(backend, "reset_temporal", None)
-    (only_temporal or backend.reset)()
+    """Forget only the model's temporal state: any backend's reset() is only that, unless it says otherwise."""
+    if isinstance(backend, ResetsTemporalOnly):
+        backend.reset_temporal()
+    else:
+        backend.reset()
 
 
 def check_strength(value: float) -> float:
