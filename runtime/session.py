@@ -75,6 +75,10 @@ class Session:
     stats: LatencyStats
     log: Log | None
     student: StudentChoice | None = None  # what --student auto chose and why (None: a backend given)
+    # the layers wrapped around the model, kept as they were built (None where there is none): the load
+    # policy (around the camera student, inside the route) and the clean-source route
+    policy: AdaptiveBackend | None = None
+    route: RoutedBackend | None = None
 
     def run(self) -> dict:
         """Frames through until the source ends, cfg.frames, the sink says stop, or an interrupt (Ctrl-C, or
@@ -102,7 +106,7 @@ class Session:
     def description(self) -> dict:
         """What ran, for a --stats file: the backend's sentence, source, sink and the load policy's outcome."""
         out = {"backend": self.why, "source": self.cfg.source, "sink": self.cfg.sink}
-        policy = load_policy_of(self.backend)
+        policy = self.policy
         if policy is not None:
             out.update(load_policy=policy.label, skipped=policy.skipped)
         if self.student is not None and self.student.auto:
@@ -110,8 +114,7 @@ class Session:
             out["student"] = {**self.student.stats(), "running": running or self.student.chosen.name}
         step = self.pipeline.low_light
         out["low_light"] = step.state() if step is not None else {"mode": "off"}
-        routed = self.backend if isinstance(self.backend, RoutedBackend) else None
-        out["clean_source"] = routed.state() if routed is not None else {"mode": "off"}
+        out["clean_source"] = self.route.state() if self.route is not None else {"mode": "off"}
         out["temporal"] = self.controls.temporal
         cuts = self.pipeline.scene_cuts
         out["scene_cuts"] = cuts.cuts if cuts is not None else "off"
@@ -164,10 +167,12 @@ def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | 
             if backend.size and tuple(backend.size) != tuple(source.size):
                 log(f"note: the model runs at {backend.size[0]}x{backend.size[1]}; frames are resized in and out")
         backend = with_load_policy(backend, cfg, source, None if cfg.quiet else log, student)
+        policy = backend if isinstance(backend, AdaptiveBackend) else None
         if student is not None:
             backend = with_clean_route(backend, cfg, student, request, log, source)
-            if isinstance(backend, RoutedBackend):
-                stack.callback(backend.clean.close)  # the camera students are closed with the others above
+        route = backend if isinstance(backend, RoutedBackend) else None
+        if route is not None:
+            stack.callback(route.clean.close)  # the camera students are closed with the others above
         controls = Controls(strength=backend.strength, low_light=cfg.low_light, temporal=cfg.temporal)
         if sink is None:
             sink = stack.enter_context(with_progress(
@@ -181,19 +186,11 @@ def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | 
         stats = LatencyStats()
         if pipeline.low_light is not None:
             stats.describe("low light", pipeline.low_light.label)
-        adaptive = load_policy_of(backend)
-        if adaptive is not None:
-            stats.describe("policy", lambda: adaptive.label)
-        if isinstance(backend, RoutedBackend):
-            routed = backend
-            stats.describe("source", lambda: "clean" if routed.student == "clean" else "camera")
-        yield Session(cfg, source, backend, why, sink, controls, pipeline, stats, log, student)
-
-
-def load_policy_of(backend: Backend) -> AdaptiveBackend | None:
-    """The load policy's wrapper of a session's backend (inside the clean-source route, where there is one)."""
-    inner = backend.camera if isinstance(backend, RoutedBackend) else backend
-    return inner if isinstance(inner, AdaptiveBackend) else None
+        if policy is not None:
+            stats.describe("policy", lambda: policy.label)
+        if route is not None:
+            stats.describe("source", lambda: "clean" if route.student == "clean" else "camera")
+        yield Session(cfg, source, backend, why, sink, controls, pipeline, stats, log, student, policy, route)
 
 
 def open_looping_source(cfg: SessionConfig) -> Looping:
