@@ -52,6 +52,8 @@ from runtime.files import write_text_atomic
 from runtime.low_light import DEFAULT_MODE as DEFAULT_LOW_LIGHT, MODES as LOW_LIGHT_MODES
 from runtime.outputs import ASK, NO, YES, check_distinct, check_overwrite
 from runtime.route import MODES as CLEAN_SOURCE_MODES
+from runtime.still_regions import DEFAULT_STILL_AVERAGE
+from runtime.still_regions import MODES as STILL_AVERAGE_MODES
 from runtime.session import SessionConfig, open_session, source_audio
 from runtime.sinks.base import SinkOptions
 from runtime.sinks.factory import SINK_HELP, is_file_sink
@@ -121,6 +123,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="on: a frame that is another picture than the last (a cut in a video, a switched "
                         "scene) starts the temporal filter afresh instead of blending the old scene in; "
                         "off: only a reconnect or a new frame size does (default: %(default)s)")
+    p.add_argument("--still-average", choices=STILL_AVERAGE_MODES, default=DEFAULT_STILL_AVERAGE,
+                   help="on: regions of the picture that did not move (judged on a 1/8-size thumbnail, where "
+                        "noise and sub-pixel jitter average out) are averaged over frames, so text and edges "
+                        "stop shimmering; what moves shows the new frame. Scales with --strength; forgets at "
+                        "a scene cut and with --temporal off (default: %(default)s)")
     p.add_argument("--clean-source", choices=CLEAN_SOURCE_MODES, default="auto",
                    help="auto: a source without sensor noise or codec blocks (a soft lens in good light through "
                         "an uncompressed path, a capture card, a screen) runs the clean-blur student (fast), "
@@ -159,7 +166,8 @@ def session_config(args: argparse.Namespace, spec: str) -> SessionConfig:
                          args.frames, pace, args.quiet,
                          low_light=given_or_remembered(args.low_light, "low_light", DEFAULT_LOW_LIGHT),
                          temporal=given_or_remembered(on_off(args.temporal), "temporal", True),
-                         clean_source=args.clean_source, cut_reset=on_off(args.cut_reset))
+                         clean_source=args.clean_source, cut_reset=on_off(args.cut_reset),
+                         still_average=args.still_average)
 
 
 def check_outputs(args: argparse.Namespace, spec: str) -> None:

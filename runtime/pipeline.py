@@ -40,6 +40,7 @@ from runtime.imaging import resize_timed
 from runtime.low_light import LowLight, low_light_step
 from runtime.queues import Closed, DropOldestQueue
 from runtime.scene_cut import SceneCuts
+from runtime.still_regions import StillAverage
 from runtime.sinks.base import Sink
 from runtime.stats import LatencyStats
 
@@ -57,6 +58,7 @@ class PipelineConfig:
     stall_after: float = 2.0  # seconds without a frame from a live source before it counts as stalled
     low_light: LowLight | None = None  # brightens underexposed frames before the model (runtime/low_light.py)
     scene_cuts: SceneCuts | None = None  # resets the temporal state at a cut (runtime/scene_cut.py)
+    still_average: StillAverage | None = None  # averages still regions of the output (runtime/still_regions.py)
 
 
 class Pipeline:
@@ -145,12 +147,13 @@ class Pipeline:
                 self.backend.strength = controls.strength
             self._apply_low_light(controls.low_light)
             if not controls.temporal:  # the filter off: every frame starts from a reset state
-                reset_temporal(self.backend)
+                self._forget_temporal()
         resized = self._frame_shape is not None and frame.image.shape != self._frame_shape
         cuts = self.cfg.scene_cuts
         if frame.generation != self._generation or resized:
             self._generation = frame.generation
             self.backend.reset()
+            self._forget_still()
             if self.cfg.low_light is not None:  # a new scene: its exposure is measured afresh
                 self.cfg.low_light.reset()
             if cuts is not None:
@@ -158,9 +161,18 @@ class Pipeline:
         if cuts is not None:
             start = time.perf_counter()
             if cuts(frame.image):  # a cut inside the stream, which no source announces: the state is the old scene's
-                reset_temporal(self.backend)
+                self._forget_temporal()
             self.stats.add("cut_check", time.perf_counter() - start)
         self._frame_shape = frame.image.shape
+
+    def _forget_temporal(self) -> None:
+        """The model's temporal state and what the still-region average holds; not the load policy's frame."""
+        reset_temporal(self.backend)
+        self._forget_still()
+
+    def _forget_still(self) -> None:
+        if self.cfg.still_average is not None:
+            self.cfg.still_average.reset()
 
     def _apply_low_light(self, mode: str | None) -> None:
         """The user's low-light mode (the app's toggle), here on the worker that runs the step."""
@@ -189,6 +201,11 @@ class Pipeline:
         try:
             out, timings = self.backend.collect(handle)
             self.lending.borrowed(frame, out)  # a lent output goes back when the frame leaves, whatever happens
+            still = self.cfg.still_average
+            if still is not None:  # on the model's pixels, after its strength blend, before the resize back
+                start = time.perf_counter()
+                out = still(out, self.backend.strength)
+                timings = {**timings, "still_avg": time.perf_counter() - start}
             out, resize_out = resize_timed(out, (frame.image.shape[1], frame.image.shape[0]))
         except Exception as err:  # noqa: BLE001
             self._failed(frame, err)

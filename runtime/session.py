@@ -27,6 +27,7 @@ from runtime.frames import Source
 from runtime.low_light import DEFAULT_MODE as DEFAULT_LOW_LIGHT, low_light_step
 from runtime.pipeline import Pipeline, PipelineConfig
 from runtime.scene_cut import SceneCuts
+from runtime.still_regions import DEFAULT_STILL_AVERAGE, still_average_step
 from runtime.sinks.base import Sink, SinkOptions
 from runtime.sinks.factory import open_sink
 from runtime.sinks.folder import FolderSink
@@ -61,6 +62,7 @@ class SessionConfig:
     temporal: bool = True  # the model's temporal filter (off: a reset state every frame)
     clean_source: str = "auto"  # runtime/route.py's MODES: a clean, soft source runs the clean-blur student
     cut_reset: bool = True  # reset the temporal state at a scene cut (runtime/scene_cut.py)
+    still_average: str = DEFAULT_STILL_AVERAGE  # runtime/still_regions.py's MODES: average still regions
 
 
 @dataclass
@@ -118,6 +120,8 @@ class Session:
         out["temporal"] = self.controls.temporal
         cuts = self.pipeline.scene_cuts
         out["scene_cuts"] = cuts.cuts if cuts is not None else "off"
+        still = self.pipeline.still_average
+        out["still_average"] = still.state() if still is not None else {"mode": "off"}
         return out
 
     def written(self) -> str | None:
@@ -182,7 +186,8 @@ def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | 
                                   print_every=0 if cfg.quiet or isinstance(sink, ProgressSink) else 2.0,
                                   in_flight=backend.in_flight, controls=controls,
                                   low_light=low_light_step(cfg.low_light, source.fps),
-                                  scene_cuts=SceneCuts() if cfg.cut_reset else None)
+                                  scene_cuts=SceneCuts() if cfg.cut_reset else None,
+                                  still_average=still_average_step(cfg.still_average))
         stats = LatencyStats()
         if pipeline.low_light is not None:
             stats.describe("low light", pipeline.low_light.label)

@@ -22,11 +22,13 @@ import numpy as np
 #   download     device -> host transfer (GPU event time)
 #   convert_out  the float graph's tensor -> uint8 BGR
 #   copy_out     host copy out of pinned memory
+#   still_avg    averaging still regions over time (runtime/still_regions.py)
 #   resize_out   back to the frame's own size (the load policy: its correction scaled up and added)
 #   output       the sink: window, file, virtual camera
 # end_to_end runs from the frame's arrival to the sink's return; stages a backend does not have are absent.
 STAGES = ("capture", "cut_check", "skip_check", "resize_in", "low_light", "route", "copy_in", "convert_in", "upload",
-          "infer", "download", "convert_out", "copy_out", "resize_out", "output")
+          "infer", "download", "convert_out", "copy_out", "still_avg", "resize_out",
+          "output")
 
 
 class LatencyStats:

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -138,8 +139,24 @@ def run_cam(model: Path, src: Path, work: Path, extra: tuple[str, ...] = ()) -> 
     return [cv2.imread(str(p))[..., ::-1] for p in outs]
 
 
+# Post-processing tried on every model's outputs without another runtime.cam run (still_tune.py): a name's
+# function takes (outputs, inputs), RGB frames of one clip in order, and returns what would be shown.
+Variants = dict[str, Callable[[list[np.ndarray], list[np.ndarray]], list[np.ndarray]]]
+
+
+def run_all(models: dict[str, tuple[Path, tuple[str, ...]]], src: Path, work: Path, inputs: list[np.ndarray],
+            variants: Variants | None = None) -> dict[str, list[np.ndarray]]:
+    """Each model's outputs of the clip in `src` (whose frames are `inputs`), then each variant of each."""
+    outs = {}
+    for label, (model, extra) in models.items():
+        outs[label] = run_cam(model, src, work, extra)
+        for name, variant in (variants or {}).items():
+            outs[label + name] = variant(outs[label], inputs)
+    return outs
+
+
 def measure(models: dict[str, tuple[Path, tuple[str, ...]]], photos: list[tuple[str, np.ndarray]], work: Path,
-            frames: int = FRAMES) -> tuple[list[dict], dict]:
+            frames: int = FRAMES, variants: Variants | None = None) -> tuple[list[dict], dict]:
     rows, examples = [], {}
     for index, (ident, photo) in enumerate(tqdm(photos, desc="stability", unit="photo")):
         still = cover(photo, STILL_SIZE)
@@ -147,38 +164,35 @@ def measure(models: dict[str, tuple[Path, tuple[str, ...]]], photos: list[tuple[
             noisy = apply_clip([still] * frames, condition_params(condition, f"{ident}/still"))
             base = temporal_std(noisy)
             rows.append(_row(ident, f"still {condition}", "input", noisy, [still] * frames, base=base))
-            src = write_clip(noisy, work)
-            for label, (model, extra) in models.items():
-                out = run_cam(model, src, work, extra)
+            for label, out in run_all(models, write_clip(noisy, work), work, noisy, variants).items():
                 rows.append(_row(ident, f"still {condition}", label, out, [still] * frames, base=base))
         for kind in ("pan", "zoom"):
             clean, mats = moving_clip(cover(photo, STILL_SIZE), kind, frames)
             noisy = apply_clip(clean, condition_params("office", f"{ident}/{kind}"))
             clean_warp = warp_error(clean, mats)
             rows.append(_row(ident, kind, "input", noisy, clean, mats=mats, clean_warp=clean_warp))
-            outs, src = {}, write_clip(noisy, work)
-            for label, (model, extra) in models.items():
-                outs[label] = run_cam(model, src, work, extra)
-                rows.append(_row(ident, kind, label, outs[label], clean, mats=mats, clean_warp=clean_warp))
+            outs = run_all(models, write_clip(noisy, work), work, noisy, variants)
+            for label, out in outs.items():
+                rows.append(_row(ident, kind, label, out, clean, mats=mats, clean_warp=clean_warp))
             if kind == "pan" and not examples:
                 examples = {"clean": clean, "input": noisy, **outs}
         following = cover(photos[(index + 1) % len(photos)][1], STILL_SIZE)
-        rows += _scene_cut(ident, still, following, models, work, frames)
+        rows += _scene_cut(ident, still, following, models, work, frames, variants)
     return rows, examples
 
 
-def _scene_cut(ident: str, first: np.ndarray, second: np.ndarray, models: dict, work: Path, frames: int) -> list[dict]:
+def _scene_cut(ident: str, first: np.ndarray, second: np.ndarray, models: dict, work: Path, frames: int,
+               variants: Variants | None = None) -> list[dict]:
     """A still view of `first`, then of `second` from frame frames // 2 on, no reset; one row per method."""
     cut = frames // 2
     clean = [first] * cut + [second] * (frames - cut)
     noisy = apply_clip(clean, condition_params("office", f"{ident}/cut"))
     rows = [_row(ident, "scene cut", "input", noisy, clean) | {"recovery": 0.0}]
-    whole, fresh = write_clip(noisy, work), write_clip(noisy[cut:], work / "fresh")
-    for label, (model, extra) in models.items():
-        out = run_cam(model, whole, work, extra)
-        restarted = run_cam(model, fresh, work / "fresh", extra)
+    whole = run_all(models, write_clip(noisy, work), work, noisy, variants)
+    fresh = run_all(models, write_clip(noisy[cut:], work / "fresh"), work / "fresh", noisy[cut:], variants)
+    for label, out in whole.items():
         rows.append(_row(ident, "scene cut", label, out, clean) |
-                    {"recovery": float(recovery_frames(out[cut:], restarted, clean[cut:]))})
+                    {"recovery": float(recovery_frames(out[cut:], fresh[label], clean[cut:]))})
     return rows
 
 

@@ -1,0 +1,105 @@
+"""Choose `--still-average`'s settings by measurement, on the validation split (never the test split).
+
+    python -m benchmarks.stability.still_tune --model recurrent=engines/recurrent.onnx --out runs/still_tune
+
+Each model runs the stability clips (benchmarks/stability/stability.py) through `runtime.cam` once, with
+`--still-average off`; every setting of the grid is then applied to those outputs as the pipeline applies it
+(runtime/still_regions.py on each output frame in order, forgetting where runtime/scene_cut.py sees a cut in
+the input), so the grid costs no further model runs. Reports still-scene temporal std (lower is calmer),
+moving clips' SSIM and warping error (trails raise it), cut recovery, and each photo's still rows (the
+document page is where the model alone stays least calm). Writes OUT.md/.json/.png.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.common import command_line
+from benchmarks.stability.stability import Variants, measure, spread_photos
+from benchmarks.stability.stability_report import plot_numbers, write_markdown
+from runtime.scene_cut import SceneCuts
+from runtime.still_regions import StillAverage, StillConfig
+
+GRID = ((0.6, 1.0, 3.0, 8), (0.8, 1.0, 3.0, 8), (0.7, 0.5, 2.0, 8), (0.7, 0.3, 1.0, 8), (0.7, 1.0, 3.0, 4),
+        (0.7, 0.5, 2.0, 4), (0.7, 2.0, 5.0, 4), (0.7, 1.0, 3.0, 2))
+
+
+def shown(cfg: StillConfig):
+    def apply(outputs: list[np.ndarray], inputs: list[np.ndarray]) -> list[np.ndarray]:
+        still, cuts, result = StillAverage(cfg), SceneCuts(), []
+        for out, frame in zip(outputs, inputs):
+            if cuts(np.ascontiguousarray(frame[..., ::-1])):
+                still.reset()
+            result.append(still(np.ascontiguousarray(out[..., ::-1]))[..., ::-1])
+        return result
+    return apply
+
+
+def grid_arg(text: str) -> tuple[tuple[float, ...], ...]:
+    try:
+        grid = tuple(tuple(float(v) for v in item.split(",")) for item in text.split(";") if item.strip())
+        for setting in grid:
+            config(setting)
+    except (ValueError, TypeError) as err:
+        raise argparse.ArgumentTypeError(f"--grid takes HOLD,LOW,HIGH[,DIVISOR];... with 0 <= HOLD < 1, "
+                                         f"0 <= LOW < HIGH; got {text!r}") from err
+    return grid
+
+
+def config(setting: tuple[float, ...]) -> StillConfig:
+    hold, low, high, *divisor = setting
+    return StillConfig(hold, low, high, int(divisor[0]) if divisor else StillConfig.divisor)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", action="append", default=[], metavar="LABEL=GRAPH.onnx",
+                   help="a graph runtime.cam can take with --model; repeat to compare")
+    p.add_argument("--corpus", type=Path, default=Path("data/corpus"))
+    p.add_argument("--limit", type=int, default=6, help="validation photos (default: %(default)s)")
+    p.add_argument("--grid", type=grid_arg, default=GRID, metavar="H,L,H[,D];...",
+                   help="settings (hold, low, high[, thumbnail divisor]) to try (default: the grid the shipped setting was chosen from)")
+    p.add_argument("--out", type=Path, default=Path("runs/still_tune"))
+    args = p.parse_args(argv)
+    models = {}
+    for spec in args.model:
+        label, sep, path = spec.partition("=")
+        if not sep or not Path(path).is_file():
+            p.error(f"--model takes LABEL=GRAPH.onnx of an existing file, not {spec!r}")
+        models[label] = (Path(path).resolve(), ("--still-average", "off"))
+    if not models:
+        p.error("give at least one --model LABEL=GRAPH.onnx")
+    variants: Variants = {"+still" + "/".join(f"{v:g}" for v in setting): shown(config(setting))
+                          for setting in args.grid}
+    photos = spread_photos(args.corpus, "val", args.limit)
+    with tempfile.TemporaryDirectory() as tmp:
+        rows, _ = measure(models, photos, Path(tmp), variants=variants)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    summary = write_markdown(rows, args.out.with_suffix(".md"), f"val split, {len(photos)} photos",
+                             command_line("benchmarks.stability.still_tune", argv))
+    per_photo = per_photo_table(rows)
+    with args.out.with_suffix(".md").open("a") as md:
+        md.write("\n## Still scenes per photo: temporal std / input's (office, low light)\n\n" + per_photo)
+    args.out.with_suffix(".json").write_text(json.dumps({"summary": summary, "rows": rows}, indent=1))
+    plot_numbers(summary, args.out.with_suffix(".png"))
+    print(args.out.with_suffix(".md").read_text())
+
+
+def per_photo_table(rows: list[dict]) -> str:
+    photos = sorted({r["image"] for r in rows})
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    ratio = {(r["image"], r["scene"], r["method"]): r["std_ratio"] for r in rows if "std_ratio" in r}
+    lines = ["| method | " + " | ".join(photos) + " |", "|---|" + "---|" * len(photos)]
+    for m in methods:
+        cells = [f"{ratio.get((ph, 'still office', m), float('nan')):.3f} / "
+                 f"{ratio.get((ph, 'still lowlight', m), float('nan')):.3f}" for ph in photos]
+        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""Still regions averaged over time (`--still-average on`): what stays put stops shimmering, text included.
+
+The model's own temporal state (the recurrent student's fed-back output, or the hand-made gate) decides per
+pixel, on a 3x3 neighbourhood at full size. There a text edge that the sensor noise and the codec nudge by a
+fraction of a pixel looks like motion, and is never calmed: the test split's document page keeps 0.56 / 0.72
+of the camera's temporal std (office / low light) where the other stills keep 0.35. Camera ISPs judge motion
+on a coarse scale instead, where noise and sub-pixel jitter average out and real motion does not. Here:
+
+    small = grey thumbnail, 1/8 of each side (area-averaged)      of this output and of the last one shown
+    m     = 3x3 mean of |small - last small|                      (a 24x24-pixel neighbourhood, in levels)
+    keep  = hold * strength * (1 - clamp((m - low) / (high - low), 0, 1)), enlarged to the frame (linear)
+    shown = output - keep * (output - last shown)
+
+so a region that did not move keeps `hold` of what was shown before (a recursive average: the noise left
+falls to sqrt((1 - hold) / (1 + hold)) of the model's), and one that moved takes the new output. It runs on
+the model's output at the model's size, after the strength blend: `keep` scales with the strength, so at
+strength 0 the input passes exactly, and the slider never jumps. It forgets what it showed wherever the
+model's state is reset (a new stream, a frame size change, a scene cut, the temporal filter turned off).
+Settings chosen on the validation split's stability clips (benchmarks/results/still_average_val.md). No torch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from runtime.imaging import opencv
+
+MODES = ("on", "off")  # --still-average
+DEFAULT_STILL_AVERAGE = "off"
+
+
+@dataclass(frozen=True)
+class StillConfig:
+    hold: float = 0.6  # share of the last shown frame a still region keeps (0 disables)
+    low: float = 1.0  # levels of 3x3-averaged thumbnail change still treated as noise
+    high: float = 3.0  # above this a region moved and shows the new output
+    divisor: int = 8  # thumbnail: 1/8 of each side
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.hold < 1.0 or not 0.0 <= self.low < self.high:
+            raise ValueError(f"still-average settings out of range: {self}")
+
+
+class StillAverage:
+    """Call on each output frame (uint8 BGR) in order, with the strength it was made at; returns what to show."""
+
+    def __init__(self, cfg: StillConfig = StillConfig()) -> None:
+        self.cfg = cfg
+        self.held = 0.0  # share of the last frame's pixels that kept some of the previous frame (for --stats)
+        self._shown: np.ndarray | None = None  # float32: a uint8 recursion would stick at rounding steps
+        self._small: np.ndarray | None = None
+
+    def __call__(self, out: np.ndarray, strength: float = 1.0) -> np.ndarray:
+        cv2 = opencv()
+        small = self._thumbnail(out)
+        shown, last_small = self._shown, self._small
+        if shown is None or last_small is None or shown.shape != out.shape or strength <= 0.0:
+            self._remember(out.astype(np.float32), small)
+            self.held = 0.0
+            return out
+        change = cv2.blur(np.abs(small - last_small), (3, 3), borderType=cv2.BORDER_REPLICATE)
+        moved = np.clip((change - self.cfg.low) / (self.cfg.high - self.cfg.low), 0.0, 1.0)
+        keep_small = (self.cfg.hold * min(strength, 1.0)) * (1.0 - moved)
+        self.held = float(np.mean(keep_small > 0.0))
+        if not self.held:
+            self._remember(out.astype(np.float32), small)
+            return out
+        height, width = out.shape[:2]
+        # enlarged as three channels: numpy's broadcast of one over three costs ~15x an aligned multiply
+        keep = cv2.resize(cv2.merge([keep_small] * out.shape[2]), (width, height), interpolation=cv2.INTER_LINEAR)
+        # output + keep * (last shown - output), in place on one float copy (cv2.blendLinear's division costs 2x)
+        current = out.astype(np.float32)
+        blended = shown - current
+        blended *= keep
+        blended += current
+        # the recursion goes on from the average (float: a uint8 one sticks at rounding steps) and its
+        # thumbnail, blended alike: slow drift adds up until it counts as motion
+        self._remember(blended, small + keep_small * (last_small - small))
+        return cv2.convertScaleAbs(blended)  # rounds and saturates to uint8
+
+    def reset(self) -> None:
+        """Forget what was shown: the next frame passes as the model made it."""
+        self._shown = self._small = None
+
+    def state(self) -> dict:
+        return {"mode": "on", "held": round(self.held, 3)}
+
+    def _remember(self, shown: np.ndarray, small: np.ndarray) -> None:
+        self._shown, self._small = shown, small
+
+    def _thumbnail(self, frame: np.ndarray) -> np.ndarray:
+        cv2 = opencv()
+        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+        size = (max(1, grey.shape[1] // self.cfg.divisor), max(1, grey.shape[0] // self.cfg.divisor))
+        return cv2.resize(grey, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def still_average_step(mode: str, cfg: StillConfig = StillConfig()) -> StillAverage | None:
+    if mode not in MODES:
+        raise ValueError(f"--still-average takes {' or '.join(MODES)}, not {mode!r}")
+    return StillAverage(cfg) if mode == "on" else None

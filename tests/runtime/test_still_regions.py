@@ -1,0 +1,106 @@
+"""`--still-average` (runtime/still_regions.py): a still page calms, text included; what moved shows the new
+output; strength 0 passes the input; it forgets at a reset, a cut and with the temporal filter off; cam reports it."""
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from runtime.pipeline import Pipeline, PipelineConfig
+from runtime.scene_cut import SceneCuts
+from runtime.sinks.base import NullSink
+from runtime.still_regions import StillAverage, StillConfig
+from tests.pass_through import PassThrough
+from tests.runtime.test_scene_cut import Frames
+
+
+def page(size: tuple[int, int] = (320, 240)) -> np.ndarray:
+    """Black text on white: the content whose edges shimmer most."""
+    img = np.full((size[1], size[0], 3), 235, np.uint8)
+    for row in range(12, size[1] - 12, 18):
+        cv2.putText(img, "sharpcam still text 0123", (6, row + 10), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (20, 20, 20), 1,
+                    cv2.LINE_AA)
+    return img
+
+
+def noisy(img: np.ndarray, seed: int, sigma: float = 3.0) -> np.ndarray:
+    return np.clip(img + np.random.default_rng(seed).normal(0, sigma, img.shape), 0, 255).round().astype(np.uint8)
+
+
+def temporal_std(frames: list[np.ndarray]) -> float:
+    return float(np.std(np.stack(frames).astype(np.float32), axis=0).mean())
+
+
+def test_a_still_page_calms_as_a_recursive_average_does() -> None:
+    clean = page()
+    frames = [noisy(clean, i) for i in range(30)]
+    still = StillAverage(StillConfig(hold=0.6))
+    shown = [still(f) for f in frames]
+    ratio = temporal_std(shown[10:]) / temporal_std(frames[10:])
+    assert ratio == pytest.approx(np.sqrt(0.4 / 1.6), abs=0.08)  # sqrt((1 - hold) / (1 + hold)) = 0.5
+    assert still.held == 1.0
+    error = lambda f: np.abs(f.astype(np.float32) - clean).mean()  # noqa: E731
+    assert np.mean([error(f) for f in shown[10:]]) < 0.7 * np.mean([error(f) for f in frames[10:]])
+
+
+def texture(size: tuple[int, int] = (320, 240)) -> np.ndarray:
+    """Detail everywhere (features ~4 px): any shift of it changes every region."""
+    small = np.random.default_rng(5).integers(0, 256, (size[1] // 4, size[0] // 4, 3)).astype(np.uint8)
+    return cv2.resize(small, size, interpolation=cv2.INTER_CUBIC)
+
+
+def test_what_moved_shows_the_new_output_and_the_rest_keeps_calm() -> None:
+    clean = texture()
+    moved = clean.copy()
+    moved[:, 160:] = np.roll(clean[:, 160:], 3, axis=1)  # the right half panned 3 px, the left stood still
+    still = StillAverage()
+    still(noisy(clean, 0))
+    out = still(noisy(moved, 1))
+    right = np.abs(out[:, 200:].astype(int) - noisy(moved, 1)[:, 200:].astype(int))
+    left = np.abs(out[:, :120].astype(int) - noisy(moved, 1)[:, :120].astype(int))
+    assert right.max() == 0  # the new output exactly where it moved (away from the boundary's blend)
+    assert left.mean() > 1.0  # averaged with the last frame where it stood still
+
+
+def test_strength_zero_passes_the_input_and_a_reset_forgets() -> None:
+    frames = [noisy(page(), i) for i in range(4)]
+    still = StillAverage()
+    assert all(np.array_equal(still(f, strength=0.0), f) for f in frames)
+    still(frames[0])
+    assert not np.array_equal(still(frames[1]), frames[1])
+    still.reset()
+    assert np.array_equal(still(frames[2]), frames[2])  # the first frame after a reset passes as made
+
+
+def run(frames: list[np.ndarray], **cfg) -> list[np.ndarray]:
+    shown: list[np.ndarray] = []
+
+    class Keep(NullSink):
+        def write(self, out, frame, status="", name=None) -> bool:
+            shown.append(out.copy())
+            return True
+
+    Pipeline(Frames(frames), PassThrough(), Keep(), PipelineConfig(print_every=0, **cfg)).run()
+    return shown
+
+
+def test_the_pipeline_forgets_at_a_cut_and_calms_otherwise() -> None:
+    first, second = page(), 255 - page()  # another picture: the cut test sees it
+    frames = [noisy(first, i) for i in range(4)] + [noisy(second, 10 + i) for i in range(4)]
+    shown = run(frames, still_average=StillAverage(), scene_cuts=SceneCuts())
+    assert np.array_equal(shown[0], frames[0]) and np.array_equal(shown[4], frames[4])  # a stream's start, a cut
+    assert not np.array_equal(shown[1], frames[1]) and not np.array_equal(shown[5], frames[5])
+    assert all(np.array_equal(s, f) for s, f in zip(run(frames), frames))  # off: untouched
+
+
+def test_cam_reports_the_still_average(tmp_path) -> None:
+    from runtime.cam import cli, parse_args
+    for flag in ("on", "off"):
+        stats = tmp_path / f"stats_{flag}.json"
+        cli(parse_args(["--source", "builtin", "--sink", "null", "--student", "webcam", "--frames", "6",
+                        "--still-average", flag, "--stats", str(stats)]))
+        summary = json.loads(stats.read_text())
+        assert summary["still_average"]["mode"] == flag
+        assert ("still_avg" in summary["stages"]) == (flag == "on")
