@@ -1,22 +1,28 @@
-"""Still regions averaged over time (`--still-average on`): what stays put stops shimmering, text included.
+"""Still regions averaged over time (`--still-average on`, the default): what stays put stops shimmering.
 
 The model's own temporal state (the recurrent student's fed-back output, or the hand-made gate) decides per
-pixel, on a 3x3 neighbourhood at full size. There a text edge that the sensor noise and the codec nudge by a
-fraction of a pixel looks like motion, and is never calmed: the test split's document page keeps 0.56 / 0.72
-of the camera's temporal std (office / low light) where the other stills keep 0.35. Camera ISPs judge motion
-on a coarse scale instead, where noise and sub-pixel jitter average out and real motion does not. Here:
+pixel, on a 3x3 neighbourhood at full size. There a text edge that sensor noise and the codec nudge by a
+fraction of a pixel looks like motion and is never calmed: the test split's document page keeps 0.56 / 0.72
+of the camera's temporal std (office / low light) where the other stills keep ~0.35. Camera ISPs judge motion
+on a coarse scale instead, where noise and sub-pixel jitter average out and real motion does not. Here, on a
+grey thumbnail (1/8 of each side, area-averaged) of this output and of the last frame shown:
 
-    small = grey thumbnail, 1/8 of each side (area-averaged)      of this output and of the last one shown
-    m     = 3x3 mean of |small - last small|                      (a 24x24-pixel neighbourhood, in levels)
-    keep  = hold * strength * (1 - clamp((m - low) / (high - low), 0, 1)), enlarged to the frame (linear)
-    shown = output - keep * (output - last shown)
+    change = 3x3 mean of |small - last small|                  (a 24x24-pixel neighbourhood, in levels)
+    shift  = change / (3x3 mean of |gradient of small| + floor) (the displacement it implies, thumbnail pixels)
+    moved  = max(ramp(change; low, high), ramp(shift; shift_low, shift_high))      ramp: 0 below, 1 above
+    keep   = hold * strength * (1 - moved), enlarged to the frame (linear)
+    shown  = output - keep * (output - last shown)
 
-so a region that did not move keeps `hold` of what was shown before (a recursive average: the noise left
-falls to sqrt((1 - hold) / (1 + hold)) of the model's), and one that moved takes the new output. It runs on
-the model's output at the model's size, after the strength blend: `keep` scales with the strength, so at
-strength 0 the input passes exactly, and the slider never jumps. It forgets what it showed wherever the
-model's state is reset (a new stream, a frame size change, a scene cut, the temporal filter turned off).
-Settings chosen on the validation split's stability clips (benchmarks/results/still_average_val.md). No torch.
+A region that did not move keeps `hold` of what was shown before (a recursive average: the noise left falls to
+sqrt((1 - hold) / (1 + hold)) of the model's); one that moved shows the new output. The level test alone
+misses a slow pan over soft, low-contrast detail (a 3 px step is 0.4 of a thumbnail pixel, and a small change
+of levels), which it then smeared (val pan SSIM -0.010); the implied displacement sees it whatever the
+contrast, and `floor` keeps flat noisy regions (no gradient) from looking displaced. It runs on the model's
+output at the model's size, after the strength blend: `keep` scales with the strength, so strength 0 passes
+the input exactly and the slider never jumps. It forgets what it showed wherever the model's state is reset
+(a new stream, a frame size change, a scene cut, the temporal filter turned off). Settings chosen on the
+validation split's stability clips (`python -m benchmarks.stability.still_tune`,
+benchmarks/results/still_average_val.md). No torch.
 """
 from __future__ import annotations
 
@@ -27,18 +33,24 @@ import numpy as np
 from runtime.imaging import opencv
 
 MODES = ("on", "off")  # --still-average
-DEFAULT_STILL_AVERAGE = "off"
+DEFAULT_STILL_AVERAGE = "on"
 
 
 @dataclass(frozen=True)
 class StillConfig:
-    hold: float = 0.6  # share of the last shown frame a still region keeps (0 disables)
+    # chosen on the validation split (benchmarks/results/still_average_val.md): the document page below 0.4 of
+    # the input's temporal std in both lights, at the least cost to pans and zooms of the settings tried
+    hold: float = 0.75  # share of the last shown frame a still region keeps (0 disables)
     low: float = 1.0  # levels of 3x3-averaged thumbnail change still treated as noise
     high: float = 3.0  # above this a region moved and shows the new output
     divisor: int = 8  # thumbnail: 1/8 of each side
+    shift_low: float = 0.03  # thumbnail pixels of implied displacement still treated as noise
+    shift_high: float = 0.08  # above this a region moved (0: the level test alone)
+    floor: float = 4.0  # levels per thumbnail pixel added to the gradient: flat noisy regions imply no motion
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.hold < 1.0 or not 0.0 <= self.low < self.high:
+        if not 0.0 <= self.hold < 1.0 or not 0.0 <= self.low < self.high or self.divisor < 1 or \
+                not (self.shift_high == 0.0 or 0.0 <= self.shift_low < self.shift_high) or self.floor <= 0.0:
             raise ValueError(f"still-average settings out of range: {self}")
 
 
@@ -61,6 +73,13 @@ class StillAverage:
             return out
         change = cv2.blur(np.abs(small - last_small), (3, 3), borderType=cv2.BORDER_REPLICATE)
         moved = np.clip((change - self.cfg.low) / (self.cfg.high - self.cfg.low), 0.0, 1.0)
+        if self.cfg.shift_high > 0.0:
+            gradient = cv2.blur(np.abs(cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3)) +
+                                np.abs(cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)), (3, 3),
+                                borderType=cv2.BORDER_REPLICATE) / 8.0  # Sobel's 3x3 sums 8x the slope
+            shift = change / (gradient + self.cfg.floor)
+            moved = np.maximum(moved, np.clip((shift - self.cfg.shift_low) /
+                                              (self.cfg.shift_high - self.cfg.shift_low), 0.0, 1.0))
         keep_small = (self.cfg.hold * min(strength, 1.0)) * (1.0 - moved)
         self.held = float(np.mean(keep_small > 0.0))
         if not self.held:

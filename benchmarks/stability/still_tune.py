@@ -24,8 +24,10 @@ from benchmarks.stability.stability_report import plot_numbers, write_markdown
 from runtime.scene_cut import SceneCuts
 from runtime.still_regions import StillAverage, StillConfig
 
-GRID = ((0.6, 1.0, 3.0, 8), (0.8, 1.0, 3.0, 8), (0.7, 0.5, 2.0, 8), (0.7, 0.3, 1.0, 8), (0.7, 1.0, 3.0, 4),
-        (0.7, 0.5, 2.0, 4), (0.7, 2.0, 5.0, 4), (0.7, 1.0, 3.0, 2))
+# (hold, low, high, divisor, shift_low, shift_high, floor); shift_high 0: the level test alone
+GRID = ((0.6, 1.0, 3.0, 8, 0, 0, 4), (0.8, 1.0, 3.0, 8, 0, 0, 4), (0.7, 2.0, 5.0, 4, 0, 0, 4),
+        (0.6, 1.0, 3.0, 8, 0.05, 0.15, 4), (0.7, 1.0, 3.0, 8, 0.03, 0.08, 4), (0.75, 1.0, 3.0, 8, 0.03, 0.08, 4),
+        (0.7, 1.0, 3.0, 8, 0.04, 0.10, 4), (0.7, 1.0, 3.0, 8, 0.03, 0.08, 6))
 
 
 def shown(cfg: StillConfig):
@@ -45,14 +47,20 @@ def grid_arg(text: str) -> tuple[tuple[float, ...], ...]:
         for setting in grid:
             config(setting)
     except (ValueError, TypeError) as err:
-        raise argparse.ArgumentTypeError(f"--grid takes HOLD,LOW,HIGH[,DIVISOR];... with 0 <= HOLD < 1, "
-                                         f"0 <= LOW < HIGH; got {text!r}") from err
+        raise argparse.ArgumentTypeError(f"--grid takes HOLD,LOW,HIGH[,DIVISOR[,SHIFT_LOW,SHIFT_HIGH[,FLOOR]]];... "
+                                         f"with 0 <= HOLD < 1, 0 <= LOW < HIGH; got {text!r}") from err
     return grid
 
 
 def config(setting: tuple[float, ...]) -> StillConfig:
-    hold, low, high, *divisor = setting
-    return StillConfig(hold, low, high, int(divisor[0]) if divisor else StillConfig.divisor)
+    """StillConfig from (hold, low, high[, divisor[, shift_low, shift_high[, floor]]]); the rest as shipped."""
+    if not 3 <= len(setting) <= 7 or len(setting) == 5:
+        raise ValueError(f"a setting has 3, 4, 6 or 7 numbers, not {len(setting)}")
+    names = ("hold", "low", "high", "divisor", "shift_low", "shift_high", "floor")
+    given = dict(zip(names, setting))
+    if "divisor" in given:
+        given["divisor"] = int(given["divisor"])
+    return StillConfig(**given)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -61,8 +69,8 @@ def main(argv: list[str] | None = None) -> None:
                    help="a graph runtime.cam can take with --model; repeat to compare")
     p.add_argument("--corpus", type=Path, default=Path("data/corpus"))
     p.add_argument("--limit", type=int, default=6, help="validation photos (default: %(default)s)")
-    p.add_argument("--grid", type=grid_arg, default=GRID, metavar="H,L,H[,D];...",
-                   help="settings (hold, low, high[, thumbnail divisor]) to try (default: the grid the shipped setting was chosen from)")
+    p.add_argument("--grid", type=grid_arg, default=GRID, metavar="H,L,H[,D[,SL,SH[,F]]];...",
+                   help="settings (hold, low, high[, thumbnail divisor[, shift low, shift high[, floor]]]) to try (default: the grid the shipped setting was chosen from)")
     p.add_argument("--out", type=Path, default=Path("runs/still_tune"))
     args = p.parse_args(argv)
     models = {}
@@ -73,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
         models[label] = (Path(path).resolve(), ("--still-average", "off"))
     if not models:
         p.error("give at least one --model LABEL=GRAPH.onnx")
-    variants: Variants = {"+still" + "/".join(f"{v:g}" for v in setting): shown(config(setting))
+    variants: Variants = {"+" + "/".join(f"{v:g}" for v in setting): shown(config(setting))
                           for setting in args.grid}
     photos = spread_photos(args.corpus, "val", args.limit)
     with tempfile.TemporaryDirectory() as tmp:

@@ -40,7 +40,7 @@ def test_a_still_page_calms_as_a_recursive_average_does() -> None:
     shown = [still(f) for f in frames]
     ratio = temporal_std(shown[10:]) / temporal_std(frames[10:])
     assert ratio == pytest.approx(np.sqrt(0.4 / 1.6), abs=0.08)  # sqrt((1 - hold) / (1 + hold)) = 0.5
-    assert still.held == 1.0
+    assert still.held > 0.9  # nearly every region of the page held (a few noisy flat ones did not)
     error = lambda f: np.abs(f.astype(np.float32) - clean).mean()  # noqa: E731
     assert np.mean([error(f) for f in shown[10:]]) < 0.7 * np.mean([error(f) for f in frames[10:]])
 
@@ -62,6 +62,18 @@ def test_what_moved_shows_the_new_output_and_the_rest_keeps_calm() -> None:
     left = np.abs(out[:, :120].astype(int) - noisy(moved, 1)[:, :120].astype(int))
     assert right.max() == 0  # the new output exactly where it moved (away from the boundary's blend)
     assert left.mean() > 1.0  # averaged with the last frame where it stood still
+
+
+def test_a_slow_pan_over_soft_low_contrast_detail_is_motion_not_a_still() -> None:
+    soft = (128 + (texture().astype(np.float32) - 128) * 0.15).astype(np.uint8)  # +-20 levels, features ~4 px
+    soft = cv2.GaussianBlur(soft, (0, 0), 2.0)
+    frames = [np.ascontiguousarray(np.roll(soft, 3 * t, axis=1)) for t in range(3)]  # 3 px a frame
+    for cfg, smears in ((StillConfig(), False), (StillConfig(shift_high=0.0), True)):
+        still = StillAverage(cfg)
+        shown = [still(f) for f in frames]
+        inner = (slice(32, -32), slice(32, -32))
+        ghost = np.abs(shown[2][inner].astype(int) - frames[2][inner].astype(int)).mean()
+        assert (ghost > 0.5) == smears, (cfg, ghost)  # the level test alone blends it with the last frame
 
 
 def test_strength_zero_passes_the_input_and_a_reset_forgets() -> None:
