@@ -28,6 +28,8 @@ EXPECTED = {
     "openvino_f32_480p": "e5257961c0a36fbdfef1b880ef2b76ad966a2fd5bb88560fca687f377aae68fc",
     "sharpen_face_tiled": "52864e08d8633f7b15b1ec7e731935e13f66a94cca893809f16d7bcc2f3a7da7",
     "cam_cli_folder_sink": "84fabaed17b520376a9c845e99ce3080183930a08946a6ff6dcf274534d7c10d",
+    # recorded when --still-average (runtime/still_regions.py) became the default, at its val-chosen setting
+    "cam_cli_folder_sink_still_average": "4f998fdc99fb959ae2e09c2376de2864c92a98751fc2e8b532a2b9cce7ce0437",
 }
 
 
@@ -106,10 +108,13 @@ def test_sharpen_tiles_an_asset_image():
     check("sharpen_face_tiled", [sharpener.sharpen(image)])
 
 
-def test_cam_command_line_into_a_folder(tmp_path):
+@pytest.mark.parametrize("still_average", ["off", "on"])
+def test_cam_command_line_into_a_folder(tmp_path, still_average):
+    """Off: exactly the model's frames through the pipeline; on (the default): the still-region average on them."""
     from runtime.cam import main
     main(["--source", "builtin", "--model", str(ENGINES / "webcam_480p.onnx"), "--threads", "1",
-          "--sink", f"{tmp_path}/", "--frames", str(FRAMES), "--quiet"])
+          "--sink", f"{tmp_path}/", "--frames", str(FRAMES), "--quiet", "--still-average", still_average])
     written = sorted(tmp_path.glob("*.png"))
     assert len(written) == FRAMES
-    check("cam_cli_folder_sink", [cv2.imread(str(p)) for p in written])
+    key = "cam_cli_folder_sink" + ("_still_average" if still_average == "on" else "")
+    check(key, [cv2.imread(str(p)) for p in written])
