@@ -127,7 +127,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="on: regions of the picture that did not move (judged on a 1/8-size thumbnail, where "
                         "noise and sub-pixel jitter average out) are averaged over frames, so text and edges "
                         "stop shimmering; what moves shows the new frame. Scales with --strength; forgets at "
-                        "a scene cut and with --temporal off (default: %(default)s)")
+                        "a scene cut and with --temporal off. auto: on, except behind a double-buffered GPU "
+                        "engine, whose frames stay in pinned memory without host copies (default: %(default)s)")
     p.add_argument("--clean-source", choices=CLEAN_SOURCE_MODES, default="auto",
                    help="auto: a source without sensor noise or codec blocks (a soft lens in good light through "
                         "an uncompressed path, a capture card, a screen) runs the clean-blur student (fast), "

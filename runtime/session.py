@@ -187,7 +187,7 @@ def open_session(cfg: SessionConfig, backend: Backend | None = None, log: Log | 
                                   in_flight=backend.in_flight, controls=controls,
                                   low_light=low_light_step(cfg.low_light, source.fps),
                                   scene_cuts=SceneCuts() if cfg.cut_reset else None,
-                                  still_average=still_average_step(cfg.still_average))
+                                  still_average=still_average_step(cfg.still_average, backend.in_flight))
         stats = LatencyStats()
         if pipeline.low_light is not None:
             stats.describe("low light", pipeline.low_light.label)

@@ -1,4 +1,4 @@
-"""Still regions averaged over time (`--still-average on`, the default): what stays put stops shimmering.
+"""Still regions averaged over time (`--still-average auto`, the default): what stays put stops shimmering.
 
 The model's own temporal state (the recurrent student's fed-back output, or the hand-made gate) decides per
 pixel, on a 3x3 neighbourhood at full size. There a text edge that sensor noise and the codec nudge by a
@@ -32,8 +32,8 @@ import numpy as np
 
 from runtime.imaging import opencv
 
-MODES = ("on", "off")  # --still-average
-DEFAULT_STILL_AVERAGE = "on"
+MODES = ("auto", "on", "off")  # --still-average
+DEFAULT_STILL_AVERAGE = "auto"
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,10 @@ class StillAverage:
         return cv2.resize(grey, size, interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
-def still_average_step(mode: str, cfg: StillConfig = StillConfig()) -> StillAverage | None:
+def still_average_step(mode: str, in_flight: int = 1, cfg: StillConfig = StillConfig()) -> StillAverage | None:
+    """The step for `mode`; auto: on, except behind a double-buffered GPU engine (`in_flight` > 1), whose path
+    keeps frames in lent pinned memory without host copies: this step's float copies of every frame on the
+    CPU (~3-6 ms per 720p frame on this 2-core machine) would cost more than the GPU's model time."""
     if mode not in MODES:
-        raise ValueError(f"--still-average takes {' or '.join(MODES)}, not {mode!r}")
-    return StillAverage(cfg) if mode == "on" else None
+        raise ValueError(f"--still-average takes {', '.join(MODES)}, not {mode!r}")
+    return StillAverage(cfg) if mode == "on" or (mode == "auto" and in_flight == 1) else None

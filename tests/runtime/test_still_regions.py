@@ -107,12 +107,22 @@ def test_the_pipeline_forgets_at_a_cut_and_calms_otherwise() -> None:
     assert all(np.array_equal(s, f) for s, f in zip(run(frames), frames))  # off: untouched
 
 
+def test_auto_is_on_except_behind_a_double_buffered_gpu_engine() -> None:
+    from runtime.still_regions import still_average_step
+    assert isinstance(still_average_step("auto", in_flight=1), StillAverage)
+    assert still_average_step("auto", in_flight=2) is None
+    assert isinstance(still_average_step("on", in_flight=2), StillAverage)
+    assert still_average_step("off", in_flight=1) is None
+    with pytest.raises(ValueError, match="auto, on, off"):
+        still_average_step("always")
+
+
 def test_cam_reports_the_still_average(tmp_path) -> None:
     from runtime.cam import cli, parse_args
-    for flag in ("on", "off"):
+    for flag, mode in (("auto", "on"), ("off", "off")):
         stats = tmp_path / f"stats_{flag}.json"
         cli(parse_args(["--source", "builtin", "--sink", "null", "--student", "webcam", "--frames", "6",
                         "--still-average", flag, "--stats", str(stats)]))
         summary = json.loads(stats.read_text())
-        assert summary["still_average"]["mode"] == flag
-        assert ("still_avg" in summary["stages"]) == (flag == "on")
+        assert summary["still_average"]["mode"] == mode
+        assert ("still_avg" in summary["stages"]) == (mode == "on")
