@@ -118,7 +118,8 @@ class StillAverage:
 def still_average_step(mode: str, in_flight: int = 1, cfg: StillConfig = StillConfig()) -> StillAverage | None:
     """The step for `mode`; auto: on, except behind a double-buffered GPU engine (`in_flight` > 1), whose path
     keeps frames in lent pinned memory without host copies: this step's float copies of every frame on the
-    CPU (~3-6 ms per 720p frame on this 2-core machine) would cost more than the GPU's model time."""
+    CPU (2.6 ms per 480p frame and 7.5 ms per 720p frame here, benchmarks/results/still_average_cost.md)
+    would cost more than the GPU's model time."""
     if mode not in MODES:
         raise ValueError(f"--still-average takes {', '.join(MODES)}, not {mode!r}")
     return StillAverage(cfg) if mode == "on" or (mode == "auto" and in_flight == 1) else None
