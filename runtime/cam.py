@@ -18,7 +18,8 @@ The default student cleans sensor noise and compression and sharpens; its tempor
 scenes calm (state carried frame to frame, reset when the camera reconnects; --temporal off: each frame's own
 output). --low-light auto (the default) first brightens frames that are too dark (runtime/low_light.py); its
 state is in the status line and in --stats. --clean-source auto (the default) runs the clean-blur student on
-a source with no noise or codec blocks to clean (runtime/route.py).
+a source with no noise or codec blocks to clean (runtime/route.py). --still-average auto (the default) averages
+the regions that did not move over frames after the model, so text stops shimmering (runtime/still_regions.py).
 Per-stage latency (p50/p95 ms) is printed every 2 s; --stats writes the summary as JSON at exit.
 Ctrl-C, SIGTERM (kill, systemd, docker stop, timeout) and SIGHUP (a closed terminal) stop cleanly and
 finalize an output file (also while the model loads; a second signal does not interrupt the finalization); a
