@@ -29,7 +29,7 @@ from runtime.exposure import NOISE_KERNEL
 from runtime.imaging import opencv
 
 MODES = ("auto", "off")  # --clean-source
-_SIGMA_PER_RESPONSE = float(np.sqrt(np.pi / 2) / 6)  # NOISE_KERNEL's mean |response| to white noise -> sigma
+SIGMA_PER_RESPONSE = float(np.sqrt(np.pi / 2) / 6)  # NOISE_KERNEL's mean |response| to white noise -> sigma
 BLOCK = 4  # H.264's transform size (JPEG's 8 is a multiple: its grid shows here too)
 MEASURE_PIXELS = 2_100_000  # a 1080p frame is measured whole; a larger picture on tiles (tiles())
 TILE = 256
@@ -59,7 +59,7 @@ def measure(frame_bgr: np.ndarray, max_pixels: int = MEASURE_PIXELS) -> Signal:
     on a grid of tiles spread over it, pooled as one: a 24 MP photo whole would cost ~0.3 s and a few hundred
     MB of float copies, and downscaling it instead would average away the very noise being measured."""
     sums = sum(_sums(_luma(tile)) for tile in tiles(frame_bgr, max_pixels))
-    noise = _SIGMA_PER_RESPONSE * float(sums[0]) / max(float(sums[1]), 1.0)
+    noise = SIGMA_PER_RESPONSE * float(sums[0]) / max(float(sums[1]), 1.0)
     anywhere_x, anywhere_y = sums[6] / max(sums[7], 1.0), sums[8] / max(sums[9], 1.0)
     if min(anywhere_x, anywhere_y) <= 1e-6:  # a flat frame: no grid to see
         return Signal(noise, 1.0)

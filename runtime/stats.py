@@ -14,6 +14,7 @@ import numpy as np
 #   skip_check   the load policy's test whether a frame barely changed (runtime/backends/adaptive.py)
 #   resize_in    frame -> the model's fixed size (only when they differ), or the load policy's smaller scale
 #   low_light    measuring the exposure and, when underexposed, brightening (runtime/low_light.py)
+#   noise        measuring the model input's sensor noise for the still-region average, every Nth frame
 #   route        measuring whether the source is clean, every Nth frame (runtime/route.py)
 #   copy_in      host copy into pinned memory (GPU backends)
 #   convert_in   uint8 BGR -> the float graph's RGB NCHW tensor (CPU float graph)
@@ -26,7 +27,7 @@ import numpy as np
 #   resize_out   back to the frame's own size (the load policy: its correction scaled up and added)
 #   output       the sink: window, file, virtual camera
 # end_to_end runs from the frame's arrival to the sink's return; stages a backend does not have are absent.
-STAGES = ("capture", "cut_check", "skip_check", "resize_in", "low_light", "route", "copy_in", "convert_in", "upload",
+STAGES = ("capture", "cut_check", "skip_check", "resize_in", "low_light", "noise", "route", "copy_in", "convert_in", "upload",
           "infer", "download", "convert_out", "copy_out", "still_avg", "resize_out",
           "output")
 

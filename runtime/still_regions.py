@@ -30,7 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from runtime.exposure import NOISE_KERNEL
 from runtime.imaging import opencv
+from runtime.route import SIGMA_PER_RESPONSE
 
 MODES = ("auto", "on", "off")  # --still-average
 DEFAULT_STILL_AVERAGE = "auto"
@@ -47,10 +49,16 @@ class StillConfig:
     shift_low: float = 0.03  # thumbnail pixels of implied displacement still treated as noise
     shift_high: float = 0.08  # above this a region moved (0: the level test alone)
     floor: float = 4.0  # levels per thumbnail pixel added to the gradient: flat noisy regions imply no motion
+    # The floor grows with the sensor noise of the model's input above `noise_ref` levels (Immerkaer's sigma in
+    # its flattest 16x16 blocks, measured every `noise_every` frames): a noisier output changes more where
+    # nothing moved. 0: a fixed floor
+    noise_ref: float = 0.3
+    noise_every: int = 10
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.hold < 1.0 or not 0.0 <= self.low < self.high or self.divisor < 1 or \
-                not (self.shift_high == 0.0 or 0.0 <= self.shift_low < self.shift_high) or self.floor <= 0.0:
+                not (self.shift_high == 0.0 or 0.0 <= self.shift_low < self.shift_high) or self.floor <= 0.0 or \
+                self.noise_ref < 0.0 or self.noise_every < 1:
             raise ValueError(f"still-average settings out of range: {self}")
 
 
@@ -62,6 +70,8 @@ class StillAverage:
         self.held = 0.0  # share of the last frame's pixels that kept some of the previous frame (for --stats)
         self._shown: np.ndarray | None = None  # float32: a uint8 recursion would stick at rounding steps
         self._small: np.ndarray | None = None
+        self.input_noise: float | None = None  # sensor noise of the model's input, levels (see_input)
+        self._inputs_seen = 0
 
     def __call__(self, out: np.ndarray, strength: float = 1.0) -> np.ndarray:
         cv2 = opencv()
@@ -77,7 +87,7 @@ class StillAverage:
             gradient = cv2.blur(np.abs(cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3)) +
                                 np.abs(cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)), (3, 3),
                                 borderType=cv2.BORDER_REPLICATE) / 8.0  # Sobel's 3x3 sums 8x the slope
-            shift = change / (gradient + self.cfg.floor)
+            shift = change / (gradient + self._floor())
             moved = np.maximum(moved, np.clip((shift - self.cfg.shift_low) /
                                               (self.cfg.shift_high - self.cfg.shift_low), 0.0, 1.0))
         keep_small = (self.cfg.hold * min(strength, 1.0)) * (1.0 - moved)
@@ -98,12 +108,28 @@ class StillAverage:
         self._remember(blended, small + keep_small * (last_small - small))
         return cv2.convertScaleAbs(blended)  # rounds and saturates to uint8
 
+    def wants_input(self) -> bool:
+        """Whether the next see_input() measures (every `noise_every`th input) or only counts the frame."""
+        return self.cfg.noise_ref > 0.0 and self._inputs_seen % self.cfg.noise_every == 0
+
+    def see_input(self, frame: np.ndarray) -> None:
+        """The model's input (uint8 BGR), each frame before it runs: every `noise_every`th is measured."""
+        if self.wants_input():
+            self.input_noise = flat_noise(frame)
+        self._inputs_seen += 1
+
+    def _floor(self) -> float:
+        if self.cfg.noise_ref <= 0.0 or self.input_noise is None:
+            return self.cfg.floor
+        return self.cfg.floor * max(1.0, self.input_noise / self.cfg.noise_ref)
+
     def reset(self) -> None:
         """Forget what was shown: the next frame passes as the model made it."""
         self._shown = self._small = None
 
     def state(self) -> dict:
-        return {"mode": "on", "held": round(self.held, 3)}
+        noise = None if self.input_noise is None else round(self.input_noise, 3)
+        return {"mode": "on", "held": round(self.held, 3), "input_noise": noise, "floor": round(self._floor(), 3)}
 
     def _remember(self, shown: np.ndarray, small: np.ndarray) -> None:
         self._shown, self._small = shown, small
@@ -115,6 +141,19 @@ class StillAverage:
         # area-averaged in uint8, so in whole levels: the settings were chosen so (a float thumbnail measured
         # within 0.012 of it on the val page: benchmarks/results/still_average_val.md)
         return cv2.resize(grey, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def flat_noise(frame_bgr: np.ndarray, block: int = 16, percentile: float = 10.0) -> float:
+    """Immerkaer's noise sigma (levels) in the flattest blocks of a frame: texture raises the estimate where it
+    is, so the low percentile over blocks is the sensor's, moving or not (a frame measures itself alone)."""
+    cv2 = opencv()
+    grey = frame_bgr if frame_bgr.ndim == 2 else cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
+    response = np.abs(cv2.filter2D(grey.astype(np.float32), -1, NOISE_KERNEL, borderType=cv2.BORDER_REPLICATE))
+    rows, cols = response.shape[0] // block, response.shape[1] // block
+    if rows == 0 or cols == 0:
+        return 0.0
+    means = response[:rows * block, :cols * block].reshape(rows, block, cols, block).mean(axis=(1, 3))
+    return SIGMA_PER_RESPONSE * float(np.percentile(means, percentile))
 
 
 def still_average_step(mode: str, in_flight: int = 1, cfg: StillConfig = StillConfig()) -> StillAverage | None:

@@ -24,18 +24,22 @@ from benchmarks.stability.stability_report import plot_numbers, write_markdown
 from runtime.scene_cut import SceneCuts
 from runtime.still_regions import StillAverage, StillConfig
 
-# (hold, low, high, divisor, shift_low, shift_high, floor); shift_high 0: the level test alone
-GRID = ((0.6, 1.0, 3.0, 8, 0, 0, 4), (0.8, 1.0, 3.0, 8, 0, 0, 4), (0.7, 2.0, 5.0, 4, 0, 0, 4),
-        (0.6, 1.0, 3.0, 8, 0.05, 0.15, 4), (0.7, 1.0, 3.0, 8, 0.03, 0.08, 4), (0.75, 1.0, 3.0, 8, 0.03, 0.08, 4),
-        (0.7, 1.0, 3.0, 8, 0.04, 0.10, 4), (0.7, 1.0, 3.0, 8, 0.03, 0.08, 6))
+# (hold, low, high, divisor, shift_low, shift_high, floor, noise_ref); shift_high 0: the level test alone;
+# noise_ref 0: a fixed floor
+GRID = ((0.6, 1.0, 3.0, 8, 0, 0, 4, 0), (0.8, 1.0, 3.0, 8, 0, 0, 4, 0), (0.7, 2.0, 5.0, 4, 0, 0, 4, 0),
+        (0.7, 1.0, 3.0, 8, 0.03, 0.08, 4, 0), (0.75, 1.0, 3.0, 8, 0.03, 0.08, 4, 0),
+        (0.75, 1.0, 3.0, 8, 0.03, 0.08, 4, 0.5), (0.75, 1.0, 3.0, 8, 0.03, 0.08, 4, 0.4),
+        (0.75, 1.0, 3.0, 8, 0.03, 0.08, 4, 0.3), (0.75, 1.0, 3.0, 8, 0.03, 0.08, 4, 0.25))
 
 
 def shown(cfg: StillConfig):
     def apply(outputs: list[np.ndarray], inputs: list[np.ndarray]) -> list[np.ndarray]:
         still, cuts, result = StillAverage(cfg), SceneCuts(), []
         for out, frame in zip(outputs, inputs):
-            if cuts(np.ascontiguousarray(frame[..., ::-1])):
+            bgr = np.ascontiguousarray(frame[..., ::-1])
+            if cuts(bgr):
                 still.reset()
+            still.see_input(bgr)  # the model's input: these clips need no resize and no low-light lift
             result.append(still(np.ascontiguousarray(out[..., ::-1]))[..., ::-1])
         return result
     return apply
@@ -47,16 +51,18 @@ def grid_arg(text: str) -> tuple[tuple[float, ...], ...]:
         for setting in grid:
             config(setting)
     except (ValueError, TypeError) as err:
-        raise argparse.ArgumentTypeError(f"--grid takes HOLD,LOW,HIGH[,DIVISOR[,SHIFT_LOW,SHIFT_HIGH[,FLOOR]]];... "
+        raise argparse.ArgumentTypeError(f"--grid takes HOLD,LOW,HIGH[,DIVISOR[,SHIFT_LOW,SHIFT_HIGH[,FLOOR[,NOISE_REF]]]]"
+                                         f";... "
                                          f"with 0 <= HOLD < 1, 0 <= LOW < HIGH; got {text!r}") from err
     return grid
 
 
 def config(setting: tuple[float, ...]) -> StillConfig:
-    """StillConfig from (hold, low, high[, divisor[, shift_low, shift_high[, floor]]]); the rest as shipped."""
-    if not 3 <= len(setting) <= 7 or len(setting) == 5:
-        raise ValueError(f"a setting has 3, 4, 6 or 7 numbers, not {len(setting)}")
-    names = ("hold", "low", "high", "divisor", "shift_low", "shift_high", "floor")
+    """StillConfig from (hold, low, high[, divisor[, shift_low, shift_high[, floor[, noise_ref]]]]); the rest as
+    shipped."""
+    if not 3 <= len(setting) <= 8 or len(setting) == 5:
+        raise ValueError(f"a setting has 3, 4, 6, 7 or 8 numbers, not {len(setting)}")
+    names = ("hold", "low", "high", "divisor", "shift_low", "shift_high", "floor", "noise_ref")
     given = dict(zip(names, setting))
     if "divisor" in given:
         given["divisor"] = int(given["divisor"])
@@ -69,8 +75,9 @@ def main(argv: list[str] | None = None) -> None:
                    help="a graph runtime.cam can take with --model; repeat to compare")
     p.add_argument("--corpus", type=Path, default=Path("data/corpus"))
     p.add_argument("--limit", type=int, default=6, help="validation photos (default: %(default)s)")
-    p.add_argument("--grid", type=grid_arg, default=GRID, metavar="H,L,H[,D[,SL,SH[,F]]];...",
-                   help="settings (hold, low, high[, thumbnail divisor[, shift low, shift high[, floor]]]) to try (default: the grid the shipped setting was chosen from)")
+    p.add_argument("--grid", type=grid_arg, default=GRID, metavar="H,L,H[,D[,SL,SH[,F[,N]]]];...",
+                   help="settings (hold, low, high[, thumbnail divisor[, shift low, shift high[, floor[, noise "
+                        "ref]]]]) to try (default: the grid the shipped setting was chosen from)")
     p.add_argument("--out", type=Path, default=Path("runs/still_tune"))
     args = p.parse_args(argv)
     models = {}

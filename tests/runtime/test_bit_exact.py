@@ -29,7 +29,7 @@ EXPECTED = {
     "sharpen_face_tiled": "52864e08d8633f7b15b1ec7e731935e13f66a94cca893809f16d7bcc2f3a7da7",
     "cam_cli_folder_sink": "84fabaed17b520376a9c845e99ce3080183930a08946a6ff6dcf274534d7c10d",
     # recorded when --still-average (runtime/still_regions.py) became the default, at its val-chosen setting
-    "cam_cli_folder_sink_still_average": "4f998fdc99fb959ae2e09c2376de2864c92a98751fc2e8b532a2b9cce7ce0437",
+    "cam_cli_folder_sink_still_average": "70806cf00c60304ec1bee3947ec5ef930a05df5016674f413effd799f14d4c9e",
 }
 
 

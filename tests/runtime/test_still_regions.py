@@ -76,6 +76,26 @@ def test_a_slow_pan_over_soft_low_contrast_detail_is_motion_not_a_still() -> Non
         assert (ghost > 0.5) == smears, (cfg, ghost)  # the level test alone blends it with the last frame
 
 
+def test_the_input_noise_is_the_sensors_whatever_the_texture_and_scales_the_floor() -> None:
+    from runtime.still_regions import flat_noise
+    flat = np.full((240, 320, 3), 128, np.uint8)
+    half_text = flat.copy()
+    half_text[:, 160:] = page()[:, 160:]  # text on half the frame: its blocks measure high, the flat ones do not
+    luma_share = float(np.sqrt(0.299**2 + 0.587**2 + 0.114**2))  # independent noise per channel, seen in luma
+    for sigma in (2.0, 6.0):
+        assert flat_noise(noisy(half_text, 0, sigma)) == pytest.approx(sigma * luma_share, rel=0.2)
+    still = StillAverage(StillConfig(floor=4.0, noise_ref=0.5, noise_every=10))
+    assert still._floor() == 4.0  # nothing measured yet
+    for i in range(11):  # measured on the 1st and the 11th input only
+        still.see_input(noisy(flat, i, 2.0 if i < 10 else 0.2))
+    assert still.input_noise < 0.5 and still._floor() == 4.0  # a clean input: the floor as set
+    still.see_input(noisy(flat, 99, 2.0))
+    assert still.input_noise < 0.5  # not the 10th since: not measured
+    fresh = StillAverage(StillConfig(floor=4.0, noise_ref=0.5))
+    fresh.see_input(noisy(flat, 0, 2.0))
+    assert fresh._floor() == pytest.approx(4.0 * fresh.input_noise / 0.5) and fresh._floor() > 8.0  # ~1.2 levels of luma noise
+
+
 def test_strength_zero_passes_the_input_and_a_reset_forgets() -> None:
     frames = [noisy(page(), i) for i in range(4)]
     still = StillAverage()
@@ -126,3 +146,4 @@ def test_cam_reports_the_still_average(tmp_path) -> None:
         summary = json.loads(stats.read_text())
         assert summary["still_average"]["mode"] == mode
         assert ("still_avg" in summary["stages"]) == (mode == "on")
+        assert ("noise" in summary["stages"]) == (mode == "on")  # the input's noise, measured on the 1st frame
