@@ -9,6 +9,7 @@ grey thumbnail (1/8 of each side, area-averaged) of this output and of the last 
 
     change = 3x3 mean of |small - last small|                  (a 24x24-pixel neighbourhood, in levels)
     shift  = change / (3x3 mean of |gradient of small| + floor) (the displacement it implies, thumbnail pixels)
+    floor  = 4 levels, times the input's sensor noise over 0.3 levels where it is more (see_input, flat_noise)
     moved  = max(ramp(change; low, high), ramp(shift; shift_low, shift_high))      ramp: 0 below, 1 above
     keep   = hold * strength * (1 - moved), enlarged to the frame (linear)
     shown  = output - keep * (output - last shown)
@@ -17,7 +18,9 @@ A region that did not move keeps `hold` of what was shown before (a recursive av
 sqrt((1 - hold) / (1 + hold)) of the model's); one that moved shows the new output. The level test alone
 misses a slow pan over soft, low-contrast detail (a 3 px step is 0.4 of a thumbnail pixel, and a small change
 of levels), which it then smeared (val pan SSIM -0.010); the implied displacement sees it whatever the
-contrast, and `floor` keeps flat noisy regions (no gradient) from looking displaced. It runs on the model's
+contrast, and `floor` keeps flat noisy regions (no gradient) from looking displaced; it grows with the
+input's noise (measured every 10th frame on the model's input, in its flattest blocks, so motion does not
+raise it), since in low light the output keeps ~1 level of noise at 1/8, a change where nothing moved. It runs on the model's
 output at the model's size, after the strength blend: `keep` scales with the strength, so strength 0 passes
 the input exactly and the slider never jumps. It forgets what it showed wherever the model's state is reset
 (a new stream, a frame size change, a scene cut, the temporal filter turned off). Settings chosen on the
