@@ -67,3 +67,10 @@ def write_markdown_and_json(prefix: Path, markdown: str, data: object) -> None:
     """PREFIX.md and PREFIX.json (PREFIX's own suffix, if any, replaced: runs/results/fps -> fps.md, fps.json)."""
     write_text_atomic(prefix.with_suffix(".md"), markdown)
     write_text_atomic(prefix.with_suffix(".json"), json.dumps(data, indent=1))
+
+
+def write_report(path: Path, lines: list[str]) -> None:
+    """A Markdown report written from its lines (atomically) and printed."""
+    text = "\n".join(lines)
+    write_text_atomic(path, text + "\n")
+    print(text)

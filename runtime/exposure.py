@@ -34,6 +34,7 @@ FLOOR = 1.0 / 255  # one 8-bit level: the log of a black percentile stays finite
 BGR_LUMA = np.array([0.114, 0.587, 0.299], np.float32)  # Rec. 601 weights, in the pipeline's BGR order
 # Immerkaer's fast noise estimate: this kernel cancels a locally planar image and leaves the noise
 NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+SIGMA_PER_RESPONSE = float(np.sqrt(np.pi / 2) / 6)  # NOISE_KERNEL's mean |response| to white noise -> sigma
 NOISE_FEATURE = "log_noise_per_sqrt_level"
 FEATURE_NAMES = (*(f"log_p{p:g}" for p in PERCENTILES), "log_mean", NOISE_FEATURE)
 

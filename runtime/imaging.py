@@ -56,3 +56,12 @@ def resize_timed(image: np.ndarray, size: tuple[int, int] | None) -> tuple[np.nd
     start = time.perf_counter()
     resized = resize(image, size)
     return resized, time.perf_counter() - start
+
+
+def grey_thumbnail(frame: np.ndarray, divisor: int) -> np.ndarray:
+    """A frame's grey view at 1/divisor of each side, area-averaged (noise averages out, motion and cuts do
+    not), int16 for differences: the skip policy's, the scene-cut test's and the still-region average's."""
+    cv2 = opencv()
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+    size = (max(1, grey.shape[1] // divisor), max(1, grey.shape[0] // divisor))
+    return cv2.resize(grey, size, interpolation=cv2.INTER_AREA).astype(np.int16)

@@ -194,9 +194,8 @@ class Pipeline:
                 self.stats.add("low_light", time.perf_counter() - start)
             still = self.cfg.still_average
             if still is not None:  # the still average's noise scale, on what the model sees (every Nth frame)
-                measuring, start = still.wants_input(), time.perf_counter()
-                still.see_input(image)
-                if measuring:
+                start = time.perf_counter()
+                if still.see_input(image):
                     self.stats.add("noise", time.perf_counter() - start)
             return frame, self.backend.submit(image), resize_in
         except Exception as err:  # noqa: BLE001 - _failed decides: pass through (live) or stop

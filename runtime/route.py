@@ -25,11 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from runtime.exposure import NOISE_KERNEL
+from runtime.exposure import NOISE_KERNEL, SIGMA_PER_RESPONSE
 from runtime.imaging import opencv
 
 MODES = ("auto", "off")  # --clean-source
-SIGMA_PER_RESPONSE = float(np.sqrt(np.pi / 2) / 6)  # NOISE_KERNEL's mean |response| to white noise -> sigma
 BLOCK = 4  # H.264's transform size (JPEG's 8 is a multiple: its grid shows here too)
 MEASURE_PIXELS = 2_100_000  # a 1080p frame is measured whole; a larger picture on tiles (tiles())
 TILE = 256

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from runtime.backends.adaptive import thumbnail
+from runtime.imaging import grey_thumbnail
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class SceneCuts:
         self._last: np.ndarray | None = None
 
     def __call__(self, frame: np.ndarray) -> bool:
-        last, self._last = self._last, histogram(thumbnail(frame, self.cfg.divisor), self.cfg.bins)
+        last, self._last = self._last, histogram(grey_thumbnail(frame, self.cfg.divisor), self.cfg.bins)
         if last is None:
             return False  # the first frame of a stream
         cut = 0.5 * float(np.abs(self._last - last).sum()) > self.cfg.distance

@@ -33,9 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from runtime.exposure import NOISE_KERNEL
-from runtime.imaging import opencv
-from runtime.route import SIGMA_PER_RESPONSE
+from runtime.exposure import NOISE_KERNEL, SIGMA_PER_RESPONSE
+from runtime.imaging import grey_thumbnail, opencv
 
 MODES = ("auto", "on", "off")  # --still-average
 DEFAULT_STILL_AVERAGE = "auto"
@@ -78,7 +77,9 @@ class StillAverage:
 
     def __call__(self, out: np.ndarray, strength: float = 1.0) -> np.ndarray:
         cv2 = opencv()
-        small = self._thumbnail(out)
+        # area-averaged in uint8, so in whole levels: the settings were chosen so (a float thumbnail measured
+        # within 0.012 of it on the val page: benchmarks/results/still_average_val.md)
+        small = grey_thumbnail(out, self.cfg.divisor).astype(np.float32)
         shown, last_small = self._shown, self._small
         if shown is None or last_small is None or shown.shape != out.shape or strength <= 0.0:
             self._remember(out.astype(np.float32), small)
@@ -111,15 +112,14 @@ class StillAverage:
         self._remember(blended, small + keep_small * (last_small - small))
         return cv2.convertScaleAbs(blended)  # rounds and saturates to uint8
 
-    def wants_input(self) -> bool:
-        """Whether the next see_input() measures (every `noise_every`th input) or only counts the frame."""
-        return self.cfg.noise_ref > 0.0 and self._inputs_seen % self.cfg.noise_every == 0
-
-    def see_input(self, frame: np.ndarray) -> None:
-        """The model's input (uint8 BGR), each frame before it runs: every `noise_every`th is measured."""
-        if self.wants_input():
+    def see_input(self, frame: np.ndarray) -> bool:
+        """The model's input (uint8 BGR), each frame before it runs: every `noise_every`th is measured (True
+        then: its time is worth reporting)."""
+        due = self.cfg.noise_ref > 0.0 and self._inputs_seen % self.cfg.noise_every == 0
+        if due:
             self.input_noise = flat_noise(frame)
         self._inputs_seen += 1
+        return due
 
     def _floor(self) -> float:
         if self.cfg.noise_ref <= 0.0 or self.input_noise is None:
@@ -136,14 +136,6 @@ class StillAverage:
 
     def _remember(self, shown: np.ndarray, small: np.ndarray) -> None:
         self._shown, self._small = shown, small
-
-    def _thumbnail(self, frame: np.ndarray) -> np.ndarray:
-        cv2 = opencv()
-        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
-        size = (max(1, grey.shape[1] // self.cfg.divisor), max(1, grey.shape[0] // self.cfg.divisor))
-        # area-averaged in uint8, so in whole levels: the settings were chosen so (a float thumbnail measured
-        # within 0.012 of it on the val page: benchmarks/results/still_average_val.md)
-        return cv2.resize(grey, size, interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
 def flat_noise(frame_bgr: np.ndarray, block: int = 16, percentile: float = 10.0) -> float:

@@ -18,10 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import ROOT
+from benchmarks.common import ROOT, write_report
 from runtime.entry import exit_on_user_error
 from runtime.exposure import FEATURE_NAMES, luma
-from runtime.files import write_text_atomic
 from runtime.low_light import LowLightConfig, lift
 from train.exposure_fit import FEATURE_SETS, fit_ridge, load_images, predicted_log_gain, training_samples, val_samples
 
@@ -83,8 +82,7 @@ def main(argv: list[str] | None = None) -> None:
         ev, et = errors(predict(val), val), errors(predict(test), test)
         lines.append(f"| {name} | {np.abs(ev).mean():.4f} | {np.mean(np.abs(ev) < 0.05):.0%} | "
                      f"{np.abs(et).mean():.4f} | {et.mean():+.4f} | {np.mean(np.abs(et) < 0.05):.0%} |")
-    write_text_atomic(args.out, "\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_report(args.out, lines)
 
 
 if __name__ == "__main__":

@@ -14,11 +14,10 @@ import statistics
 from pathlib import Path
 
 
-from benchmarks.common import ROOT, describe
+from benchmarks.common import ROOT, describe, write_report
 from benchmarks.speed.worker import end_to_end, model_only
 from runtime.backends.onnxruntime import OnnxBackend
 from runtime.artifacts import DEFAULT_STUDENT, RESOLUTIONS, graph_path
-from runtime.files import write_text_atomic
 from runtime.sources import BuiltinClip
 
 
@@ -55,8 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     for (res, threads, spinning), values in runs.items():
         cells = " | ".join(f"{statistics.median(v[i] for v in values):.{2 if i == 3 else 1}f}" for i in range(4))
         lines.append(f"| {res} | {threads} | {'on' if spinning else 'off'} | {cells} |")
-    write_text_atomic(args.out, "\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_report(args.out, lines)
 
 
 if __name__ == "__main__":

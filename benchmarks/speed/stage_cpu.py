@@ -25,7 +25,8 @@ import numpy as np
 
 
 from benchmarks.common import command_line, describe, write_markdown_and_json
-from runtime.backends.adaptive import AdaptiveBackend, SkipConfig, thumbnail
+from runtime.backends.adaptive import AdaptiveBackend, SkipConfig
+from runtime.imaging import grey_thumbnail
 from runtime.entry import positive_int, resolutions, threads
 from runtime.backends.onnxruntime import OnnxBackend
 from runtime.artifacts import DEFAULT_STUDENT, RESOLUTION_NAMES, RESOLUTIONS, graph_path
@@ -38,7 +39,7 @@ def steps_for(frame: np.ndarray, student: str, threads: int) -> dict[str, Callab
     jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 90])[1]
     steps: dict[str, Callable[[], object]] = {
         "capture: MJPG decode": lambda: cv2.imdecode(jpeg, cv2.IMREAD_COLOR),
-        "policy skip: thumbnail": lambda: thumbnail(frame, SkipConfig().thumbnail_divisor),
+        "policy skip: thumbnail": lambda: grey_thumbnail(frame, SkipConfig().thumbnail_divisor),
         "vcam: BGR -> I420": lambda: cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420),
     }
     ort = OnnxBackend(graph_path(student, res), threads, device="cpu")

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import ROOT
+from benchmarks.common import ROOT, write_report
 from benchmarks.stability.stability import STILL_SIZE, cover, spread_photos
-from runtime.backends.adaptive import thumbnail
+from runtime.imaging import grey_thumbnail
 from runtime.entry import exit_on_user_error
-from runtime.files import write_text_atomic
 from runtime.scene_cut import CutConfig, histogram
 from runtime.sources import BuiltinClip
 from train.conditions import condition_params
@@ -29,7 +28,7 @@ PAN_STEPS = (3, 8, 16, 32)
 
 
 def distances(frames_rgb: list[np.ndarray], cfg: CutConfig) -> list[float]:
-    hists = [histogram(thumbnail(np.ascontiguousarray(f[..., ::-1]), cfg.divisor), cfg.bins) for f in frames_rgb]
+    hists = [histogram(grey_thumbnail(np.ascontiguousarray(f[..., ::-1]), cfg.divisor), cfg.bins) for f in frames_rgb]
     return [0.5 * float(np.abs(a - b).sum()) for a, b in zip(hists[1:], hists)]
 
 
@@ -78,8 +77,7 @@ def main(argv: list[str] | None = None) -> None:
         v = np.array(values)
         lines.append(f"| {name} | {len(v)} | {v.min():.3f} | {np.median(v):.3f} | {v.max():.3f} | "
                      f"{int((v > cfg.distance).sum())} |")
-    write_text_atomic(args.out, "\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_report(args.out, lines)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from runtime.backends.base import Backend
-from runtime.imaging import opencv
+from runtime.imaging import grey_thumbnail, opencv
 
 SCALES = {"1 thread": 1.0, "full": 1.0, "scale75": 0.75, "scale50": 0.5}  # the auto ladder, top first
 POLICIES = ("auto", "full", "scale75", "scale50", "skip")
@@ -80,14 +80,6 @@ class SkipConfig:
     thumbnail_divisor: int = 8  # 1280x720 -> 160x90: noise averages over 64 pixels
     mean_change: float = 1.2  # 8-bit levels of mean thumbnail change that still counts as "still"
     max_change: float = 10.0  # and of the largest change: one moving object in a still room runs the model
-
-
-def thumbnail(frame: np.ndarray, divisor: int) -> np.ndarray:
-    """The skip policy's view of a frame: gray, 1/divisor of the size, int16 for differences."""
-    cv2 = opencv()
-    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-    size = (max(1, gray.shape[1] // divisor), max(1, gray.shape[0] // divisor))
-    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA).astype(np.int16)
 
 
 class AdaptiveBackend:
@@ -288,7 +280,7 @@ class AdaptiveBackend:
     # skip ------------------------------------------------------------------------------------------
     def _skip_or_run(self, frame: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
         start = time.perf_counter()
-        thumb = thumbnail(frame, self.skip_cfg.thumbnail_divisor)
+        thumb = grey_thumbnail(frame, self.skip_cfg.thumbnail_divisor)
         still = False
         if self._last_thumb is not None and self._last_out is not None and self._last_out.shape == frame.shape:
             change = np.abs(thumb - self._last_thumb)
