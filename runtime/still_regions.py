@@ -7,11 +7,13 @@ of the camera's temporal std (office / low light) where the other stills keep ~0
 on a coarse scale instead, where noise and sub-pixel jitter average out and real motion does not. Here, on a
 grey thumbnail (1/8 of each side, area-averaged) of this output and of the last frame shown:
 
-    change = 3x3 mean of |small - last small|                  (a 24x24-pixel neighbourhood, in levels)
+    change = 3x3 mean of |small - last small| / scale          (a 24x24-pixel neighbourhood, in levels)
     shift  = change / (3x3 mean of |gradient of small| + floor) (the displacement it implies, thumbnail pixels)
     floor  = 4 levels, times the input's sensor noise over 0.3 levels where it is more (see_input, flat_noise)
     moved  = max(ramp(change; low, high), ramp(shift; shift_low, shift_high))      ramp: 0 below, 1 above
     keep   = hold * strength * (1 - moved), enlarged to the frame (linear)
+    scale  = the median |small - last small| where the last frame kept >= 0.8 of hold (whole levels, followed
+             at 0.1 a frame), over 0.4 levels; 1 to 1.5
     shown  = output - keep * (output - last shown)
 
 A region that did not move keeps `hold` of what was shown before (a recursive average: the noise left falls to
@@ -20,7 +22,12 @@ misses a slow pan over soft, low-contrast detail (a 3 px step is 0.4 of a thumbn
 of levels), which it then smeared (val pan SSIM -0.010); the implied displacement sees it whatever the
 contrast, and `floor` keeps flat noisy regions (no gradient) from looking displaced; it grows with the
 input's noise (measured every 10th frame on the model's input, in its flattest blocks, so motion does not
-raise it), since in low light the output keeps ~1 level of noise at 1/8, a change where nothing moved. It runs on the model's
+raise it), since in low light the output keeps ~1 level of noise at 1/8, a change where nothing moved. The
+input's fine-grained noise does not tell how much the model's output flickers at 1/8 (the val split's text pages
+in low light: 1.1 and 1.4 levels of input noise, 1.4 and 1.1 levels of thumbnail flicker), so `scale` learns that
+from the output itself, where the average held: regions still to the tests change by noise alone, and during a
+pan few regions are that still, so motion does not teach it (its mean did: pans and zooms smeared). Capped at
+1.5x: a larger scale calmed the low-light pages more but smeared a low-light pan after a still start. It runs on the model's
 output at the model's size, after the strength blend: `keep` scales with the strength, so strength 0 passes
 the input exactly and the slider never jumps. It forgets what it showed wherever the model's state is reset
 (a new stream, a frame size change, a scene cut, the temporal filter turned off). Settings chosen on the
@@ -56,11 +63,19 @@ class StillConfig:
     # nothing moved. 0: a fixed floor
     noise_ref: float = 0.3
     noise_every: int = 10
+    # Both tests divide the change by the output's own flicker where the average held (the median change in
+    # thumbnail pixels that kept >= `still_share` of hold, followed at `flicker_rate` a frame) over
+    # `flicker_ref` levels, between 1 and `flicker_max` (flicker_ref 0: no scaling)
+    flicker_ref: float = 0.4
+    flicker_max: float = 1.5
+    flicker_rate: float = 0.1
+    still_share: float = 0.8
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.hold < 1.0 or not 0.0 <= self.low < self.high or self.divisor < 1 or \
                 not (self.shift_high == 0.0 or 0.0 <= self.shift_low < self.shift_high) or self.floor <= 0.0 or \
-                self.noise_ref < 0.0 or self.noise_every < 1:
+                self.noise_ref < 0.0 or self.noise_every < 1 or self.flicker_ref < 0.0 or self.flicker_max < 1.0 or \
+                not 0.0 < self.flicker_rate <= 1.0 or not 0.0 <= self.still_share <= 1.0:
             raise ValueError(f"still-average settings out of range: {self}")
 
 
@@ -74,6 +89,8 @@ class StillAverage:
         self._small: np.ndarray | None = None
         self.input_noise: float | None = None  # sensor noise of the model's input, levels (see_input)
         self._inputs_seen = 0
+        self.flicker: float | None = None  # the output's thumbnail change where the average held, levels
+        self._keep_small: np.ndarray | None = None  # what each thumbnail pixel kept last frame
 
     def __call__(self, out: np.ndarray, strength: float = 1.0) -> np.ndarray:
         cv2 = opencv()
@@ -83,9 +100,11 @@ class StillAverage:
         shown, last_small = self._shown, self._small
         if shown is None or last_small is None or shown.shape != out.shape or strength <= 0.0:
             self._remember(out.astype(np.float32), small)
-            self.held = 0.0
+            self.held, self._keep_small = 0.0, None
             return out
-        change = cv2.blur(np.abs(small - last_small), (3, 3), borderType=cv2.BORDER_REPLICATE)
+        difference = np.abs(small - last_small)
+        self._learn_flicker(difference)
+        change = cv2.blur(difference, (3, 3), borderType=cv2.BORDER_REPLICATE) / self._flicker_scale()
         moved = np.clip((change - self.cfg.low) / (self.cfg.high - self.cfg.low), 0.0, 1.0)
         if self.cfg.shift_high > 0.0:
             gradient = cv2.blur(np.abs(cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3)) +
@@ -96,6 +115,7 @@ class StillAverage:
                                               (self.cfg.shift_high - self.cfg.shift_low), 0.0, 1.0))
         keep_small = (self.cfg.hold * min(strength, 1.0)) * (1.0 - moved)
         self.held = float(np.mean(keep_small > 0.0))
+        self._keep_small = keep_small
         if not self.held:
             self._remember(out.astype(np.float32), small)
             return out
@@ -121,18 +141,37 @@ class StillAverage:
         self._inputs_seen += 1
         return due
 
+    def _learn_flicker(self, difference: np.ndarray) -> None:
+        """Follow the median change of the thumbnail pixels that kept most of the average last frame (>= a tenth
+        of the frame's pixels, else nothing is learned: a frame that mostly moved teaches no noise)."""
+        if self.cfg.flicker_ref <= 0.0 or self._keep_small is None:
+            return
+        still = self._keep_small >= self.cfg.still_share * self.cfg.hold
+        if still.mean() < 0.1:
+            return
+        seen = float(np.median(difference[still]))
+        self.flicker = seen if self.flicker is None else self.flicker + self.cfg.flicker_rate * (seen - self.flicker)
+
+    def _flicker_scale(self) -> float:
+        if self.cfg.flicker_ref <= 0.0 or self.flicker is None:
+            return 1.0
+        return min(self.cfg.flicker_max, max(1.0, self.flicker / self.cfg.flicker_ref))
+
     def _floor(self) -> float:
         if self.cfg.noise_ref <= 0.0 or self.input_noise is None:
             return self.cfg.floor
         return self.cfg.floor * max(1.0, self.input_noise / self.cfg.noise_ref)
 
     def reset(self) -> None:
-        """Forget what was shown: the next frame passes as the model made it."""
-        self._shown = self._small = None
+        """Forget what was shown: the next frame passes as the model made it. The flicker learned is kept: it is
+        the camera's and the model's, and a cut does not change them (a new stream relearns it within ~10 frames)."""
+        self._shown = self._small = self._keep_small = None
 
     def state(self) -> dict:
         noise = None if self.input_noise is None else round(self.input_noise, 3)
-        return {"mode": "on", "held": round(self.held, 3), "input_noise": noise, "floor": round(self._floor(), 3)}
+        flicker = None if self.flicker is None else round(self.flicker, 3)
+        return {"mode": "on", "held": round(self.held, 3), "input_noise": noise, "floor": round(self._floor(), 3),
+                "flicker": flicker, "scale": round(self._flicker_scale(), 3)}
 
     def _remember(self, shown: np.ndarray, small: np.ndarray) -> None:
         self._shown, self._small = shown, small

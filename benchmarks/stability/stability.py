@@ -12,7 +12,10 @@
     mean |O_t - W(O_{t-1})| over pixels that stay in view, where W moves the previous frame by the known
     camera motion, minus the same for the clean clip (what interpolation alone gives): 0 means no
     flicker beyond the content's own; trails from a temporal filter raise it too.
-(c) Scene cut: a still view of one photo, then of the next photo, office light, with no reset announced (the
+(c) Still, then a pan, in low light: the still photo for half the clip, then the pan of (b), low light. A
+    temporal filter that learned the low-light noise level while the scene stood still must still let the pan
+    through (no trails); SSIM and warping error from the frame the pan starts (frames before it are settling).
+(d) Scene cut: a still view of one photo, then of the next photo, office light, with no reset announced (the
     runtime's cut test, --cut-reset on by default, may see it; a model's ARGS may turn it off). Frames to
     recover: the first frame after the cut whose SSIM to the clean frame is within RECOVERED of what the same
     model gives when its stream starts at the cut (0: the cut frame itself is as good as a fresh start; the
@@ -37,7 +40,7 @@ from tqdm import tqdm
 
 
 from benchmarks.common import ROOT, command_line
-from benchmarks.stability.stability_report import plot_frames, plot_numbers, write_markdown
+from benchmarks.stability.stability_report import per_photo_table, plot_frames, plot_numbers, write_markdown
 from runtime.errors import SharpcamError
 from train.corpus import load_manifest
 from train.images import LoadReport, read_rgb
@@ -76,7 +79,12 @@ def motion_matrices(kind: str, n: int, full: tuple[int, int], size: tuple[int, i
 
 
 def moving_clip(photo: np.ndarray, kind: str, frames: int = FRAMES) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    mats = motion_matrices(kind, frames, (photo.shape[1], photo.shape[0]), MOVING_SIZE)
+    """A pan or zoom ("pan", "zoom"), or "still-pan": the pan's first view for half the frames, then the pan."""
+    if kind == "still-pan":
+        mats = motion_matrices("pan", frames - frames // 2, (photo.shape[1], photo.shape[0]), MOVING_SIZE)
+        mats = [mats[0]] * (frames // 2) + mats
+    else:
+        mats = motion_matrices(kind, frames, (photo.shape[1], photo.shape[0]), MOVING_SIZE)
     frames = [cv2.warpAffine(photo, m, MOVING_SIZE, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
               for m in mats]
     return frames, mats
@@ -166,14 +174,17 @@ def measure(models: dict[str, tuple[Path, tuple[str, ...]]], photos: list[tuple[
             rows.append(_row(ident, f"still {condition}", "input", noisy, [still] * frames, base=base))
             for label, out in run_all(models, write_clip(noisy, work), work, noisy, variants).items():
                 rows.append(_row(ident, f"still {condition}", label, out, [still] * frames, base=base))
-        for kind in ("pan", "zoom"):
+        for kind, condition in (("pan", "office"), ("zoom", "office"), ("still-pan", "lowlight")):
             clean, mats = moving_clip(cover(photo, STILL_SIZE), kind, frames)
-            noisy = apply_clip(clean, condition_params("office", f"{ident}/{kind}"))
-            clean_warp = warp_error(clean, mats)
-            rows.append(_row(ident, kind, "input", noisy, clean, mats=mats, clean_warp=clean_warp))
+            noisy = apply_clip(clean, condition_params(condition, f"{ident}/{kind}"))
             outs = run_all(models, write_clip(noisy, work), work, noisy, variants)
-            for label, out in outs.items():
-                rows.append(_row(ident, kind, label, out, clean, mats=mats, clean_warp=clean_warp))
+            # still-pan: measured from where the pan starts (_row skips SETTLE frames of what it is given)
+            start = max(0, frames // 2 - SETTLE) if kind == "still-pan" else 0
+            clean_warp = warp_error(clean[start:], mats[start:])
+            scene = "still, then pan (low light)" if kind == "still-pan" else kind
+            for label, clip in {"input": noisy, **outs}.items():
+                rows.append(_row(ident, scene, label, clip[start:], clean[start:], mats=mats[start:],
+                                 clean_warp=clean_warp))
             if kind == "pan" and not examples:
                 examples = {"clean": clean, "input": noisy, **outs}
         following = cover(photos[(index + 1) % len(photos)][1], STILL_SIZE)
@@ -218,6 +229,21 @@ def spread_photos(corpus: Path, split: str, limit: int) -> list[tuple[str, np.nd
     return photos
 
 
+PHOTO_SETS = ("spread", "pages")  # --photos
+
+
+def choose_photos(corpus: Path, split: str, photo_set: str, limit: int) -> list[tuple[str, np.ndarray]]:
+    """spread: `limit` photos spread over the split's categories; pages: every text page of the split (where
+    the shimmer is worst)."""
+    if photo_set == "spread":
+        return spread_photos(corpus, split, limit)
+    report = LoadReport()
+    photos = [(e.id, img) for e in load_manifest(corpus) if e.split == split and e.category == "text"
+              if (img := read_rgb(corpus / e.file, report)) is not None]
+    report.warn()
+    return photos
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", action="append", default=[], metavar="LABEL=GRAPH.onnx [ARGS]",
@@ -227,6 +253,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--corpus", type=Path, default=Path("data/corpus"))
     p.add_argument("--split", default="test", choices=("train", "val", "test"))
     p.add_argument("--limit", type=int, default=6, help="photos (spread over the split; default: %(default)s)")
+    p.add_argument("--photos", choices=PHOTO_SETS, default="spread",
+                   help="spread: --limit photos spread over the categories; pages: every text page of the split "
+                        "(default: %(default)s)")
     p.add_argument("--frames", type=int, default=FRAMES, help="frames per clip, more than %d (default: %%(default)s)" % SETTLE)
     p.add_argument("--out", type=Path, default=Path("runs/stability"), help="OUT.md/.json/.png, OUT_frames.png")
     args = p.parse_args(argv)
@@ -242,11 +271,14 @@ def main(argv: list[str] | None = None) -> None:
     if args.frames <= SETTLE or args.limit < 1:
         p.error(f"--frames must be more than {SETTLE} and --limit at least 1")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    photos = spread_photos(args.corpus, args.split, args.limit)
+    photos = choose_photos(args.corpus, args.split, args.photos, args.limit)
     with tempfile.TemporaryDirectory() as tmp:
         rows, examples = measure(models, photos, Path(tmp), args.frames)
     command = command_line("benchmarks.stability.stability", argv)
-    summary = write_markdown(rows, args.out.with_suffix(".md"), f"{args.split} split, {len(photos)} photos", command)
+    summary = write_markdown(rows, args.out.with_suffix(".md"), f"{args.split} split, {len(photos)} photos "
+                             f"({args.photos})", command)
+    with args.out.with_suffix(".md").open("a") as md:
+        md.write("\n## Still scenes per photo: temporal std / input's (office, low light)\n\n" + per_photo_table(rows))
     args.out.with_suffix(".json").write_text(json.dumps({"models": {k: " ".join([str(v[0]), *v[1]]) for k, v in models.items()},
                                                          "summary": summary, "rows": rows}, indent=1))
     plot_numbers(summary, args.out.with_suffix(".png"))

@@ -91,3 +91,16 @@ def plot_frames(examples: dict, path: Path, crop: int = 192) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def per_photo_table(rows: list[dict]) -> str:
+    """Each method's still-scene temporal std over the input's, per photo (office / low light): a markdown table."""
+    photos = sorted({r["image"] for r in rows})
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    ratio = {(r["image"], r["scene"], r["method"]): r["std_ratio"] for r in rows if "std_ratio" in r}
+    lines = ["| method | " + " | ".join(photos) + " |", "|---|" + "---|" * len(photos)]
+    for m in methods:
+        cells = [f"{ratio.get((ph, 'still office', m), float('nan')):.3f} / "
+                 f"{ratio.get((ph, 'still lowlight', m), float('nan')):.3f}" for ph in photos]
+        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

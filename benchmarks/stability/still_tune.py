@@ -19,13 +19,14 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import command_line
-from benchmarks.stability.stability import Variants, measure, spread_photos
-from benchmarks.stability.stability_report import plot_numbers, write_markdown
+from benchmarks.stability.stability import FRAMES, PHOTO_SETS, SETTLE, Variants, choose_photos, measure
+from benchmarks.stability.stability_report import per_photo_table, plot_numbers, write_markdown
 from runtime.scene_cut import SceneCuts
 from runtime.still_regions import StillAverage, StillConfig
 
-# (hold, low, high, divisor, shift_low, shift_high, floor, noise_ref); shift_high 0: the level test alone;
-# noise_ref 0: a fixed floor
+# (hold, low, high, divisor, shift_low, shift_high, floor, noise_ref[, flicker_ref]); shift_high 0: the level
+# test alone; noise_ref 0: a fixed floor; flicker_ref 0: no scaling by the output's flicker (the grid below was
+# measured before that existed: its settings take it as shipped unless a 9th number says otherwise)
 GRID = ((0.6, 1.0, 3.0, 8, 0, 0, 4, 0), (0.8, 1.0, 3.0, 8, 0, 0, 4, 0), (0.7, 2.0, 5.0, 4, 0, 0, 4, 0),
         (0.7, 1.0, 3.0, 8, 0.03, 0.08, 4, 0), (0.75, 1.0, 3.0, 8, 0.03, 0.08, 4, 0),
         (0.75, 1.0, 3.0, 8, 0.03, 0.08, 4, 0.5), (0.75, 1.0, 3.0, 8, 0.03, 0.08, 4, 0.4),
@@ -51,18 +52,18 @@ def grid_arg(text: str) -> tuple[tuple[float, ...], ...]:
         for setting in grid:
             config(setting)
     except (ValueError, TypeError) as err:
-        raise argparse.ArgumentTypeError(f"--grid takes HOLD,LOW,HIGH[,DIVISOR[,SHIFT_LOW,SHIFT_HIGH[,FLOOR[,NOISE_REF]]]]"
-                                         f";... "
+        raise argparse.ArgumentTypeError(f"--grid takes HOLD,LOW,HIGH[,DIVISOR[,SHIFT_LOW,SHIFT_HIGH[,FLOOR[,NOISE_REF"
+                                         f"[,FLICKER_REF]]]]];... "
                                          f"with 0 <= HOLD < 1, 0 <= LOW < HIGH; got {text!r}") from err
     return grid
 
 
 def config(setting: tuple[float, ...]) -> StillConfig:
-    """StillConfig from (hold, low, high[, divisor[, shift_low, shift_high[, floor[, noise_ref]]]]); the rest as
-    shipped."""
-    if not 3 <= len(setting) <= 8 or len(setting) == 5:
-        raise ValueError(f"a setting has 3, 4, 6, 7 or 8 numbers, not {len(setting)}")
-    names = ("hold", "low", "high", "divisor", "shift_low", "shift_high", "floor", "noise_ref")
+    """StillConfig from (hold, low, high[, divisor[, shift_low, shift_high[, floor[, noise_ref[, flicker_ref]]]]]);
+    the rest as shipped."""
+    if not 3 <= len(setting) <= 9 or len(setting) == 5:
+        raise ValueError(f"a setting has 3, 4, 6, 7, 8 or 9 numbers, not {len(setting)}")
+    names = ("hold", "low", "high", "divisor", "shift_low", "shift_high", "floor", "noise_ref", "flicker_ref")
     given = dict(zip(names, setting))
     if "divisor" in given:
         given["divisor"] = int(given["divisor"])
@@ -75,9 +76,13 @@ def main(argv: list[str] | None = None) -> None:
                    help="a graph runtime.cam can take with --model; repeat to compare")
     p.add_argument("--corpus", type=Path, default=Path("data/corpus"))
     p.add_argument("--limit", type=int, default=6, help="validation photos (default: %(default)s)")
-    p.add_argument("--grid", type=grid_arg, default=GRID, metavar="H,L,H[,D[,SL,SH[,F[,N]]]];...",
+    p.add_argument("--photos", choices=PHOTO_SETS, default="spread",
+                   help="spread: --limit photos spread over the categories (the stability suite's choice); pages: "
+                        "every text page of the split, where the shimmer is worst (default: %(default)s)")
+    p.add_argument("--grid", type=grid_arg, default=GRID, metavar="H,L,H[,D[,SL,SH[,F[,N[,FR]]]]];...",
                    help="settings (hold, low, high[, thumbnail divisor[, shift low, shift high[, floor[, noise "
-                        "ref]]]]) to try (default: the grid the shipped setting was chosen from)")
+                        "ref[, flicker ref]]]]]) to try (default: the grid the shipped setting was chosen from)")
+    p.add_argument("--frames", type=int, default=FRAMES, help="frames per clip, more than %d (default: %%(default)s)" % SETTLE)
     p.add_argument("--out", type=Path, default=Path("runs/still_tune"))
     args = p.parse_args(argv)
     models = {}
@@ -88,32 +93,21 @@ def main(argv: list[str] | None = None) -> None:
         models[label] = (Path(path).resolve(), ("--still-average", "off"))
     if not models:
         p.error("give at least one --model LABEL=GRAPH.onnx")
+    if args.frames <= SETTLE:
+        p.error(f"--frames must be more than {SETTLE}")
     variants: Variants = {"+" + "/".join(f"{v:g}" for v in setting): shown(config(setting))
                           for setting in args.grid}
-    photos = spread_photos(args.corpus, "val", args.limit)
+    photos = choose_photos(args.corpus, "val", args.photos, args.limit)
     with tempfile.TemporaryDirectory() as tmp:
-        rows, _ = measure(models, photos, Path(tmp), variants=variants)
+        rows, _ = measure(models, photos, Path(tmp), args.frames, variants=variants)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    summary = write_markdown(rows, args.out.with_suffix(".md"), f"val split, {len(photos)} photos",
+    summary = write_markdown(rows, args.out.with_suffix(".md"), f"val split, {len(photos)} photos ({args.photos})",
                              command_line("benchmarks.stability.still_tune", argv))
-    per_photo = per_photo_table(rows)
     with args.out.with_suffix(".md").open("a") as md:
-        md.write("\n## Still scenes per photo: temporal std / input's (office, low light)\n\n" + per_photo)
+        md.write("\n## Still scenes per photo: temporal std / input's (office, low light)\n\n" + per_photo_table(rows))
     args.out.with_suffix(".json").write_text(json.dumps({"summary": summary, "rows": rows}, indent=1))
     plot_numbers(summary, args.out.with_suffix(".png"))
     print(args.out.with_suffix(".md").read_text())
-
-
-def per_photo_table(rows: list[dict]) -> str:
-    photos = sorted({r["image"] for r in rows})
-    methods = list(dict.fromkeys(r["method"] for r in rows))
-    ratio = {(r["image"], r["scene"], r["method"]): r["std_ratio"] for r in rows if "std_ratio" in r}
-    lines = ["| method | " + " | ".join(photos) + " |", "|---|" + "---|" * len(photos)]
-    for m in methods:
-        cells = [f"{ratio.get((ph, 'still office', m), float('nan')):.3f} / "
-                 f"{ratio.get((ph, 'still lowlight', m), float('nan')):.3f}" for ph in photos]
-        lines.append(f"| {m} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -96,6 +96,30 @@ def test_the_input_noise_is_the_sensors_whatever_the_texture_and_scales_the_floo
     assert fresh._floor() == pytest.approx(4.0 * fresh.input_noise / 0.5) and fresh._floor() > 8.0  # ~1.2 levels of luma noise
 
 
+def test_the_flicker_scale_learns_from_a_flickering_still_and_not_from_a_pan() -> None:
+    """A still page whose thumbnail flickers by whole levels (low-frequency noise, as the model leaves in low
+    light) raises the scale; a pan from the first frame teaches nothing (too few regions stay)."""
+    clean = page()
+    rng = np.random.default_rng(3)
+    blotches = lambda: cv2.resize(rng.normal(0, 1.2, (30, 40, 1)).astype(np.float32), (320, 240))[..., None]  # noqa: E731
+    still = StillAverage(StillConfig(flicker_ref=0.4, flicker_max=1.5))
+    assert still._flicker_scale() == 1.0  # nothing learned yet
+    for _ in range(30):
+        still(np.clip(clean + blotches(), 0, 255).astype(np.uint8))
+    assert still.flicker > 0.5 and still._flicker_scale() > 1.2 and still.state()["scale"] > 1.2
+    learned = still._flicker_scale()
+    still.reset()
+    assert still._flicker_scale() == learned  # the camera's and the model's: a cut keeps it
+    panned = StillAverage()
+    for t in range(12):
+        panned(np.ascontiguousarray(np.roll(texture(), 6 * t, axis=1)))
+    assert panned.flicker is None and panned._flicker_scale() == 1.0
+    unscaled = StillAverage(StillConfig(flicker_ref=0.0))
+    for _ in range(10):
+        unscaled(np.clip(clean + blotches(), 0, 255).astype(np.uint8))
+    assert unscaled.flicker is None and unscaled._flicker_scale() == 1.0
+
+
 def test_strength_zero_passes_the_input_and_a_reset_forgets() -> None:
     frames = [noisy(page(), i) for i in range(4)]
     still = StillAverage()

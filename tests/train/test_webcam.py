@@ -141,13 +141,30 @@ def test_stability_suite_smoke_runs_the_deployed_path(mini_corpus, tiny_graph, t
     main(["--corpus", str(mini_corpus), "--split", "test", "--limit", "1", "--frames", "6",
           "--model", f"tiny={tiny_graph}", "--out", str(out)])
     summary = json.loads(out.with_suffix(".json").read_text())["summary"]
-    assert set(summary) == {"still office", "still lowlight", "pan", "zoom", "scene cut"}
+    assert set(summary) == {"still office", "still lowlight", "pan", "zoom", "still, then pan (low light)",
+                            "scene cut"}
     assert summary["scene cut"]["input"]["recovery"] == 0.0
     assert summary["scene cut"]["tiny"]["recovery"] == 0.0  # the gate takes an unannounced cut at once
     assert summary["still office"]["input"]["std_ratio"] == 1.0
     assert summary["still office"]["tiny"]["std_ratio"] > 0
     assert abs(summary["pan"]["input"]["warp_error"]) < 20
     assert out.with_name("stability_frames.png").stat().st_size > 0
+
+
+def test_still_tune_applies_each_setting_to_the_text_pages(tiny_graph, tmp_path):
+    from benchmarks.stability.still_tune import main
+    from train.corpus import write_sample_corpus
+    corpus = write_sample_corpus(tmp_path / "corpus", [("text.png", "text", "val"), ("camera.png", "people", "val")])
+    out = tmp_path / "tune"
+    main(["--corpus", str(corpus), "--photos", "pages", "--frames", "6", "--model", f"tiny={tiny_graph}",
+          "--grid", "0.75,1,3,8,0.03,0.08,4,0.3,0;0.75,1,3,8,0.03,0.08,4,0.3,0.4", "--out", str(out)])
+    data = json.loads(out.with_suffix(".json").read_text())
+    assert {r["image"] for r in data["rows"]} == {"text"}  # the text page only
+    methods = set(data["summary"]["still lowlight"])
+    assert methods == {"input", "tiny", "tiny+0.75/1/3/8/0.03/0.08/4/0.3/0", "tiny+0.75/1/3/8/0.03/0.08/4/0.3/0.4"}
+    assert data["summary"]["still lowlight"]["tiny+0.75/1/3/8/0.03/0.08/4/0.3/0"]["std_ratio"] < \
+        data["summary"]["still lowlight"]["tiny"]["std_ratio"]  # the average calms the page
+    assert "## Still scenes per photo" in out.with_suffix(".md").read_text()
 
 
 def test_warp_error_is_zero_for_an_exact_pan_and_sees_flicker():
@@ -158,6 +175,9 @@ def test_warp_error_is_zero_for_an_exact_pan_and_sees_flicker():
     assert warp_error(clean, mats) < 0.01
     flicker = [np.clip(f.astype(int) + (8 if i % 2 else -8), 0, 255).astype(np.uint8) for i, f in enumerate(clean)]
     assert warp_error(flicker, mats) > 10
+    held, held_mats = moving_clip(photo, "still-pan", 6)  # three frames still, then the pan's first three
+    assert all(np.array_equal(f, held[0]) for f in held[:3]) and np.array_equal(held[3:], clean[:3])
+    assert warp_error(held, held_mats) < 0.01
 
 
 def test_recovery_counts_the_frames_until_a_cut_is_as_good_as_a_fresh_start():
