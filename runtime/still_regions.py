@@ -65,7 +65,8 @@ class StillConfig:
     noise_every: int = 10
     # Both tests divide the change by the output's own flicker where the average held (the median change in
     # thumbnail pixels that kept >= `still_share` of hold, followed at `flicker_rate` a frame) over
-    # `flicker_ref` levels, between 1 and `flicker_max` (flicker_ref 0: no scaling)
+    # `flicker_ref` levels, between 1 and `flicker_max` (flicker_ref 0: no scaling). Chosen on the val split's text
+    # pages and stability clips (benchmarks/results/still_flicker_val*.md)
     flicker_ref: float = 0.4
     flicker_max: float = 1.5
     flicker_rate: float = 0.1
