@@ -23,16 +23,16 @@ of levels), which it then smeared (val pan SSIM -0.010); the implied displacemen
 contrast, and `floor` keeps flat noisy regions (no gradient) from looking displaced; it grows with the
 input's noise (measured every 10th frame on the model's input, in its flattest blocks, so motion does not
 raise it), since in low light the output keeps ~1 level of noise at 1/8, a change where nothing moved. The
-input's fine-grained noise does not tell how much the model's output flickers at 1/8 (the val split's text pages
-in low light: 1.1 and 1.4 levels of input noise, 1.4 and 1.1 levels of thumbnail flicker), so `scale` learns that
+input's fine-grained noise does not tell how much the model's output flickers at 1/8 (two val text pages in low
+light: 1.1 and 1.4 levels of input noise, 1.4 and 1.1 levels of temporal std at 1/8), so `scale` learns that
 from the output itself, where the average held: regions still to the tests change by noise alone, and during a
-pan few regions are that still, so motion does not teach it (its mean did: pans and zooms smeared). Capped at
-1.5x: a larger scale calmed the low-light pages more but smeared a low-light pan after a still start. It runs on the model's
-output at the model's size, after the strength blend: `keep` scales with the strength, so strength 0 passes
-the input exactly and the slider never jumps. It forgets what it showed wherever the model's state is reset
-(a new stream, a frame size change, a scene cut, the temporal filter turned off). Settings chosen on the
-validation split's stability clips (`python -m benchmarks.stability.still_tune`,
-benchmarks/results/still_average_val.md). No torch.
+pan few regions are that still, so motion does not teach it (their mean change did: pans and zooms smeared).
+Capped at 1.5x: a larger scale calmed the low-light pages more but smeared a low-light pan after a still start.
+It runs on the model's output at the model's size, after the strength blend: `keep` scales with the strength,
+so strength 0 passes the input exactly and the slider never jumps. It forgets what it showed wherever the
+model's state is reset (a new stream, a frame size change, a scene cut, the temporal filter turned off).
+Settings chosen on the validation split's stability clips (`python -m benchmarks.stability.still_tune`,
+benchmarks/results/still_average_val.md, still_flicker_val*.md). No torch.
 """
 from __future__ import annotations
 

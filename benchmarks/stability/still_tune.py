@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--grid", type=grid_arg, default=GRID, metavar="H,L,H[,D[,SL,SH[,F[,N[,FR]]]]];...",
                    help="settings (hold, low, high[, thumbnail divisor[, shift low, shift high[, floor[, noise "
                         "ref[, flicker ref]]]]]) to try (default: the grid the shipped setting was chosen from)")
-    p.add_argument("--frames", type=int, default=FRAMES, help="frames per clip, more than %d (default: %%(default)s)" % SETTLE)
+    p.add_argument("--frames", type=int, default=FRAMES,
+                   help="frames per clip, more than %d (default: %%(default)s)" % SETTLE)
     p.add_argument("--out", type=Path, default=Path("runs/still_tune"))
     args = p.parse_args(argv)
     models = {}
