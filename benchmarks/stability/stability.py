@@ -12,8 +12,8 @@
     mean |O_t - W(O_{t-1})| over pixels that stay in view, where W moves the previous frame by the known
     camera motion, minus the same for the clean clip (what interpolation alone gives): 0 means no
     flicker beyond the content's own; trails from a temporal filter raise it too.
-(c) Still, then a pan, in low light: the still photo for half the clip, then the pan of (b), low light. A
-    temporal filter that learned the low-light noise level while the scene stood still must still let the pan
+(c) Still, then a pan, in office light and in low light: the still photo for half the clip, then the pan of
+    (b). A temporal filter that learned the noise level while the scene stood still must still let the pan
     through (no trails); SSIM and warping error from the frame the pan starts (frames before it are settling).
 (d) Scene cut: a still view of one photo, then of the next photo, office light, with no reset announced (the
     runtime's cut test, --cut-reset on by default, may see it; a model's ARGS may turn it off). Frames to
@@ -174,14 +174,16 @@ def measure(models: dict[str, tuple[Path, tuple[str, ...]]], photos: list[tuple[
             rows.append(_row(ident, f"still {condition}", "input", noisy, [still] * frames, base=base))
             for label, out in run_all(models, write_clip(noisy, work), work, noisy, variants).items():
                 rows.append(_row(ident, f"still {condition}", label, out, [still] * frames, base=base))
-        for kind, condition in (("pan", "office"), ("zoom", "office"), ("still-pan", "lowlight")):
+        for kind, condition in (("pan", "office"), ("zoom", "office"), ("still-pan", "office"),
+                                ("still-pan", "lowlight")):
             clean, mats = moving_clip(cover(photo, STILL_SIZE), kind, frames)
             noisy = apply_clip(clean, condition_params(condition, f"{ident}/{kind}"))
             outs = run_all(models, write_clip(noisy, work), work, noisy, variants)
             # still-pan: measured from where the pan starts (_row skips SETTLE frames of what it is given)
             start = max(0, frames // 2 - SETTLE) if kind == "still-pan" else 0
             clean_warp = warp_error(clean[start:], mats[start:])
-            scene = "still, then pan (low light)" if kind == "still-pan" else kind
+            scene = f"still, then pan ({'low light' if condition == 'lowlight' else condition})" \
+                if kind == "still-pan" else kind
             for label, clip in {"input": noisy, **outs}.items():
                 rows.append(_row(ident, scene, label, clip[start:], clean[start:], mats=mats[start:],
                                  clean_warp=clean_warp))
