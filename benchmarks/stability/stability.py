@@ -243,6 +243,9 @@ def choose_photos(corpus: Path, split: str, photo_set: str, limit: int) -> list[
     photos = [(e.id, img) for e in load_manifest(corpus) if e.split == split and e.category == "text"
               if (img := read_rgb(corpus / e.file, report)) is not None]
     report.warn()
+    if not photos:
+        raise SharpcamError(f"no readable text pages in the {split} split of {corpus}: rebuild it with text pages "
+                            f"('python -m train.corpus --out {corpus}') or use --photos spread")
     return photos
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from benchmarks.common import command_line
 from benchmarks.stability.stability import FRAMES, PHOTO_SETS, SETTLE, Variants, choose_photos, measure
 from benchmarks.stability.stability_report import per_photo_table, plot_numbers, write_markdown
+from runtime.errors import SharpcamError
 from runtime.scene_cut import SceneCuts
 from runtime.still_regions import StillAverage, StillConfig
 
@@ -112,4 +113,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except SharpcamError as err:
+        raise SystemExit(f"error: {err}")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import skimage.data
 
+from runtime.errors import SharpcamError
 from train.bank import BankConfig, build_bank
 from train.codecs import encode_decode_video
 from train.config import TrainConfig, preset
@@ -165,6 +166,13 @@ def test_still_tune_applies_each_setting_to_the_text_pages(tiny_graph, tmp_path)
     assert data["summary"]["still lowlight"]["tiny+0.75/1/3/8/0.03/0.08/4/0.3/0"]["std_ratio"] < \
         data["summary"]["still lowlight"]["tiny"]["std_ratio"]  # the average calms the page
     assert "## Still scenes per photo" in out.with_suffix(".md").read_text()
+
+
+def test_the_pages_set_says_what_to_do_when_a_split_has_no_text(mini_corpus):
+    from benchmarks.stability.stability import choose_photos
+    with pytest.raises(SharpcamError, match="no readable text pages in the test split"):
+        choose_photos(mini_corpus, "test", "pages", 6)
+    assert len(choose_photos(mini_corpus, "test", "spread", 6)) == 2
 
 
 def test_warp_error_is_zero_for_an_exact_pan_and_sees_flicker():
