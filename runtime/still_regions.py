@@ -154,14 +154,10 @@ class StillAverage:
         self.flicker = seen if self.flicker is None else self.flicker + self.cfg.flicker_rate * (seen - self.flicker)
 
     def _flicker_scale(self) -> float:
-        if self.cfg.flicker_ref <= 0.0 or self.flicker is None:
-            return 1.0
-        return min(self.cfg.flicker_max, max(1.0, self.flicker / self.cfg.flicker_ref))
+        return times_over(self.flicker, self.cfg.flicker_ref, self.cfg.flicker_max)
 
     def _floor(self) -> float:
-        if self.cfg.noise_ref <= 0.0 or self.input_noise is None:
-            return self.cfg.floor
-        return self.cfg.floor * max(1.0, self.input_noise / self.cfg.noise_ref)
+        return self.cfg.floor * times_over(self.input_noise, self.cfg.noise_ref)
 
     def reset(self) -> None:
         """Forget what was shown: the next frame passes as the model made it. The flicker learned is kept: it is
@@ -176,6 +172,13 @@ class StillAverage:
 
     def _remember(self, shown: np.ndarray, small: np.ndarray) -> None:
         self._shown, self._small = shown, small
+
+
+def times_over(measured: float | None, ref: float, cap: float = float("inf")) -> float:
+    """How many times `ref` a measurement is, between 1 and `cap` (1 with no measurement or a `ref` of 0: off)."""
+    if ref <= 0.0 or measured is None:
+        return 1.0
+    return min(cap, max(1.0, measured / ref))
 
 
 def flat_noise(frame_bgr: np.ndarray, block: int = 16, percentile: float = 10.0) -> float:

@@ -42,7 +42,7 @@ from tqdm import tqdm
 from benchmarks.common import ROOT, command_line
 from benchmarks.stability.stability_report import per_photo_table, plot_frames, plot_numbers, write_markdown
 from runtime.errors import SharpcamError
-from train.corpus import load_manifest
+from train.corpus import Entry, load_manifest
 from train.images import LoadReport, read_rgb
 from train.metrics import ssim
 from train.conditions import condition_params
@@ -224,9 +224,13 @@ def _row(ident: str, scene: str, method: str, clip: list[np.ndarray], clean: lis
 def spread_photos(corpus: Path, split: str, limit: int) -> list[tuple[str, np.ndarray]]:
     """`limit` photos (id, RGB) spread evenly over the split's manifest order, so every category shows."""
     entries = [e for e in load_manifest(corpus) if e.split == split]
-    picks = [entries[round(i * len(entries) / limit)] for i in range(min(limit, len(entries)))]
+    return read_photos(corpus, [entries[round(i * len(entries) / limit)] for i in range(min(limit, len(entries)))])
+
+
+def read_photos(corpus: Path, entries: list[Entry]) -> list[tuple[str, np.ndarray]]:
+    """(id, RGB) of each entry that reads; the ones that do not are reported once."""
     report = LoadReport()
-    photos = [(e.id, img) for e in picks if (img := read_rgb(corpus / e.file, report)) is not None]
+    photos = [(e.id, img) for e in entries if (img := read_rgb(corpus / e.file, report)) is not None]
     report.warn()
     return photos
 
@@ -239,10 +243,7 @@ def choose_photos(corpus: Path, split: str, photo_set: str, limit: int) -> list[
     the shimmer is worst)."""
     if photo_set == "spread":
         return spread_photos(corpus, split, limit)
-    report = LoadReport()
-    photos = [(e.id, img) for e in load_manifest(corpus) if e.split == split and e.category == "text"
-              if (img := read_rgb(corpus / e.file, report)) is not None]
-    report.warn()
+    photos = read_photos(corpus, [e for e in load_manifest(corpus) if e.split == split and e.category == "text"])
     if not photos:
         raise SharpcamError(f"no readable text pages in the {split} split of {corpus}: rebuild it with text pages "
                             f"('python -m train.corpus --out {corpus}') or use --photos spread")
