@@ -27,7 +27,6 @@ Writes OUT.md, OUT.json, OUT.png (numbers) and OUT_frames.png (frames of the pan
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -40,7 +39,7 @@ from tqdm import tqdm
 
 
 from benchmarks.common import ROOT, command_line
-from benchmarks.stability.stability_report import per_photo_table, plot_frames, plot_numbers, write_markdown
+from benchmarks.stability.stability_report import plot_frames, write_report
 from runtime.errors import SharpcamError
 from train.corpus import Entry, load_manifest
 from train.images import LoadReport, read_rgb
@@ -281,13 +280,9 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         rows, examples = measure(models, photos, Path(tmp), args.frames)
     command = command_line("benchmarks.stability.stability", argv)
-    summary = write_markdown(rows, args.out.with_suffix(".md"), f"{args.split} split, {len(photos)} photos "
-                             f"({args.photos})", command)
-    with args.out.with_suffix(".md").open("a") as md:
-        md.write("\n## Still scenes per photo: temporal std / input's (office, low light)\n\n" + per_photo_table(rows))
-    args.out.with_suffix(".json").write_text(json.dumps({"models": {k: " ".join([str(v[0]), *v[1]]) for k, v in models.items()},
-                                                         "summary": summary, "rows": rows}, indent=1))
-    plot_numbers(summary, args.out.with_suffix(".png"))
+    graphs = {label: " ".join([str(path), *extra]) for label, (path, extra) in models.items()}
+    write_report(rows, args.out, f"{args.split} split, {len(photos)} photos ({args.photos})", command,
+                 {"models": graphs})
     plot_frames(examples, args.out.with_name(args.out.name + "_frames.png"))
     print(args.out.with_suffix(".md").read_text())
 

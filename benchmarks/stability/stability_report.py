@@ -1,6 +1,7 @@
-"""Tables and pictures for benchmarks/stability/stability.py."""
+"""Tables, pictures and report files of the stability suite (stability.py) and its tuner (still_tune.py)."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -104,3 +105,16 @@ def per_photo_table(rows: list[dict]) -> str:
                  f"{ratio.get((ph, 'still lowlight', m), float('nan')):.3f}" for ph in photos]
         lines.append(f"| {m} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def write_report(rows: list[dict], out: Path, what: str, command: str, extra: dict | None = None) -> dict:
+    """OUT.md (the scenes' means, then each photo's still scenes), OUT.json (`extra`, the summary and every row)
+    and OUT.png; returns the summary."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    markdown = out.with_suffix(".md")
+    summary = write_markdown(rows, markdown, what, command)
+    with markdown.open("a") as md:
+        md.write("\n## Still scenes per photo: temporal std / input's (office, low light)\n\n" + per_photo_table(rows))
+    out.with_suffix(".json").write_text(json.dumps({**(extra or {}), "summary": summary, "rows": rows}, indent=1))
+    plot_numbers(summary, out.with_suffix(".png"))
+    return summary

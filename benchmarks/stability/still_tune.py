@@ -12,7 +12,6 @@ document page is where the model alone stays least calm). Writes OUT.md/.json/.p
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import numpy as np
 
 from benchmarks.common import command_line
 from benchmarks.stability.stability import FRAMES, PHOTO_SETS, SETTLE, Variants, choose_photos, measure
-from benchmarks.stability.stability_report import per_photo_table, plot_numbers, write_markdown
+from benchmarks.stability.stability_report import write_report
 from runtime.errors import SharpcamError
 from runtime.scene_cut import SceneCuts
 from runtime.still_regions import StillAverage, StillConfig
@@ -102,13 +101,8 @@ def main(argv: list[str] | None = None) -> None:
     photos = choose_photos(args.corpus, "val", args.photos, args.limit)
     with tempfile.TemporaryDirectory() as tmp:
         rows, _ = measure(models, photos, Path(tmp), args.frames, variants=variants)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    summary = write_markdown(rows, args.out.with_suffix(".md"), f"val split, {len(photos)} photos ({args.photos})",
-                             command_line("benchmarks.stability.still_tune", argv))
-    with args.out.with_suffix(".md").open("a") as md:
-        md.write("\n## Still scenes per photo: temporal std / input's (office, low light)\n\n" + per_photo_table(rows))
-    args.out.with_suffix(".json").write_text(json.dumps({"summary": summary, "rows": rows}, indent=1))
-    plot_numbers(summary, args.out.with_suffix(".png"))
+    write_report(rows, args.out, f"val split, {len(photos)} photos ({args.photos})",
+                 command_line("benchmarks.stability.still_tune", argv))
     print(args.out.with_suffix(".md").read_text())
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -141,7 +142,10 @@ def test_stability_suite_smoke_runs_the_deployed_path(mini_corpus, tiny_graph, t
     out = tmp_path / "stability"
     main(["--corpus", str(mini_corpus), "--split", "test", "--limit", "1", "--frames", "6",
           "--model", f"tiny={tiny_graph}", "--out", str(out)])
-    summary = json.loads(out.with_suffix(".json").read_text())["summary"]
+    data = json.loads(out.with_suffix(".json").read_text())
+    assert data["models"] == {"tiny": str(Path(tiny_graph).resolve())}  # which graph made the numbers
+    assert "## Still scenes per photo" in out.with_suffix(".md").read_text()
+    summary = data["summary"]
     assert set(summary) == {"still office", "still lowlight", "pan", "zoom", "still, then pan (office)",
                             "still, then pan (low light)", "scene cut"}
     assert summary["scene cut"]["input"]["recovery"] == 0.0
