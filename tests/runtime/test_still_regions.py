@@ -76,6 +76,48 @@ def test_a_slow_pan_over_soft_low_contrast_detail_is_motion_not_a_still() -> Non
         assert (ghost > 0.5) == smears, (cfg, ghost)  # the level test alone blends it with the last frame
 
 
+def test_camera_motion_measures_a_pan_and_a_zoom_and_not_sensor_noise() -> None:
+    from runtime.still_regions import camera_motion
+    rng = np.random.default_rng(7)
+    base = cv2.GaussianBlur(rng.uniform(0, 255, (60, 80)).astype(np.float32), (0, 0), 1.5)  # a thumbnail's detail
+
+    def measured(after: np.ndarray, before: np.ndarray) -> float:
+        return camera_motion(after - before, cv2.Sobel(after, cv2.CV_32F, 1, 0, ksize=3) / 8.0,
+                             cv2.Sobel(after, cv2.CV_32F, 0, 1, ksize=3) / 8.0)
+
+    def moved(matrix: list[list[float]]) -> np.ndarray:
+        return cv2.warpAffine(base, np.float32(matrix), (80, 60), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+
+    # Sobel's slope is of a smoothed picture, so fine detail reads a little more displaced than it is
+    pan = measured(moved([[1, 0, 0.3], [0, 1, 0]]), base)  # 2.4 px at full size
+    assert 0.3 <= pan < 0.45 and measured(moved([[1, 0, 0.6], [0, 1, 0]]), base) > 1.5 * pan
+    zoom = 1.01  # about the centre: each pixel moves 1% of its distance from it
+    ys, xs = np.mgrid[1:59, 1:79]
+    expected = 0.01 * np.sqrt(np.mean((xs - 39.5) ** 2 + (ys - 29.5) ** 2))  # 0.29 thumbnail px
+    zoomed = moved([[zoom, 0, 39.5 * (1 - zoom)], [0, zoom, 29.5 * (1 - zoom)]])
+    assert expected <= measured(zoomed, base) < 1.5 * expected
+    first, second = (base + rng.normal(0, 0.7, base.shape).astype(np.float32) for _ in range(2))
+    assert measured(second, first) < StillConfig().camera_still  # noise alone fits no motion field
+    flat = np.full((60, 80), 128, np.float32)
+    assert measured(flat + 1, flat) == 0.0  # nothing with slope: nothing to go on, and nothing could smear
+
+
+def test_a_camera_seen_holding_still_calms_a_noisy_page_more_and_a_pan_relaxes_nothing() -> None:
+    frames = [noisy(page(), i, 6.0) for i in range(30)]  # heavy noise: the displacement test fires on text
+    ratios = {}
+    for relax in (1.0, 2.0):
+        still = StillAverage(StillConfig(camera_relax=relax))
+        shown = [still(f) for f in frames]
+        ratios[relax] = temporal_std(shown[10:]) / temporal_std(frames[10:])
+    assert ratios[2.0] < 0.85 * ratios[1.0]
+    assert still.state()["camera_motion"] < StillConfig().camera_still
+    panned = StillAverage()
+    for t in range(3):
+        panned(np.ascontiguousarray(np.roll(texture(), 3 * t, axis=1)))  # 3 px a frame: 0.375 thumbnail px
+    assert panned.camera > StillConfig().camera_moving  # the displacement test as strict as without it
+    assert StillAverage(StillConfig(camera_relax=1.0)).state()["camera_motion"] is None  # off: not measured
+
+
 def test_the_input_noise_is_the_sensors_whatever_the_texture_and_scales_the_floor() -> None:
     from runtime.still_regions import flat_noise
     flat = np.full((240, 320, 3), 128, np.uint8)
