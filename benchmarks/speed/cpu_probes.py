@@ -29,7 +29,8 @@ import numpy as np
 from benchmarks.common import ROOT, command_line, describe
 from benchmarks.speed.cam_speed import make_clip
 from benchmarks.speed.stage_cpu import cpu_ms
-from benchmarks.stability.stability import FRAMES, STILL_SIZE, cover, moving_clip, spread_photos
+from benchmarks.stability.scenes import FRAMES, STILL_SIZE, cover, moving_clip
+from benchmarks.stability.stability import spread_photos
 from runtime.backends.adaptive import AdaptiveBackend
 from runtime.artifacts import DEFAULT_STUDENT, checkpoint_path, graph_path
 from runtime.contract import reset_state

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import ROOT, write_report
-from benchmarks.stability.stability import STILL_SIZE, cover, spread_photos
+from benchmarks.stability.scenes import STILL_SIZE, cover
+from benchmarks.stability.stability import spread_photos
 from runtime.imaging import grey_thumbnail
 from runtime.entry import exit_on_user_error
 from runtime.scene_cut import CutConfig, histogram

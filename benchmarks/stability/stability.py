@@ -15,7 +15,9 @@
 (c) Still, then a pan, in office light and in low light: the still photo for half the clip, then the pan of
     (b). A temporal filter that learned the noise level while the scene stood still must still let the pan
     through (no trails); SSIM and warping error from the frame the pan starts (frames before it are settling).
-(d) Scene cut: a still view of one photo, then of the next photo, office light, with no reset announced (the
+(d) Local motion, in office light and in low light: a head-sized oval moving slowly over the still photo
+    (scenes.local_clip). SSIM, and the error where the clean clip changed (levels; trails raise it).
+(e) Scene cut: a still view of one photo, then of the next photo, office light, with no reset announced (the
     runtime's cut test, --cut-reset on by default, may see it; a model's ARGS may turn it off). Frames to
     recover: the first frame after the cut whose SSIM to the clean frame is within RECOVERED of what the same
     model gives when its stream starts at the cut (0: the cut frame itself is as good as a fresh start; the
@@ -39,81 +41,15 @@ from tqdm import tqdm
 
 
 from benchmarks.common import ROOT, command_line
+from benchmarks.stability.scenes import (FRAMES, SETTLE, STILL_SIZE, cover, local_clip, moved_error, moving_clip,
+                                         recovery_frames, temporal_std, warp_error)
 from benchmarks.stability.stability_report import plot_frames, write_report
 from runtime.errors import SharpcamError
+from train.conditions import condition_params
 from train.corpus import Entry, load_manifest
+from train.degrade import apply_clip
 from train.images import LoadReport, read_rgb
 from train.metrics import ssim
-from train.conditions import condition_params
-from train.degrade import apply_clip
-
-FRAMES, SETTLE = 24, 4
-STILL_SIZE, MOVING_SIZE = (640, 480), (512, 384)
-PAN_STEP, ZOOM_STEP = 3, 0.006
-RECOVERED = 0.005  # SSIM below a fresh start's that still counts as recovered from a cut
-
-
-def cover(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize to cover (width, height) and centre-crop: every photo becomes a full frame."""
-    w, h = size
-    s = max(w / img.shape[1], h / img.shape[0])
-    big = cv2.resize(img, (max(w, round(img.shape[1] * s)), max(h, round(img.shape[0] * s))),
-                     interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC)
-    y, x = (big.shape[0] - h) // 2, (big.shape[1] - w) // 2
-    return np.ascontiguousarray(big[y:y + h, x:x + w])
-
-
-def motion_matrices(kind: str, n: int, full: tuple[int, int], size: tuple[int, int]) -> list[np.ndarray]:
-    """2x3 affine maps from the full photo to each frame: a pan left to right, or a zoom into the centre."""
-    (fw, fh), (w, h) = full, size
-    mats = []
-    for t in range(n):
-        if kind == "pan":
-            x0, y0 = PAN_STEP * t, (fh - h) // 2
-            mats.append(np.array([[1, 0, -x0], [0, 1, -y0]], np.float64))
-        else:
-            s = (w / fw) * (1 + ZOOM_STEP * t) * 1.05  # start slightly inside the photo
-            mats.append(np.array([[s, 0, w / 2 - s * fw / 2], [0, s, h / 2 - s * fh / 2]], np.float64))
-    return mats
-
-
-def moving_clip(photo: np.ndarray, kind: str, frames: int = FRAMES) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """A pan or zoom ("pan", "zoom"), or "still-pan": the pan's first view for half the frames, then the pan."""
-    if kind == "still-pan":
-        mats = motion_matrices("pan", frames - frames // 2, (photo.shape[1], photo.shape[0]), MOVING_SIZE)
-        mats = [mats[0]] * (frames // 2) + mats
-    else:
-        mats = motion_matrices(kind, frames, (photo.shape[1], photo.shape[0]), MOVING_SIZE)
-    frames = [cv2.warpAffine(photo, m, MOVING_SIZE, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-              for m in mats]
-    return frames, mats
-
-
-def warp_error(clip: list[np.ndarray], mats: list[np.ndarray]) -> float:
-    """Mean |O_t - W(O_{t-1})| in 8-bit levels over pixels that stay in view, W the known frame-to-frame motion."""
-    errs = []
-    h, w = clip[0].shape[:2]
-    for t in range(1, len(clip)):
-        a = np.vstack([mats[t - 1], [0, 0, 1]])
-        b = np.vstack([mats[t], [0, 0, 1]])
-        step = (b @ np.linalg.inv(a))[:2]  # frame t-1 coordinates -> frame t coordinates
-        prev = cv2.warpAffine(clip[t - 1].astype(np.float32), step, (w, h), flags=cv2.INTER_LINEAR)
-        valid = cv2.warpAffine(np.ones((h, w), np.float32), step, (w, h), flags=cv2.INTER_NEAREST) > 0.5
-        valid = cv2.erode(valid.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-        errs.append(float(np.abs(clip[t].astype(np.float32) - prev)[valid].mean()))
-    return float(np.mean(errs))
-
-
-def recovery_frames(after_cut: list[np.ndarray], fresh: list[np.ndarray], clean: list[np.ndarray]) -> int:
-    """Frames after a cut until the output is as good as a stream started at the cut (len: never)."""
-    for k, (out, start, target) in enumerate(zip(after_cut, fresh, clean)):
-        if ssim(out, target) >= ssim(start, target) - RECOVERED:
-            return k
-    return len(after_cut)
-
-
-def temporal_std(clip: list[np.ndarray]) -> float:
-    return float(np.stack(clip[SETTLE:]).astype(np.float32).std(axis=0).mean())
 
 
 def _empty(folder: Path) -> Path:
@@ -188,6 +124,13 @@ def measure(models: dict[str, tuple[Path, tuple[str, ...]]], photos: list[tuple[
                                  clean_warp=clean_warp))
             if kind == "pan" and not examples:
                 examples = {"clean": clean, "input": noisy, **outs}
+        clean = local_clip(photo, frames)
+        for condition in ("office", "lowlight"):
+            noisy = apply_clip(clean, condition_params(condition, f"{ident}/local"))
+            scene = f"local motion ({'low light' if condition == 'lowlight' else condition})"
+            for label, clip in {"input": noisy, **run_all(models, write_clip(noisy, work), work, noisy,
+                                                          variants)}.items():
+                rows.append(_row(ident, scene, label, clip, clean) | {"moved_error": moved_error(clip, clean)})
         following = cover(photos[(index + 1) % len(photos)][1], STILL_SIZE)
         rows += _scene_cut(ident, still, following, models, work, frames, variants)
     return rows, examples

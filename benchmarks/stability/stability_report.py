@@ -9,7 +9,7 @@ import numpy as np
 from train.evaluation import nest
 
 METRICS = {"std_ratio": "temporal std / input's", "ssim": "SSIM to clean", "warp_error": "warp error (levels)",
-           "recovery": "frames to recover from the cut"}
+           "moved_error": "error where it moved (levels)", "recovery": "frames to recover from the cut"}
 
 
 def summarize(rows: list[dict]) -> dict:
@@ -26,15 +26,16 @@ def write_markdown(rows: list[dict], path: Path, what: str, command: str = "") -
              "Through `python -m runtime.cam` (folder source, lossless folder sink). Still scenes: temporal std",
              "of each pixel over frames 4-23, over the input's (1.0 = as noisy as the camera; lower is calmer).",
              "Moving scenes: warping error beyond the clean clip's, in 8-bit levels (0 = no added flicker or",
-             "trails). SSIM to the clean frames, averaged over frames 4-23. Scene cut: frames after an unannounced",
+             "trails). Local motion: mean error to the clean frames where they changed, in levels (trails raise",
+             "it). SSIM to the clean frames, averaged over frames 4-23. Scene cut: frames after an unannounced",
              "cut until the output is as good as a stream started there (0 = at once), averaged over photos.", "",
              "| scene | measure | " + " | ".join(methods) + " |", "|---|---|" + "---|" * len(methods)]
     for scene, per in summary.items():
         for metric, label in METRICS.items():
             if metric not in per[methods[0]]:
                 continue
-            cells = [f"{per[m][metric]:+.2f}" if metric == "warp_error" else f"{per[m][metric]:.1f}"
-                     if metric == "recovery" else f"{per[m][metric]:.3f}" for m in methods]
+            form = {"warp_error": "+.2f", "moved_error": ".2f", "recovery": ".1f"}.get(metric, ".3f")
+            cells = [f"{per[m][metric]:{form}}" for m in methods]
             lines.append(f"| {scene} | {label} | " + " | ".join(cells) + " |")
     path.write_text("\n".join(lines) + "\n")
     return summary
@@ -48,9 +49,14 @@ def plot_numbers(summary: dict, path: Path) -> None:
     methods = list(summary[scenes[0]])
     still = [s for s in scenes if "std_ratio" in summary[s][methods[0]]]
     moving = [s for s in scenes if "warp_error" in summary[s][methods[0]]]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for ax, group, metric, title in ((axes[0], still, "std_ratio", "still scenes: temporal std / input's"),
-                                     (axes[1], moving, "warp_error", "moving camera: added warping error")):
+    local = [s for s in scenes if "moved_error" in summary[s][methods[0]]]
+    panels = [(still, "std_ratio", "still scenes: temporal std / input's"),
+              (moving, "warp_error", "moving camera: added warping error"),
+              (local, "moved_error", "local motion: error where it moved")]
+    panels = [panel for panel in panels if panel[0]]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    axes = axes[0]
+    for ax, (group, metric, title) in zip(axes, panels):
         width = 0.8 / len(methods)
         for i, m in enumerate(methods):
             ax.bar(np.arange(len(group)) + (i - (len(methods) - 1) / 2) * width,

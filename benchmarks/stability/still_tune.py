@@ -18,15 +18,17 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import command_line
-from benchmarks.stability.stability import FRAMES, PHOTO_SETS, SETTLE, Variants, choose_photos, measure
+from benchmarks.stability.scenes import FRAMES, SETTLE
+from benchmarks.stability.stability import PHOTO_SETS, Variants, choose_photos, measure
 from benchmarks.stability.stability_report import write_report
 from runtime.errors import SharpcamError
 from runtime.scene_cut import SceneCuts
 from runtime.still_regions import StillAverage, StillConfig
 
-# (hold, low, high, divisor, shift_low, shift_high, floor, noise_ref[, flicker_ref]); shift_high 0: the level
-# test alone; noise_ref 0: a fixed floor; flicker_ref 0: no scaling by the output's flicker (the grid below was
-# measured before that existed: its settings take it as shipped unless a 9th number says otherwise)
+# (hold, low, high, divisor, shift_low, shift_high, floor, noise_ref[, flicker_ref[, camera_relax]]); shift_high
+# 0: the level test alone; noise_ref 0: a fixed floor; flicker_ref 0: no scaling by the output's flicker;
+# camera_relax 1: the displacement test as strict while the camera holds still (the grid below was measured
+# before the last two existed: its settings take them as shipped unless a 9th or 10th number says otherwise)
 GRID = ((0.6, 1.0, 3.0, 8, 0, 0, 4, 0), (0.8, 1.0, 3.0, 8, 0, 0, 4, 0), (0.7, 2.0, 5.0, 4, 0, 0, 4, 0),
         (0.7, 1.0, 3.0, 8, 0.03, 0.08, 4, 0), (0.75, 1.0, 3.0, 8, 0.03, 0.08, 4, 0),
         (0.75, 1.0, 3.0, 8, 0.03, 0.08, 4, 0.5), (0.75, 1.0, 3.0, 8, 0.03, 0.08, 4, 0.4),
@@ -53,17 +55,18 @@ def grid_arg(text: str) -> tuple[tuple[float, ...], ...]:
             config(setting)
     except (ValueError, TypeError) as err:
         raise argparse.ArgumentTypeError(f"--grid takes HOLD,LOW,HIGH[,DIVISOR[,SHIFT_LOW,SHIFT_HIGH[,FLOOR[,NOISE_REF"
-                                         f"[,FLICKER_REF]]]]];... "
+                                         f"[,FLICKER_REF[,CAMERA_RELAX]]]]]];... "
                                          f"with 0 <= HOLD < 1, 0 <= LOW < HIGH; got {text!r}") from err
     return grid
 
 
 def config(setting: tuple[float, ...]) -> StillConfig:
-    """StillConfig from (hold, low, high[, divisor[, shift_low, shift_high[, floor[, noise_ref[, flicker_ref]]]]]);
-    the rest as shipped."""
-    if not 3 <= len(setting) <= 9 or len(setting) == 5:
-        raise ValueError(f"a setting has 3, 4, 6, 7, 8 or 9 numbers, not {len(setting)}")
-    names = ("hold", "low", "high", "divisor", "shift_low", "shift_high", "floor", "noise_ref", "flicker_ref")
+    """StillConfig from (hold, low, high[, divisor[, shift_low, shift_high[, floor[, noise_ref[, flicker_ref[,
+    camera_relax]]]]]]); the rest as shipped."""
+    if not 3 <= len(setting) <= 10 or len(setting) == 5:
+        raise ValueError(f"a setting has 3, 4 or 6 to 10 numbers, not {len(setting)}")
+    names = ("hold", "low", "high", "divisor", "shift_low", "shift_high", "floor", "noise_ref", "flicker_ref",
+             "camera_relax")
     given = dict(zip(names, setting))
     if "divisor" in given:
         given["divisor"] = int(given["divisor"])
@@ -79,9 +82,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--photos", choices=PHOTO_SETS, default="spread",
                    help="spread: --limit photos spread over the categories (the stability suite's choice); pages: "
                         "every text page of the split, where the shimmer is worst (default: %(default)s)")
-    p.add_argument("--grid", type=grid_arg, default=GRID, metavar="H,L,H[,D[,SL,SH[,F[,N[,FR]]]]];...",
+    p.add_argument("--grid", type=grid_arg, default=GRID, metavar="H,L,H[,D[,SL,SH[,F[,N[,FR[,CR]]]]]];...",
                    help="settings (hold, low, high[, thumbnail divisor[, shift low, shift high[, floor[, noise "
-                        "ref[, flicker ref]]]]]) to try (default: the grid the shipped setting was chosen from)")
+                        "ref[, flicker ref[, camera relax]]]]]]) to try (default: the grid the shipped setting was "
+                        "chosen from)")
     p.add_argument("--frames", type=int, default=FRAMES,
                    help="frames per clip, more than %d (default: %%(default)s)" % SETTLE)
     p.add_argument("--out", type=Path, default=Path("runs/still_tune"))

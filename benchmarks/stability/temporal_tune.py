@@ -60,8 +60,8 @@ def main(argv: list[str] | None = None) -> None:
     student, _ = student_from_checkpoint(args.checkpoint)  # loaded once, exported once per setting
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        models = {f"hold {h} low {lo} high {hi}": export_variant(student, TemporalConfig(h, lo, hi), work)
-                  for h, lo, hi in args.grid}
+        models = {f"hold {h} low {lo} high {hi}": (export_variant(student, TemporalConfig(h, lo, hi), work), ())
+                  for h, lo, hi in args.grid}  # measure() takes (graph, extra runtime.cam arguments)
         rows, _ = measure(models, photos, work / "clips")
     summary = summarize(rows)
     lines = ["# Temporal filter settings (validation split, %d photos)" % len(photos), "", NOTE,

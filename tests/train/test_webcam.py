@@ -147,7 +147,9 @@ def test_stability_suite_smoke_runs_the_deployed_path(mini_corpus, tiny_graph, t
     assert "## Still scenes per photo" in out.with_suffix(".md").read_text()
     summary = data["summary"]
     assert set(summary) == {"still office", "still lowlight", "pan", "zoom", "still, then pan (office)",
-                            "still, then pan (low light)", "scene cut"}
+                            "still, then pan (low light)", "local motion (office)", "local motion (low light)",
+                            "scene cut"}
+    assert summary["local motion (office)"]["input"]["moved_error"] > 0  # the noise alone, where the head moved
     assert summary["scene cut"]["input"]["recovery"] == 0.0
     assert summary["scene cut"]["tiny"]["recovery"] == 0.0  # the gate takes an unannounced cut at once
     assert summary["still office"]["input"]["std_ratio"] == 1.0
@@ -180,7 +182,7 @@ def test_the_pages_set_says_what_to_do_when_a_split_has_no_text(mini_corpus):
 
 
 def test_warp_error_is_zero_for_an_exact_pan_and_sees_flicker():
-    from benchmarks.stability.stability import moving_clip, warp_error
+    from benchmarks.stability.scenes import moving_clip, warp_error
     photo = np.ascontiguousarray(skimage.data.astronaut()[:480, :512])
     photo = np.pad(photo, ((0, 0), (0, 128), (0, 0)), mode="reflect")
     clean, mats = moving_clip(photo, "pan", 6)
@@ -192,8 +194,21 @@ def test_warp_error_is_zero_for_an_exact_pan_and_sees_flicker():
     assert warp_error(held, held_mats) < 0.01
 
 
+def test_the_local_clip_moves_a_head_over_a_still_room_and_a_trail_raises_the_moved_error():
+    from benchmarks.stability.scenes import MOVING_SIZE, local_clip, moved_error
+    clip = local_clip(skimage.data.astronaut(), 8)
+    assert clip[0].shape == (MOVING_SIZE[1], MOVING_SIZE[0], 3)
+    changed = [np.abs(b.astype(int) - a.astype(int)).max(axis=2) > 8 for a, b in zip(clip, clip[1:])]
+    assert all(0.005 < c.mean() < 0.3 for c in changed)  # the head's edges and detail move, the room does not
+    assert not changed[0][:, -40:].any()  # the right edge of the room stays put (the head starts left of centre)
+    assert moved_error(clip, clip) == 0.0
+    offset = [np.clip(f.astype(int) + 1, 0, 255).astype(np.uint8) for f in clip]  # one level everywhere
+    trail = [clip[0]] + [(0.5 * a + 0.5 * b).astype(np.uint8) for a, b in zip(clip, clip[1:])]  # half the last frame
+    assert moved_error(offset, clip) <= 1.0 and moved_error(trail, clip) > 5.0
+
+
 def test_recovery_counts_the_frames_until_a_cut_is_as_good_as_a_fresh_start():
-    from benchmarks.stability.stability import recovery_frames
+    from benchmarks.stability.scenes import recovery_frames
     clean = [np.ascontiguousarray(skimage.data.astronaut()[:64, :64])] * 4
     stale = np.ascontiguousarray(skimage.data.coffee()[:64, :64])  # the scene before the cut, held over
     assert recovery_frames(clean, clean, clean) == 0
