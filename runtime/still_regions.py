@@ -189,6 +189,7 @@ class StillAverage:
         """Forget what was shown: the next frame passes as the model made it. The flicker learned is kept: it is
         the camera's and the model's, and a cut does not change them (a new stream relearns it within ~10 frames)."""
         self._shown = self._small = self._keep_small = None
+        self.camera = None  # measured between two frames: none yet
 
     def state(self) -> dict:
         noise = None if self.input_noise is None else round(self.input_noise, 3)

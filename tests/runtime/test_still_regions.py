@@ -111,6 +111,8 @@ def test_a_camera_seen_holding_still_calms_a_noisy_page_more_and_a_pan_relaxes_n
         ratios[relax] = temporal_std(shown[10:]) / temporal_std(frames[10:])
     assert ratios[2.0] < 0.85 * ratios[1.0]
     assert still.state()["camera_motion"] < StillConfig().camera_still
+    still.reset()
+    assert still.state()["camera_motion"] is None  # measured between two frames: none since the reset
     panned = StillAverage()
     for t in range(3):
         panned(np.ascontiguousarray(np.roll(texture(), 3 * t, axis=1)))  # 3 px a frame: 0.375 thumbnail px
