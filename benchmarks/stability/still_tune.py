@@ -25,10 +25,11 @@ from runtime.errors import SharpcamError
 from runtime.scene_cut import SceneCuts
 from runtime.still_regions import StillAverage, StillConfig
 
-# (hold, low, high, divisor, shift_low, shift_high, floor, noise_ref[, flicker_ref[, camera_relax]]); shift_high
-# 0: the level test alone; noise_ref 0: a fixed floor; flicker_ref 0: no scaling by the output's flicker;
-# camera_relax 1: the displacement test as strict while the camera holds still (the grid below was measured
-# before the last two existed: its settings take them as shipped unless a 9th or 10th number says otherwise)
+# (hold, low, high, divisor, shift_low, shift_high, floor, noise_ref[, flicker_ref[, camera_relax[, spread]]]);
+# shift_high 0: the level test alone; noise_ref 0: a fixed floor; flicker_ref 0: no scaling by the output's
+# flicker; camera_relax 1: the displacement test as strict while the camera holds still; spread 1: no spreading
+# of sure motion to its neighbours (the grid below was measured before the last three existed: its settings take
+# them as shipped unless a 9th, 10th or 11th number says otherwise)
 GRID = ((0.6, 1.0, 3.0, 8, 0, 0, 4, 0), (0.8, 1.0, 3.0, 8, 0, 0, 4, 0), (0.7, 2.0, 5.0, 4, 0, 0, 4, 0),
         (0.7, 1.0, 3.0, 8, 0.03, 0.08, 4, 0), (0.75, 1.0, 3.0, 8, 0.03, 0.08, 4, 0),
         (0.75, 1.0, 3.0, 8, 0.03, 0.08, 4, 0.5), (0.75, 1.0, 3.0, 8, 0.03, 0.08, 4, 0.4),
@@ -55,21 +56,22 @@ def grid_arg(text: str) -> tuple[tuple[float, ...], ...]:
             config(setting)
     except (ValueError, TypeError) as err:
         raise argparse.ArgumentTypeError(f"--grid takes HOLD,LOW,HIGH[,DIVISOR[,SHIFT_LOW,SHIFT_HIGH[,FLOOR[,NOISE_REF"
-                                         f"[,FLICKER_REF[,CAMERA_RELAX]]]]]];... "
+                                         f"[,FLICKER_REF[,CAMERA_RELAX[,SPREAD]]]]]]];... "
                                          f"with 0 <= HOLD < 1, 0 <= LOW < HIGH; got {text!r}") from err
     return grid
 
 
 def config(setting: tuple[float, ...]) -> StillConfig:
     """StillConfig from (hold, low, high[, divisor[, shift_low, shift_high[, floor[, noise_ref[, flicker_ref[,
-    camera_relax]]]]]]); the rest as shipped."""
-    if not 3 <= len(setting) <= 10 or len(setting) == 5:
-        raise ValueError(f"a setting has 3, 4 or 6 to 10 numbers, not {len(setting)}")
+    camera_relax[, spread]]]]]]]); the rest as shipped."""
+    if not 3 <= len(setting) <= 11 or len(setting) == 5:
+        raise ValueError(f"a setting has 3, 4 or 6 to 11 numbers, not {len(setting)}")
     names = ("hold", "low", "high", "divisor", "shift_low", "shift_high", "floor", "noise_ref", "flicker_ref",
-             "camera_relax")
+             "camera_relax", "spread")
     given = dict(zip(names, setting))
-    if "divisor" in given:
-        given["divisor"] = int(given["divisor"])
+    for whole in ("divisor", "spread"):
+        if whole in given:
+            given[whole] = int(given[whole])
     return StillConfig(**given)
 
 
@@ -82,10 +84,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--photos", choices=PHOTO_SETS, default="spread",
                    help="spread: --limit photos spread over the categories (the stability suite's choice); pages: "
                         "every text page of the split, where the shimmer is worst (default: %(default)s)")
-    p.add_argument("--grid", type=grid_arg, default=GRID, metavar="H,L,H[,D[,SL,SH[,F[,N[,FR[,CR]]]]]];...",
+    p.add_argument("--grid", type=grid_arg, default=GRID, metavar="H,L,H[,D[,SL,SH[,F[,N[,FR[,CR[,S]]]]]]];...",
                    help="settings (hold, low, high[, thumbnail divisor[, shift low, shift high[, floor[, noise "
-                        "ref[, flicker ref[, camera relax]]]]]]) to try (default: the grid the shipped setting was "
-                        "chosen from)")
+                        "ref[, flicker ref[, camera relax[, spread]]]]]]]) to try (default: the grid the shipped "
+                        "setting was chosen from)")
     p.add_argument("--frames", type=int, default=FRAMES,
                    help="frames per clip, more than %d (default: %%(default)s)" % SETTLE)
     p.add_argument("--out", type=Path, default=Path("runs/still_tune"))

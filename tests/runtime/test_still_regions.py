@@ -64,6 +64,23 @@ def test_what_moved_shows_the_new_output_and_the_rest_keeps_calm() -> None:
     assert left.mean() > 1.0  # averaged with the last frame where it stood still
 
 
+def test_the_neighbours_of_what_surely_moved_count_as_moved() -> None:
+    """A bright spot appears in one 8x8 cell (one thumbnail pixel): the 3x3-averaged change marks its ring of
+    neighbours as surely moved; with spread 3 the next ring shows the new output too, without it that ring holds."""
+    flat = np.full((240, 320, 3), 128, np.uint8)
+    spot = flat.copy()
+    spot[120:128, 160:168] = 255  # thumbnail pixel (15, 20)
+    kept = {}
+    for spread in (1, 3):
+        still = StillAverage(StillConfig(spread=spread))
+        still(flat)
+        still(spot)
+        kept[spread] = still._keep_small
+    assert kept[1][15, 21] == 0.0 and kept[3][15, 21] == 0.0  # the ring the change itself reaches
+    assert kept[1][15, 22] == pytest.approx(StillConfig().hold) and kept[3][15, 22] == 0.0  # the next ring
+    assert kept[3][15, 23] == pytest.approx(StillConfig().hold)  # and no further
+
+
 def test_a_slow_pan_over_soft_low_contrast_detail_is_motion_not_a_still() -> None:
     soft = (128 + (texture().astype(np.float32) - 128) * 0.15).astype(np.uint8)  # +-20 levels, features ~4 px
     soft = cv2.GaussianBlur(soft, (0, 0), 2.0)
