@@ -11,7 +11,7 @@ grey thumbnail (1/8 of each side, area-averaged) of this output and of the last 
     shift  = change / (3x3 mean of |gradient of small| + floor) (the displacement it implies, thumbnail pixels)
     floor  = 4 levels, times the input's sensor noise over 0.3 levels where it is more (see_input, flat_noise)
     moved  = max(ramp(change; low, high), ramp(shift / relax; shift_low, shift_high))  ramp: 0 below, 1 above
-             then 1 also next to (3x3) a thumbnail pixel that moved for sure (moved = 1)
+             (with `spread`, off by default: 1 also next to a thumbnail pixel that moved for sure)
     keep   = hold * strength * (1 - moved), enlarged to the frame (linear)
     scale  = the median |small - last small| where the last frame kept >= 0.8 of hold (whole levels, followed
              at 0.1 a frame), over 0.4 levels; 1 to 1.5
@@ -36,8 +36,9 @@ the affine motion that best explains the thumbnail's change (camera_motion) pool
 noise fits none of it while a pan, a zoom or a shake shows at once. While the camera holds still the
 displacement test is relaxed 2x (that page: 0.39); a pan or zoom is tested as strictly as before, from its
 first frame; a head moving over a still room (~17% of the frame) reads 0.05-0.08 and keeps the strict test.
-A moving head is sure to move at its edges, less so inside where it is flat; the inside moves with the edges,
-so the neighbours of what surely moved count as moved (less lag where the head moved, and pans and zooms gain).
+A moving head is sure to move at its edges, less so inside where it is flat; counting the neighbours of what
+surely moved as moved (`spread`) cut the head's lag behind the recurrent student but spread noise behind the
+per-frame ones, so it is off.
 It runs on the model's output at the model's size, after the strength blend: `keep` scales with the strength,
 so strength 0 passes the input exactly and the slider never jumps. It forgets what it showed wherever the
 model's state is reset (a new stream, a frame size change, a scene cut, the temporal filter turned off).
@@ -90,8 +91,10 @@ class StillConfig:
     camera_still: float = 0.02
     camera_moving: float = 0.05
     # Thumbnail pixels within a `spread` x `spread` square of one that surely moved (1 by either test) count as
-    # moved too (1: each on its own). Chosen on the val split's local motion (still_camera_val.md)
-    spread: int = 3
+    # moved too (1: each on its own). Off: behind the recurrent student 3 took a third of the lag a slowly moving
+    # head gets here, but behind a per-frame student (S for pictures, M, L) noise is sure to "move" in low light
+    # and spreads (val low-light stills 0.461 -> 0.494 of the input's std; still_camera_val.md)
+    spread: int = 1
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.hold < 1.0 or not 0.0 <= self.low < self.high or self.divisor < 1 or \
