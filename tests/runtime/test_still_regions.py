@@ -117,6 +117,12 @@ def test_camera_motion_measures_a_pan_and_a_zoom_and_not_sensor_noise() -> None:
     assert measured(second, first) < StillConfig().camera_still  # noise alone fits no motion field
     flat = np.full((60, 80), 128, np.float32)
     assert measured(flat + 1, flat) == 0.0  # nothing with slope: nothing to go on, and nothing could smear
+    for tiny in ((1, 1), (2, 5), (3, 3)):  # the thumbnails of frames under 24 pixels a side
+        assert measured(np.ones(tiny, np.float32), np.zeros(tiny, np.float32)) == 0.0
+    still = StillAverage()
+    for frame in (np.zeros((8, 8, 3), np.uint8), np.full((8, 8, 3), 3, np.uint8)):
+        still(frame)  # a frame as small as the thumbnail's divisor runs, with no camera motion to measure
+    assert still.state()["camera_motion"] == 0.0
 
 
 def test_a_camera_seen_holding_still_calms_a_noisy_page_more_and_a_pan_relaxes_nothing() -> None:
