@@ -35,7 +35,8 @@ kept 0.64 of the camera's temporal std). Whether the camera moves is one questio
 the affine motion that best explains the thumbnail's change (camera_motion) pools every region's slope, so
 noise fits none of it while a pan, a zoom or a shake shows at once. While the camera holds still the
 displacement test is relaxed 2x (that page: 0.39); a pan or zoom is tested as strictly as before, from its
-first frame; a head moving over a still room (~17% of the frame) reads 0.05-0.08 and keeps the strict test.
+first frame; a head moving over a still room (~17% of the frame) reads 0.05-0.08 (one photo 0.23) and keeps
+the strict test.
 A moving head is sure to move at its edges, less so inside where it is flat; counting the neighbours of what
 surely moved as moved (`spread`) cut the head's lag behind the recurrent student but spread noise behind the
 per-frame ones, so it is off.
@@ -129,17 +130,17 @@ class StillAverage:
             self._remember(out.astype(np.float32), small)
             self.held, self._keep_small = 0.0, None
             return out
-        difference = np.abs(small - last_small)
+        signed = small - last_small
+        difference = np.abs(signed)
         self._learn_flicker(difference)
         change = cv2.blur(difference, (3, 3), borderType=cv2.BORDER_REPLICATE) / self._flicker_scale()
-        moved = np.clip((change - self.cfg.low) / (self.cfg.high - self.cfg.low), 0.0, 1.0)
+        moved = ramp(change, self.cfg.low, self.cfg.high)
         if self.cfg.shift_high > 0.0:
             slope_x = cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3) / 8.0  # Sobel's 3x3 sums 8x the slope
             slope_y = cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3) / 8.0
             gradient = cv2.blur(np.abs(slope_x) + np.abs(slope_y), (3, 3), borderType=cv2.BORDER_REPLICATE)
-            shift = change / ((gradient + self._floor()) * self._camera_relax(small - last_small, slope_x, slope_y))
-            moved = np.maximum(moved, np.clip((shift - self.cfg.shift_low) /
-                                              (self.cfg.shift_high - self.cfg.shift_low), 0.0, 1.0))
+            shift = change / ((gradient + self._floor()) * self._camera_relax(signed, slope_x, slope_y))
+            moved = np.maximum(moved, ramp(shift, self.cfg.shift_low, self.cfg.shift_high))
         if self.cfg.spread > 1:  # the flat inside of a moving head moves with its edges, where the tests are sure
             moved = np.maximum(moved, cv2.dilate((moved >= 1.0).astype(np.float32),
                                                  np.ones((self.cfg.spread, self.cfg.spread), np.uint8)))
@@ -188,8 +189,8 @@ class StillAverage:
         if self.cfg.camera_relax <= 1.0:
             return 1.0
         self.camera = camera_motion(signed_change, slope_x, slope_y)
-        still = (self.cfg.camera_moving - self.camera) / (self.cfg.camera_moving - self.cfg.camera_still)
-        return 1.0 + (self.cfg.camera_relax - 1.0) * min(1.0, max(0.0, still))
+        moving = float(ramp(np.float32(self.camera), self.cfg.camera_still, self.cfg.camera_moving))
+        return 1.0 + (self.cfg.camera_relax - 1.0) * (1.0 - moving)
 
     def _flicker_scale(self) -> float:
         return times_over(self.flicker, self.cfg.flicker_ref, self.cfg.flicker_max)
@@ -214,6 +215,11 @@ class StillAverage:
         self._shown, self._small = shown, small
 
 
+def ramp(value: np.ndarray, low: float, high: float) -> np.ndarray:
+    """0 at or below `low`, 1 at or above `high`, linear between."""
+    return np.clip((value - low) / (high - low), 0.0, 1.0)
+
+
 def times_over(measured: float | None, ref: float, cap: float = float("inf")) -> float:
     """How many times `ref` a measurement is, between 1 and `cap` (1 with no measurement or a `ref` of 0: off)."""
     if ref <= 0.0 or measured is None:
@@ -226,7 +232,7 @@ def camera_motion(signed_change: np.ndarray, slope_x: np.ndarray, slope_y: np.nd
     affine motion field (pan, zoom, roll) that best explains their change: linearised, change = -(slope_x u +
     slope_y v) with u, v affine in x, y, least squares over the inner pixels. Sensor noise moves pixels
     independently and fits no field (val stills: 0.004-0.03, flat photos in low light up to 0.1); a 3 px/frame
-    pan fits ~0.5, a 0.6%/frame zoom ~0.2, a head moving 1.6 px/frame over a still room 0.05-0.08. Where
+    pan fits ~0.5, a 0.6%/frame zoom ~0.2, a head moving 1.6 px/frame over a still room 0.05-0.08 (val). Where
     nothing has slope the fit has nothing to go on and says little motion (the ridge term): there nothing can
     smear either."""
     inner = (slice(1, -1), slice(1, -1))

@@ -16,6 +16,7 @@ when batches are drawn (train/clip_training.py), from two clips of this bank.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,20 +89,29 @@ def _moving_patch(background: list[np.ndarray], other: np.ndarray, rng: np.rando
     """An elliptical patch of `other` (soft-edged, a head's size in the frame) moving 1-5 px per frame over it."""
     size = background[0].shape[0]
     rx, ry = rng.uniform(0.2, 0.4) * size, rng.uniform(0.25, 0.45) * size
-    mask = np.zeros((size, size), np.float32)
-    cv2.ellipse(mask, (size // 2, size // 2), (int(rx), int(ry)), 0, 0, 360, 1.0, -1)
-    mask = cv2.GaussianBlur(mask, (0, 0), 1.5)[..., None]
     oh, ow = other.shape[:2]
     source = (rng.uniform(size / 2, max(size / 2, ow - size / 2)), rng.uniform(size / 2, max(size / 2, oh - size / 2)))
     patch = view(other, source, 1.0, 0.0, size).astype(np.float32)
     start = rng.uniform(-0.25, 0.25, 2) * size
     direction = rng.uniform(0, 2 * np.pi)
     velocity = rng.uniform(1, 5) * np.array([np.cos(direction), np.sin(direction)])
+    return moving_oval(background, patch, (int(rx), int(ry)), start, velocity)
+
+
+def moving_oval(background: list[np.ndarray], patch: np.ndarray, radii: tuple[int, int],
+                start: Sequence[float], velocity: Sequence[float]) -> list[np.ndarray]:
+    """`patch` (float32, the frames' size) seen through a soft oval of `radii` centred in the frame, moved by
+    start + velocity * t (px) over each background frame t: a head moving over a room (the stability suite's
+    local-motion scene makes one too)."""
+    height, width = background[0].shape[:2]
+    mask = np.zeros((height, width), np.float32)
+    cv2.ellipse(mask, (width // 2, height // 2), radii, 0, 0, 360, 1.0, -1)
+    mask = cv2.GaussianBlur(mask, (0, 0), 1.5)
     out = []
     for t, bg in enumerate(background):
         shift = np.float32([[1, 0, start[0] + velocity[0] * t], [0, 1, start[1] + velocity[1] * t]])
-        p = cv2.warpAffine(patch, shift, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
-        m = cv2.warpAffine(mask, shift, (size, size), flags=cv2.INTER_LINEAR)[..., None]
+        p = cv2.warpAffine(patch, shift, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+        m = cv2.warpAffine(mask, shift, (width, height), flags=cv2.INTER_LINEAR)[..., None]
         out.append(np.clip(m * p + (1 - m) * bg, 0, 255).round().astype(np.uint8))
     return out
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from train.clips import moving_oval
 from train.metrics import ssim
 
 FRAMES, SETTLE = 24, 4
@@ -86,20 +87,12 @@ CHANGED = 8  # levels: where the clean clip changed by more, something moved
 
 
 def local_clip(photo: np.ndarray, frames: int = FRAMES) -> list[np.ndarray]:
-    """A still MOVING_SIZE view of `photo` with a soft oval of it, upside down, moving LOCAL_STEP a frame."""
+    """A still MOVING_SIZE view of `photo` with a soft oval of it, upside down, moving LOCAL_STEP a frame
+    (train.clips.moving_oval, the training clips' talking head, at fixed size, start and speed)."""
     w, h = MOVING_SIZE
     room = cover(photo, MOVING_SIZE).astype(np.float32)
     head = cover(cv2.flip(photo, -1), MOVING_SIZE).astype(np.float32)
-    oval = np.zeros((h, w), np.float32)
-    cv2.ellipse(oval, (w // 2, h // 2), (int(0.18 * w), int(0.3 * h)), 0, 0, 360, 1.0, -1)
-    oval = cv2.GaussianBlur(oval, (0, 0), 1.5)
-    clip = []
-    for t in range(frames):
-        step = np.float32([[1, 0, -0.2 * w + LOCAL_STEP[0] * t], [0, 1, LOCAL_STEP[1] * t]])
-        moved = cv2.warpAffine(head, step, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
-        alpha = cv2.warpAffine(oval, step, (w, h), flags=cv2.INTER_LINEAR)[..., None]
-        clip.append(np.clip(alpha * moved + (1 - alpha) * room, 0, 255).round().astype(np.uint8))
-    return clip
+    return moving_oval([room] * frames, head, (int(0.18 * w), int(0.3 * h)), (-0.2 * w, 0.0), LOCAL_STEP)
 
 
 def moved_error(clip: list[np.ndarray], clean: list[np.ndarray]) -> float:

@@ -43,7 +43,7 @@ from tqdm import tqdm
 from benchmarks.common import ROOT, command_line
 from benchmarks.stability.scenes import (FRAMES, SETTLE, STILL_SIZE, cover, local_clip, moved_error, moving_clip,
                                          recovery_frames, temporal_std, warp_error)
-from benchmarks.stability.stability_report import plot_frames, write_report
+from benchmarks.stability.stability_report import plot_frames, write_stability_report
 from runtime.errors import SharpcamError
 from train.conditions import condition_params
 from train.corpus import Entry, load_manifest
@@ -117,8 +117,7 @@ def measure(models: dict[str, tuple[Path, tuple[str, ...]]], photos: list[tuple[
             # still-pan: measured from where the pan starts (_row skips SETTLE frames of what it is given)
             start = max(0, frames // 2 - SETTLE) if kind == "still-pan" else 0
             clean_warp = warp_error(clean[start:], mats[start:])
-            scene = f"still, then pan ({'low light' if condition == 'lowlight' else condition})" \
-                if kind == "still-pan" else kind
+            scene = f"still, then pan ({light(condition)})" if kind == "still-pan" else kind
             for label, clip in {"input": noisy, **outs}.items():
                 rows.append(_row(ident, scene, label, clip[start:], clean[start:], mats=mats[start:],
                                  clean_warp=clean_warp))
@@ -127,13 +126,18 @@ def measure(models: dict[str, tuple[Path, tuple[str, ...]]], photos: list[tuple[
         clean = local_clip(photo, frames)
         for condition in ("office", "lowlight"):
             noisy = apply_clip(clean, condition_params(condition, f"{ident}/local"))
-            scene = f"local motion ({'low light' if condition == 'lowlight' else condition})"
+            scene = f"local motion ({light(condition)})"
             for label, clip in {"input": noisy, **run_all(models, write_clip(noisy, work), work, noisy,
                                                           variants)}.items():
                 rows.append(_row(ident, scene, label, clip, clean) | {"moved_error": moved_error(clip, clean)})
         following = cover(photos[(index + 1) % len(photos)][1], STILL_SIZE)
         rows += _scene_cut(ident, still, following, models, work, frames, variants)
     return rows, examples
+
+
+def light(condition: str) -> str:
+    """A condition's name in a scene's label ("lowlight" -> "low light")."""
+    return "low light" if condition == "lowlight" else condition
 
 
 def _scene_cut(ident: str, first: np.ndarray, second: np.ndarray, models: dict, work: Path, frames: int,
@@ -224,7 +228,7 @@ def main(argv: list[str] | None = None) -> None:
         rows, examples = measure(models, photos, Path(tmp), args.frames)
     command = command_line("benchmarks.stability.stability", argv)
     graphs = {label: " ".join([str(path), *extra]) for label, (path, extra) in models.items()}
-    write_report(rows, args.out, f"{args.split} split, {len(photos)} photos ({args.photos})", command,
+    write_stability_report(rows, args.out, f"{args.split} split, {len(photos)} photos ({args.photos})", command,
                  {"models": graphs})
     plot_frames(examples, args.out.with_name(args.out.name + "_frames.png"))
     print(args.out.with_suffix(".md").read_text())

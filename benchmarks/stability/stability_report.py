@@ -1,11 +1,11 @@
 """Tables, pictures and report files of the stability suite (stability.py) and its tuner (still_tune.py)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks.common import write_markdown_and_json
 from train.evaluation import nest
 
 METRICS = {"std_ratio": "temporal std / input's", "ssim": "SSIM to clean", "warp_error": "warp error (levels)",
@@ -19,7 +19,8 @@ def summarize(rows: list[dict]) -> dict:
     return nest(rows, ("scene", "method"), means)
 
 
-def write_markdown(rows: list[dict], path: Path, what: str, command: str = "") -> dict:
+def markdown(rows: list[dict], what: str, command: str = "") -> tuple[str, dict]:
+    """The report's text (scenes' means) and the summary it shows."""
     summary = summarize(rows)
     methods = list(next(iter(summary.values())))
     lines = [f"# Temporal stability ({what})", "", *([f"Command: `{command}`", ""] if command else []),
@@ -37,8 +38,7 @@ def write_markdown(rows: list[dict], path: Path, what: str, command: str = "") -
             form = {"warp_error": "+.2f", "moved_error": ".2f", "recovery": ".1f"}.get(metric, ".3f")
             cells = [f"{per[m][metric]:{form}}" for m in methods]
             lines.append(f"| {scene} | {label} | " + " | ".join(cells) + " |")
-    path.write_text("\n".join(lines) + "\n")
-    return summary
+    return "\n".join(lines) + "\n", summary
 
 
 def plot_numbers(summary: dict, path: Path) -> None:
@@ -113,14 +113,12 @@ def per_photo_table(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(rows: list[dict], out: Path, what: str, command: str, extra: dict | None = None) -> dict:
+def write_stability_report(rows: list[dict], out: Path, what: str, command: str, extra: dict | None = None) -> dict:
     """OUT.md (the scenes' means, then each photo's still scenes), OUT.json (`extra`, the summary and every row)
     and OUT.png; returns the summary."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    markdown = out.with_suffix(".md")
-    summary = write_markdown(rows, markdown, what, command)
-    with markdown.open("a") as md:
-        md.write("\n## Still scenes per photo: temporal std / input's (office, low light)\n\n" + per_photo_table(rows))
-    out.with_suffix(".json").write_text(json.dumps({**(extra or {}), "summary": summary, "rows": rows}, indent=1))
+    text, summary = markdown(rows, what, command)
+    text += "\n## Still scenes per photo: temporal std / input's (office, low light)\n\n" + per_photo_table(rows)
+    write_markdown_and_json(out, text, {**(extra or {}), "summary": summary, "rows": rows})
     plot_numbers(summary, out.with_suffix(".png"))
     return summary

@@ -20,7 +20,7 @@ import numpy as np
 from benchmarks.common import command_line
 from benchmarks.stability.scenes import FRAMES, SETTLE
 from benchmarks.stability.stability import PHOTO_SETS, Variants, choose_photos, measure
-from benchmarks.stability.stability_report import write_report
+from benchmarks.stability.stability_report import write_stability_report
 from runtime.errors import SharpcamError
 from runtime.scene_cut import SceneCuts
 from runtime.still_regions import StillAverage, StillConfig
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     photos = choose_photos(args.corpus, "val", args.photos, args.limit)
     with tempfile.TemporaryDirectory() as tmp:
         rows, _ = measure(models, photos, Path(tmp), args.frames, variants=variants)
-    write_report(rows, args.out, f"val split, {len(photos)} photos ({args.photos})",
+    write_stability_report(rows, args.out, f"val split, {len(photos)} photos ({args.photos})",
                  command_line("benchmarks.stability.still_tune", argv))
     print(args.out.with_suffix(".md").read_text())
 
